@@ -1,0 +1,296 @@
+package io.sluice.testkit;
+
+import io.sluice.testkit.internal.Classpaths;
+import io.sluice.testkit.internal.FreePorts;
+import io.sluice.testkit.internal.ManagedProcess;
+import io.sluice.testkit.internal.ParentWatchdogMain;
+import io.sluice.testkit.internal.Waits;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A real Pulsar standalone broker (4.0.7) running in a child JVM built from the Maven-resolved
+ * {@code pulsar-broker} jars.
+ *
+ * <pre>{@code
+ * PulsarStandalone pulsar = PulsarStandalone.shared();   // one per test JVM, started once
+ * PulsarClient client = PulsarClient.builder().serviceUrl(pulsar.serviceUrl()).build();
+ * }</pre>
+ *
+ * <p>When the environment variables {@code SLUICE_PULSAR_URL} and {@code SLUICE_PULSAR_ADMIN_URL}
+ * are set, {@link #shared()} uses that external cluster instead and starts nothing.
+ *
+ * <p>The child halts itself when the JVM that started it dies (see {@link ParentWatchdogMain}), so
+ * a crashed or aborted test run leaves no broker behind. {@link #restart()} stops the broker
+ * gracefully and starts it again on the same ports and data.
+ */
+public final class PulsarStandalone implements AutoCloseable {
+  private static final Duration READY_TIMEOUT = Duration.ofSeconds(180);
+  private static PulsarStandalone shared;
+
+  private final Path dir;
+  private final int brokerPort;
+  private final int webPort;
+  private final int bookiePort;
+  private final boolean external;
+  private final String serviceUrl;
+  private final String adminUrl;
+  private final boolean watchParent;
+  private ManagedProcess process;
+
+  private PulsarStandalone(
+      Path dir, int brokerPort, int webPort, int bookiePort, boolean watchParent) {
+    this.dir = dir;
+    this.brokerPort = brokerPort;
+    this.webPort = webPort;
+    this.bookiePort = bookiePort;
+    this.external = false;
+    this.serviceUrl = "pulsar://127.0.0.1:" + brokerPort;
+    this.adminUrl = "http://127.0.0.1:" + webPort;
+    this.watchParent = watchParent;
+  }
+
+  private PulsarStandalone(String serviceUrl, String adminUrl) {
+    this.dir = null;
+    this.brokerPort = -1;
+    this.webPort = -1;
+    this.bookiePort = -1;
+    this.external = true;
+    this.serviceUrl = serviceUrl;
+    this.adminUrl = adminUrl;
+    this.watchParent = false;
+  }
+
+  /**
+   * The broker shared by every test class of this JVM: started on first use, stopped when the JVM
+   * exits. Honours {@code SLUICE_PULSAR_URL}/{@code SLUICE_PULSAR_ADMIN_URL}.
+   */
+  public static synchronized PulsarStandalone shared() {
+    if (shared == null) {
+      String url = System.getenv("SLUICE_PULSAR_URL");
+      String admin = System.getenv("SLUICE_PULSAR_ADMIN_URL");
+      if (url != null && !url.isBlank()) {
+        if (admin == null || admin.isBlank()) {
+          throw new IllegalStateException(
+              "SLUICE_PULSAR_URL is set but SLUICE_PULSAR_ADMIN_URL is not: set both to use an"
+                  + " external cluster, or neither to start a standalone broker");
+        }
+        shared = new PulsarStandalone(url, admin);
+      } else {
+        PulsarStandalone broker = start(defaultDir());
+        Runtime.getRuntime()
+            .addShutdownHook(new Thread(broker::close, "sluice-testkit-pulsar-shutdown"));
+        shared = broker;
+      }
+    }
+    return shared;
+  }
+
+  /** Starts a new standalone broker whose data and log live under {@code dir}. */
+  public static PulsarStandalone start(Path dir) {
+    return start(dir, true);
+  }
+
+  /**
+   * Starts a broker; with {@code watchParent == false} it outlives this JVM (for the command-line
+   * launcher).
+   */
+  public static PulsarStandalone start(Path dir, boolean watchParent) {
+    Objects.requireNonNull(dir, "dir must not be null");
+    PulsarStandalone broker =
+        new PulsarStandalone(
+            dir.toAbsolutePath(),
+            FreePorts.next(),
+            FreePorts.next(),
+            FreePorts.next(),
+            watchParent);
+    broker.launch(true);
+    return broker;
+  }
+
+  private static Path defaultDir() {
+    String base = System.getProperty("sluice.testkit.dir", "target");
+    return Path.of(base, "pulsar-standalone-" + ProcessHandle.current().pid());
+  }
+
+  public String serviceUrl() {
+    return serviceUrl;
+  }
+
+  public String adminUrl() {
+    return adminUrl;
+  }
+
+  public boolean isExternal() {
+    return external;
+  }
+
+  /** The broker's process id, or -1 for an external cluster. */
+  public long pid() {
+    return process == null ? -1 : process.pid();
+  }
+
+  public Path logFile() {
+    return dir == null ? null : dir.resolve("logs/pulsar-standalone.log");
+  }
+
+  /** Stops the broker gracefully and starts it on the same ports and data. */
+  public synchronized void restart() {
+    if (external) {
+      throw new UnsupportedOperationException(
+          "restart() needs a broker started by the test kit; this one is external ("
+              + serviceUrl
+              + ")");
+    }
+    stopProcess();
+    launch(false);
+  }
+
+  private void launch(boolean wipeData) {
+    try {
+      Files.createDirectories(dir.resolve("logs"));
+      Path conf = writeConfig();
+      Path log4j = writeLog4j();
+      String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+      List<String> command = new ArrayList<>();
+      command.add(javaBin);
+      command.addAll(
+          List.of(
+              "-Xms256m",
+              "-Xmx1g",
+              "-XX:MaxDirectMemorySize=1g",
+              "-XX:+UseG1GC",
+              "-Dlog4j.configurationFile=" + log4j.toUri(),
+              "-Dpulsar.log.dir=" + dir.resolve("logs"),
+              "--add-opens",
+              "java.base/java.io=ALL-UNNAMED",
+              "--add-opens",
+              "java.base/java.util.zip=ALL-UNNAMED",
+              "--add-opens",
+              "java.base/sun.nio.ch=ALL-UNNAMED",
+              "--add-opens",
+              "java.base/jdk.internal.misc=ALL-UNNAMED",
+              "--add-opens",
+              "java.management/sun.management=ALL-UNNAMED",
+              "--add-opens",
+              "jdk.management/com.sun.management.internal=ALL-UNNAMED",
+              "-cp",
+              Classpaths.testkitLocation() + java.io.File.pathSeparator + Classpaths.pulsarBroker(),
+              ParentWatchdogMain.class.getName(),
+              watchParent ? Long.toString(ProcessHandle.current().pid()) : "0",
+              "org.apache.pulsar.PulsarStandaloneStarter",
+              "--config",
+              conf.toString(),
+              "--metadata-dir",
+              dir.resolve("metadata").toString(),
+              "--bookkeeper-dir",
+              dir.resolve("bk").toString(),
+              "--bookkeeper-port",
+              Integer.toString(bookiePort),
+              "--no-functions-worker",
+              "--no-stream-storage"));
+      if (wipeData) {
+        command.add("--wipe-data");
+      }
+      Path stdout = dir.resolve("logs/stdout.log");
+      process = ManagedProcess.start("pulsar-standalone", command, stdout);
+      Waits.until("Pulsar standalone at " + adminUrl, READY_TIMEOUT, process, this::isReady);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prepare Pulsar standalone in " + dir, e);
+    }
+  }
+
+  private boolean isReady() {
+    try {
+      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+      HttpResponse<String> response =
+          http.send(
+              HttpRequest.newBuilder(URI.create(adminUrl + "/admin/v2/namespaces/public"))
+                  .timeout(Duration.ofSeconds(5))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      return response.statusCode() == 200 && response.body().contains("public/default");
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private Path writeConfig() throws IOException {
+    String conf =
+        String.join(
+            "\n",
+            "clusterName=standalone",
+            "bindAddress=127.0.0.1",
+            "advertisedAddress=127.0.0.1",
+            "brokerServicePort=" + brokerPort,
+            "webServicePort=" + webPort,
+            "managedLedgerDefaultEnsembleSize=1",
+            "managedLedgerDefaultWriteQuorum=1",
+            "managedLedgerDefaultAckQuorum=1",
+            "functionsWorkerEnabled=false",
+            "transactionCoordinatorEnabled=true",
+            "systemTopicEnabled=true",
+            "topicLevelPoliciesEnabled=true",
+            "allowAutoTopicCreation=true",
+            "allowAutoTopicCreationType=non-partitioned",
+            "loadBalancerEnabled=false",
+            "brokerDeleteInactiveTopicsEnabled=false",
+            "");
+    Path file = dir.resolve("standalone.conf");
+    Files.writeString(file, conf, StandardCharsets.UTF_8);
+    return file;
+  }
+
+  private Path writeLog4j() throws IOException {
+    String xml =
+        """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <Configuration status="warn">
+          <Appenders>
+            <File name="file" fileName="%s">
+              <PatternLayout pattern="%%d{HH:mm:ss.SSS} %%-5level [%%t] %%c{1} - %%msg%%n"/>
+            </File>
+          </Appenders>
+          <Loggers>
+            <Root level="info"><AppenderRef ref="file"/></Root>
+          </Loggers>
+        </Configuration>
+        """
+            .formatted(logFile());
+    Path file = dir.resolve("log4j2.xml");
+    Files.writeString(file, xml, StandardCharsets.UTF_8);
+    return file;
+  }
+
+  private void stopProcess() {
+    if (process != null) {
+      process.stop(Duration.ofSeconds(30));
+      process = null;
+    }
+  }
+
+  /** Stops the broker (SIGTERM, then SIGKILL after 30 s). Does nothing for an external cluster. */
+  @Override
+  public synchronized void close() {
+    stopProcess();
+  }
+
+  @Override
+  public String toString() {
+    return "PulsarStandalone{" + serviceUrl + ", admin " + adminUrl + "}";
+  }
+}

@@ -1,0 +1,22 @@
+package io.sluice.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class ChildJvmIT {
+  @Test
+  void shouldReadLinesThenSigkillTheChild() {
+    try (ChildJvm child = ChildJvm.builder(TickerMain.class).jvmArgs("-Xmx64m").start()) {
+      assertThat(child.readLine(Duration.ofSeconds(30))).isEqualTo("tick 0");
+      assertThat(child.readLine(Duration.ofSeconds(5))).isEqualTo("tick 1");
+      long pid = child.pid();
+      child.kill();
+      assertThat(child.isAlive()).isFalse();
+      assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+      // SIGKILL: the JVM had no chance to exit normally
+      assertThat(child.waitFor(Duration.ofSeconds(1))).isEqualTo(137);
+    }
+  }
+}
