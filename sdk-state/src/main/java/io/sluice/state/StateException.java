@@ -1,0 +1,16 @@
+package io.sluice.state;
+
+import io.sluice.SluiceException;
+
+/** The local state (RocksDB) cannot be read or written. Names the directory and the fix. */
+public class StateException extends SluiceException {
+  private static final long serialVersionUID = 1L;
+
+  public StateException(String message, Throwable cause) {
+    super(message, cause);
+  }
+
+  public StateException(String message) {
+    super(message);
+  }
+}

@@ -1,0 +1,291 @@
+package io.sluice.state.internal;
+
+import io.sluice.state.StateException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WALRecoveryMode;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+/**
+ * The local RocksDB of one Sluice app: checkpoint records, keyed state, and the handles of sink
+ * transactions opened since the last checkpoint.
+ *
+ * <pre>
+ * column family   key                         value
+ * checkpoints     checkpoint id (8 bytes BE)  {@link CheckpointRecord#encode()}
+ * state           state name + key (+ map key) serialised value
+ * pending         sink name + sequence        sink handle (e.g. a transaction id)
+ * </pre>
+ *
+ * <p>Keyed state reaches RocksDB only inside {@link #commitCheckpoint}: one synced write batch with
+ * the checkpoint record, so the state on disk is always exactly the state of the newest checkpoint.
+ * The WAL is replayed with absolute consistency: a damaged log fails {@link #open} (and the caller
+ * falls back to the durable cursor) rather than silently rolling back to an older checkpoint, which
+ * would let sinks see already-committed output again.
+ *
+ * <p>Thread-safety: RocksDB is thread-safe; the checkpoint coordinator writes, processing threads
+ * read state, and sink writers may register pending handles from any thread.
+ */
+public final class StateStore implements AutoCloseable {
+  static {
+    RocksDB.loadLibrary();
+  }
+
+  private static final byte[] CF_CHECKPOINTS = "checkpoints".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] CF_STATE = "state".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] CF_PENDING = "pending".getBytes(StandardCharsets.UTF_8);
+
+  private final Path dir;
+  private final RocksDB db;
+  private final DBOptions dbOptions;
+  private final ColumnFamilyOptions cfOptions;
+  private final List<ColumnFamilyHandle> handles;
+  private final ColumnFamilyHandle checkpoints;
+  private final ColumnFamilyHandle state;
+  private final ColumnFamilyHandle pending;
+  private final WriteOptions syncWrite;
+  private final ReadOptions verifiedRead;
+
+  private StateStore(
+      Path dir,
+      RocksDB db,
+      DBOptions dbOptions,
+      ColumnFamilyOptions cfOptions,
+      List<ColumnFamilyHandle> handles) {
+    this.dir = dir;
+    this.db = db;
+    this.dbOptions = dbOptions;
+    this.cfOptions = cfOptions;
+    this.handles = handles;
+    this.checkpoints = handles.get(1);
+    this.state = handles.get(2);
+    this.pending = handles.get(3);
+    this.syncWrite = new WriteOptions().setSync(true);
+    this.verifiedRead = new ReadOptions().setVerifyChecksums(true);
+  }
+
+  /**
+   * Opens (or creates) the store in {@code dir}.
+   *
+   * @throws StateException if the directory cannot be created or the database is damaged
+   */
+  public static StateStore open(Path dir) {
+    try {
+      Files.createDirectories(dir);
+    } catch (Exception e) {
+      throw new StateException(
+          "Cannot create state directory "
+              + dir
+              + ": "
+              + e.getMessage()
+              + ". Choose a writable"
+              + " directory for sluice.state.dir.",
+          e);
+    }
+    DBOptions options =
+        new DBOptions()
+            .setCreateIfMissing(true)
+            .setCreateMissingColumnFamilies(true)
+            .setParanoidChecks(true)
+            .setWalRecoveryMode(WALRecoveryMode.AbsoluteConsistency)
+            .setMaxBackgroundJobs(2)
+            .setKeepLogFileNum(3);
+    ColumnFamilyOptions cfOptions = new ColumnFamilyOptions().optimizeLevelStyleCompaction();
+    List<ColumnFamilyDescriptor> descriptors =
+        List.of(
+            new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
+            new ColumnFamilyDescriptor(CF_CHECKPOINTS, cfOptions),
+            new ColumnFamilyDescriptor(CF_STATE, cfOptions),
+            new ColumnFamilyDescriptor(CF_PENDING, cfOptions));
+    List<ColumnFamilyHandle> handles = new ArrayList<>();
+    try {
+      RocksDB db = RocksDB.open(options, dir.toString(), descriptors, handles);
+      return new StateStore(dir, db, options, cfOptions, handles);
+    } catch (RocksDBException e) {
+      options.close();
+      cfOptions.close();
+      throw new StateException("Cannot open the state store in " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  /**
+   * The newest checkpoint.
+   *
+   * @throws StateException if it cannot be read or fails its checksum
+   */
+  public Optional<CheckpointRecord> latestCheckpoint() {
+    try (RocksIterator it = db.newIterator(checkpoints, verifiedRead)) {
+      it.seekToLast();
+      if (!it.isValid()) {
+        it.status();
+        return Optional.empty();
+      }
+      return Optional.of(CheckpointRecord.decode(it.value()));
+    } catch (RocksDBException | IllegalArgumentException e) {
+      throw new StateException(
+          "The newest checkpoint in " + dir + " is damaged: " + e.getMessage(), e);
+    }
+  }
+
+  /** Ids of the checkpoints kept (oldest first). */
+  public List<Long> checkpointIds() {
+    List<Long> ids = new ArrayList<>();
+    try (RocksIterator it = db.newIterator(checkpoints)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        ids.add(ByteBuffer.wrap(it.key()).getLong());
+      }
+    }
+    return ids;
+  }
+
+  /**
+   * Completes a checkpoint: one atomic, synced batch with the record, the keyed-state changes
+   * (applied in order) and the removal of checkpoints older than the newest {@code retain}.
+   */
+  public void commitCheckpoint(CheckpointRecord record, List<StateDelta> deltas, int retain) {
+    try (WriteBatch batch = new WriteBatch()) {
+      for (StateDelta delta : deltas) {
+        for (Map.Entry<Bytes, byte[]> change : delta.changes().entrySet()) {
+          if (change.getValue() == StateDelta.TOMBSTONE) {
+            batch.delete(state, change.getKey().get());
+          } else {
+            batch.put(state, change.getKey().get(), change.getValue());
+          }
+        }
+      }
+      batch.put(checkpoints, longKey(record.id()), record.encode());
+      long oldestKept = record.id() - retain + 1;
+      if (oldestKept > 0) {
+        batch.deleteRange(checkpoints, longKey(0), longKey(oldestKept));
+      }
+      db.write(syncWrite, batch);
+    } catch (RocksDBException e) {
+      throw new StateException(
+          "Cannot write checkpoint " + record.id() + " to " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The stored value of a keyed-state entry as of the newest checkpoint, or {@code null}. */
+  public byte[] getState(byte[] key) {
+    try {
+      return db.get(state, key);
+    } catch (RocksDBException e) {
+      throw new StateException("Cannot read state from " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Every stored keyed-state entry whose key starts with {@code prefix}. */
+  public Map<Bytes, byte[]> scanState(byte[] prefix) {
+    Map<Bytes, byte[]> out = new LinkedHashMap<>();
+    try (RocksIterator it = db.newIterator(state)) {
+      for (it.seek(prefix); it.isValid(); it.next()) {
+        Bytes key = new Bytes(it.key());
+        if (!key.startsWith(prefix)) {
+          break;
+        }
+        out.put(key, it.value());
+      }
+    }
+    return out;
+  }
+
+  /** Durably records a handle a sink is about to write into (synced before returning). */
+  public void putPending(String sink, long sequence, byte[] handle) {
+    try {
+      db.put(pending, syncWrite, pendingKey(sink, sequence), handle);
+    } catch (RocksDBException e) {
+      throw new StateException(
+          "Cannot record a pending handle of sink " + sink + " in " + dir + ": " + e.getMessage(),
+          e);
+    }
+  }
+
+  /** A durably recorded sink handle. */
+  public record PendingHandle(String sink, long sequence, byte[] handle) {}
+
+  /** Every pending handle, in the order recorded per sink. */
+  public List<PendingHandle> pending() {
+    List<PendingHandle> out = new ArrayList<>();
+    try (RocksIterator it = db.newIterator(pending)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        ByteBuffer key = ByteBuffer.wrap(it.key());
+        byte[] name = new byte[key.getShort()];
+        key.get(name);
+        out.add(
+            new PendingHandle(new String(name, StandardCharsets.UTF_8), key.getLong(), it.value()));
+      }
+    }
+    return out;
+  }
+
+  /** Removes pending handles once their outcome (commit or abort) is durable elsewhere. */
+  public void removePending(List<PendingHandle> done) {
+    if (done.isEmpty()) {
+      return;
+    }
+    try (WriteBatch batch = new WriteBatch()) {
+      for (PendingHandle h : done) {
+        batch.delete(pending, pendingKey(h.sink(), h.sequence()));
+      }
+      db.write(syncWrite, batch);
+    } catch (RocksDBException e) {
+      throw new StateException(
+          "Cannot remove pending handles in " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static byte[] pendingKey(String sink, long sequence) {
+    byte[] name = sink.getBytes(StandardCharsets.UTF_8);
+    return ByteBuffer.allocate(2 + name.length + 8)
+        .putShort((short) name.length)
+        .put(name)
+        .putLong(sequence)
+        .array();
+  }
+
+  private static byte[] longKey(long id) {
+    return ByteBuffer.allocate(Long.BYTES).putLong(id).array();
+  }
+
+  /** Approximate on-disk size of the live SST files and logs, for the checkpoint-size metric. */
+  public long approximateSizeBytes() {
+    try {
+      return Long.parseLong(db.getProperty("rocksdb.total-sst-files-size"))
+          + Long.parseLong(db.getProperty("rocksdb.cur-size-all-mem-tables"));
+    } catch (RocksDBException | NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  @Override
+  public void close() {
+    for (ColumnFamilyHandle h : handles) {
+      h.close();
+    }
+    db.close();
+    syncWrite.close();
+    verifiedRead.close();
+    dbOptions.close();
+    cfOptions.close();
+  }
+}
