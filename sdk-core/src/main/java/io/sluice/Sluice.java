@@ -1,0 +1,415 @@
+package io.sluice;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sluice.config.Options;
+import io.sluice.internal.AppRuntime;
+import io.sluice.internal.AppSettings;
+import io.sluice.internal.FailureLatch;
+import io.sluice.internal.graph.JobGraph;
+import io.sluice.source.PulsarSource;
+import io.sluice.source.SourceRecord;
+import io.sluice.stream.DataStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An embedded stream-processing app: Pulsar partitions in, operators and keyed state, exactly-once
+ * sinks out, checkpointed to a local RocksDB and to the subscription's durable cursor.
+ *
+ * <pre>{@code
+ * try (Sluice app = Sluice.builder()
+ *         .name("orders-etl")
+ *         .pulsar("pulsar://127.0.0.1:6650", "http://127.0.0.1:8080")
+ *         .stateDir(Path.of("/var/lib/orders-etl"))
+ *         .checkpointInterval(Duration.ofSeconds(5))
+ *         .build()) {
+ *   app.stream(PulsarSource.topicsMatching("persistent://public/default/orders-.*"))
+ *      .map(r -> new String(r.value(), UTF_8))
+ *      .sinkTo(sink);
+ *   app.start();
+ *   app.awaitTermination(Duration.ofDays(365));
+ * }
+ * }</pre>
+ *
+ * <p>Lifecycle: {@code CREATED → STARTING → RUNNING → CLOSING → CLOSED}; any state may go to {@code
+ * FAILED} when an error happens on any of the app's threads. {@link #start()} runs once; {@link
+ * #close()} is idempotent and rethrows the failure that stopped the app, if any.
+ */
+public final class Sluice implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Sluice.class);
+
+  /** The app's lifecycle. */
+  public enum State {
+    CREATED,
+    STARTING,
+    RUNNING,
+    CLOSING,
+    CLOSED,
+    FAILED;
+
+    boolean canMoveTo(State next) {
+      return switch (this) {
+        case CREATED -> EnumSet.of(STARTING, CLOSED, FAILED).contains(next);
+        case STARTING -> EnumSet.of(RUNNING, FAILED, CLOSING).contains(next);
+        case RUNNING -> EnumSet.of(CLOSING, FAILED).contains(next);
+        case CLOSING -> EnumSet.of(CLOSED, FAILED).contains(next);
+        case CLOSED, FAILED -> false;
+      };
+    }
+  }
+
+  private final AppSettings settings;
+  private final JobGraph graph = new JobGraph();
+  private final AtomicReference<State> state = new AtomicReference<>(State.CREATED);
+  private final FailureLatch failure;
+  private final AppRuntime runtime;
+  private final CountDownLatch terminated = new CountDownLatch(1);
+  private final Object lifecycle = new Object();
+  private boolean stopped;
+
+  private Sluice(AppSettings settings) {
+    this.settings = settings;
+    this.failure = new FailureLatch(this::onFailure);
+    this.runtime = new AppRuntime(settings, graph, failure);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Adds a source; the returned stream is where its records enter. Before {@link #start()}. */
+  public DataStream<SourceRecord> stream(PulsarSource source) {
+    Objects.requireNonNull(source, "source must not be null");
+    return new DataStream<>(graph.addSource(source));
+  }
+
+  /**
+   * Connects, recovers and starts reading. Throws (and leaves the app FAILED) if a setting, the
+   * broker, a topic or the state directory is not usable.
+   */
+  public void start() {
+    if (!state.compareAndSet(State.CREATED, State.STARTING)) {
+      throw new IllegalStateException("start() may be called once; the app is " + state.get());
+    }
+    try {
+      runtime.start();
+    } catch (RuntimeException e) {
+      state.set(State.FAILED);
+      terminated.countDown();
+      throw e;
+    }
+    if (!transition(State.STARTING, State.RUNNING)) {
+      LOG.warn("[{}] failed while starting: {}", settings.name(), failure.cause());
+    }
+  }
+
+  public State state() {
+    return state.get();
+  }
+
+  /** The error that failed the app, if it failed. */
+  public Optional<Throwable> failure() {
+    return Optional.ofNullable(failure.cause());
+  }
+
+  /** Which recovery layer supplied the start positions ({@code null} before start). */
+  public RecoveryLayer recoveryLayer() {
+    return runtime.recoveryLayer();
+  }
+
+  /** Id of the newest complete checkpoint (0 if none yet). */
+  public long lastCompletedCheckpoint() {
+    return runtime.lastCompletedCheckpoint();
+  }
+
+  /** Wall-clock time of the newest checkpoint completed by this run (0 if none yet). */
+  public long lastCompletedCheckpointAtMillis() {
+    return runtime.lastCompletedCheckpointAtMillis();
+  }
+
+  /** Partition topics being read now. */
+  public Set<String> partitions() {
+    return runtime.partitions();
+  }
+
+  public MeterRegistry meterRegistry() {
+    return settings.meterRegistry();
+  }
+
+  public String name() {
+    return settings.name();
+  }
+
+  /** Waits until the app is closed or failed; returns false on timeout. */
+  public boolean awaitTermination(Duration timeout) throws InterruptedException {
+    return terminated.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** {@link #close(Duration)} with 60 s. */
+  @Override
+  public void close() {
+    close(Duration.ofSeconds(60));
+  }
+
+  /**
+   * Stops reading, takes a final checkpoint (unless disabled or failed), stops every thread and
+   * releases the broker connections and the state store. Idempotent.
+   *
+   * @return whether every thread stopped within {@code timeout}
+   * @throws SluiceException the failure that stopped the app, if it failed
+   */
+  public boolean close(Duration timeout) {
+    boolean clean = true;
+    synchronized (lifecycle) {
+      if (!stopped) {
+        stopped = true;
+        State s = state.get();
+        if (s == State.RUNNING || s == State.STARTING) {
+          transition(s, State.CLOSING);
+        }
+        if (s != State.CREATED) {
+          clean = runtime.stop(timeout, settings.finalCheckpointOnClose());
+        }
+        state.getAndUpdate(cur -> cur == State.FAILED ? cur : State.CLOSED);
+        terminated.countDown();
+      }
+    }
+    Throwable cause = failure.cause();
+    if (cause != null) {
+      throw cause instanceof SluiceException se
+          ? se
+          : new SluiceException("App " + settings.name() + " failed: " + cause, cause);
+    }
+    return clean;
+  }
+
+  private boolean transition(State from, State to) {
+    if (!from.canMoveTo(to)) {
+      throw new IllegalStateException("illegal transition " + from + " -> " + to);
+    }
+    return state.compareAndSet(from, to);
+  }
+
+  private void onFailure(Throwable t) {
+    LOG.error("[{}] failed: {}", settings.name(), t.toString(), t);
+    state.set(State.FAILED);
+    try {
+      settings.failureListener().accept(t);
+    } catch (RuntimeException e) {
+      LOG.warn("[{}] failure listener threw", settings.name(), e);
+    }
+    // Stop the threads off the failing thread (it may be the processing thread itself).
+    Thread stopper =
+        settings
+            .threadFactory()
+            .newThread(
+                () -> {
+                  synchronized (lifecycle) {
+                    if (!stopped) {
+                      stopped = true;
+                      runtime.stop(Duration.ofSeconds(30), false);
+                    }
+                  }
+                  terminated.countDown();
+                });
+    stopper.setName("sluice-" + settings.name() + "-stopper-0");
+    stopper.setDaemon(true);
+    stopper.start();
+  }
+
+  /**
+   * Settings of an app. Each setter checks its value at once (errors name the setting and the rule)
+   * and may be called once; {@link #build()} checks that the required ones are set.
+   */
+  public static final class Builder {
+    private String name;
+    private String serviceUrl;
+    private String adminUrl;
+    private Path stateDir;
+    private Duration checkpointInterval;
+    private Duration checkpointTimeout;
+    private Integer retainedCheckpoints;
+    private Integer maxConsecutiveCheckpointFailures;
+    private Integer ringSize;
+    private Integer receiverQueueSize;
+    private Duration discoveryInterval;
+    private Boolean finalCheckpointOnClose;
+    private MeterRegistry meterRegistry;
+    private ThreadFactory threadFactory;
+    private Consumer<Throwable> failureListener;
+
+    private Builder() {}
+
+    private static void once(Object current, String key) {
+      if (current != null) {
+        throw new IllegalStateException(key + " was already set");
+      }
+    }
+
+    public Builder name(String name) {
+      Objects.requireNonNull(name, "name must not be null");
+      once(this.name, Options.NAME.key());
+      this.name = Options.NAME.check(name);
+      return this;
+    }
+
+    public Builder pulsar(String serviceUrl, String adminUrl) {
+      Objects.requireNonNull(serviceUrl, "serviceUrl must not be null");
+      Objects.requireNonNull(adminUrl, "adminUrl must not be null");
+      once(this.serviceUrl, Options.SERVICE_URL.key());
+      this.serviceUrl = Options.SERVICE_URL.check(serviceUrl);
+      this.adminUrl = Options.ADMIN_URL.check(adminUrl);
+      return this;
+    }
+
+    public Builder stateDir(Path dir) {
+      Objects.requireNonNull(dir, "dir must not be null");
+      once(this.stateDir, Options.STATE_DIR.key());
+      this.stateDir = dir;
+      return this;
+    }
+
+    public Builder checkpointInterval(Duration interval) {
+      Objects.requireNonNull(interval, "interval must not be null");
+      once(this.checkpointInterval, Options.CHECKPOINT_INTERVAL.key());
+      this.checkpointInterval = Options.CHECKPOINT_INTERVAL.check(interval);
+      return this;
+    }
+
+    public Builder checkpointTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout must not be null");
+      once(this.checkpointTimeout, Options.CHECKPOINT_TIMEOUT.key());
+      this.checkpointTimeout = Options.CHECKPOINT_TIMEOUT.check(timeout);
+      return this;
+    }
+
+    public Builder retainedCheckpoints(int n) {
+      once(this.retainedCheckpoints, Options.CHECKPOINTS_RETAINED.key());
+      this.retainedCheckpoints = Options.CHECKPOINTS_RETAINED.check(n);
+      return this;
+    }
+
+    public Builder maxConsecutiveCheckpointFailures(int n) {
+      once(
+          this.maxConsecutiveCheckpointFailures, Options.MAX_CONSECUTIVE_CHECKPOINT_FAILURES.key());
+      this.maxConsecutiveCheckpointFailures = Options.MAX_CONSECUTIVE_CHECKPOINT_FAILURES.check(n);
+      return this;
+    }
+
+    public Builder ringSize(int slots) {
+      once(this.ringSize, Options.RING_SIZE.key());
+      this.ringSize = Options.RING_SIZE.check(slots);
+      return this;
+    }
+
+    public Builder receiverQueueSize(int messages) {
+      once(this.receiverQueueSize, Options.RECEIVER_QUEUE_SIZE.key());
+      this.receiverQueueSize = Options.RECEIVER_QUEUE_SIZE.check(messages);
+      return this;
+    }
+
+    public Builder discoveryInterval(Duration interval) {
+      Objects.requireNonNull(interval, "interval must not be null");
+      once(this.discoveryInterval, Options.DISCOVERY_INTERVAL.key());
+      this.discoveryInterval = Options.DISCOVERY_INTERVAL.check(interval);
+      return this;
+    }
+
+    /** Whether {@code close()} takes one last checkpoint after the readers stop (default true). */
+    public Builder finalCheckpointOnClose(boolean enabled) {
+      once(this.finalCheckpointOnClose, "finalCheckpointOnClose");
+      this.finalCheckpointOnClose = enabled;
+      return this;
+    }
+
+    public Builder meterRegistry(MeterRegistry registry) {
+      Objects.requireNonNull(registry, "registry must not be null");
+      once(this.meterRegistry, "meterRegistry");
+      this.meterRegistry = registry;
+      return this;
+    }
+
+    /** Creates every thread of the app; names are set to {@code sluice-<app>-<role>-<n>}. */
+    public Builder threadFactory(ThreadFactory factory) {
+      Objects.requireNonNull(factory, "factory must not be null");
+      once(this.threadFactory, "threadFactory");
+      this.threadFactory = factory;
+      return this;
+    }
+
+    /** Told once, on the failing thread, when the app fails. */
+    public Builder onFailure(Consumer<Throwable> listener) {
+      Objects.requireNonNull(listener, "listener must not be null");
+      once(this.failureListener, "onFailure");
+      this.failureListener = listener;
+      return this;
+    }
+
+    public Sluice build() {
+      if (name == null) {
+        throw new ConfigException("Missing " + Options.NAME.key() + ": call name(...)");
+      }
+      if (serviceUrl == null) {
+        throw new ConfigException(
+            "Missing " + Options.SERVICE_URL.key() + ": call pulsar(serviceUrl, adminUrl)");
+      }
+      if (stateDir == null) {
+        throw new ConfigException("Missing " + Options.STATE_DIR.key() + ": call stateDir(...)");
+      }
+      checkWritable(stateDir);
+      Duration interval = checkpointInterval != null ? checkpointInterval : Duration.ofSeconds(5);
+      Duration timeout = checkpointTimeout != null ? checkpointTimeout : Duration.ofSeconds(60);
+      AppSettings settings =
+          new AppSettings(
+              name,
+              serviceUrl,
+              adminUrl,
+              stateDir,
+              interval,
+              timeout,
+              retainedCheckpoints != null ? retainedCheckpoints : 3,
+              maxConsecutiveCheckpointFailures != null ? maxConsecutiveCheckpointFailures : 10,
+              ringSize != null ? ringSize : 16384,
+              receiverQueueSize != null ? receiverQueueSize : 1000,
+              discoveryInterval != null ? discoveryInterval : Duration.ofSeconds(10),
+              finalCheckpointOnClose == null || finalCheckpointOnClose,
+              meterRegistry != null ? meterRegistry : new SimpleMeterRegistry(),
+              threadFactory != null ? threadFactory : Executors.defaultThreadFactory(),
+              failureListener != null ? failureListener : t -> {});
+      return new Sluice(settings);
+    }
+
+    private static void checkWritable(Path dir) {
+      try {
+        Files.createDirectories(dir);
+        Path probe = Files.createTempFile(dir, ".sluice-write-check", ".tmp");
+        Files.delete(probe);
+      } catch (IOException | SecurityException e) {
+        throw new ConfigException(
+            "Invalid value "
+                + dir
+                + " for "
+                + Options.STATE_DIR.key()
+                + ": must be a writable directory ("
+                + e
+                + "). Create it with write permission for this user, or choose another path.",
+            e);
+      }
+    }
+  }
+}

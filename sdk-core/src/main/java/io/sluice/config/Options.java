@@ -1,0 +1,149 @@
+package io.sluice.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Every Sluice setting, with its key, default, rule and doc. The builders validate through these,
+ * and {@link #markdownTable()} generates the configuration table of the docs.
+ */
+public final class Options {
+  private Options() {}
+
+  private static String ms(Duration d) {
+    return d.toMillis() + " ms";
+  }
+
+  public static final Option<String> NAME =
+      Option.of(
+          "sluice.name",
+          "(required)",
+          "must be 1-64 characters of [A-Za-z0-9._-]",
+          "Application name: used in thread names, metric tags and the default subscription.",
+          s -> s.matches("[A-Za-z0-9._-]{1,64}"));
+
+  public static final Option<String> SERVICE_URL =
+      Option.of(
+          "sluice.pulsar.serviceUrl",
+          "(required)",
+          "must start with pulsar:// or pulsar+ssl://",
+          "Pulsar binary protocol URL.",
+          s -> s.startsWith("pulsar://") || s.startsWith("pulsar+ssl://"));
+
+  public static final Option<String> ADMIN_URL =
+      Option.of(
+          "sluice.pulsar.adminUrl",
+          "(required)",
+          "must start with http:// or https://",
+          "Pulsar admin (HTTP) URL: used at start-up and for discovery, never per checkpoint.",
+          s -> s.startsWith("http://") || s.startsWith("https://"));
+
+  public static final Option<Path> STATE_DIR =
+      Option.of(
+          "sluice.state.dir",
+          "(required)",
+          "must be a writable directory",
+          "Local RocksDB directory for checkpoints and keyed state.",
+          p -> true);
+
+  public static final Option<Duration> CHECKPOINT_INTERVAL =
+      Option.of(
+          "sluice.checkpoint.interval",
+          "5000 ms",
+          "must be at least 100 ms",
+          "Time between the end of one checkpoint and the start of the next.",
+          d -> d.toMillis() >= 100,
+          Options::ms);
+
+  public static final Option<Duration> CHECKPOINT_TIMEOUT =
+      Option.of(
+          "sluice.checkpoint.timeout",
+          "60000 ms",
+          "must be at least 1000 ms",
+          "A checkpoint not complete by then fails (and is superseded by the next).",
+          d -> d.toMillis() >= 1000,
+          Options::ms);
+
+  public static final Option<Integer> CHECKPOINTS_RETAINED =
+      Option.of(
+          "sluice.checkpoint.retained",
+          "3",
+          "must be between 1 and 100",
+          "Checkpoint records kept in the state store.",
+          n -> n >= 1 && n <= 100);
+
+  public static final Option<Integer> MAX_CONSECUTIVE_CHECKPOINT_FAILURES =
+      Option.of(
+          "sluice.checkpoint.maxConsecutiveFailures",
+          "10",
+          "must be at least 1",
+          "The app fails after this many checkpoints in a row fail.",
+          n -> n >= 1);
+
+  public static final Option<Integer> RING_SIZE =
+      Option.of(
+          "sluice.pipeline.ringSize",
+          "16384",
+          "must be a power of 2 between 64 and 1048576",
+          "Slots in a slot group's ring; a full ring blocks the readers (bounded memory).",
+          n -> n >= 64 && n <= (1 << 20) && Integer.bitCount(n) == 1);
+
+  public static final Option<Integer> RECEIVER_QUEUE_SIZE =
+      Option.of(
+          "sluice.source.receiverQueueSize",
+          "1000",
+          "must be between 1 and 100000",
+          "Messages each partition reader prefetches.",
+          n -> n >= 1 && n <= 100_000);
+
+  public static final Option<Duration> DISCOVERY_INTERVAL =
+      Option.of(
+          "sluice.source.discoveryInterval",
+          "10000 ms",
+          "must be 0 (off) or at least 100 ms",
+          "How often new partitions and topics matching a pattern are looked for.",
+          d -> d.isZero() || d.toMillis() >= 100,
+          Options::ms);
+
+  public static final Option<String> SUBSCRIPTION =
+      Option.of(
+          "sluice.source.subscription",
+          "the app name",
+          "must be 1-128 characters without '/'",
+          "Durable subscription whose cursor is advanced after each completed checkpoint.",
+          s -> !s.isEmpty() && s.length() <= 128 && !s.contains("/"));
+
+  public static final List<Option<?>> ALL =
+      List.of(
+          NAME,
+          SERVICE_URL,
+          ADMIN_URL,
+          STATE_DIR,
+          CHECKPOINT_INTERVAL,
+          CHECKPOINT_TIMEOUT,
+          CHECKPOINTS_RETAINED,
+          MAX_CONSECUTIVE_CHECKPOINT_FAILURES,
+          RING_SIZE,
+          RECEIVER_QUEUE_SIZE,
+          DISCOVERY_INTERVAL,
+          SUBSCRIPTION);
+
+  /** The configuration reference, generated from the definitions above. */
+  public static String markdownTable() {
+    StringBuilder out =
+        new StringBuilder("| key | default | rule | meaning |\n|---|---|---|---|\n");
+    for (Option<?> o : ALL) {
+      out.append("| `")
+          .append(o.key())
+          .append("` | ")
+          .append(o.defaultText())
+          .append(" | ")
+          .append(o.rule())
+          .append(" | ")
+          .append(o.doc())
+          .append(" |\n");
+    }
+    return out.toString();
+  }
+}

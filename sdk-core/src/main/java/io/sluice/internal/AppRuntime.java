@@ -1,0 +1,461 @@
+package io.sluice.internal;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.ConfigException;
+import io.sluice.RecoveryLayer;
+import io.sluice.SluiceException;
+import io.sluice.SourceException;
+import io.sluice.internal.graph.JobGraph;
+import io.sluice.internal.graph.JobGraph.SourceBinding;
+import io.sluice.sink.Committable;
+import io.sluice.sink.Committer;
+import io.sluice.sink.Sink;
+import io.sluice.state.StateException;
+import io.sluice.state.internal.CheckpointRecord;
+import io.sluice.state.internal.KeyedStateBackend;
+import io.sluice.state.internal.StateStore;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pulsar.client.admin.PulsarAdmin;
+import org.apache.pulsar.client.api.MessageId;
+import org.apache.pulsar.client.api.PulsarClient;
+import org.apache.pulsar.client.api.PulsarClientException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts, runs and stops one app. Start-up order (each step fails with an error naming the setting
+ * or resource before any thread of the app runs):
+ *
+ * <pre>
+ *  connect (admin + binary) ─▶ open state store (damaged/missing → durable-cursor layer)
+ *   ─▶ recover sinks: commit the newest checkpoint's committables, abort other pending handles
+ *   ─▶ resolve partitions, plan start positions (checkpoint → durable cursor → start position)
+ *   ─▶ start slot groups ─▶ subscribe durable cursors + start readers
+ *   ─▶ schedule checkpoints and discovery
+ * </pre>
+ */
+public final class AppRuntime {
+  private static final Logger LOG = LoggerFactory.getLogger(AppRuntime.class);
+
+  private final AppSettings settings;
+  private final JobGraph graph;
+  private final MeterRegistry meters;
+  private final FailureLatch failure;
+  private final AtomicInteger layerGauge = new AtomicInteger(-1);
+  private PulsarAdmin admin;
+  private PulsarClient client;
+  private StateStore store;
+  private SourceManager sources;
+  private CheckpointCoordinator coordinator;
+  private final List<ProcessingGroup> groups = new ArrayList<>();
+  private final Map<String, Committer> committers = new LinkedHashMap<>();
+  private ScheduledExecutorService checkpointThread;
+  private ScheduledExecutorService discoveryThread;
+  private RecoveryLayer recoveryLayer;
+
+  public AppRuntime(AppSettings settings, JobGraph graph, FailureLatch failure) {
+    this.settings = settings;
+    this.graph = graph;
+    this.meters = settings.meterRegistry();
+    this.failure = failure;
+    Gauge.builder("sluice.recovery.layer", layerGauge, AtomicInteger::get)
+        .description("0 = checkpoint, 1 = durable cursor, 2 = start position")
+        .tag("app", settings.name())
+        .register(meters);
+  }
+
+  public RecoveryLayer recoveryLayer() {
+    return recoveryLayer;
+  }
+
+  public long lastCompletedCheckpoint() {
+    return coordinator == null ? 0 : coordinator.lastCompletedId();
+  }
+
+  public long lastCompletedCheckpointAtMillis() {
+    return coordinator == null ? 0 : coordinator.lastCompletedAtMillis();
+  }
+
+  public Set<String> partitions() {
+    return sources == null ? Set.of() : sources.partitionNames();
+  }
+
+  /** Runs the start-up sequence; on any error releases what was started and rethrows. */
+  public void start() {
+    graph.freeze();
+    if (graph.sources().isEmpty()) {
+      throw new ConfigException(
+          "The app " + settings.name() + " has no source: call stream(...) before start()");
+    }
+    try {
+      connect();
+      openStore();
+      Optional<CheckpointRecord> checkpoint = latestCheckpoint();
+      createCommitters();
+      recoverSinks(checkpoint);
+      Map<String, MessageId> restored = new HashMap<>();
+      checkpoint.ifPresent(
+          c -> c.positions().forEach((t, b) -> restored.put(t, MessageIds.fromBytes(b, t))));
+      sources =
+          new SourceManager(
+              settings.name(),
+              client,
+              admin,
+              graph.sources(),
+              topic -> groups.get(0),
+              settings.receiverQueueSize(),
+              meters,
+              failure::fail);
+      Map<String, SourceBinding> assignment = sources.resolvePartitions();
+      Map<String, PartitionStart> plan = sources.planStarts(assignment, restored);
+      reportRecovery(checkpoint, plan);
+      ProcessingGroup group =
+          new ProcessingGroup(
+              0,
+              settings.name(),
+              settings.ringSize(),
+              Threads.named(settings.threadFactory(), settings.name(), "process-g0"),
+              new KeyedStateBackend(store),
+              (sink, index) -> context(sink, index),
+              meters,
+              failure::fail);
+      groups.add(group);
+      group.compile(graph);
+      group.restorePositions(restored);
+      group.start();
+      sources.startAll(assignment, plan);
+      coordinator =
+          new CheckpointCoordinator(
+              settings.name(),
+              store,
+              groups,
+              committers,
+              sources,
+              settings.checkpointTimeout(),
+              settings.retainedCheckpoints(),
+              settings.maxConsecutiveCheckpointFailures(),
+              checkpoint.map(CheckpointRecord::id).orElse(0L),
+              meters,
+              failure::fail);
+      checkpointThread =
+          Executors.newSingleThreadScheduledExecutor(
+              Threads.named(settings.threadFactory(), settings.name(), "checkpoint"));
+      long interval = settings.checkpointInterval().toMillis();
+      checkpointThread.scheduleWithFixedDelay(
+          this::checkpointSafely, interval, interval, TimeUnit.MILLISECONDS);
+      if (!settings.discoveryInterval().isZero()) {
+        discoveryThread =
+            Executors.newSingleThreadScheduledExecutor(
+                Threads.named(settings.threadFactory(), settings.name(), "discovery"));
+        long every = settings.discoveryInterval().toMillis();
+        discoveryThread.scheduleWithFixedDelay(
+            sources::discover, every, every, TimeUnit.MILLISECONDS);
+      }
+      LOG.info(
+          "[{}] running: {} partitions, recovery layer {}, checkpoint every {} ms",
+          settings.name(),
+          assignment.size(),
+          recoveryLayer,
+          interval);
+    } catch (RuntimeException e) {
+      stop(Duration.ofSeconds(10), false);
+      throw e;
+    }
+  }
+
+  private void checkpointSafely() {
+    if (failure.failed()) {
+      return;
+    }
+    try {
+      coordinator.checkpoint();
+    } catch (RuntimeException e) {
+      failure.fail(e);
+    }
+  }
+
+  private void connect() {
+    URI service = URI.create(settings.serviceUrl());
+    int port = service.getPort() > 0 ? service.getPort() : 6650;
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress(service.getHost(), port), 5000);
+    } catch (IOException e) {
+      throw new ConfigException(
+          "Cannot connect to Pulsar at "
+              + settings.serviceUrl()
+              + " ("
+              + e.getMessage()
+              + "). Check sluice.pulsar.serviceUrl and that the broker is running.",
+          e);
+    }
+    try {
+      admin =
+          PulsarAdmin.builder()
+              .serviceHttpUrl(settings.adminUrl())
+              .connectionTimeout(5, TimeUnit.SECONDS)
+              .readTimeout(30, TimeUnit.SECONDS)
+              .build();
+      admin.clusters().getClusters();
+    } catch (Exception e) {
+      throw new ConfigException(
+          "Cannot reach the Pulsar admin API at "
+              + settings.adminUrl()
+              + " ("
+              + e.getMessage()
+              + "). Check sluice.pulsar.adminUrl and that the broker is running.",
+          e);
+    }
+    try {
+      client =
+          PulsarClient.builder()
+              .serviceUrl(settings.serviceUrl())
+              .listenerThreads(2)
+              .ioThreads(1)
+              .connectionTimeout(10, TimeUnit.SECONDS)
+              .operationTimeout(30, TimeUnit.SECONDS)
+              .build();
+    } catch (PulsarClientException e) {
+      throw new ConfigException(
+          "Invalid sluice.pulsar.serviceUrl " + settings.serviceUrl() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void openStore() {
+    Path dir = settings.stateDir().resolve("rocksdb");
+    try {
+      store = StateStore.open(dir);
+    } catch (StateException e) {
+      if (!Files.isDirectory(dir)) {
+        throw e;
+      }
+      Path aside = quarantine(dir, e);
+      LOG.warn(
+          "[{}] the state store in {} cannot be opened ({}); moved it to {} and recovering from"
+              + " the durable cursors. Output since the cursors' last advance may repeat.",
+          settings.name(),
+          dir,
+          e.getMessage(),
+          aside);
+      store = StateStore.open(dir);
+    }
+  }
+
+  private Optional<CheckpointRecord> latestCheckpoint() {
+    try {
+      return store.latestCheckpoint();
+    } catch (StateException e) {
+      Path dir = store.dir();
+      store.close();
+      Path aside = quarantine(dir, e);
+      LOG.warn(
+          "[{}] {}; moved the state store to {} and recovering from the durable cursors",
+          settings.name(),
+          e.getMessage(),
+          aside);
+      store = StateStore.open(dir);
+      return Optional.empty();
+    }
+  }
+
+  private Path quarantine(Path dir, StateException cause) {
+    Counter.builder("sluice.recovery.fallbacks")
+        .description("start-ups whose local checkpoint was damaged or missing")
+        .tag("app", settings.name())
+        .tag("reason", "damaged")
+        .register(meters)
+        .increment();
+    Path aside = dir.resolveSibling(dir.getFileName() + ".damaged-" + System.currentTimeMillis());
+    try {
+      Files.move(dir, aside);
+      return aside;
+    } catch (IOException e) {
+      SluiceException error =
+          new StateException(
+              "The state store in "
+                  + dir
+                  + " is damaged and cannot be moved aside ("
+                  + e.getMessage()
+                  + "); delete it to recover from the durable cursors",
+              cause);
+      error.addSuppressed(e);
+      throw error;
+    }
+  }
+
+  private void createCommitters() {
+    for (Map.Entry<String, Sink<?>> e : graph.sinks().entrySet()) {
+      committers.put(e.getKey(), e.getValue().createCommitter(context(e.getValue(), 0)));
+    }
+  }
+
+  private SinkContextImpl context(Sink<?> sink, int index) {
+    return new SinkContextImpl(
+        settings.name(), sink.name(), index, settings.serviceUrl(), meters, store);
+  }
+
+  /**
+   * Commits the newest checkpoint's committables again (commit is idempotent) and aborts every
+   * other handle a writer registered before the crash: output prepared after the checkpoint.
+   */
+  private void recoverSinks(Optional<CheckpointRecord> checkpoint) {
+    Set<String> committed = new HashSet<>();
+    if (checkpoint.isPresent()) {
+      for (CheckpointRecord.SinkCommittable c : checkpoint.get().committables()) {
+        Committer committer = committers.get(c.sink());
+        if (committer == null) {
+          throw new ConfigException(
+              "Checkpoint "
+                  + checkpoint.get().id()
+                  + " holds output of sink '"
+                  + c.sink()
+                  + "', which this app no longer has. Add the sink back for one run, or delete"
+                  + " the state directory "
+                  + settings.stateDir()
+                  + " to recover from the durable cursors.");
+        }
+        committer.commit(Committable.of(c.payload()));
+        committed.add(c.sink() + "/" + java.util.HexFormat.of().formatHex(c.payload()));
+      }
+    }
+    List<StateStore.PendingHandle> pending = store.pending();
+    int aborted = 0;
+    for (StateStore.PendingHandle h : pending) {
+      if (committed.contains(h.sink() + "/" + java.util.HexFormat.of().formatHex(h.handle()))) {
+        continue;
+      }
+      Committer committer = committers.get(h.sink());
+      if (committer != null) {
+        committer.abort(Committable.of(h.handle()));
+        aborted++;
+      }
+    }
+    store.removePending(pending);
+    if (checkpoint.isPresent() || aborted > 0) {
+      LOG.info(
+          "[{}] recovered sinks: re-committed {} committables of checkpoint {}, aborted {}"
+              + " uncommitted",
+          settings.name(),
+          checkpoint.map(c -> c.committables().size()).orElse(0),
+          checkpoint.map(CheckpointRecord::id).orElse(0L),
+          aborted);
+    }
+  }
+
+  private void reportRecovery(
+      Optional<CheckpointRecord> checkpoint, Map<String, PartitionStart> plan) {
+    Map<RecoveryLayer, Integer> counts = new HashMap<>();
+    plan.values().forEach(s -> counts.merge(s.layer(), 1, Integer::sum));
+    if (checkpoint.isPresent()) {
+      recoveryLayer = RecoveryLayer.CHECKPOINT;
+    } else if (counts.getOrDefault(RecoveryLayer.DURABLE_CURSOR, 0) > 0) {
+      recoveryLayer = RecoveryLayer.DURABLE_CURSOR;
+      Counter.builder("sluice.recovery.fallbacks")
+          .tag("app", settings.name())
+          .tag("reason", "no-checkpoint")
+          .register(meters)
+          .increment();
+      LOG.warn(
+          "[{}] no local checkpoint in {}: {} partitions resume from the durable cursor of their"
+              + " subscription; output since the cursor's last advance may repeat",
+          settings.name(),
+          settings.stateDir(),
+          counts.get(RecoveryLayer.DURABLE_CURSOR));
+    } else {
+      recoveryLayer = RecoveryLayer.START_POSITION;
+    }
+    layerGauge.set(recoveryLayer.ordinal());
+    for (Map.Entry<RecoveryLayer, Integer> e : counts.entrySet()) {
+      Gauge.builder("sluice.recovery.partitions", e::getValue)
+          .tag("app", settings.name())
+          .tag("layer", e.getKey().name())
+          .register(meters);
+    }
+    LOG.info(
+        "[{}] recovery: layer {}, partitions per layer {}", settings.name(), recoveryLayer, counts);
+  }
+
+  /**
+   * Stops everything. With {@code finalCheckpoint}, readers stop first and one last checkpoint
+   * records everything processed. Returns whether every thread stopped in time.
+   */
+  public boolean stop(Duration timeout, boolean finalCheckpoint) {
+    boolean clean = true;
+    if (discoveryThread != null) {
+      discoveryThread.shutdownNow();
+    }
+    if (sources != null) {
+      sources.closeReaders();
+    }
+    if (checkpointThread != null) {
+      checkpointThread.shutdown();
+      try {
+        clean &= checkpointThread.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      if (finalCheckpoint && coordinator != null && !failure.failed()) {
+        try {
+          coordinator.checkpoint();
+        } catch (RuntimeException e) {
+          LOG.warn("[{}] final checkpoint failed: {}", settings.name(), e.toString());
+        }
+      }
+    }
+    if (coordinator != null) {
+      coordinator.stop();
+    }
+    for (ProcessingGroup g : groups) {
+      clean &= g.stop(timeout);
+    }
+    if (sources != null) {
+      sources.closeCursors();
+    }
+    for (Committer c : committers.values()) {
+      try {
+        c.close();
+      } catch (RuntimeException e) {
+        LOG.warn("[{}] closing a committer failed: {}", settings.name(), e.toString());
+      }
+    }
+    if (client != null) {
+      try {
+        client.close();
+      } catch (PulsarClientException e) {
+        LOG.warn("[{}] closing the Pulsar client: {}", settings.name(), e.toString());
+      }
+    }
+    if (admin != null) {
+      admin.close();
+    }
+    if (store != null) {
+      store.close();
+      store = null;
+    }
+    return clean;
+  }
+
+  /** For errors on start-up that must name the source. */
+  static SourceException sourceError(String message, Throwable cause) {
+    return new SourceException(message, cause);
+  }
+}

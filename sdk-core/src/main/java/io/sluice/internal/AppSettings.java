@@ -1,0 +1,25 @@
+package io.sluice.internal;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.ThreadFactory;
+import java.util.function.Consumer;
+
+/** Validated settings of one app (built by {@code Sluice.Builder}). */
+public record AppSettings(
+    String name,
+    String serviceUrl,
+    String adminUrl,
+    Path stateDir,
+    Duration checkpointInterval,
+    Duration checkpointTimeout,
+    int retainedCheckpoints,
+    int maxConsecutiveCheckpointFailures,
+    int ringSize,
+    int receiverQueueSize,
+    Duration discoveryInterval,
+    boolean finalCheckpointOnClose,
+    MeterRegistry meterRegistry,
+    ThreadFactory threadFactory,
+    Consumer<Throwable> failureListener) {}

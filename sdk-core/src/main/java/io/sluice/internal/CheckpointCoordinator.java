@@ -1,0 +1,305 @@
+package io.sluice.internal;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.sluice.CheckpointException;
+import io.sluice.SinkException;
+import io.sluice.sink.Committable;
+import io.sluice.sink.Committer;
+import io.sluice.state.StateException;
+import io.sluice.state.internal.CheckpointRecord;
+import io.sluice.state.internal.CheckpointRecord.SinkCommittable;
+import io.sluice.state.internal.StateDelta;
+import io.sluice.state.internal.StateStore;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.apache.pulsar.client.api.MessageId;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs checkpoints, one at a time, on the checkpoint thread.
+ *
+ * <pre>
+ *  1 barrier(cid) into every slot group's ring ──▶ GroupSnapshot per group
+ *  2 wait for the writers' prepared committables (flushes)
+ *  3 ONE atomic, synced RocksDB batch: state deltas + positions + committables + cid
+ *       └─ this write is the moment checkpoint cid is complete
+ *  4 commit the committables (idempotent; retried until they succeed)
+ *  5 forget the sinks' pending handles that were committed
+ *  6 advance the durable cursors to the checkpointed positions (async, binary protocol)
+ * </pre>
+ *
+ * <p>A failure before step 3 fails only this checkpoint: state deltas already taken from the groups
+ * and committables already prepared are carried into the next attempt, so the next checkpoint
+ * supersedes the failed one and nothing is lost or left uncommitted. Too many failures in a row
+ * fail the app.
+ */
+final class CheckpointCoordinator {
+  private static final Logger LOG = LoggerFactory.getLogger(CheckpointCoordinator.class);
+
+  private record TakenDelta(ProcessingGroup group, StateDelta delta) {}
+
+  private final String app;
+  private final StateStore store;
+  private final List<ProcessingGroup> groups;
+  private final Map<String, Committer> committers;
+  private final SourceManager sources;
+  private final Duration timeout;
+  private final int retained;
+  private final int maxConsecutiveFailures;
+  private final Consumer<Throwable> onFailure;
+  private final List<TakenDelta> carriedDeltas = new ArrayList<>();
+  private final List<GroupSnapshot.Prepared> carriedPrepared = new ArrayList<>();
+  private final Timer duration;
+  private final Counter failures;
+  private final Counter completed;
+  private final Counter commitRetries;
+  private final AtomicLong lastCompletedId = new AtomicLong();
+  private final AtomicLong lastCompletedAt = new AtomicLong();
+  private final AtomicLong lastCursorAdvanceAt = new AtomicLong(System.currentTimeMillis());
+  private long nextId;
+  private int consecutiveFailures;
+  private volatile boolean stopping;
+
+  CheckpointCoordinator(
+      String app,
+      StateStore store,
+      List<ProcessingGroup> groups,
+      Map<String, Committer> committers,
+      SourceManager sources,
+      Duration timeout,
+      int retained,
+      int maxConsecutiveFailures,
+      long lastRestoredId,
+      MeterRegistry meters,
+      Consumer<Throwable> onFailure) {
+    this.app = app;
+    this.store = store;
+    this.groups = groups;
+    this.committers = committers;
+    this.sources = sources;
+    this.timeout = timeout;
+    this.retained = retained;
+    this.maxConsecutiveFailures = maxConsecutiveFailures;
+    this.onFailure = onFailure;
+    this.nextId = lastRestoredId + 1;
+    this.lastCompletedId.set(lastRestoredId);
+    this.duration =
+        Timer.builder("sluice.checkpoint.duration")
+            .description("barrier to durable checkpoint record")
+            .tag("app", app)
+            .publishPercentiles(0.5, 0.99)
+            .register(meters);
+    this.failures = Counter.builder("sluice.checkpoint.failures").tag("app", app).register(meters);
+    this.completed =
+        Counter.builder("sluice.checkpoint.completed").tag("app", app).register(meters);
+    this.commitRetries =
+        Counter.builder("sluice.sink.commit.retries").tag("app", app).register(meters);
+    Gauge.builder("sluice.checkpoint.size.bytes", store, StateStore::approximateSizeBytes)
+        .tag("app", app)
+        .register(meters);
+    Gauge.builder("sluice.checkpoint.last.id", lastCompletedId, AtomicLong::get)
+        .tag("app", app)
+        .register(meters);
+    Gauge.builder(
+            "sluice.cursor.commit.lag.ms",
+            lastCursorAdvanceAt,
+            t -> System.currentTimeMillis() - t.get())
+        .description("time since the durable cursors were last advanced")
+        .tag("app", app)
+        .register(meters);
+  }
+
+  long lastCompletedId() {
+    return lastCompletedId.get();
+  }
+
+  long lastCompletedAtMillis() {
+    return lastCompletedAt.get();
+  }
+
+  void stop() {
+    stopping = true;
+  }
+
+  /** Runs one checkpoint; returns whether it completed. Called on the checkpoint thread only. */
+  boolean checkpoint() {
+    long cid = nextId++;
+    long started = System.nanoTime();
+    List<CompletableFuture<GroupSnapshot>> barriers = new ArrayList<>();
+    for (ProcessingGroup g : groups) {
+      barriers.add(g.barrier(cid));
+    }
+    Map<String, MessageId> positions = new HashMap<>();
+    List<TakenDelta> deltas = new ArrayList<>();
+    Throwable groupFailure = null;
+    for (int i = 0; i < groups.size(); i++) {
+      GroupSnapshot s;
+      try {
+        s = barriers.get(i).get();
+      } catch (ExecutionException e) {
+        return failed(cid, e.getCause(), deltas);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return failed(cid, e, deltas);
+      }
+      carriedPrepared.addAll(s.prepared());
+      if (s.failure() != null) {
+        groupFailure = s.failure();
+      } else {
+        deltas.add(new TakenDelta(groups.get(i), s.delta()));
+        positions.putAll(s.positions());
+      }
+    }
+    if (groupFailure != null) {
+      return failed(cid, groupFailure, deltas);
+    }
+    List<SinkCommittable> committables = new ArrayList<>();
+    long deadline = started + timeout.toNanos();
+    for (GroupSnapshot.Prepared p : carriedPrepared) {
+      try {
+        Committable c =
+            p.committable().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        if (c != null) {
+          committables.add(new SinkCommittable(p.sink(), c.bytes()));
+        }
+      } catch (TimeoutException e) {
+        return failed(
+            cid,
+            new CheckpointException("sink " + p.sink() + " did not prepare in " + timeout),
+            deltas);
+      } catch (ExecutionException e) {
+        SinkException fatal =
+            new SinkException(
+                "Sink "
+                    + p.sink()
+                    + " lost prepared output for checkpoint "
+                    + cid
+                    + ": "
+                    + e.getCause()
+                    + ". The app stops; on restart it recovers from checkpoint "
+                    + lastCompletedId.get()
+                    + ".",
+                e.getCause());
+        onFailure.accept(fatal);
+        return false;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return failed(cid, e, deltas);
+      }
+    }
+    Map<String, byte[]> encodedPositions = new HashMap<>();
+    positions.forEach((topic, id) -> encodedPositions.put(topic, MessageIds.toBytes(id)));
+    CheckpointRecord record =
+        new CheckpointRecord(cid, System.currentTimeMillis(), encodedPositions, committables);
+    List<StateDelta> toWrite = new ArrayList<>();
+    carriedDeltas.forEach(t -> toWrite.add(t.delta()));
+    deltas.forEach(t -> toWrite.add(t.delta()));
+    try {
+      store.commitCheckpoint(record, toWrite, retained);
+    } catch (StateException e) {
+      return failed(cid, e, deltas);
+    }
+    // ---- checkpoint cid is complete ----
+    carriedDeltas.addAll(deltas);
+    carriedDeltas.forEach(t -> t.group().keyedState().written(t.delta()));
+    carriedDeltas.clear();
+    carriedPrepared.clear();
+    lastCompletedId.set(cid);
+    lastCompletedAt.set(System.currentTimeMillis());
+    consecutiveFailures = 0;
+    completed.increment();
+    duration.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+    if (!commitAll(committables)) {
+      return true;
+    }
+    forgetPending(committables);
+    sources.advanceCursors(positions);
+    lastCursorAdvanceAt.set(System.currentTimeMillis());
+    return true;
+  }
+
+  private boolean failed(long cid, Throwable cause, List<TakenDelta> takenDeltas) {
+    carriedDeltas.addAll(takenDeltas);
+    failures.increment();
+    consecutiveFailures++;
+    LOG.warn(
+        "[{}] checkpoint {} failed ({} in a row; the next one supersedes it): {}",
+        app,
+        cid,
+        consecutiveFailures,
+        cause.toString());
+    if (consecutiveFailures >= maxConsecutiveFailures) {
+      onFailure.accept(
+          new CheckpointException(
+              consecutiveFailures
+                  + " checkpoints in a row failed (sluice.checkpoint.maxConsecutiveFailures); last"
+                  + " cause: "
+                  + cause,
+              cause));
+    }
+    return false;
+  }
+
+  /** Commits with retries; returns false if the app is stopping before all succeeded. */
+  private boolean commitAll(List<SinkCommittable> committables) {
+    for (SinkCommittable c : committables) {
+      Committer committer = committers.get(c.sink());
+      long backoff = 100;
+      while (true) {
+        try {
+          committer.commit(Committable.of(c.payload()));
+          break;
+        } catch (RuntimeException e) {
+          if (stopping) {
+            LOG.warn(
+                "[{}] commit of sink {} not done before close; it is re-committed on restart",
+                app,
+                c.sink());
+            return false;
+          }
+          commitRetries.increment();
+          LOG.warn(
+              "[{}] commit of sink {} failed, retrying in {} ms: {}",
+              app,
+              c.sink(),
+              backoff,
+              e.toString());
+          try {
+            Thread.sleep(backoff);
+          } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            return false;
+          }
+          backoff = Math.min(backoff * 2, 5000);
+        }
+      }
+    }
+    return true;
+  }
+
+  private void forgetPending(List<SinkCommittable> committed) {
+    List<StateStore.PendingHandle> done = new ArrayList<>();
+    for (StateStore.PendingHandle h : store.pending()) {
+      for (SinkCommittable c : committed) {
+        if (c.sink().equals(h.sink()) && Arrays.equals(c.payload(), h.handle())) {
+          done.add(h);
+        }
+      }
+    }
+    store.removePending(done);
+  }
+}

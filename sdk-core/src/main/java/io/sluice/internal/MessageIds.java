@@ -1,0 +1,34 @@
+package io.sluice.internal;
+
+import java.io.IOException;
+import org.apache.pulsar.client.api.MessageId;
+import org.apache.pulsar.client.api.MessageIdAdv;
+import org.apache.pulsar.client.internal.DefaultImplementation;
+
+/** Conversions between message ids, their bytes, and cursor positions ({@code ledger:entry}). */
+final class MessageIds {
+  private MessageIds() {}
+
+  static byte[] toBytes(MessageId id) {
+    return id.toByteArray();
+  }
+
+  static MessageId fromBytes(byte[] bytes, String topic) {
+    try {
+      return MessageId.fromByteArrayWithTopic(bytes, topic);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("unreadable message id for " + topic, e);
+    }
+  }
+
+  /** A cursor position such as {@code 12:-1} as the id to read after. */
+  static MessageId fromPosition(String position, int partitionIndex) {
+    String[] parts = position.split(":");
+    return DefaultImplementation.getDefaultImplementation()
+        .newMessageId(Long.parseLong(parts[0]), Long.parseLong(parts[1]), partitionIndex);
+  }
+
+  static long ledgerOf(MessageId id) {
+    return id instanceof MessageIdAdv adv ? adv.getLedgerId() : -1;
+  }
+}

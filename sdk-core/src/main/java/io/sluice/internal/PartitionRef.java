@@ -1,0 +1,66 @@
+package io.sluice.internal;
+
+import io.micrometer.core.instrument.Counter;
+import org.apache.pulsar.client.api.Consumer;
+import org.apache.pulsar.client.api.Reader;
+
+/**
+ * One partition being read: its reader (non-durable cursor), the consumer holding the durable
+ * cursor, and the slot group it feeds. Created by the source manager; the processing thread reads
+ * only the immutable fields and updates {@link #lastPublishTime}.
+ */
+public final class PartitionRef {
+  final int sourceIndex;
+  final String topic;
+  final String baseTopic;
+  final int partitionIndex;
+  final String subscription;
+  final ProcessingGroup group;
+  volatile long lastPublishTime;
+  volatile Counter recordsIn;
+  volatile Reader<byte[]> reader;
+  volatile Consumer<byte[]> cursor;
+
+  PartitionRef(
+      int sourceIndex,
+      String topic,
+      String baseTopic,
+      int partitionIndex,
+      String subscription,
+      ProcessingGroup group) {
+    this.sourceIndex = sourceIndex;
+    this.topic = topic;
+    this.baseTopic = baseTopic;
+    this.partitionIndex = partitionIndex;
+    this.subscription = subscription;
+    this.group = group;
+  }
+
+  public String topic() {
+    return topic;
+  }
+
+  @Override
+  public String toString() {
+    return topic;
+  }
+
+  /** Splits {@code x-partition-N} into base topic and index (-1 for a non-partitioned topic). */
+  static int partitionIndexOf(String topic) {
+    int i = topic.lastIndexOf("-partition-");
+    if (i < 0) {
+      return -1;
+    }
+    try {
+      return Integer.parseInt(topic.substring(i + "-partition-".length()));
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  static String baseOf(String topic) {
+    return partitionIndexOf(topic) < 0
+        ? topic
+        : topic.substring(0, topic.lastIndexOf("-partition-"));
+  }
+}

@@ -1,0 +1,23 @@
+package io.sluice.internal;
+
+import java.util.concurrent.CompletableFuture;
+import org.apache.pulsar.client.api.Message;
+
+/** A slot of a slot group's ring: a message from a partition, or a checkpoint barrier. */
+final class RingEvent {
+  static final int RECORD = 1;
+  static final int BARRIER = 2;
+
+  int kind;
+  Message<byte[]> message;
+  PartitionRef partition;
+  long checkpointId;
+  CompletableFuture<GroupSnapshot> snapshot;
+
+  void clear() {
+    kind = 0;
+    message = null;
+    partition = null;
+    snapshot = null;
+  }
+}

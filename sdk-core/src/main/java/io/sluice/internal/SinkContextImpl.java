@@ -1,0 +1,65 @@
+package io.sluice.internal;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.sink.Committable;
+import io.sluice.sink.SinkContext;
+import io.sluice.state.internal.StateStore;
+import java.util.concurrent.atomic.AtomicLong;
+
+final class SinkContextImpl implements SinkContext {
+  /** Unique across restarts: pending handles of earlier runs keep their own sequences. */
+  private static final AtomicLong SEQUENCE =
+      new AtomicLong(System.currentTimeMillis() * 1_000_000L);
+
+  private final String app;
+  private final String sink;
+  private final int writerIndex;
+  private final String serviceUrl;
+  private final MeterRegistry meters;
+  private final StateStore store;
+
+  SinkContextImpl(
+      String app,
+      String sink,
+      int writerIndex,
+      String serviceUrl,
+      MeterRegistry meters,
+      StateStore store) {
+    this.app = app;
+    this.sink = sink;
+    this.writerIndex = writerIndex;
+    this.serviceUrl = serviceUrl;
+    this.meters = meters;
+    this.store = store;
+  }
+
+  @Override
+  public String appName() {
+    return app;
+  }
+
+  @Override
+  public String sinkName() {
+    return sink;
+  }
+
+  @Override
+  public int writerIndex() {
+    return writerIndex;
+  }
+
+  @Override
+  public String pulsarServiceUrl() {
+    return serviceUrl;
+  }
+
+  @Override
+  public MeterRegistry meterRegistry() {
+    return meters;
+  }
+
+  @Override
+  public void registerPending(Committable handle) {
+    store.putPending(sink, SEQUENCE.incrementAndGet(), handle.bytes());
+  }
+}

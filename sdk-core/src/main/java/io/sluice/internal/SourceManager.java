@@ -1,0 +1,523 @@
+package io.sluice.internal;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.ConfigException;
+import io.sluice.RecoveryLayer;
+import io.sluice.SourceException;
+import io.sluice.internal.graph.JobGraph.SourceBinding;
+import io.sluice.source.PositionLostPolicy;
+import io.sluice.source.PulsarSource;
+import io.sluice.source.StartPosition;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.apache.pulsar.client.admin.PulsarAdmin;
+import org.apache.pulsar.client.admin.PulsarAdminException;
+import org.apache.pulsar.client.api.Message;
+import org.apache.pulsar.client.api.MessageId;
+import org.apache.pulsar.client.api.PulsarClient;
+import org.apache.pulsar.client.api.PulsarClientException;
+import org.apache.pulsar.client.api.Reader;
+import org.apache.pulsar.client.api.Schema;
+import org.apache.pulsar.client.api.SubscriptionInitialPosition;
+import org.apache.pulsar.client.api.SubscriptionType;
+import org.apache.pulsar.common.policies.data.ManagedLedgerInternalStats.CursorStats;
+import org.apache.pulsar.common.policies.data.PersistentTopicInternalStats;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Pulsar side of an app: which partitions exist, one Reader (non-durable cursor) per partition
+ * feeding its slot group, one durable-cursor consumer per partition, discovery of new partitions
+ * and topics, and advancing the durable cursors after each completed checkpoint.
+ *
+ * <p>The admin (HTTP) API is used at start-up and by discovery only; advancing the cursors is a
+ * cumulative acknowledgement on the binary protocol (a consumer with a zero receiver queue that
+ * never receives), never one admin call per partition per checkpoint.
+ *
+ * <p>Thread ownership: start-up runs on the caller of {@code start()}, discovery on the discovery
+ * thread, {@link #advanceCursors} on the checkpoint thread; the partition map is concurrent.
+ */
+final class SourceManager {
+  private static final Logger LOG = LoggerFactory.getLogger(SourceManager.class);
+
+  private final String app;
+  private final PulsarClient client;
+  private final PulsarAdmin admin;
+  private final List<SourceBinding> sources;
+  private final java.util.function.Function<String, ProcessingGroup> router;
+  private final int receiverQueueSize;
+  private final MeterRegistry meters;
+  private final Consumer<Throwable> onFailure;
+  private final Map<String, PartitionRef> partitions = new ConcurrentHashMap<>();
+  private final Map<String, MessageId> lastAcked = new ConcurrentHashMap<>();
+  private final Counter discovered;
+  private final Counter positionsLost;
+  private final Counter ackFailures;
+  private volatile boolean closed;
+
+  SourceManager(
+      String app,
+      PulsarClient client,
+      PulsarAdmin admin,
+      List<SourceBinding> sources,
+      java.util.function.Function<String, ProcessingGroup> router,
+      int receiverQueueSize,
+      MeterRegistry meters,
+      Consumer<Throwable> onFailure) {
+    this.app = app;
+    this.client = client;
+    this.admin = admin;
+    this.sources = sources;
+    this.router = router;
+    this.receiverQueueSize = receiverQueueSize;
+    this.meters = meters;
+    this.onFailure = onFailure;
+    this.discovered =
+        Counter.builder("sluice.source.partitions.discovered")
+            .description("partitions picked up by discovery while running")
+            .tag("app", app)
+            .register(meters);
+    this.positionsLost =
+        Counter.builder("sluice.source.positions.lost")
+            .description("checkpointed positions whose ledger was deleted by retention")
+            .tag("app", app)
+            .register(meters);
+    this.ackFailures =
+        Counter.builder("sluice.cursor.commit.failures")
+            .description("durable cursor acknowledgements that failed (superseded by the next)")
+            .tag("app", app)
+            .register(meters);
+    Gauge.builder("sluice.source.partitions", partitions, Map::size)
+        .tag("app", app)
+        .register(meters);
+  }
+
+  String subscriptionOf(SourceBinding binding) {
+    return binding.source().subscription().orElse(app);
+  }
+
+  /** Every partition of every source now; explicit topics that do not exist are an error. */
+  Map<String, SourceBinding> resolvePartitions() {
+    Map<String, SourceBinding> result = new HashMap<>();
+    for (SourceBinding binding : sources) {
+      for (String partition : partitionsOf(binding, true)) {
+        SourceBinding previous = result.putIfAbsent(partition, binding);
+        if (previous != null && previous != binding) {
+          throw new ConfigException(
+              "Partition "
+                  + partition
+                  + " is read by two sources ("
+                  + previous.source()
+                  + " and "
+                  + binding.source()
+                  + "): a topic may belong to one source only");
+        }
+      }
+    }
+    return result;
+  }
+
+  private List<String> partitionsOf(SourceBinding binding, boolean strict) {
+    PulsarSource source = binding.source();
+    try {
+      List<String> bases = new ArrayList<>();
+      if (source.pattern().isPresent()) {
+        String ns = source.patternNamespace();
+        Set<String> all = new HashSet<>(admin.topics().getPartitionedTopicList(ns));
+        for (String t : admin.topics().getList(ns)) {
+          all.add(PartitionRef.baseOf(t));
+        }
+        for (String t : all) {
+          if (!t.contains("/__") && source.pattern().get().matcher(t).matches()) {
+            bases.add(t);
+          }
+        }
+      } else {
+        bases.addAll(source.topicList());
+      }
+      List<String> result = new ArrayList<>();
+      for (String base : bases) {
+        int n = admin.topics().getPartitionedTopicMetadata(base).partitions;
+        if (n > 0) {
+          for (int i = 0; i < n; i++) {
+            result.add(base + "-partition-" + i);
+          }
+        } else if (source.pattern().isPresent() || exists(base)) {
+          result.add(base);
+        } else if (strict) {
+          throw new ConfigException(
+              "Topic "
+                  + base
+                  + " does not exist. Create it (pulsar-admin topics create or"
+                  + " create-partitioned-topic) or fix the name in PulsarSource.topics(...)");
+        }
+      }
+      return result;
+    } catch (PulsarAdminException e) {
+      throw new SourceException(
+          "Cannot list the topics of " + source + " through the admin API: " + e.getMessage(), e);
+    }
+  }
+
+  private boolean exists(String topic) throws PulsarAdminException {
+    String rest = topic.substring(topic.indexOf("://") + 3);
+    String ns = rest.substring(0, rest.lastIndexOf('/'));
+    return admin.topics().getList(ns).contains(topic);
+  }
+
+  /**
+   * Decides where each partition starts: checkpoint, else durable cursor, else the source's start
+   * position. Fails (or continues from the earliest, as configured) when a checkpointed position's
+   * ledger no longer exists.
+   */
+  Map<String, PartitionStart> planStarts(
+      Map<String, SourceBinding> assignment, Map<String, MessageId> checkpointed) {
+    Map<String, PersistentTopicInternalStats> stats = internalStats(assignment.keySet());
+    Map<String, PartitionStart> plan = new HashMap<>();
+    for (Map.Entry<String, SourceBinding> e : assignment.entrySet()) {
+      String topic = e.getKey();
+      SourceBinding binding = e.getValue();
+      PersistentTopicInternalStats s = stats.get(topic);
+      MessageId restored = checkpointed.get(topic);
+      if (restored != null) {
+        if (isLost(restored, s)) {
+          positionsLost.increment();
+          String msg =
+              "The checkpointed position "
+                  + restored
+                  + " of "
+                  + topic
+                  + " is in ledger "
+                  + MessageIds.ledgerOf(restored)
+                  + ", which retention has deleted (oldest ledger now "
+                  + s.ledgers.get(0).ledgerId
+                  + "): messages between were never processed.";
+          if (binding.source().positionLostPolicy() == PositionLostPolicy.FAIL) {
+            throw new SourceException(
+                msg
+                    + " To continue from the earliest message still stored, set"
+                    + " PulsarSource.onPositionLost(PositionLostPolicy.EARLIEST).");
+          }
+          LOG.warn(
+              "[{}] {} Continuing from the earliest message (onPositionLost=EARLIEST).", app, msg);
+          plan.put(topic, new PartitionStart(MessageId.earliest, true, RecoveryLayer.CHECKPOINT));
+        } else {
+          plan.put(topic, new PartitionStart(restored, false, RecoveryLayer.CHECKPOINT));
+        }
+        continue;
+      }
+      PartitionStart fromCursor = cursorStart(topic, subscriptionOf(binding), s);
+      plan.put(
+          topic,
+          fromCursor != null
+              ? fromCursor
+              : configuredStart(topic, binding.source().startPosition()));
+    }
+    return plan;
+  }
+
+  private static boolean isLost(MessageId position, PersistentTopicInternalStats s) {
+    if (s == null || s.ledgers == null || s.ledgers.isEmpty()) {
+      return false;
+    }
+    long ledger = MessageIds.ledgerOf(position);
+    return ledger >= 0 && ledger < s.ledgers.get(0).ledgerId;
+  }
+
+  private PartitionStart cursorStart(
+      String topic, String subscription, PersistentTopicInternalStats s) {
+    if (s == null || s.cursors == null) {
+      return null;
+    }
+    CursorStats cursor = s.cursors.get(subscription);
+    if (cursor == null || cursor.markDeletePosition == null) {
+      return null;
+    }
+    MessageId id =
+        MessageIds.fromPosition(cursor.markDeletePosition, PartitionRef.partitionIndexOf(topic));
+    return new PartitionStart(id, false, RecoveryLayer.DURABLE_CURSOR);
+  }
+
+  private PartitionStart configuredStart(String topic, StartPosition start) {
+    if (start instanceof StartPosition.Latest) {
+      return new PartitionStart(MessageId.latest, false, RecoveryLayer.START_POSITION);
+    }
+    if (start instanceof StartPosition.AfterMessageIds ids) {
+      MessageId id = ids.ids().get(topic);
+      return id == null
+          ? new PartitionStart(MessageId.earliest, true, RecoveryLayer.START_POSITION)
+          : new PartitionStart(id, false, RecoveryLayer.START_POSITION);
+    }
+    if (start instanceof StartPosition.Timestamp ts) {
+      return timestampStart(topic, ts.epochMillis());
+    }
+    return new PartitionStart(MessageId.earliest, true, RecoveryLayer.START_POSITION);
+  }
+
+  private PartitionStart timestampStart(String topic, long epochMillis) {
+    try (Reader<byte[]> probe =
+        client.newReader(Schema.BYTES).topic(topic).startMessageId(MessageId.earliest).create()) {
+      probe.seek(epochMillis);
+      if (probe.hasMessageAvailable()) {
+        Message<byte[]> first = probe.readNext(30, TimeUnit.SECONDS);
+        if (first != null) {
+          return new PartitionStart(first.getMessageId(), true, RecoveryLayer.START_POSITION);
+        }
+      }
+      return new PartitionStart(MessageId.latest, false, RecoveryLayer.START_POSITION);
+    } catch (java.io.IOException e) {
+      throw new SourceException(
+          "Cannot find the first message at or after " + epochMillis + " in " + topic, e);
+    }
+  }
+
+  private Map<String, PersistentTopicInternalStats> internalStats(Set<String> topics) {
+    Map<String, PersistentTopicInternalStats> out = new HashMap<>();
+    Set<String> bases = new HashSet<>();
+    for (String t : topics) {
+      bases.add(PartitionRef.baseOf(t));
+    }
+    for (String base : bases) {
+      try {
+        if (admin.topics().getPartitionedTopicMetadata(base).partitions > 0) {
+          out.putAll(admin.topics().getPartitionedInternalStats(base).partitions);
+        } else {
+          out.put(base, admin.topics().getInternalStats(base));
+        }
+      } catch (PulsarAdminException.NotFoundException e) {
+        // a partition not created yet has no ledgers and no cursor
+      } catch (PulsarAdminException e) {
+        throw new SourceException(
+            "Cannot read the internal stats of "
+                + base
+                + " through the admin API: "
+                + e.getMessage(),
+            e);
+      }
+    }
+    return out;
+  }
+
+  /** Subscribes the durable cursors and starts one reader per partition; blocks until done. */
+  void startAll(Map<String, SourceBinding> assignment, Map<String, PartitionStart> plan) {
+    List<CompletableFuture<Void>> started = new ArrayList<>();
+    for (Map.Entry<String, SourceBinding> e : assignment.entrySet()) {
+      started.add(startPartition(e.getKey(), e.getValue(), plan.get(e.getKey())));
+    }
+    join(started);
+  }
+
+  private CompletableFuture<Void> startPartition(
+      String topic, SourceBinding binding, PartitionStart start) {
+    ProcessingGroup group = router.apply(topic);
+    PartitionRef ref =
+        new PartitionRef(
+            binding.index(),
+            topic,
+            PartitionRef.baseOf(topic),
+            PartitionRef.partitionIndexOf(topic),
+            subscriptionOf(binding),
+            group);
+    ref.recordsIn =
+        Counter.builder("sluice.source.records")
+            .description("records processed per topic")
+            .tag("app", app)
+            .tag("topic", ref.baseTopic)
+            .register(meters);
+    Gauge.builder(
+            "sluice.source.lag.ms",
+            ref,
+            r -> r.lastPublishTime == 0 ? 0 : System.currentTimeMillis() - r.lastPublishTime)
+        .description("age of the last processed message of a partition")
+        .tag("app", app)
+        .tag("partition", topic)
+        .register(meters);
+    partitions.put(topic, ref);
+    SubscriptionInitialPosition initial =
+        start.id() == MessageId.latest
+            ? SubscriptionInitialPosition.Latest
+            : SubscriptionInitialPosition.Earliest;
+    CompletableFuture<Void> cursor =
+        client
+            .newConsumer(Schema.BYTES)
+            .topic(topic)
+            .subscriptionName(ref.subscription)
+            .subscriptionType(SubscriptionType.Exclusive)
+            .subscriptionInitialPosition(initial)
+            .receiverQueueSize(0)
+            .consumerName(app + "-cursor")
+            .subscribeAsync()
+            .thenAccept(c -> ref.cursor = c);
+    var builder =
+        client
+            .newReader(Schema.BYTES)
+            .topic(topic)
+            .startMessageId(start.id())
+            .receiverQueueSize(receiverQueueSize)
+            .readerName(app + "-reader")
+            .readerListener((reader, message) -> group.publish(message, ref));
+    if (start.inclusive()) {
+      builder.startMessageIdInclusive();
+    }
+    CompletableFuture<Void> reader = builder.createAsync().thenAccept(r -> ref.reader = r);
+    return CompletableFuture.allOf(cursor, reader)
+        .exceptionally(
+            t -> {
+              Throwable cause =
+                  t instanceof java.util.concurrent.CompletionException ? t.getCause() : t;
+              if (cause instanceof PulsarClientException.ConsumerBusyException) {
+                throw new ConfigException(
+                    "Subscription "
+                        + ref.subscription
+                        + " on "
+                        + topic
+                        + " is held by another consumer: another instance of app "
+                        + app
+                        + " is running, or another app uses the same subscription. Sluice runs"
+                        + " one instance per subscription; stop the other or choose another"
+                        + " subscription.",
+                    cause);
+              }
+              throw new SourceException("Cannot start reading " + topic + ": " + cause, cause);
+            });
+  }
+
+  /** Looks for new partitions and topics; new ones start at their earliest message. */
+  void discover() {
+    if (closed) {
+      return;
+    }
+    try {
+      Map<String, SourceBinding> fresh = new HashMap<>();
+      for (SourceBinding binding : sources) {
+        for (String topic : partitionsOf(binding, false)) {
+          if (!partitions.containsKey(topic)) {
+            fresh.put(topic, binding);
+          }
+        }
+      }
+      if (fresh.isEmpty()) {
+        return;
+      }
+      Map<String, PersistentTopicInternalStats> stats = internalStats(fresh.keySet());
+      List<CompletableFuture<Void>> started = new ArrayList<>();
+      for (Map.Entry<String, SourceBinding> e : fresh.entrySet()) {
+        PartitionStart start =
+            cursorStart(e.getKey(), subscriptionOf(e.getValue()), stats.get(e.getKey()));
+        if (start == null) {
+          start = new PartitionStart(MessageId.earliest, true, RecoveryLayer.START_POSITION);
+        }
+        LOG.info("[{}] discovered {}; reading from {}", app, e.getKey(), start.id());
+        started.add(startPartition(e.getKey(), e.getValue(), start));
+        discovered.increment();
+      }
+      join(started);
+    } catch (RuntimeException e) {
+      if (!closed) {
+        LOG.warn("[{}] discovery failed; retrying at the next interval", app, e);
+      }
+    }
+  }
+
+  /**
+   * Advances every partition's durable cursor to its checkpointed position (asynchronously, on the
+   * binary protocol). A failure is counted and superseded by the next checkpoint.
+   */
+  void advanceCursors(Map<String, MessageId> positions) {
+    for (Map.Entry<String, MessageId> e : positions.entrySet()) {
+      PartitionRef ref = partitions.get(e.getKey());
+      if (ref == null || ref.cursor == null || e.getValue().equals(lastAcked.get(e.getKey()))) {
+        continue;
+      }
+      MessageId id = e.getValue();
+      ref.cursor
+          .acknowledgeCumulativeAsync(id)
+          .whenComplete(
+              (ok, t) -> {
+                if (t == null) {
+                  lastAcked.put(e.getKey(), id);
+                } else {
+                  ackFailures.increment();
+                  LOG.warn(
+                      "[{}] advancing the durable cursor of {} failed: {}",
+                      app,
+                      e.getKey(),
+                      t.toString());
+                }
+              });
+    }
+  }
+
+  Set<String> partitionNames() {
+    return Set.copyOf(partitions.keySet());
+  }
+
+  /** Stops the readers (no more messages reach the rings). */
+  void closeReaders() {
+    closed = true;
+    List<CompletableFuture<Void>> closing = new ArrayList<>();
+    for (PartitionRef ref : partitions.values()) {
+      if (ref.reader != null) {
+        closing.add(ref.reader.closeAsync());
+      }
+    }
+    joinQuietly(closing);
+  }
+
+  /** Closes the durable-cursor consumers (pending acknowledgements are flushed first). */
+  void closeCursors() {
+    List<CompletableFuture<Void>> closing = new ArrayList<>();
+    for (PartitionRef ref : partitions.values()) {
+      if (ref.cursor != null) {
+        closing.add(ref.cursor.closeAsync());
+      }
+    }
+    joinQuietly(closing);
+  }
+
+  private static void join(List<CompletableFuture<Void>> futures) {
+    try {
+      CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
+        cause = cause.getCause();
+      }
+      if (cause instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new SourceException("Cannot start the partition readers: " + cause, cause);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new SourceException("Partition readers did not start within 120 s", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SourceException("interrupted while starting readers", e);
+    }
+  }
+
+  private void joinQuietly(List<CompletableFuture<Void>> futures) {
+    try {
+      CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("[{}] closing readers/cursors: {}", app, e.toString());
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  void reportFailure(Throwable t) {
+    onFailure.accept(t);
+  }
+}

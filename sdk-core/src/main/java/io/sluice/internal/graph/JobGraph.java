@@ -1,0 +1,58 @@
+package io.sluice.internal.graph;
+
+import io.sluice.ConfigException;
+import io.sluice.sink.Sink;
+import io.sluice.source.PulsarSource;
+import io.sluice.source.SourceRecord;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The sources, operators and sinks an app declared before {@code start()}. */
+public final class JobGraph {
+  /** A source and the root of the operators reading it. */
+  public record SourceBinding(int index, PulsarSource source, StreamNode<SourceRecord> root) {}
+
+  private final List<SourceBinding> sources = new ArrayList<>();
+  private final Map<String, Sink<?>> sinks = new LinkedHashMap<>();
+  private volatile boolean frozen;
+
+  public StreamNode<SourceRecord> addSource(PulsarSource source) {
+    checkOpen();
+    StreamNode<SourceRecord> root = new StreamNode<>(this);
+    sources.add(new SourceBinding(sources.size(), source, root));
+    return root;
+  }
+
+  void registerSink(Sink<?> sink) {
+    checkOpen();
+    String name = sink.name();
+    if (name == null || name.isBlank()) {
+      throw new ConfigException("Sink " + sink + " has no name: Sink.name() must be non-empty");
+    }
+    Sink<?> existing = sinks.putIfAbsent(name, sink);
+    if (existing != null && existing != sink) {
+      throw new ConfigException(
+          "Two sinks are named '" + name + "': sink names must be unique within an app");
+    }
+  }
+
+  void checkOpen() {
+    if (frozen) {
+      throw new IllegalStateException("the job graph cannot change after start()");
+    }
+  }
+
+  public void freeze() {
+    frozen = true;
+  }
+
+  public List<SourceBinding> sources() {
+    return List.copyOf(sources);
+  }
+
+  public Map<String, Sink<?>> sinks() {
+    return Map.copyOf(sinks);
+  }
+}

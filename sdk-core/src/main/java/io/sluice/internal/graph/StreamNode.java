@@ -1,0 +1,147 @@
+package io.sluice.internal.graph;
+
+import io.sluice.sink.Sink;
+import io.sluice.sink.SinkWriter;
+import io.sluice.state.Serde;
+import io.sluice.stream.Collector;
+import io.sluice.stream.KeyedProcessFunction;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Predicate;
+
+/**
+ * A node of the job graph as the user declared it. {@link #compile} turns the subtree into an
+ * operator chain for one slot group (one instance per group, so operators keep no shared state).
+ */
+public final class StreamNode<T> {
+  private final JobGraph graph;
+  private final List<Function<GroupServices, Emitter<T>>> children = new ArrayList<>();
+
+  public StreamNode(JobGraph graph) {
+    this.graph = graph;
+  }
+
+  private void add(Function<GroupServices, Emitter<T>> child) {
+    graph.checkOpen();
+    children.add(child);
+  }
+
+  public Emitter<T> compile(GroupServices group) {
+    List<Emitter<T>> built = new ArrayList<>();
+    for (Function<GroupServices, Emitter<T>> child : children) {
+      built.add(child.apply(group));
+    }
+    if (built.isEmpty()) {
+      return value -> {};
+    }
+    if (built.size() == 1) {
+      return built.get(0);
+    }
+    return value -> {
+      for (Emitter<T> e : built) {
+        e.emit(value);
+      }
+    };
+  }
+
+  public <R> StreamNode<R> map(Function<? super T, ? extends R> function) {
+    StreamNode<R> next = new StreamNode<>(graph);
+    add(
+        group -> {
+          Emitter<R> down = next.compile(group);
+          return value -> {
+            R result = function.apply(value);
+            if (result == null) {
+              throw new NullPointerException(
+                  "map function returned null for " + value + "; use filter() to drop records");
+            }
+            down.emit(result);
+          };
+        });
+    return next;
+  }
+
+  public StreamNode<T> filter(Predicate<? super T> predicate) {
+    StreamNode<T> next = new StreamNode<>(graph);
+    add(
+        group -> {
+          Emitter<T> down = next.compile(group);
+          return value -> {
+            if (predicate.test(value)) {
+              down.emit(value);
+            }
+          };
+        });
+    return next;
+  }
+
+  public <R> StreamNode<R> flatMap(BiConsumer<? super T, Collector<R>> function) {
+    StreamNode<R> next = new StreamNode<>(graph);
+    add(
+        group -> {
+          Emitter<R> down = next.compile(group);
+          Collector<R> out = collectorOf(down);
+          return value -> function.accept(value, out);
+        });
+    return next;
+  }
+
+  public void forEach(Consumer<? super T> action) {
+    add(group -> action::accept);
+  }
+
+  public <K, R> StreamNode<R> keyedProcess(
+      Function<? super T, K> keyFunction,
+      Serde<K> keySerde,
+      KeyedProcessFunction<K, T, R> function) {
+    StreamNode<R> next = new StreamNode<>(graph);
+    add(
+        group -> {
+          Emitter<R> down = next.compile(group);
+          Collector<R> out = collectorOf(down);
+          KeyedContextImpl<K> ctx = new KeyedContextImpl<>(group.keyedState());
+          return value -> {
+            K key = keyFunction.apply(value);
+            if (key == null) {
+              throw new NullPointerException("keyBy function returned null for " + value);
+            }
+            ctx.setCurrentKey(key, keySerde.serialize(key));
+            function.process(value, ctx, out);
+          };
+        });
+    return next;
+  }
+
+  public void sinkTo(Sink<T> sink) {
+    graph.registerSink(sink);
+    add(
+        group -> {
+          SinkWriter<T> writer = group.writer(sink);
+          return writer::write;
+        });
+  }
+
+  private static <R> Collector<R> collectorOf(Emitter<R> down) {
+    return value -> {
+      try {
+        down.emit(value);
+      } catch (RuntimeException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new OperatorException(e);
+      }
+    };
+  }
+
+  /** Carries a checked exception through a {@link Collector}; unwrapped by the runtime. */
+  public static final class OperatorException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    OperatorException(Exception cause) {
+      super(cause);
+    }
+  }
+}

@@ -1,0 +1,160 @@
+package io.sluice.sink.pulsar;
+
+import io.micrometer.core.instrument.Counter;
+import io.sluice.SinkException;
+import io.sluice.sink.Committable;
+import io.sluice.sink.SinkContext;
+import io.sluice.sink.SinkWriter;
+import io.sluice.sink.pulsar.internal.TxnIds;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pulsar.client.api.Producer;
+import org.apache.pulsar.client.api.PulsarClient;
+import org.apache.pulsar.client.api.PulsarClientException;
+import org.apache.pulsar.client.api.Schema;
+import org.apache.pulsar.client.api.TypedMessageBuilder;
+import org.apache.pulsar.client.api.transaction.Transaction;
+
+/**
+ * Writes into the current transaction; on a barrier hands it over and switches to the next one,
+ * which was opened and durably registered in the background so the barrier never waits for it. Runs
+ * on its slot group's processing thread.
+ */
+final class PulsarSinkWriter<T> implements SinkWriter<T> {
+  private final PulsarSink<T> sink;
+  private final PulsarClient client;
+  private final SinkContext context;
+  private final Producer<byte[]> producer;
+  private final AtomicReference<Throwable> sendFailure = new AtomicReference<>();
+  private final Counter written;
+  private Transaction current;
+  private CompletableFuture<Transaction> next;
+  private CompletableFuture<?> lastSend = CompletableFuture.completedFuture(null);
+
+  PulsarSinkWriter(PulsarSink<T> sink, PulsarClient client, SinkContext context) {
+    this.sink = sink;
+    this.client = client;
+    this.context = context;
+    try {
+      this.producer =
+          client
+              .newProducer(Schema.BYTES)
+              .topic(sink.topic())
+              .sendTimeout(0, TimeUnit.SECONDS)
+              .blockIfQueueFull(true)
+              .enableBatching(true)
+              .batchingMaxPublishDelay(1, TimeUnit.MILLISECONDS)
+              .create();
+    } catch (PulsarClientException e) {
+      throw new SinkException(
+          "Sink " + sink.name() + ": cannot create a producer for " + sink.topic() + ": " + e, e);
+    }
+    this.written =
+        Counter.builder("sluice.sink.records")
+            .tag("app", context.appName())
+            .tag("sink", sink.name())
+            .register(context.meterRegistry());
+    this.next = open();
+  }
+
+  private CompletableFuture<Transaction> open() {
+    return client
+        .newTransaction()
+        .withTransactionTimeout(sink.transactionTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .build()
+        .thenApplyAsync(
+            txn -> {
+              context.registerPending(Committable.of(TxnIds.toBytes(txn.getTxnID())));
+              sink.openTransactions().put(txn.getTxnID(), txn);
+              return txn;
+            });
+  }
+
+  private Transaction current() {
+    if (current == null) {
+      try {
+        current = next.join();
+      } catch (RuntimeException e) {
+        next = open();
+        throw new SinkException(
+            "Sink "
+                + sink.name()
+                + ": cannot open a transaction (is transactionCoordinatorEnabled=true on the"
+                + " broker?): "
+                + e.getCause(),
+            e);
+      }
+      next = open();
+    }
+    return current;
+  }
+
+  @Override
+  public void write(T value) {
+    Throwable failed = sendFailure.get();
+    if (failed != null) {
+      throw new SinkException(
+          "Sink " + sink.name() + ": a send to " + sink.topic() + " failed", failed);
+    }
+    byte[] bytes = sink.serializer().apply(value);
+    if (bytes == null) {
+      throw new SinkException(
+          "Sink " + sink.name() + ": the serializer returned null for " + value);
+    }
+    TypedMessageBuilder<byte[]> message = producer.newMessage(current()).value(bytes);
+    if (sink.key() != null) {
+      message.key(sink.key().apply(value));
+    }
+    lastSend =
+        message
+            .sendAsync()
+            .whenComplete(
+                (id, t) -> {
+                  if (t != null) {
+                    sendFailure.compareAndSet(null, t);
+                  }
+                });
+    written.increment();
+  }
+
+  @Override
+  public CompletableFuture<Committable> prepareCommit(long checkpointId) {
+    if (current == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    Transaction txn = current;
+    current = null;
+    CompletableFuture<?> sent = lastSend;
+    return CompletableFuture.allOf(producer.flushAsync(), sent)
+        .handle(
+            (ok, t) -> {
+              Throwable failed = sendFailure.get() != null ? sendFailure.get() : t;
+              if (failed != null) {
+                throw new SinkException(
+                    "Sink " + sink.name() + ": sends of transaction " + txn.getTxnID() + " failed",
+                    failed);
+              }
+              return Committable.of(TxnIds.toBytes(txn.getTxnID()));
+            });
+  }
+
+  @Override
+  public void close() {
+    if (current != null) {
+      sink.openTransactions().remove(current.getTxnID());
+      current.abort();
+    }
+    next.thenAccept(
+        txn -> {
+          sink.openTransactions().remove(txn.getTxnID());
+          txn.abort();
+        });
+    try {
+      producer.close();
+    } catch (PulsarClientException e) {
+      // the process is stopping; unsent messages belong to an aborted transaction
+    }
+    sink.release();
+  }
+}

@@ -1,0 +1,67 @@
+package io.sluice.sink.pulsar.internal;
+
+import io.sluice.SinkException;
+import org.apache.pulsar.client.api.PulsarClient;
+import org.apache.pulsar.client.api.transaction.TransactionCoordinatorClientException;
+import org.apache.pulsar.client.api.transaction.TxnID;
+import org.apache.pulsar.client.impl.PulsarClientImpl;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Ends a transaction by its id alone, as recovery must after a crash (the {@code Transaction}
+ * object died with the process). This needs the client's internal coordinator client, so its use is
+ * kept in this one class.
+ *
+ * <p>Outcomes: a transaction the coordinator no longer knows has ended (committed, or aborted by
+ * its timeout — indistinguishable here, see {@code PulsarSink}); one reported ABORTED when we
+ * commit is lost output and fails loudly.
+ */
+public final class TransactionCoordinator {
+  private static final Logger LOG = LoggerFactory.getLogger(TransactionCoordinator.class);
+
+  private final PulsarClientImpl client;
+  private final String sink;
+
+  public TransactionCoordinator(PulsarClient client, String sink) {
+    this.client = (PulsarClientImpl) client;
+    this.sink = sink;
+  }
+
+  public void commit(TxnID id) {
+    try {
+      client.getTcClient().commit(id);
+    } catch (TransactionCoordinatorClientException.TransactionNotFoundException e) {
+      LOG.info("sink {}: transaction {} already ended (committed before the restart)", sink, id);
+    } catch (TransactionCoordinatorClientException.InvalidTxnStatusException e) {
+      String m = String.valueOf(e.getMessage());
+      if (m.contains("ABORT")) {
+        throw new SinkException(
+            "Sink "
+                + sink
+                + ": transaction "
+                + id
+                + " of a completed checkpoint was aborted by the broker ("
+                + m
+                + "), so its output is lost. This happens when the app stays down longer than the"
+                + " sink's transactionTimeout; raise it.",
+            e);
+      }
+      LOG.info("sink {}: transaction {} already committed ({})", sink, id, m);
+    } catch (TransactionCoordinatorClientException e) {
+      throw new SinkException("Sink " + sink + ": cannot commit transaction " + id + ": " + e, e);
+    }
+  }
+
+  public void abort(TxnID id) {
+    try {
+      client.getTcClient().abort(id);
+      LOG.info("sink {}: aborted transaction {} left open by an earlier run", sink, id);
+    } catch (TransactionCoordinatorClientException.TransactionNotFoundException
+        | TransactionCoordinatorClientException.InvalidTxnStatusException e) {
+      LOG.debug("sink {}: transaction {} already ended: {}", sink, id, e.getMessage());
+    } catch (TransactionCoordinatorClientException e) {
+      throw new SinkException("Sink " + sink + ": cannot abort transaction " + id + ": " + e, e);
+    }
+  }
+}

@@ -1,0 +1,145 @@
+package io.sluice.source;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Which Pulsar topics a stream reads, from where, and under which durable subscription. Immutable;
+ * each {@code withX}-style call returns a new source.
+ *
+ * <pre>{@code
+ * PulsarSource.topics("persistent://public/default/orders")
+ * PulsarSource.topicsMatching("persistent://public/default/orders-.*")
+ *     .subscription("orders-etl")
+ *     .startAt(StartPosition.earliest())
+ * }</pre>
+ *
+ * <p>Every partition gets its own Reader (non-durable cursor). The subscription is a durable cursor
+ * on every partition, advanced after each completed checkpoint; it keeps the broker from deleting
+ * data not yet processed, and is the fallback when the local checkpoint is lost.
+ */
+public final class PulsarSource {
+  private final List<String> topics;
+  private final Pattern pattern;
+  private final String subscription;
+  private final StartPosition startPosition;
+  private final PositionLostPolicy positionLostPolicy;
+
+  private PulsarSource(
+      List<String> topics,
+      Pattern pattern,
+      String subscription,
+      StartPosition startPosition,
+      PositionLostPolicy positionLostPolicy) {
+    this.topics = topics;
+    this.pattern = pattern;
+    this.subscription = subscription;
+    this.startPosition = startPosition;
+    this.positionLostPolicy = positionLostPolicy;
+  }
+
+  /**
+   * Explicit topics (partitioned or not); short names mean {@code persistent://public/default/}.
+   */
+  public static PulsarSource topics(String... topics) {
+    Objects.requireNonNull(topics, "topics must not be null");
+    if (topics.length == 0) {
+      throw new IllegalArgumentException("topics must name at least one topic");
+    }
+    List<String> full = java.util.Arrays.stream(topics).map(PulsarSource::qualify).toList();
+    return new PulsarSource(full, null, null, StartPosition.earliest(), PositionLostPolicy.FAIL);
+  }
+
+  /**
+   * Every topic of one namespace whose full name matches {@code regex}, e.g. {@code
+   * persistent://public/default/orders-.*}; new matching topics are discovered while running.
+   */
+  public static PulsarSource topicsMatching(String regex) {
+    Objects.requireNonNull(regex, "regex must not be null");
+    String full = qualify(regex);
+    try {
+      Pattern pattern = Pattern.compile(full);
+      namespaceOf(full);
+      return new PulsarSource(
+          List.of(), pattern, null, StartPosition.earliest(), PositionLostPolicy.FAIL);
+    } catch (PatternSyntaxException e) {
+      throw new IllegalArgumentException(
+          "Invalid topic pattern " + regex + ": " + e.getMessage(), e);
+    }
+  }
+
+  public PulsarSource subscription(String name) {
+    Objects.requireNonNull(name, "subscription must not be null");
+    io.sluice.config.Options.SUBSCRIPTION.check(name);
+    return new PulsarSource(topics, pattern, name, startPosition, positionLostPolicy);
+  }
+
+  public PulsarSource startAt(StartPosition position) {
+    Objects.requireNonNull(position, "position must not be null");
+    return new PulsarSource(topics, pattern, subscription, position, positionLostPolicy);
+  }
+
+  public PulsarSource onPositionLost(PositionLostPolicy policy) {
+    Objects.requireNonNull(policy, "policy must not be null");
+    return new PulsarSource(topics, pattern, subscription, startPosition, policy);
+  }
+
+  public List<String> topicList() {
+    return topics;
+  }
+
+  public Optional<Pattern> pattern() {
+    return Optional.ofNullable(pattern);
+  }
+
+  /** The subscription, if set; the app name is used otherwise. */
+  public Optional<String> subscription() {
+    return Optional.ofNullable(subscription);
+  }
+
+  public StartPosition startPosition() {
+    return startPosition;
+  }
+
+  public PositionLostPolicy positionLostPolicy() {
+    return positionLostPolicy;
+  }
+
+  /** The namespace a pattern searches, e.g. {@code public/default}. */
+  public String patternNamespace() {
+    return namespaceOf(pattern.pattern());
+  }
+
+  @Override
+  public String toString() {
+    return pattern != null ? "PulsarSource{pattern " + pattern + "}" : "PulsarSource" + topics;
+  }
+
+  static String qualify(String topic) {
+    if (topic.startsWith("persistent://") || topic.startsWith("non-persistent://")) {
+      return topic;
+    }
+    if (topic.contains("/")) {
+      return "persistent://" + topic;
+    }
+    return "persistent://public/default/" + topic;
+  }
+
+  private static String namespaceOf(String fullPattern) {
+    String rest = fullPattern.substring(fullPattern.indexOf("://") + 3);
+    String[] parts = rest.split("/");
+    if (parts.length < 3
+        || parts[0].matches(".*[\\\\.*+?\\[(].*")
+        || parts[1].matches(".*[\\\\.*+?\\[(].*")) {
+      throw new IllegalArgumentException(
+          "Topic pattern "
+              + fullPattern
+              + " must name its tenant and namespace literally, e.g."
+              + " persistent://public/default/orders-.*");
+    }
+    return parts[0] + "/" + parts[1];
+  }
+}

@@ -1,0 +1,7 @@
+package io.sluice.stream;
+
+/** Emits results downstream; valid only during the call that received it. */
+@FunctionalInterface
+public interface Collector<T> {
+  void collect(T value);
+}

@@ -1,0 +1,64 @@
+package io.sluice.stream;
+
+import io.sluice.internal.graph.StreamNode;
+import io.sluice.sink.Sink;
+import io.sluice.state.Serde;
+import java.util.Objects;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Predicate;
+
+/**
+ * A stream of records flowing through a slot group's processing thread. Functions run on that
+ * thread, one record at a time, in partition order; an exception fails the app.
+ *
+ * <pre>{@code
+ * app.stream(PulsarSource.topics("orders"))
+ *    .map(r -> mapper.readValue(r.value(), Order.class))
+ *    .filter(o -> o.amount() > 0)
+ *    .sinkTo(sink);
+ * }</pre>
+ */
+public final class DataStream<T> {
+  private final StreamNode<T> node;
+
+  public DataStream(StreamNode<T> node) {
+    this.node = node;
+  }
+
+  /** {@code function} must not return {@code null}; use {@link #filter} to drop records. */
+  public <R> DataStream<R> map(Function<? super T, ? extends R> function) {
+    Objects.requireNonNull(function, "function must not be null");
+    return new DataStream<>(node.map(function));
+  }
+
+  public DataStream<T> filter(Predicate<? super T> predicate) {
+    Objects.requireNonNull(predicate, "predicate must not be null");
+    return new DataStream<>(node.filter(predicate));
+  }
+
+  /** Emits zero or more results per record through the collector. */
+  public <R> DataStream<R> flatMap(BiConsumer<? super T, Collector<R>> function) {
+    Objects.requireNonNull(function, "function must not be null");
+    return new DataStream<>(node.flatMap(function));
+  }
+
+  /** A terminal side effect per record (not part of exactly-once: use a sink for output). */
+  public void forEach(Consumer<? super T> action) {
+    Objects.requireNonNull(action, "action must not be null");
+    node.forEach(action);
+  }
+
+  public <K> KeyedStream<K, T> keyBy(Function<? super T, K> keyFunction, Serde<K> keySerde) {
+    Objects.requireNonNull(keyFunction, "keyFunction must not be null");
+    Objects.requireNonNull(keySerde, "keySerde must not be null");
+    return new KeyedStream<>(node, keyFunction, keySerde);
+  }
+
+  /** Writes every record to {@code sink}, exactly once. */
+  public void sinkTo(Sink<T> sink) {
+    Objects.requireNonNull(sink, "sink must not be null");
+    node.sinkTo(sink);
+  }
+}
