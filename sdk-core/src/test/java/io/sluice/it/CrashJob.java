@@ -1,0 +1,53 @@
+package io.sluice.it;
+
+import io.sluice.Sluice;
+import io.sluice.sink.pulsar.PulsarSink;
+import io.sluice.source.PulsarSource;
+import io.sluice.state.Serde;
+import io.sluice.state.ValueState;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The job the crash tests kill: counts records per key in keyed state and writes every record, with
+ * its key's running count, to the output topic through the transactional Pulsar sink.
+ *
+ * <p>Args: serviceUrl adminUrl inputTopic outputTopic stateDir checkpointMillis
+ */
+public final class CrashJob {
+  private CrashJob() {}
+
+  public static void main(String[] args) throws Exception {
+    Sluice app =
+        Sluice.builder()
+            .name("crash-job")
+            .pulsar(args[0], args[1])
+            .stateDir(Path.of(args[4]))
+            .checkpointInterval(Duration.ofMillis(Long.parseLong(args[5])))
+            .discoveryInterval(Duration.ZERO)
+            .build();
+    app.stream(PulsarSource.topics(args[2]).subscription("crash-job"))
+        .keyBy(r -> r.key(), Serde.strings())
+        .<String>process(
+            (r, ctx, out) -> {
+              ValueState<Long> count = ctx.valueState("count", Serde.longs());
+              long n = count.value() == null ? 1 : count.value() + 1;
+              count.update(n);
+              out.collect(new String(r.value(), StandardCharsets.UTF_8) + "," + r.key() + "," + n);
+            })
+        .sinkTo(
+            PulsarSink.<String>builder()
+                .topic(args[3])
+                .serializer(s -> s.getBytes(StandardCharsets.UTF_8))
+                .build());
+    app.start();
+    System.out.println("RUNNING layer=" + app.recoveryLayer());
+    while (app.state() == Sluice.State.RUNNING) {
+      System.out.println("CHECKPOINT " + app.lastCompletedCheckpoint());
+      Thread.sleep(200);
+    }
+    System.out.println("STOPPED " + app.state() + " " + app.failure().orElse(null));
+    app.close();
+  }
+}

@@ -1,0 +1,87 @@
+package io.sluice.it;
+
+import io.sluice.testkit.PulsarStandalone;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.pulsar.client.admin.PulsarAdmin;
+import org.apache.pulsar.client.api.Message;
+import org.apache.pulsar.client.api.MessageId;
+import org.apache.pulsar.client.api.Producer;
+import org.apache.pulsar.client.api.PulsarClient;
+import org.apache.pulsar.client.api.Reader;
+import org.apache.pulsar.client.api.Schema;
+
+/** The shared broker plus helpers to produce and read back. */
+final class PulsarFixture {
+  private static PulsarAdmin admin;
+  private static PulsarClient client;
+
+  private PulsarFixture() {}
+
+  static PulsarStandalone broker() {
+    return PulsarStandalone.shared();
+  }
+
+  static synchronized PulsarAdmin admin() throws Exception {
+    if (admin == null) {
+      admin = PulsarAdmin.builder().serviceHttpUrl(broker().adminUrl()).build();
+    }
+    return admin;
+  }
+
+  static synchronized PulsarClient client() throws Exception {
+    if (client == null) {
+      client = PulsarClient.builder().serviceUrl(broker().serviceUrl()).build();
+    }
+    return client;
+  }
+
+  static String uniqueTopic(String prefix) {
+    return "persistent://public/default/" + prefix + "-" + System.nanoTime();
+  }
+
+  /** Sends {@code count} messages "prefix-i" keyed "k(i % keys)" (batched, async). */
+  static void produce(String topic, String prefix, int from, int count, int keys) throws Exception {
+    try (Producer<String> producer =
+        client()
+            .newProducer(Schema.STRING)
+            .topic(topic)
+            .blockIfQueueFull(true)
+            .batchingMaxPublishDelay(1, TimeUnit.MILLISECONDS)
+            .create()) {
+      for (int i = from; i < from + count; i++) {
+        producer.newMessage().key("k" + (i % keys)).value(prefix + "-" + i).sendAsync();
+      }
+      producer.flush();
+    }
+  }
+
+  /** Everything committed on a topic (all partitions), read from the earliest message. */
+  static List<String> readAll(String topic) throws Exception {
+    List<String> out = new ArrayList<>();
+    int partitions = admin().topics().getPartitionedTopicMetadata(topic).partitions;
+    List<String> names = new ArrayList<>();
+    if (partitions == 0) {
+      names.add(topic);
+    } else {
+      for (int i = 0; i < partitions; i++) {
+        names.add(topic + "-partition-" + i);
+      }
+    }
+    for (String name : names) {
+      try (Reader<byte[]> reader =
+          client().newReader().topic(name).startMessageId(MessageId.earliest).create()) {
+        while (reader.hasMessageAvailable()) {
+          Message<byte[]> m = reader.readNext(10, TimeUnit.SECONDS);
+          if (m == null) {
+            break;
+          }
+          out.add(new String(m.getValue(), StandardCharsets.UTF_8));
+        }
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,106 @@
+package io.sluice.it;
+
+import static io.sluice.it.PulsarFixture.admin;
+import static io.sluice.it.PulsarFixture.broker;
+import static io.sluice.it.PulsarFixture.produce;
+import static io.sluice.it.PulsarFixture.uniqueTopic;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.RecoveryLayer;
+import io.sluice.Sluice;
+import io.sluice.source.PulsarSource;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SourceIT {
+  @TempDir Path stateDir;
+
+  static void await(String what, Duration timeout, BooleanSupplier condition) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out after " + timeout + " waiting for " + what);
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  private Sluice.Builder app(String name) {
+    return Sluice.builder()
+        .name(name)
+        .pulsar(broker().serviceUrl(), broker().adminUrl())
+        .stateDir(stateDir)
+        .checkpointInterval(Duration.ofMillis(500));
+  }
+
+  @Test
+  void shouldReadEveryPartitionOfPartitionedAndNonPartitionedTopics() throws Exception {
+    String partitioned = uniqueTopic("src-part");
+    String plain = uniqueTopic("src-plain");
+    admin().topics().createPartitionedTopic(partitioned, 4);
+    admin().topics().createNonPartitionedTopic(plain);
+    produce(partitioned, "p", 0, 2000, 50);
+    produce(plain, "n", 0, 500, 50);
+
+    Set<String> seen = ConcurrentHashMap.newKeySet();
+    try (Sluice app = app("src-explicit").build()) {
+      app.stream(PulsarSource.topics(partitioned, plain))
+          .map(r -> new String(r.value(), StandardCharsets.UTF_8))
+          .forEach(seen::add);
+      app.start();
+      assertThat(app.recoveryLayer()).isEqualTo(RecoveryLayer.START_POSITION);
+      assertThat(app.partitions()).hasSize(5);
+      await("2500 records", Duration.ofSeconds(60), () -> seen.size() == 2500);
+    }
+    assertThat(seen).contains("p-0", "p-1999", "n-0", "n-499");
+  }
+
+  @Test
+  void shouldPickUpNewPartitionsAndNewMatchingTopicsWhileRunning() throws Exception {
+    String prefix = "disc" + System.nanoTime();
+    String first = "persistent://public/default/" + prefix + "-a";
+    admin().topics().createPartitionedTopic(first, 2);
+    produce(first, "a", 0, 300, 10);
+
+    Set<String> seen = ConcurrentHashMap.newKeySet();
+    try (Sluice app =
+        Sluice.builder()
+            .name("src-discovery")
+            .pulsar(broker().serviceUrl(), broker().adminUrl())
+            .stateDir(stateDir)
+            .checkpointInterval(Duration.ofMillis(500))
+            .discoveryInterval(Duration.ofMillis(500))
+            .build()) {
+      app.stream(PulsarSource.topicsMatching("persistent://public/default/" + prefix + "-.*"))
+          .map(r -> new String(r.value(), StandardCharsets.UTF_8))
+          .forEach(seen::add);
+      app.start();
+      await("first 300", Duration.ofSeconds(60), () -> seen.size() == 300);
+
+      // a partition added to a known topic, and a brand-new topic matching the pattern
+      admin().topics().updatePartitionedTopic(first, 3);
+      try (var p =
+          PulsarFixture.client()
+              .newProducer(org.apache.pulsar.client.api.Schema.STRING)
+              .topic(first + "-partition-2")
+              .create()) {
+        for (int i = 0; i < 100; i++) {
+          p.send("new-partition-" + i);
+        }
+      }
+      String second = "persistent://public/default/" + prefix + "-b";
+      admin().topics().createPartitionedTopic(second, 2);
+      produce(second, "b", 0, 200, 10);
+
+      await("all 600", Duration.ofSeconds(60), () -> seen.size() == 600);
+      assertThat(app.partitions()).hasSize(5);
+    }
+    assertThat(seen).contains("new-partition-0", "new-partition-99", "b-0", "b-199");
+  }
+}
