@@ -148,12 +148,17 @@ final class SourceManager {
       }
       List<String> result = new ArrayList<>();
       for (String base : bases) {
-        int n = admin.topics().getPartitionedTopicMetadata(base).partitions;
+        int n;
+        try {
+          n = admin.topics().getPartitionedTopicMetadata(base).partitions;
+        } catch (PulsarAdminException.NotFoundException e) {
+          n = -1;
+        }
         if (n > 0) {
           for (int i = 0; i < n; i++) {
             result.add(base + "-partition-" + i);
           }
-        } else if (source.pattern().isPresent() || exists(base)) {
+        } else if (n == 0 && (source.pattern().isPresent() || exists(base))) {
           result.add(base);
         } else if (strict) {
           throw new ConfigException(

@@ -13,7 +13,7 @@ import java.time.Duration;
  * The job the crash tests kill: counts records per key in keyed state and writes every record, with
  * its key's running count, to the output topic through the transactional Pulsar sink.
  *
- * <p>Args: serviceUrl adminUrl inputTopic outputTopic stateDir checkpointMillis
+ * <p>Args: serviceUrl adminUrl inputTopic outputTopic stateDir checkpointMillis [txnTimeoutMillis]
  */
 public final class CrashJob {
   private CrashJob() {}
@@ -40,6 +40,8 @@ public final class CrashJob {
             PulsarSink.<String>builder()
                 .topic(args[3])
                 .serializer(s -> s.getBytes(StandardCharsets.UTF_8))
+                .transactionTimeout(
+                    Duration.ofMillis(args.length > 6 ? Long.parseLong(args[6]) : 600_000))
                 .build());
     app.start();
     System.out.println("RUNNING layer=" + app.recoveryLayer());

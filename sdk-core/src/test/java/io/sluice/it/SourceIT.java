@@ -103,4 +103,16 @@ class SourceIT {
     }
     assertThat(seen).contains("new-partition-0", "new-partition-99", "b-0", "b-199");
   }
+
+  @Test
+  void shouldNameAMissingTopicBeforeStarting() throws Exception {
+    String missing = uniqueTopic("does-not-exist");
+    try (Sluice app = app("src-missing").build()) {
+      app.stream(PulsarSource.topics(missing)).forEach(r -> {});
+      org.assertj.core.api.Assertions.assertThatThrownBy(app::start)
+          .isInstanceOf(io.sluice.ConfigException.class)
+          .hasMessageStartingWith("Topic " + missing + " does not exist");
+    }
+    assertThat(admin().topics().getList("public/default")).doesNotContain(missing);
+  }
 }
