@@ -99,6 +99,17 @@ public final class Sluice implements AutoCloseable {
   }
 
   /**
+   * Adds a source whose records are decoded by {@code decoder} on the reader threads (in parallel,
+   * before the ring); undecodable records follow the source's {@link PulsarSource#onBadRecord
+   * bad-record policy}.
+   */
+  public <T> DataStream<T> stream(PulsarSource source, io.sluice.source.RecordDecoder<T> decoder) {
+    Objects.requireNonNull(source, "source must not be null");
+    Objects.requireNonNull(decoder, "decoder must not be null");
+    return new DataStream<>(graph.addSource(source, decoder));
+  }
+
+  /**
    * Connects, recovers and starts reading. Throws (and leaves the app FAILED) if a setting, the
    * broker, a topic or the state directory is not usable.
    */

@@ -229,7 +229,7 @@ public final class AppRuntime {
       client =
           PulsarClient.builder()
               .serviceUrl(settings.serviceUrl())
-              .listenerThreads(2)
+              .listenerThreads(Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors())))
               .ioThreads(1)
               .connectionTimeout(10, TimeUnit.SECONDS)
               .operationTimeout(30, TimeUnit.SECONDS)

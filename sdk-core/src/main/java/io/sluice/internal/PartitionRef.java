@@ -16,6 +16,8 @@ public final class PartitionRef {
   final int partitionIndex;
   final String subscription;
   final ProcessingGroup group;
+  final io.sluice.source.RecordDecoder<?> decoder;
+  final io.sluice.source.BadRecordPolicy badRecordPolicy;
   volatile long lastPublishTime;
   volatile Counter recordsIn;
   volatile Reader<byte[]> reader;
@@ -27,7 +29,11 @@ public final class PartitionRef {
       String baseTopic,
       int partitionIndex,
       String subscription,
-      ProcessingGroup group) {
+      ProcessingGroup group,
+      io.sluice.source.RecordDecoder<?> decoder,
+      io.sluice.source.BadRecordPolicy badRecordPolicy) {
+    this.decoder = decoder;
+    this.badRecordPolicy = badRecordPolicy;
     this.sourceIndex = sourceIndex;
     this.topic = topic;
     this.baseTopic = baseTopic;

@@ -60,12 +60,13 @@ final class ProcessingGroup implements GroupServices {
   private final KeyedStateBackend backend;
   private final Disruptor<RingEvent> disruptor;
   private final RingBuffer<RingEvent> ring;
-  private final Map<Integer, Emitter<SourceRecord>> chains = new HashMap<>();
+  private final Map<Integer, Emitter<Object>> chains = new HashMap<>();
   private final Map<String, SinkWriter<?>> writers = new LinkedHashMap<>();
   private final Map<String, MessageId> positions = new HashMap<>();
   private final BiFunction<Sink<?>, Integer, SinkContext> sinkContexts;
   private final Consumer<Throwable> onFailure;
   private final Counter duplicatesSkipped;
+  private final Counter badRecords;
   private final Timer barrierStall;
   private volatile boolean failed;
 
@@ -102,6 +103,12 @@ final class ProcessingGroup implements GroupServices {
             .tag("app", appName)
             .tag("group", group)
             .register(meters);
+    this.badRecords =
+        Counter.builder("sluice.source.bad.records")
+            .description("records a decoder could not read, skipped by policy")
+            .tag("app", appName)
+            .tag("group", group)
+            .register(meters);
     this.barrierStall =
         Timer.builder("sluice.checkpoint.stall")
             .description("time the processing thread spent on a checkpoint barrier")
@@ -118,7 +125,8 @@ final class ProcessingGroup implements GroupServices {
   /** Compiles the operators of every source for this group; before {@link #start}. */
   void compile(JobGraph graph) {
     for (JobGraph.SourceBinding binding : graph.sources()) {
-      StreamNode<SourceRecord> root = binding.root();
+      @SuppressWarnings("unchecked")
+      StreamNode<Object> root = (StreamNode<Object>) binding.root();
       chains.put(binding.index(), root.compile(this));
     }
   }
@@ -149,16 +157,36 @@ final class ProcessingGroup implements GroupServices {
     return writer;
   }
 
-  /** Called by reader listener threads; blocks while the ring is full. */
+  /**
+   * Called by reader listener threads; decodes (when the source has a decoder) before the ring, so
+   * decoding runs in parallel across partitions. Blocks while the ring is full.
+   */
   void publish(Message<byte[]> message, PartitionRef partition) {
-    ring.publishEvent(
-        (event, sequence, m, p) -> {
-          event.kind = RingEvent.RECORD;
-          event.message = m;
-          event.partition = p;
-        },
-        message,
-        partition);
+    Object decoded = null;
+    Throwable error = null;
+    if (partition.decoder != null) {
+      try {
+        decoded = partition.decoder.decode(new SourceRecord(message, partition.topic));
+        if (decoded == null) {
+          error = new IllegalArgumentException("the decoder returned null");
+        }
+      } catch (Exception | StackOverflowError e) {
+        error = e;
+      }
+    }
+    Object value = decoded;
+    Throwable failure = error;
+    long sequence = ring.next();
+    try {
+      RingEvent event = ring.get(sequence);
+      event.kind = RingEvent.RECORD;
+      event.message = message;
+      event.partition = partition;
+      event.decoded = value;
+      event.decodeError = failure;
+    } finally {
+      ring.publish(sequence);
+    }
   }
 
   /** Called by the coordinator: the snapshot completes when the processing thread takes it. */
@@ -195,9 +223,19 @@ final class ProcessingGroup implements GroupServices {
       duplicatesSkipped.increment();
       return;
     }
-    Emitter<SourceRecord> chain = chains.get(partition.sourceIndex);
+    Emitter<Object> chain = chains.get(partition.sourceIndex);
+    Object value;
+    if (partition.decoder == null) {
+      value = new SourceRecord(message, partition.topic);
+    } else if (event.decodeError != null) {
+      badRecord(partition, id, event.decodeError);
+      positions.put(partition.topic, id);
+      return;
+    } else {
+      value = event.decoded;
+    }
     try {
-      chain.emit(new SourceRecord(message, partition.topic));
+      chain.emit(value);
     } catch (StreamNode.OperatorException e) {
       throw failure(partition, id, e.getCause());
     } catch (SluiceException e) {
@@ -211,6 +249,28 @@ final class ProcessingGroup implements GroupServices {
     if (in != null) {
       in.increment();
     }
+  }
+
+  private void badRecord(PartitionRef partition, MessageId id, Throwable error) {
+    String what =
+        "Cannot decode the message "
+            + id
+            + " of "
+            + partition.topic
+            + " (partition "
+            + partition.partitionIndex
+            + "): "
+            + error;
+    if (partition.badRecordPolicy == io.sluice.source.BadRecordPolicy.FAIL) {
+      throw new io.sluice.SourceException(
+          what
+              + ". Fix the producer or the decoder, or set"
+              + " PulsarSource.onBadRecord(BadRecordPolicy.SKIP) to count and skip such records.",
+          error);
+    }
+    badRecords.increment();
+    org.slf4j.LoggerFactory.getLogger(ProcessingGroup.class)
+        .warn("[{}] skipped (onBadRecord=SKIP): {}", appName, what);
   }
 
   private static SluiceException failure(PartitionRef partition, MessageId id, Throwable cause) {

@@ -11,6 +11,13 @@ final class RingEvent {
   int kind;
   Message<byte[]> message;
   PartitionRef partition;
+
+  /** The decoded value, when the source has a decoder (decoded on the reader thread). */
+  Object decoded;
+
+  /** Why decoding failed, or null. */
+  Throwable decodeError;
+
   long checkpointId;
   CompletableFuture<GroupSnapshot> snapshot;
 
@@ -18,6 +25,8 @@ final class RingEvent {
     kind = 0;
     message = null;
     partition = null;
+    decoded = null;
+    decodeError = null;
     snapshot = null;
   }
 }

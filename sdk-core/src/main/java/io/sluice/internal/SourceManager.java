@@ -333,7 +333,9 @@ final class SourceManager {
             PartitionRef.baseOf(topic),
             PartitionRef.partitionIndexOf(topic),
             subscriptionOf(binding),
-            group);
+            group,
+            binding.decoder(),
+            binding.source().badRecordPolicy());
     ref.recordsIn =
         Counter.builder("sluice.source.records")
             .description("records processed per topic")

@@ -27,13 +27,16 @@ public final class PulsarSource {
   private final String subscription;
   private final StartPosition startPosition;
   private final PositionLostPolicy positionLostPolicy;
+  private final BadRecordPolicy badRecordPolicy;
 
   private PulsarSource(
       List<String> topics,
       Pattern pattern,
       String subscription,
       StartPosition startPosition,
-      PositionLostPolicy positionLostPolicy) {
+      PositionLostPolicy positionLostPolicy,
+      BadRecordPolicy badRecordPolicy) {
+    this.badRecordPolicy = badRecordPolicy;
     this.topics = topics;
     this.pattern = pattern;
     this.subscription = subscription;
@@ -50,7 +53,8 @@ public final class PulsarSource {
       throw new IllegalArgumentException("topics must name at least one topic");
     }
     List<String> full = java.util.Arrays.stream(topics).map(PulsarSource::qualify).toList();
-    return new PulsarSource(full, null, null, StartPosition.earliest(), PositionLostPolicy.FAIL);
+    return new PulsarSource(
+        full, null, null, StartPosition.earliest(), PositionLostPolicy.FAIL, BadRecordPolicy.FAIL);
   }
 
   /**
@@ -64,7 +68,12 @@ public final class PulsarSource {
       Pattern pattern = Pattern.compile(full);
       namespaceOf(full);
       return new PulsarSource(
-          List.of(), pattern, null, StartPosition.earliest(), PositionLostPolicy.FAIL);
+          List.of(),
+          pattern,
+          null,
+          StartPosition.earliest(),
+          PositionLostPolicy.FAIL,
+          BadRecordPolicy.FAIL);
     } catch (PatternSyntaxException e) {
       throw new IllegalArgumentException(
           "Invalid topic pattern " + regex + ": " + e.getMessage(), e);
@@ -74,17 +83,30 @@ public final class PulsarSource {
   public PulsarSource subscription(String name) {
     Objects.requireNonNull(name, "subscription must not be null");
     io.sluice.config.Options.SUBSCRIPTION.check(name);
-    return new PulsarSource(topics, pattern, name, startPosition, positionLostPolicy);
+    return new PulsarSource(
+        topics, pattern, name, startPosition, positionLostPolicy, badRecordPolicy);
   }
 
   public PulsarSource startAt(StartPosition position) {
     Objects.requireNonNull(position, "position must not be null");
-    return new PulsarSource(topics, pattern, subscription, position, positionLostPolicy);
+    return new PulsarSource(
+        topics, pattern, subscription, position, positionLostPolicy, badRecordPolicy);
   }
 
   public PulsarSource onPositionLost(PositionLostPolicy policy) {
     Objects.requireNonNull(policy, "policy must not be null");
-    return new PulsarSource(topics, pattern, subscription, startPosition, policy);
+    return new PulsarSource(topics, pattern, subscription, startPosition, policy, badRecordPolicy);
+  }
+
+  /** What to do with records a {@link RecordDecoder} cannot read (default FAIL). */
+  public PulsarSource onBadRecord(BadRecordPolicy policy) {
+    Objects.requireNonNull(policy, "policy must not be null");
+    return new PulsarSource(
+        topics, pattern, subscription, startPosition, positionLostPolicy, policy);
+  }
+
+  public BadRecordPolicy badRecordPolicy() {
+    return badRecordPolicy;
   }
 
   public List<String> topicList() {

@@ -3,6 +3,7 @@ package io.sluice.internal.graph;
 import io.sluice.ConfigException;
 import io.sluice.sink.Sink;
 import io.sluice.source.PulsarSource;
+import io.sluice.source.RecordDecoder;
 import io.sluice.source.SourceRecord;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -12,7 +13,8 @@ import java.util.Map;
 /** The sources, operators and sinks an app declared before {@code start()}. */
 public final class JobGraph {
   /** A source and the root of the operators reading it. */
-  public record SourceBinding(int index, PulsarSource source, StreamNode<SourceRecord> root) {}
+  public record SourceBinding(
+      int index, PulsarSource source, RecordDecoder<?> decoder, StreamNode<?> root) {}
 
   private final List<SourceBinding> sources = new ArrayList<>();
   private final Map<String, Sink<?>> sinks = new LinkedHashMap<>();
@@ -21,7 +23,15 @@ public final class JobGraph {
   public StreamNode<SourceRecord> addSource(PulsarSource source) {
     checkOpen();
     StreamNode<SourceRecord> root = new StreamNode<>(this);
-    sources.add(new SourceBinding(sources.size(), source, root));
+    sources.add(new SourceBinding(sources.size(), source, null, root));
+    return root;
+  }
+
+  /** A source whose records are decoded on the reader threads before the ring. */
+  public <T> StreamNode<T> addSource(PulsarSource source, RecordDecoder<T> decoder) {
+    checkOpen();
+    StreamNode<T> root = new StreamNode<>(this);
+    sources.add(new SourceBinding(sources.size(), source, decoder, root));
     return root;
   }
 

@@ -1,0 +1,156 @@
+package io.sluice.bench;
+
+import io.sluice.Sluice;
+import io.sluice.source.PulsarSource;
+import io.sluice.source.RecordDecoder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import org.apache.pulsar.client.api.Message;
+import org.apache.pulsar.client.api.MessageId;
+import org.apache.pulsar.client.api.Producer;
+import org.apache.pulsar.client.api.Reader;
+
+/**
+ * Drains the same backlog (default 1,000,000 JSON messages of ~200 B on 8 partitions) with (a)
+ * plain pulsar-client Readers, one thread per partition, and (b) a Sluice job that decodes the
+ * JSON, maps it and discards it, checkpointing every second; alternating, {@code rounds} times.
+ * Prints {@code RESULT throughput raw_msgs_per_s=… sluice_msgs_per_s=… ratio=…} (medians; the ratio
+ * is the median of the per-round ratios).
+ */
+public final class ThroughputBench {
+  private ThroughputBench() {}
+
+  public static void main(String[] args) throws Exception {
+    int messages = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
+    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+    int partitions = 8;
+    try (BenchEnv env = new BenchEnv("throughput")) {
+      String topic = "persistent://public/default/bench-throughput-" + System.currentTimeMillis();
+      env.admin.topics().createPartitionedTopic(topic, partitions);
+      long t0 = System.nanoTime();
+      try (Producer<byte[]> producer = env.producer(topic)) {
+        for (int i = 0; i < messages; i++) {
+          producer.sendAsync(BenchEnv.event(i, 0));
+        }
+        producer.flush();
+      }
+      System.out.printf(
+          "produced %,d messages in %.1f s%n", messages, (System.nanoTime() - t0) / 1e9);
+      double[] raw = new double[rounds];
+      double[] rawDecode = new double[rounds];
+      double[] sluice = new double[rounds];
+      double[] ratios = new double[rounds];
+      double[] decodeRatios = new double[rounds];
+      for (int r = 0; r < rounds; r++) {
+        raw[r] = rawDrain(env, topic, partitions, messages, false);
+        rawDecode[r] = rawDrain(env, topic, partitions, messages, true);
+        sluice[r] = sluiceDrain(env, topic, messages, r);
+        ratios[r] = sluice[r] / raw[r];
+        decodeRatios[r] = sluice[r] / rawDecode[r];
+        System.out.printf(
+            "round %d: raw %,.0f msg/s  raw+decode %,.0f msg/s  sluice %,.0f msg/s  ratio %.3f"
+                + "  ratio_vs_raw_decode %.3f%n",
+            r + 1, raw[r], rawDecode[r], sluice[r], ratios[r], decodeRatios[r]);
+      }
+      System.out.printf(
+          "RESULT throughput raw_msgs_per_s=%.0f sluice_msgs_per_s=%.0f ratio=%.3f"
+              + " raw_decode_msgs_per_s=%.0f ratio_vs_raw_decode=%.3f%n",
+          BenchEnv.median(raw),
+          BenchEnv.median(sluice),
+          BenchEnv.median(ratios),
+          BenchEnv.median(rawDecode),
+          BenchEnv.median(decodeRatios));
+    }
+  }
+
+  /**
+   * One Reader per partition on its own thread, draining from the earliest message; with {@code
+   * decode}, each reader thread also binds the JSON like the Sluice job does.
+   */
+  static double rawDrain(BenchEnv env, String topic, int partitions, int expected, boolean decode)
+      throws Exception {
+    var jsonReader = new com.fasterxml.jackson.databind.ObjectMapper().readerFor(Event.class);
+    AtomicLong count = new AtomicLong();
+    long start = System.nanoTime();
+    List<Thread> threads = new ArrayList<>();
+    for (int p = 0; p < partitions; p++) {
+      Reader<byte[]> reader =
+          env.client
+              .newReader()
+              .topic(topic + "-partition-" + p)
+              .startMessageId(MessageId.earliest)
+              .receiverQueueSize(1000)
+              .create();
+      Thread t =
+          new Thread(
+              () -> {
+                try (reader) {
+                  while (count.get() < expected) {
+                    Message<byte[]> m = reader.readNext(200, TimeUnit.MILLISECONDS);
+                    if (m != null) {
+                      if (decode && ((Event) jsonReader.readValue(m.getValue())).user == null) {
+                        throw new IllegalStateException("bad event");
+                      }
+                      count.incrementAndGet();
+                    }
+                  }
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              },
+              "raw-reader-" + p);
+      t.start();
+      threads.add(t);
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
+    return expected / ((System.nanoTime() - start) / 1e9);
+  }
+
+  static double sluiceDrain(BenchEnv env, String topic, int expected, int round) throws Exception {
+    LongAdder count = new LongAdder();
+    long start = System.nanoTime();
+    try (Sluice app =
+        Sluice.builder()
+            .name("bench-throughput")
+            .pulsar(env.serviceUrl, env.adminUrl)
+            .stateDir(env.work.resolve("state-" + round))
+            .checkpointInterval(Duration.ofSeconds(1))
+            .discoveryInterval(Duration.ZERO)
+            .build()) {
+      if (Boolean.parseBoolean(System.getProperty("bench.decode", "true"))) {
+        app.stream(
+                PulsarSource.topics(topic).subscription("bench-throughput-" + round),
+                RecordDecoder.json(Event.class))
+            .map(e -> e.user)
+            .forEach(u -> count.increment());
+      } else {
+        app.stream(PulsarSource.topics(topic).subscription("bench-throughput-" + round))
+            .forEach(u -> count.increment());
+      }
+      app.start();
+      while (count.sum() < expected) {
+        Thread.sleep(5);
+      }
+      double rate = expected / ((System.nanoTime() - start) / 1e9);
+      return rate;
+    }
+  }
+
+  /** The benchmark's event, bound by Jackson. */
+  public static final class Event {
+    public long id;
+    public long sentNanos;
+    public String user;
+    public String kind;
+    public String page;
+    public double amount;
+    public java.util.List<String> tags;
+    public String pad;
+  }
+}

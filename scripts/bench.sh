@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# End-to-end benchmarks against a real broker (embedded unless SLUICE_PULSAR_URL is set).
+# Figures are ratios against the raw pulsar-client measured in the same run.
+#   scripts/bench.sh throughput [messages=1000000] [rounds=3]
+#   scripts/bench.sh latency    [rate=10000] [seconds=60]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-}
+case "$what" in
+  throughput) main=io.sluice.bench.ThroughputBench ;;
+  latency) main=io.sluice.bench.LatencyBench ;;
+  *) echo "usage: $0 throughput|latency [args...]" >&2; exit 2 ;;
+esac
+shift
+./mvnw -B -q -ntp -pl benchmarks -am install -DskipTests
+./mvnw -B -q -ntp -pl benchmarks dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
+exec java -Xmx2g -cp "benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)" \
+  -Dorg.slf4j.simpleLogger.defaultLogLevel=warn ${BENCH_JAVA_OPTS:-} "$main" "$@"

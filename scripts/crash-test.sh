@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The SIGKILL exactly-once scenario for one sink: a child-JVM job is killed at random moments
+# while 200,000 records flow, restarted each time; at the end every record must be in the output
+# exactly once. Prints the final line
+#   RESULT crash sink=<name> inputs=N outputs=N duplicates=D lost=L kills=K
+# Usage: scripts/crash-test.sh pulsar|redis|clickhouse|hdfs [-Dsluice.crash.messages=N] [-Dsluice.crash.kills=K] [-Dsluice.crash.seed=S]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sink=${1:-}
+shift || true
+case "$sink" in
+  pulsar) module=sdk-core; test=CrashRecoveryIT ;;
+  redis) module=sdk-sinks; test=RedisSinkIT ;;
+  clickhouse) module=sdk-sinks; test=ClickHouseSinkIT ;;
+  hdfs) module=sdk-sinks; test=HdfsSinkIT ;;
+  *) echo "usage: $0 pulsar|redis|clickhouse|hdfs [-Dproperty=value ...]" >&2; exit 2 ;;
+esac
+if [ "$module" = sdk-sinks ]; then
+  scripts/install-servers.sh >/dev/null
+fi
+status=0
+./mvnw -B -q -ntp -pl "$module" -am install -DskipTests
+./mvnw -B -ntp -pl "$module" verify -Dit.test="$test" -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
+  -Dfailsafe.failIfNoSpecifiedTests=false "$@" > "target-crash-$sink.log" 2>&1 || status=$?
+grep -h "^RESULT crash" "$module"/target/failsafe-reports/*"$test"-output.txt 2>/dev/null | tail -1 \
+  || { echo "no RESULT line; see target-crash-$sink.log" >&2; status=1; }
+exit $status

@@ -1,0 +1,46 @@
+package io.sluice.source;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.Objects;
+
+/**
+ * Turns a message into a typed value. Decoders run on the reader threads, in parallel across
+ * partitions and before the slot group's ring, so decoding does not load the processing thread;
+ * they must therefore be thread-safe and keep no state.
+ *
+ * <pre>{@code
+ * app.stream(PulsarSource.topics("orders"), RecordDecoder.json(Order.class))
+ *    .filter(o -> o.amount() > 0)
+ * }</pre>
+ *
+ * <p>A decoder that throws hands the record to the app's bad-record policy (FAIL by default: the
+ * app stops with an error naming topic, partition and message id).
+ */
+@FunctionalInterface
+public interface RecordDecoder<T> {
+  T decode(SourceRecord record) throws Exception;
+
+  /**
+   * JSON into {@code type} with Jackson. Unknown properties fail decoding unless {@code type} says
+   * otherwise (e.g. {@code @JsonIgnoreProperties(ignoreUnknown = true)}).
+   */
+  static <T> RecordDecoder<T> json(Class<T> type) {
+    Objects.requireNonNull(type, "type must not be null");
+    ObjectMapper mapper =
+        new ObjectMapper().enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+    var reader = mapper.readerFor(type);
+    return record -> {
+      byte[] value = record.value();
+      if (value.length == 0) {
+        throw new IllegalArgumentException(
+            "empty payload: expected a JSON " + type.getSimpleName());
+      }
+      T result = reader.readValue(value);
+      if (result == null) {
+        throw new IllegalArgumentException("JSON null: expected a " + type.getSimpleName());
+      }
+      return result;
+    };
+  }
+}
