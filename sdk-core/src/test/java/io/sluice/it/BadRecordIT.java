@@ -1,0 +1,89 @@
+package io.sluice.it;
+
+import static io.sluice.it.PulsarFixture.admin;
+import static io.sluice.it.PulsarFixture.broker;
+import static io.sluice.it.PulsarFixture.uniqueTopic;
+import static io.sluice.it.SourceIT.await;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sluice.Sluice;
+import io.sluice.SourceException;
+import io.sluice.source.BadRecordPolicy;
+import io.sluice.source.PulsarSource;
+import io.sluice.source.RecordDecoder;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.pulsar.client.api.Producer;
+import org.apache.pulsar.client.api.Schema;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BadRecordIT {
+  @TempDir Path stateDir;
+
+  /** The event the decoder binds. */
+  public record Event(long id, String user) {}
+
+  private static String topicWithOneBadRecord() throws Exception {
+    String topic = uniqueTopic("bad");
+    admin().topics().createNonPartitionedTopic(topic);
+    try (Producer<byte[]> p =
+        PulsarFixture.client().newProducer(Schema.BYTES).topic(topic).create()) {
+      p.send("{\"id\":1,\"user\":\"a\"}".getBytes());
+      p.send("{\"id\":2,\"user\":".getBytes()); // truncated JSON
+      p.send(new byte[0]); // empty payload
+      p.send("{\"id\":3,\"user\":\"c\"}".getBytes());
+    }
+    return topic;
+  }
+
+  private Sluice.Builder app(String name, SimpleMeterRegistry meters) {
+    return Sluice.builder()
+        .name(name)
+        .pulsar(broker().serviceUrl(), broker().adminUrl())
+        .stateDir(stateDir)
+        .meterRegistry(meters)
+        .checkpointInterval(Duration.ofMillis(300));
+  }
+
+  @Test
+  void shouldFailNamingTopicPartitionAndMessageByDefault() throws Exception {
+    String topic = topicWithOneBadRecord();
+    List<Event> seen = new CopyOnWriteArrayList<>();
+    Sluice app = app("bad-fail", new SimpleMeterRegistry()).build();
+    app.stream(PulsarSource.topics(topic), RecordDecoder.json(Event.class)).forEach(seen::add);
+    app.start();
+    assertThat(app.awaitTermination(Duration.ofSeconds(30))).isTrue();
+    assertThat(app.state()).isEqualTo(Sluice.State.FAILED);
+    assertThatThrownBy(app::close)
+        .isInstanceOf(SourceException.class)
+        .hasMessageContaining("Cannot decode the message")
+        .hasMessageContaining(topic)
+        .hasMessageContaining("onBadRecord(BadRecordPolicy.SKIP)");
+    assertThat(seen).containsExactly(new Event(1, "a"));
+  }
+
+  @Test
+  void shouldSkipAndCountBadRecordsWhenConfigured() throws Exception {
+    String topic = topicWithOneBadRecord();
+    List<Event> seen = new CopyOnWriteArrayList<>();
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    try (Sluice app = app("bad-skip", meters).build()) {
+      app.stream(
+              PulsarSource.topics(topic).onBadRecord(BadRecordPolicy.SKIP),
+              RecordDecoder.json(Event.class))
+          .forEach(seen::add);
+      app.start();
+      await("two good records", Duration.ofSeconds(30), () -> seen.size() == 2);
+      await(
+          "two bad records counted",
+          Duration.ofSeconds(10),
+          () -> meters.get("sluice.source.bad.records").counter().count() == 2.0);
+    }
+    assertThat(seen).containsExactly(new Event(1, "a"), new Event(3, "c"));
+  }
+}

@@ -1,0 +1,74 @@
+package io.sluice.it;
+
+import static io.sluice.it.PulsarFixture.admin;
+import static io.sluice.it.PulsarFixture.broker;
+import static io.sluice.it.PulsarFixture.produce;
+import static io.sluice.it.PulsarFixture.uniqueTopic;
+import static io.sluice.it.SourceIT.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sluice.Sluice;
+import io.sluice.source.PulsarSource;
+import io.sluice.source.StartPosition;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StartPositionIT {
+  @TempDir Path stateDir;
+
+  private Sluice start(
+      String name,
+      String topic,
+      StartPosition start,
+      Set<String> seen,
+      SimpleMeterRegistry meters) {
+    Sluice app =
+        Sluice.builder()
+            .name(name)
+            .pulsar(broker().serviceUrl(), broker().adminUrl())
+            .stateDir(stateDir.resolve(name))
+            .meterRegistry(meters)
+            .build();
+    app.stream(PulsarSource.topics(topic).startAt(start))
+        .map(r -> new String(r.value(), StandardCharsets.UTF_8))
+        .forEach(seen::add);
+    app.start();
+    return app;
+  }
+
+  @Test
+  void shouldStartAtATimestampOrAtTheLatestMessage() throws Exception {
+    String topic = uniqueTopic("start");
+    admin().topics().createPartitionedTopic(topic, 2);
+    produce(topic, "old", 0, 100, 10);
+    Thread.sleep(50);
+    long cut = System.currentTimeMillis();
+    Thread.sleep(50);
+    produce(topic, "new", 0, 100, 10);
+
+    Set<String> fromTimestamp = ConcurrentHashMap.newKeySet();
+    Set<String> fromLatest = ConcurrentHashMap.newKeySet();
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    try (Sluice byTime =
+            start("by-time", topic, StartPosition.timestamp(cut), fromTimestamp, meters);
+        Sluice latest =
+            start("latest", topic, StartPosition.latest(), fromLatest, new SimpleMeterRegistry())) {
+      produce(topic, "after", 0, 50, 10);
+      await("timestamp start", Duration.ofSeconds(30), () -> fromTimestamp.size() == 150);
+      await("latest start", Duration.ofSeconds(30), () -> fromLatest.size() == 50);
+      assertThat(fromTimestamp).noneMatch(s -> s.startsWith("old-"));
+      assertThat(fromLatest).allMatch(s -> s.startsWith("after-"));
+      // per-topic record counter and per-partition lag gauge exist
+      assertThat(meters.get("sluice.source.records").tag("topic", topic).counter().count())
+          .isEqualTo(150.0);
+      assertThat(meters.get("sluice.source.lag.ms").gauges()).hasSize(2);
+      assertThat(meters.get("sluice.pipeline.ring.occupancy").gauge()).isNotNull();
+    }
+  }
+}
