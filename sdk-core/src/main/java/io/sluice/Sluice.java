@@ -260,6 +260,7 @@ public final class Sluice implements AutoCloseable {
     private Integer receiverQueueSize;
     private Duration discoveryInterval;
     private Boolean finalCheckpointOnClose;
+    private io.sluice.source.BadRecordPolicy badSinkRecordPolicy;
     private MeterRegistry meterRegistry;
     private ThreadFactory threadFactory;
     private Consumer<Throwable> failureListener;
@@ -348,6 +349,17 @@ public final class Sluice implements AutoCloseable {
       return this;
     }
 
+    /**
+     * What happens to a record a sink cannot map ({@link io.sluice.sink.SinkContext#badRecord}):
+     * FAIL (default) stops the app naming sink, record and cause; SKIP counts and drops it.
+     */
+    public Builder onBadSinkRecord(io.sluice.source.BadRecordPolicy policy) {
+      Objects.requireNonNull(policy, "policy must not be null");
+      once(this.badSinkRecordPolicy, "onBadSinkRecord");
+      this.badSinkRecordPolicy = policy;
+      return this;
+    }
+
     public Builder meterRegistry(MeterRegistry registry) {
       Objects.requireNonNull(registry, "registry must not be null");
       once(this.meterRegistry, "meterRegistry");
@@ -399,6 +411,9 @@ public final class Sluice implements AutoCloseable {
               receiverQueueSize != null ? receiverQueueSize : 1000,
               discoveryInterval != null ? discoveryInterval : Duration.ofSeconds(10),
               finalCheckpointOnClose == null || finalCheckpointOnClose,
+              badSinkRecordPolicy != null
+                  ? badSinkRecordPolicy
+                  : io.sluice.source.BadRecordPolicy.FAIL,
               meterRegistry != null ? meterRegistry : new SimpleMeterRegistry(),
               threadFactory != null ? threadFactory : Executors.defaultThreadFactory(),
               failureListener != null ? failureListener : t -> {});

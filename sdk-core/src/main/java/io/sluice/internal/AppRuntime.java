@@ -310,7 +310,13 @@ public final class AppRuntime {
 
   private SinkContextImpl context(Sink<?> sink, int index) {
     return new SinkContextImpl(
-        settings.name(), sink.name(), index, settings.serviceUrl(), meters, store);
+        settings.name(),
+        sink.name(),
+        index,
+        settings.serviceUrl(),
+        meters,
+        store,
+        settings.badSinkRecordPolicy());
   }
 
   /**
@@ -333,7 +339,8 @@ public final class AppRuntime {
                   + settings.stateDir()
                   + " to recover from the durable cursors.");
         }
-        committer.commit(Committable.of(c.payload()));
+        Committable committable = Committable.of(c.payload());
+        retrying("commit of sink " + c.sink(), () -> committer.commit(committable));
         committed.add(c.sink() + "/" + java.util.HexFormat.of().formatHex(c.payload()));
       }
     }
@@ -345,7 +352,8 @@ public final class AppRuntime {
       }
       Committer committer = committers.get(h.sink());
       if (committer != null) {
-        committer.abort(Committable.of(h.handle()));
+        Committable handle = Committable.of(h.handle());
+        retrying("abort of sink " + h.sink(), () -> committer.abort(handle));
         aborted++;
       }
     }
@@ -358,6 +366,35 @@ public final class AppRuntime {
           checkpoint.map(c -> c.committables().size()).orElse(0),
           checkpoint.map(CheckpointRecord::id).orElse(0L),
           aborted);
+    }
+  }
+
+  /** Recovery commits/aborts ride out a short outage of the sink's server (up to ~60 s). */
+  private void retrying(String what, Runnable action) {
+    long backoff = 100;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      try {
+        action.run();
+        return;
+      } catch (RuntimeException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        LOG.warn(
+            "[{}] recovery: {} failed, retrying in {} ms: {}",
+            settings.name(),
+            what,
+            backoff,
+            e.toString());
+        try {
+          Thread.sleep(backoff);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+        backoff = Math.min(backoff * 2, 5000);
+      }
     }
   }
 

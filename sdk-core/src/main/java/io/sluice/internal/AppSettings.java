@@ -20,6 +20,7 @@ public record AppSettings(
     int receiverQueueSize,
     Duration discoveryInterval,
     boolean finalCheckpointOnClose,
+    io.sluice.source.BadRecordPolicy badSinkRecordPolicy,
     MeterRegistry meterRegistry,
     ThreadFactory threadFactory,
     Consumer<Throwable> failureListener) {}

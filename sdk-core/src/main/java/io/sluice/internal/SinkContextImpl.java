@@ -17,6 +17,7 @@ final class SinkContextImpl implements SinkContext {
   private final String serviceUrl;
   private final MeterRegistry meters;
   private final StateStore store;
+  private final io.sluice.source.BadRecordPolicy badRecordPolicy;
 
   SinkContextImpl(
       String app,
@@ -24,7 +25,9 @@ final class SinkContextImpl implements SinkContext {
       int writerIndex,
       String serviceUrl,
       MeterRegistry meters,
-      StateStore store) {
+      StateStore store,
+      io.sluice.source.BadRecordPolicy badRecordPolicy) {
+    this.badRecordPolicy = badRecordPolicy;
     this.app = app;
     this.sink = sink;
     this.writerIndex = writerIndex;
@@ -56,6 +59,31 @@ final class SinkContextImpl implements SinkContext {
   @Override
   public MeterRegistry meterRegistry() {
     return meters;
+  }
+
+  @Override
+  public void badRecord(Object record, Throwable cause) {
+    String what = "Sink " + sink + " cannot write the record " + abbreviate(record) + ": " + cause;
+    if (badRecordPolicy == io.sluice.source.BadRecordPolicy.FAIL) {
+      throw new io.sluice.SinkException(
+          what
+              + ". Fix the record or the sink's mapping, or set"
+              + " Sluice.builder().onBadSinkRecord(BadRecordPolicy.SKIP) to count and skip such"
+              + " records.",
+          cause);
+    }
+    io.micrometer.core.instrument.Counter.builder("sluice.sink.bad.records")
+        .tag("app", app)
+        .tag("sink", sink)
+        .register(meters)
+        .increment();
+    org.slf4j.LoggerFactory.getLogger(SinkContextImpl.class)
+        .warn("[{}] skipped (onBadSinkRecord=SKIP): {}", app, what);
+  }
+
+  private static String abbreviate(Object record) {
+    String s = String.valueOf(record);
+    return s.length() > 200 ? s.substring(0, 200) + "..." : s;
   }
 
   @Override

@@ -19,10 +19,21 @@ public interface SinkContext {
   MeterRegistry meterRegistry();
 
   /**
+   * Hands over a record the sink cannot map (wrong type, missing field, value the server refuses):
+   * with the app's sink bad-record policy FAIL (default) this throws a {@link
+   * io.sluice.SinkException} naming the sink, the record and the cause; with SKIP the record is
+   * counted ({@code sluice.sink.bad.records}), logged at WARN and dropped. Call it on the writer's
+   * thread, from {@link SinkWriter#write}.
+   */
+  void badRecord(Object record, Throwable cause);
+
+  /**
    * Durably records (synced to the local state store before returning) a handle the writer is about
-   * to write into, e.g. a transaction id. After a crash, every recorded handle that is not part of
-   * the restored checkpoint is passed to {@link Committer#abort}; handles are forgotten once their
-   * checkpoint's commit succeeded. May be called from any thread.
+   * to write into, e.g. a transaction id. The handle must be byte-for-byte the {@link Committable}
+   * the writer later prepares for that output: the runtime forgets a handle when an equal
+   * committable is committed, and aborts it on recovery otherwise. After a crash, every recorded
+   * handle that is not part of the restored checkpoint is passed to {@link Committer#abort};
+   * handles are forgotten once their checkpoint's commit succeeded. May be called from any thread.
    */
   void registerPending(Committable handle);
 }

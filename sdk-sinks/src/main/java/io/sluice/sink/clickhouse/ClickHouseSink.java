@@ -1,0 +1,260 @@
+package io.sluice.sink.clickhouse;
+
+import io.sluice.ConfigException;
+import io.sluice.sink.Committer;
+import io.sluice.sink.Sink;
+import io.sluice.sink.SinkContext;
+import io.sluice.sink.SinkWriter;
+import io.sluice.sink.clickhouse.internal.ClickHouseSinkCommitter;
+import io.sluice.sink.clickhouse.internal.ClickHouseSinkSettings;
+import io.sluice.sink.clickhouse.internal.ClickHouseSinkWriter;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * Inserts records into a ClickHouse table exactly once, over HTTP with JSONEachRow (works with
+ * servers as old as 18.16, which have no insert deduplication token).
+ *
+ * <pre>{@code
+ * ClickHouseSink<Event> sink = ClickHouseSink.<Event>builder()
+ *     .url("http://127.0.0.1:8123")
+ *     .table("events")
+ *     .rows(e -> Map.of("id", e.id(), "kind", e.kind()))
+ *     .build();
+ * }</pre>
+ *
+ * <p>The target table needs two extra columns the sink fills, {@code _sluice_batch String} and
+ * {@code _sluice_seq UInt32}: {@code ALTER TABLE events ADD COLUMN _sluice_batch String, ADD COLUMN
+ * _sluice_seq UInt32}. The sink creates {@code events__sluice_stage} next to it.
+ *
+ * <p><b>Why it stays exactly-once when the process is killed at any instant.</b> A ClickHouse
+ * insert is not all-or-nothing: a client that dies mid-request (FIN at a row boundary) gets its
+ * partial rows committed. So the target never receives rows straight from the app:
+ *
+ * <pre>
+ *  write ─▶ buffer (batchRows / batchBytes / flushInterval)
+ *        ─▶ INSERT INTO stage, every row tagged (_sluice_batch = w&lt;writer&gt;-&lt;token&gt;-&lt;n&gt;, _sluice_seq)
+ *  barrier: send the rest, check uniqExact(seq) = rows sent ─▶ committable = batch id
+ *  checkpoint durable ─▶ INSERT INTO target SELECT … FROM stage WHERE batch = B LIMIT 1 BY seq
+ *                     ─▶ ALTER TABLE stage DROP PARTITION B
+ *  replay / retry     ─▶ same move, but only seqs NOT IN (target rows of B); then check counts
+ * </pre>
+ *
+ * A batch is registered as pending in the local state store before its first row is staged, and
+ * recovery drops the staging partitions of batches that did not reach the restored checkpoint.
+ * Partial or repeated staging inserts are harmless because the move keeps one row per seq. The move
+ * of a batch runs under one query id, which ClickHouse refuses to run twice at once, so a move left
+ * running by a killed process finishes before the replay, and the replay inserts only the seqs the
+ * target lacks. The first move of a batch prepared by the same process skips that check (no earlier
+ * run can have moved it), so the target's {@code _sluice_batch} column is read only on retries and
+ * recovery. The batch columns are plain data: count with {@code count()}; no {@code FINAL} is
+ * needed.
+ *
+ * <p><b>Limits.</b> Use a MergeTree target without row-collapsing engines if counts must match. A
+ * staging insert whose client died may still be finishing on the server while recovery drops its
+ * batch; its rows then stay in the staging table (never in the target) until dropped by hand. After
+ * {@code ALTER}ing the target, alter the staging table the same way. Rows are checked against the
+ * target's columns when written; type errors come from the server and name the record and column;
+ * the app then fails and recovers from its last checkpoint, so fix the mapping.
+ */
+public final class ClickHouseSink<T> implements Sink<T> {
+  private final ClickHouseSinkSettings<T> settings;
+
+  private ClickHouseSink(ClickHouseSinkSettings<T> settings) {
+    this.settings = settings;
+  }
+
+  public static <T> Builder<T> builder() {
+    return new Builder<>();
+  }
+
+  @Override
+  public String name() {
+    return settings.name();
+  }
+
+  @Override
+  public SinkWriter<T> createWriter(SinkContext context) {
+    Objects.requireNonNull(context, "context must not be null");
+    return new ClickHouseSinkWriter<>(settings, context);
+  }
+
+  @Override
+  public Committer createCommitter(SinkContext context) {
+    Objects.requireNonNull(context, "context must not be null");
+    return new ClickHouseSinkCommitter(settings, context);
+  }
+
+  @Override
+  public String toString() {
+    return "ClickHouseSink{" + settings.name() + " -> " + settings.url() + "}";
+  }
+
+  /** Settings of a {@link ClickHouseSink}; each setter validates its value at once. */
+  public static final class Builder<T> {
+    private String name;
+    private String url;
+    private String database = "default";
+    private String table;
+    private String user;
+    private String password;
+    private Function<? super T, ? extends Map<String, ?>> rows;
+    private int batchRows = 100_000;
+    private long batchBytes = 32L << 20;
+    private Duration flushInterval = Duration.ofSeconds(5);
+    private Duration requestTimeout = Duration.ofSeconds(60);
+    private int maxRetries = 5;
+    private Duration retryBackoff = Duration.ofMillis(200);
+    private Duration commitTimeout = Duration.ofMinutes(10);
+
+    private Builder() {}
+
+    /** The sink's name in checkpoints (default {@code clickhouse:<table>}); keep it stable. */
+    public Builder<T> name(String name) {
+      Objects.requireNonNull(name, "name must not be null");
+      if (name.isBlank()) {
+        throw new ConfigException("Invalid value '' for name: must not be blank");
+      }
+      this.name = name;
+      return this;
+    }
+
+    /** The HTTP interface, e.g. {@code http://127.0.0.1:8123}. */
+    public Builder<T> url(String url) {
+      Objects.requireNonNull(url, "url must not be null");
+      URI parsed;
+      try {
+        parsed = URI.create(url);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("Invalid value " + url + " for url: " + e.getMessage(), e);
+      }
+      if (parsed.getScheme() == null
+          || !parsed.getScheme().matches("https?")
+          || parsed.getHost() == null) {
+        throw new ConfigException(
+            "Invalid value " + url + " for url: must look like http://host:8123");
+      }
+      this.url = url;
+      return this;
+    }
+
+    public Builder<T> database(String database) {
+      this.database = Objects.requireNonNull(database, "database must not be null");
+      return this;
+    }
+
+    public Builder<T> table(String table) {
+      this.table = Objects.requireNonNull(table, "table must not be null");
+      return this;
+    }
+
+    public Builder<T> credentials(String user, String password) {
+      this.user = Objects.requireNonNull(user, "user must not be null");
+      this.password = Objects.requireNonNull(password, "password must not be null");
+      return this;
+    }
+
+    /** Maps a record to its row: column name to a JSON-encodable value. */
+    public Builder<T> rows(Function<? super T, ? extends Map<String, ?>> rows) {
+      this.rows = Objects.requireNonNull(rows, "rows must not be null");
+      return this;
+    }
+
+    /** Rows per insert into staging (default 100,000). */
+    public Builder<T> batchRows(int n) {
+      if (n < 1) {
+        throw new ConfigException("Invalid value " + n + " for batchRows: must be at least 1");
+      }
+      this.batchRows = n;
+      return this;
+    }
+
+    /** Bytes per insert into staging (default 32 MiB); bounds the writer's memory. */
+    public Builder<T> batchBytes(long n) {
+      if (n < 1024) {
+        throw new ConfigException("Invalid value " + n + " for batchBytes: must be at least 1024");
+      }
+      this.batchBytes = n;
+      return this;
+    }
+
+    /** Longest time rows wait in memory before they are sent, checked as records arrive. */
+    public Builder<T> flushInterval(Duration interval) {
+      this.flushInterval = atLeast(interval, Duration.ofMillis(1), "flushInterval");
+      return this;
+    }
+
+    public Builder<T> requestTimeout(Duration timeout) {
+      this.requestTimeout = atLeast(timeout, Duration.ofSeconds(1), "requestTimeout");
+      return this;
+    }
+
+    /** Retries of a failed request before the error surfaces (default 5). */
+    public Builder<T> maxRetries(int n) {
+      if (n < 0) {
+        throw new ConfigException("Invalid value " + n + " for maxRetries: must be at least 0");
+      }
+      this.maxRetries = n;
+      return this;
+    }
+
+    /** First backoff between retries, doubled each time up to 10 s (default 200 ms). */
+    public Builder<T> retryBackoff(Duration backoff) {
+      this.retryBackoff = atLeast(backoff, Duration.ofMillis(1), "retryBackoff");
+      return this;
+    }
+
+    /** How long a commit keeps retrying, e.g. behind a move of an earlier run (default 10 min). */
+    public Builder<T> commitTimeout(Duration timeout) {
+      this.commitTimeout = atLeast(timeout, Duration.ofSeconds(1), "commitTimeout");
+      return this;
+    }
+
+    public ClickHouseSink<T> build() {
+      if (url == null) {
+        throw new ConfigException("ClickHouseSink needs a server: call url(\"http://host:8123\")");
+      }
+      if (table == null) {
+        throw new ConfigException("ClickHouseSink needs a table: call table(...)");
+      }
+      if (rows == null) {
+        throw new ConfigException("ClickHouseSink needs a row mapping: call rows(...)");
+      }
+      return new ClickHouseSink<>(
+          new ClickHouseSinkSettings<>(
+              name != null ? name : "clickhouse:" + table,
+              url,
+              database,
+              table,
+              user,
+              password,
+              rows,
+              batchRows,
+              batchBytes,
+              flushInterval,
+              requestTimeout,
+              maxRetries,
+              retryBackoff,
+              commitTimeout,
+              null));
+    }
+
+    private static Duration atLeast(Duration value, Duration min, String setting) {
+      Objects.requireNonNull(value, setting + " must not be null");
+      if (value.compareTo(min) < 0) {
+        throw new ConfigException(
+            "Invalid value "
+                + value.toMillis()
+                + " ms for "
+                + setting
+                + ": must be at least "
+                + min.toMillis()
+                + " ms");
+      }
+      return value;
+    }
+  }
+}

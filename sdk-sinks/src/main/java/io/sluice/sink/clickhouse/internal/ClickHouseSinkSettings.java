@@ -1,0 +1,53 @@
+package io.sluice.sink.clickhouse.internal;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * The validated settings of one ClickHouse sink, shared by its writers and its committer.
+ *
+ * @param name the sink's name
+ * @param url HTTP interface, e.g. {@code http://127.0.0.1:8123}
+ * @param database the target's database
+ * @param table the target table
+ * @param user user, or null for the server's default
+ * @param password password, or null
+ * @param rows maps a record to its row (column name to value)
+ * @param batchRows rows buffered before they are sent to staging
+ * @param batchBytes bytes buffered before they are sent to staging
+ * @param flushInterval longest time rows wait in memory (checked when records arrive)
+ * @param requestTimeout timeout of one HTTP request
+ * @param maxRetries retries of a failed request
+ * @param retryBackoff first backoff between retries (doubles, up to 10 s)
+ * @param commitTimeout how long a commit waits for a commit statement of an earlier run to end
+ * @param preparedHere batches prepared by this process and not committed yet: their first commit
+ *     needs no duplicate check, since no earlier run can have committed them
+ */
+public record ClickHouseSinkSettings<T>(
+    String name,
+    String url,
+    String database,
+    String table,
+    String user,
+    String password,
+    Function<? super T, ? extends Map<String, ?>> rows,
+    int batchRows,
+    long batchBytes,
+    Duration flushInterval,
+    Duration requestTimeout,
+    int maxRetries,
+    Duration retryBackoff,
+    Duration commitTimeout,
+    Set<String> preparedHere) {
+
+  public ClickHouseSinkSettings {
+    preparedHere = preparedHere != null ? preparedHere : ConcurrentHashMap.newKeySet();
+  }
+
+  public ClickHouseHttp newHttp() {
+    return new ClickHouseHttp(url, database, user, password, requestTimeout);
+  }
+}

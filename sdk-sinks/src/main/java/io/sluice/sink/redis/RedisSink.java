@@ -1,0 +1,261 @@
+package io.sluice.sink.redis;
+
+import io.sluice.ConfigException;
+import io.sluice.sink.Committer;
+import io.sluice.sink.Sink;
+import io.sluice.sink.SinkContext;
+import io.sluice.sink.SinkWriter;
+import io.sluice.sink.redis.internal.RedisSinkCommitter;
+import io.sluice.sink.redis.internal.RedisSinkSettings;
+import io.sluice.sink.redis.internal.RedisSinkWriter;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * Applies Redis commands ({@code SET HSET ZADD PFADD INCRBY HINCRBY LPUSH}, optionally with a TTL)
+ * exactly once per record, so non-idempotent counters stay exact across crashes.
+ *
+ * <pre>{@code
+ * RedisSink<Click> sink = RedisSink.<Click>builder()
+ *     .uri("redis://127.0.0.1:6379")
+ *     .command(c -> RedisCommand.hincrBy("clicks:" + c.day(), c.page(), 1)
+ *                              .withTtl(Duration.ofDays(2)))
+ *     .build();
+ * }</pre>
+ *
+ * <p><b>Why it stays exactly-once when the process is killed at any instant.</b>
+ *
+ * <pre>
+ *  write ──▶ memory chunk (chunkCommands) ──HSET stage:&lt;batch&gt; &lt;i&gt; &lt;chunk&gt;──▶ Redis
+ *  barrier: stage the rest, HSET stage:&lt;batch&gt; count &lt;n&gt;  ─▶ committable = batch id
+ *  checkpoint durable ─▶ EVAL commit script (atomic on the server):
+ *      staging sealed?  yes ─▶ apply every chunk, SET done:&lt;writer token&gt; = seq, DEL staging
+ *                       no  ─▶ done marker ≥ seq ? already committed : fail (staging lost)
+ * </pre>
+ *
+ * A batch is named by the writer's random token and a sequence number, and is registered as pending
+ * in the local state store before its first chunk is staged. Staging a chunk is an {@code HSET} by
+ * chunk number, so a retried or repeated write cannot double it. Nothing reaches the target keys
+ * until the commit script, which Redis runs atomically: it applies the whole batch and deletes the
+ * staging key in one step, so a replayed commit (after a crash, or a retry whose answer was lost)
+ * finds no staging key and a marker at or above its sequence and changes nothing. After a crash,
+ * batches that did not make it into the restored checkpoint are aborted: their staging keys are
+ * deleted; staging never holds applied commands, so abort cannot undo a commit.
+ *
+ * <p><b>Limits.</b> Standalone Redis only (the commit script touches keys that are not declared,
+ * which Redis Cluster refuses). Redis must keep its data across the app's restarts (persistence, or
+ * no Redis restart): a lost staging key of a completed checkpoint fails the commit loudly rather
+ * than losing output silently. A command Redis refuses when it is applied (e.g. {@code HINCRBY} on
+ * a key holding a string) is skipped, counted in {@code sluice.sink.redis.rejected} and logged with
+ * its key, while the rest of the batch is applied: the script cannot roll back, and stopping would
+ * block every later checkpoint. Staging and marker keys expire after {@link Builder#retention}
+ * (default 7 days), which must exceed the longest time the app may stay down. One commit runs
+ * inside Redis as a single script: very large checkpoints (millions of commands) block other
+ * clients while it runs, so checkpoint often.
+ */
+public final class RedisSink<T> implements Sink<T> {
+  private final RedisSinkSettings<T> settings;
+
+  private RedisSink(RedisSinkSettings<T> settings) {
+    this.settings = settings;
+  }
+
+  public static <T> Builder<T> builder() {
+    return new Builder<>();
+  }
+
+  @Override
+  public String name() {
+    return settings.name();
+  }
+
+  @Override
+  public SinkWriter<T> createWriter(SinkContext context) {
+    Objects.requireNonNull(context, "context must not be null");
+    return new RedisSinkWriter<>(settings, context);
+  }
+
+  @Override
+  public Committer createCommitter(SinkContext context) {
+    Objects.requireNonNull(context, "context must not be null");
+    return new RedisSinkCommitter(settings, context);
+  }
+
+  @Override
+  public String toString() {
+    return "RedisSink{" + settings.name() + " -> " + settings.uri() + "}";
+  }
+
+  /** Settings of a {@link RedisSink}; each setter validates its value at once. */
+  public static final class Builder<T> {
+    private String name;
+    private URI uri;
+    private Function<? super T, ? extends Collection<RedisCommand>> commands;
+    private String keyPrefix = "sluice:";
+    private int chunkCommands = 10_000;
+    private long maxCommandsPerCheckpoint = 5_000_000;
+    private Duration retention = Duration.ofDays(7);
+    private Duration timeout = Duration.ofSeconds(60);
+    private int maxRetries = 5;
+    private Duration retryBackoff = Duration.ofMillis(200);
+
+    private Builder() {}
+
+    /** The sink's name in checkpoints and staging keys (default {@code redis}); keep it stable. */
+    public Builder<T> name(String name) {
+      Objects.requireNonNull(name, "name must not be null");
+      if (name.isBlank()) {
+        throw new ConfigException("Invalid value '' for name: must not be blank");
+      }
+      this.name = name;
+      return this;
+    }
+
+    /** The server, {@code redis://[[user]:password@]host:port[/database]}. */
+    public Builder<T> uri(String uri) {
+      Objects.requireNonNull(uri, "uri must not be null");
+      URI parsed;
+      try {
+        parsed = URI.create(uri);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("Invalid value " + uri + " for uri: " + e.getMessage(), e);
+      }
+      if (!"redis".equals(parsed.getScheme()) || parsed.getHost() == null) {
+        throw new ConfigException(
+            "Invalid value " + uri + " for uri: must look like redis://host:port[/database]");
+      }
+      String path = parsed.getPath();
+      if (path != null && path.length() > 1 && !path.substring(1).matches("\\d{1,5}")) {
+        throw new ConfigException(
+            "Invalid value " + uri + " for uri: the path must be a database number");
+      }
+      this.uri = parsed;
+      return this;
+    }
+
+    /** Maps each record to one command. */
+    public Builder<T> command(Function<? super T, RedisCommand> command) {
+      Objects.requireNonNull(command, "command must not be null");
+      return commands(r -> List.of(command.apply(r)));
+    }
+
+    /** Maps each record to any number of commands (none skips the record on purpose). */
+    public Builder<T> commands(Function<? super T, ? extends Collection<RedisCommand>> commands) {
+      Objects.requireNonNull(commands, "commands must not be null");
+      if (this.commands != null) {
+        throw new ConfigException("command(...) or commands(...) was already set");
+      }
+      this.commands = commands;
+      return this;
+    }
+
+    /** Prefix of the sink's own keys (default {@code sluice:}). */
+    public Builder<T> keyPrefix(String prefix) {
+      this.keyPrefix = Objects.requireNonNull(prefix, "prefix must not be null");
+      return this;
+    }
+
+    /**
+     * Commands held in memory before they are staged in Redis (default 10,000): bounds the memory
+     * of a writer between checkpoints.
+     */
+    public Builder<T> chunkCommands(int n) {
+      this.chunkCommands = atLeast(n, 1, "chunkCommands");
+      return this;
+    }
+
+    /** Most commands one writer stages between two checkpoints (default 5,000,000). */
+    public Builder<T> maxCommandsPerCheckpoint(long n) {
+      this.maxCommandsPerCheckpoint = atLeast(n, 1, "maxCommandsPerCheckpoint");
+      return this;
+    }
+
+    /** Time to live of staging and marker keys (default 7 days); above the longest downtime. */
+    public Builder<T> retention(Duration retention) {
+      this.retention = atLeast(retention, Duration.ofMinutes(1), "retention");
+      return this;
+    }
+
+    /** Socket timeout; also bounds how long one commit script may run (default 60 s). */
+    public Builder<T> timeout(Duration timeout) {
+      this.timeout = atLeast(timeout, Duration.ofMillis(100), "timeout");
+      return this;
+    }
+
+    /** Retries of a failed staging write before the error surfaces (default 5). */
+    public Builder<T> maxRetries(int n) {
+      this.maxRetries = atLeast(n, 0, "maxRetries");
+      return this;
+    }
+
+    /** First backoff between retries, doubled each time up to 10 s (default 200 ms). */
+    public Builder<T> retryBackoff(Duration backoff) {
+      this.retryBackoff = atLeast(backoff, Duration.ofMillis(1), "retryBackoff");
+      return this;
+    }
+
+    public RedisSink<T> build() {
+      if (uri == null) {
+        throw new ConfigException("RedisSink needs a server: call uri(\"redis://host:port\")");
+      }
+      if (commands == null) {
+        throw new ConfigException("RedisSink needs a mapping: call command(...) or commands(...)");
+      }
+      if (chunkCommands > maxCommandsPerCheckpoint) {
+        throw new ConfigException(
+            "chunkCommands ("
+                + chunkCommands
+                + ") must not exceed maxCommandsPerCheckpoint ("
+                + maxCommandsPerCheckpoint
+                + ")");
+      }
+      return new RedisSink<>(
+          new RedisSinkSettings<>(
+              name != null ? name : "redis",
+              uri,
+              commands,
+              keyPrefix,
+              chunkCommands,
+              maxCommandsPerCheckpoint,
+              retention,
+              timeout,
+              maxRetries,
+              retryBackoff));
+    }
+
+    private static int atLeast(int value, int min, String setting) {
+      if (value < min) {
+        throw new ConfigException(
+            "Invalid value " + value + " for " + setting + ": must be at least " + min);
+      }
+      return value;
+    }
+
+    private static long atLeast(long value, long min, String setting) {
+      if (value < min) {
+        throw new ConfigException(
+            "Invalid value " + value + " for " + setting + ": must be at least " + min);
+      }
+      return value;
+    }
+
+    private static Duration atLeast(Duration value, Duration min, String setting) {
+      Objects.requireNonNull(value, setting + " must not be null");
+      if (value.compareTo(min) < 0) {
+        throw new ConfigException(
+            "Invalid value "
+                + value.toMillis()
+                + " ms for "
+                + setting
+                + ": must be at least "
+                + min.toMillis()
+                + " ms");
+      }
+      return value;
+    }
+  }
+}

@@ -1,0 +1,159 @@
+package io.sluice.sink.redis.internal;
+
+import io.micrometer.core.instrument.Counter;
+import io.sluice.SinkException;
+import io.sluice.sink.Committable;
+import io.sluice.sink.Committer;
+import io.sluice.sink.SinkContext;
+import io.sluice.sink.internal.BatchId;
+import io.sluice.sink.internal.Retry;
+import java.time.Duration;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisException;
+
+/**
+ * Commits a staged batch with one atomic script, or deletes it on abort; see {@code RedisSink}.
+ * Runs on the checkpoint thread (and the start-up thread during recovery).
+ */
+public final class RedisSinkCommitter implements Committer {
+  private static final Logger LOG = LoggerFactory.getLogger(RedisSinkCommitter.class);
+
+  /**
+   * KEYS: staging hash, marker. ARGV: batch seq, retention ms. Returns {1, rejected, errors...}
+   * when applied, {0, 0} when already committed. Checks that every chunk is there before writing
+   * anything, because a script cannot roll back what it has written.
+   */
+  static final String COMMIT_SCRIPT =
+      """
+      local stage, marker = KEYS[1], KEYS[2]
+      local seq = tonumber(ARGV[1])
+      local count = redis.call('HGET', stage, 'count')
+      if not count then
+        local done = redis.call('GET', marker)
+        if done and tonumber(done) >= seq then return {0, 0} end
+        if redis.call('EXISTS', stage) == 1 then
+          return redis.error_reply('SLUICE_UNSEALED staging ' .. stage .. ' was never sealed')
+        end
+        return redis.error_reply('SLUICE_LOST staging ' .. stage .. ' is gone and marker '
+          .. marker .. ' is ' .. tostring(done))
+      end
+      count = tonumber(count)
+      if redis.call('HLEN', stage) ~= count + 1 then
+        return redis.error_reply('SLUICE_LOST staging ' .. stage .. ' lacks chunks')
+      end
+      local rejected, errors = 0, {}
+      for i = 0, count - 1 do
+        local chunk = cjson.decode(redis.call('HGET', stage, tostring(i)))
+        for _, c in ipairs(chunk) do
+          local r = redis.pcall(unpack(c))
+          if type(r) == 'table' and r.err then
+            rejected = rejected + 1
+            if #errors < 5 then errors[#errors + 1] = c[1] .. ' ' .. c[2] .. ': ' .. r.err end
+          end
+        end
+      end
+      local done = tonumber(redis.call('GET', marker) or '0')
+      redis.call('SET', marker, tostring(math.max(done, seq)), 'PX', ARGV[2])
+      redis.call('DEL', stage)
+      local out = {1, rejected}
+      for _, e in ipairs(errors) do out[#out + 1] = e end
+      return out
+      """;
+
+  private final RedisSinkSettings<?> settings;
+  private final String app;
+  private final RedisClient client;
+  private final Counter rejected;
+  private final Retry retry;
+
+  public RedisSinkCommitter(RedisSinkSettings<?> settings, SinkContext context) {
+    this.settings = settings;
+    this.app = context.appName();
+    this.client = settings.newClient();
+    this.retry = new Retry(settings.maxRetries(), settings.retryBackoff(), Duration.ofSeconds(10));
+    this.rejected =
+        Counter.builder("sluice.sink.redis.rejected")
+            .description("commands Redis refused when a batch was applied")
+            .tag("app", app)
+            .tag("sink", settings.name())
+            .register(context.meterRegistry());
+  }
+
+  @Override
+  public void commit(Committable committable) {
+    BatchId batch = BatchId.of(committable, settings.name());
+    List<String> keys =
+        List.of(
+            settings.stagingKey(app, batch.toString()),
+            settings.markerKey(app, batch.writer(), batch.token()));
+    List<String> args =
+        List.of(Long.toString(batch.seq()), Long.toString(settings.retention().toMillis()));
+    Object result;
+    try {
+      // The script is idempotent, so a connection lost before the answer is simply retried.
+      result =
+          retry.run(
+              "Sink " + settings.name() + ": commit of batch " + batch,
+              () -> client.eval(COMMIT_SCRIPT, keys, args),
+              e -> e instanceof JedisConnectionException);
+    } catch (JedisException e) {
+      String m = String.valueOf(e.getMessage());
+      if (m.contains("SLUICE_LOST") || m.contains("SLUICE_UNSEALED")) {
+        throw new SinkException(
+            "Sink "
+                + settings.name()
+                + ": batch "
+                + batch
+                + " of a completed checkpoint cannot be committed: "
+                + m
+                + ". Its staged commands were lost from Redis at "
+                + settings.uri()
+                + " (restart without persistence, eviction, or retention expired).",
+            e);
+      }
+      // Unknown outcome (e.g. the answer was lost): the script is idempotent, the runtime retries.
+      throw new SinkException(
+          "Sink " + settings.name() + ": commit of batch " + batch + " failed: " + e, e);
+    }
+    List<?> out = (List<?>) result;
+    long refused = ((Number) out.get(1)).longValue();
+    if (refused > 0) {
+      rejected.increment(refused);
+      LOG.warn(
+          "sink {}: Redis refused {} commands of batch {} (the rest was applied); first: {}",
+          settings.name(),
+          refused,
+          batch,
+          out.subList(2, out.size()));
+    }
+    if (((Number) out.get(0)).longValue() == 0) {
+      LOG.debug("sink {}: batch {} was already committed", settings.name(), batch);
+    }
+  }
+
+  @Override
+  public void abort(Committable committable) {
+    BatchId batch = BatchId.of(committable, settings.name());
+    try {
+      // Staging never holds applied commands (commit deletes it atomically), so this cannot undo
+      // a commit.
+      String key = settings.stagingKey(app, batch.toString());
+      retry.run(
+          "Sink " + settings.name() + ": abort of batch " + batch,
+          () -> client.del(key),
+          e -> e instanceof JedisConnectionException);
+    } catch (JedisException e) {
+      throw new SinkException(
+          "Sink " + settings.name() + ": abort of batch " + batch + " failed: " + e, e);
+    }
+  }
+
+  @Override
+  public void close() {
+    client.close();
+  }
+}

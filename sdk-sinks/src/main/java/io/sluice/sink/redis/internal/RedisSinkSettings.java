@@ -1,0 +1,74 @@
+package io.sluice.sink.redis.internal;
+
+import io.sluice.sink.redis.RedisCommand;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.function.Function;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.RedisClient;
+
+/**
+ * The validated settings of one Redis sink, shared by its writers and its committer.
+ *
+ * @param name the sink's name
+ * @param uri {@code redis://[:password@]host:port[/db]}
+ * @param commands maps a record to its commands
+ * @param keyPrefix prefix of the sink's own staging and marker keys
+ * @param chunkCommands commands buffered in memory before they are staged in Redis
+ * @param maxCommandsPerCheckpoint most commands one writer may stage between two checkpoints
+ * @param retention time to live of staging and marker keys
+ * @param timeout socket timeout (also bounds one commit script)
+ * @param maxRetries retries of a failed staging write
+ * @param retryBackoff first backoff between retries (doubles, up to 10 s)
+ */
+public record RedisSinkSettings<T>(
+    String name,
+    URI uri,
+    Function<? super T, ? extends Collection<RedisCommand>> commands,
+    String keyPrefix,
+    int chunkCommands,
+    long maxCommandsPerCheckpoint,
+    Duration retention,
+    Duration timeout,
+    int maxRetries,
+    Duration retryBackoff) {
+
+  /** A pooled client for this sink's server; the caller closes it. */
+  public RedisClient newClient() {
+    DefaultJedisClientConfig.Builder config =
+        DefaultJedisClientConfig.builder()
+            .connectionTimeoutMillis(5000)
+            .socketTimeoutMillis((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+    String userInfo = uri.getUserInfo();
+    if (userInfo != null && !userInfo.isEmpty()) {
+      int colon = userInfo.indexOf(':');
+      if (colon < 0) {
+        config.password(userInfo);
+      } else {
+        if (colon > 0) {
+          config.user(userInfo.substring(0, colon));
+        }
+        config.password(userInfo.substring(colon + 1));
+      }
+    }
+    String path = uri.getPath();
+    if (path != null && path.length() > 1) {
+      config.database(Integer.parseInt(path.substring(1)));
+    }
+    return RedisClient.builder()
+        .hostAndPort(uri.getHost(), uri.getPort() > 0 ? uri.getPort() : 6379)
+        .clientConfig(config.build())
+        .build();
+  }
+
+  /** The key where a batch's commands wait for their commit. */
+  public String stagingKey(String app, String batch) {
+    return keyPrefix + app + ":" + name + ":stage:" + batch;
+  }
+
+  /** The key holding the newest batch number committed for one writer instance (its token). */
+  public String markerKey(String app, int writer, String token) {
+    return keyPrefix + app + ":" + name + ":done:w" + writer + "-" + token;
+  }
+}

@@ -1,0 +1,55 @@
+package io.sluice.sink;
+
+import io.sluice.Sluice;
+import io.sluice.sink.clickhouse.ClickHouseSinkIT;
+import io.sluice.sink.hdfs.HdfsSinkIT;
+import io.sluice.sink.redis.RedisSinkIT;
+import io.sluice.source.PulsarSource;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The job the kit's crash test kills: reads "m-&lt;id&gt;" records keyed "k&lt;n&gt;" and writes
+ * them as {@link TestRecord}s to the sink under test.
+ *
+ * <p>Args: kind server run serviceUrl adminUrl inputTopic stateDir checkpointMillis
+ */
+public final class SinkCrashJob {
+  private SinkCrashJob() {}
+
+  static Sink<TestRecord> sink(String kind, String server, String run) {
+    return switch (kind) {
+      case "redis" -> RedisSinkIT.sink(server, run);
+      case "clickhouse" -> ClickHouseSinkIT.sink(server, run);
+      case "hdfs" -> HdfsSinkIT.sink(server, run);
+      default -> throw new IllegalArgumentException("unknown sink kind " + kind);
+    };
+  }
+
+  public static void main(String[] args) throws Exception {
+    Sluice app =
+        Sluice.builder()
+            .name("sink-crash-job")
+            .pulsar(args[3], args[4])
+            .stateDir(Path.of(args[6]))
+            .checkpointInterval(Duration.ofMillis(Long.parseLong(args[7])))
+            .discoveryInterval(Duration.ZERO)
+            .build();
+    app.stream(PulsarSource.topics(args[5]).subscription("sink-crash-job"))
+        .map(
+            r ->
+                new TestRecord(
+                    Long.parseLong(new String(r.value(), StandardCharsets.UTF_8).substring(2)),
+                    r.key()))
+        .sinkTo(sink(args[0], args[1], args[2]));
+    app.start();
+    System.out.println("RUNNING layer=" + app.recoveryLayer());
+    while (app.state() == Sluice.State.RUNNING) {
+      System.out.println("CHECKPOINT " + app.lastCompletedCheckpoint());
+      Thread.sleep(200);
+    }
+    System.out.println("STOPPED " + app.state() + " " + app.failure().orElse(null));
+    app.close();
+  }
+}

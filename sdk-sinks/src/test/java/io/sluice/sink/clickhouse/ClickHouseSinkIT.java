@@ -1,0 +1,229 @@
+package io.sluice.sink.clickhouse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.sluice.ConfigException;
+import io.sluice.SinkException;
+import io.sluice.sink.Committable;
+import io.sluice.sink.Committer;
+import io.sluice.sink.Sink;
+import io.sluice.sink.SinkCompatibilityKit;
+import io.sluice.sink.SinkWriter;
+import io.sluice.sink.TestRecord;
+import io.sluice.sink.TestSinkContext;
+import io.sluice.testkit.ClickHouseServer;
+import java.nio.file.Files;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The ClickHouse sink against a real clickhouse-server 18.16: the kit plus ClickHouse specifics.
+ */
+public class ClickHouseSinkIT extends SinkCompatibilityKit {
+  private static final AtomicInteger RUNS = new AtomicInteger();
+  private static ClickHouseServer ch;
+
+  @BeforeAll
+  static void startClickHouse() throws Exception {
+    ch = ClickHouseServer.start(Files.createTempDirectory("clickhouse-sink-it"));
+  }
+
+  @AfterAll
+  static void stopClickHouse() {
+    if (ch != null) {
+      ch.close();
+    }
+  }
+
+  /** The kit's sink: one row (id, k) per record, sent to staging 5,000 rows at a time. */
+  public static Sink<TestRecord> sink(String server, String run) {
+    return ClickHouseSink.<TestRecord>builder()
+        .name("clickhouse-kit")
+        .url(server)
+        .table(run)
+        .batchRows(5000)
+        .rows(r -> Map.of("id", r.id(), "k", r.key()))
+        .build();
+  }
+
+  @Override
+  protected String kind() {
+    return "clickhouse";
+  }
+
+  @Override
+  protected String server() {
+    return ch.httpUrl();
+  }
+
+  @Override
+  protected String newRun() {
+    String table = "kit" + RUNS.incrementAndGet() + "_" + System.nanoTime();
+    ch.query(
+        "CREATE TABLE "
+            + table
+            + " (id UInt64, k String, _sluice_batch String, _sluice_seq UInt32)"
+            + " ENGINE = MergeTree ORDER BY id");
+    return table;
+  }
+
+  @Override
+  protected Map<Long, Long> visibleCounts(String run) {
+    Map<Long, Long> counts = new HashMap<>();
+    for (String line :
+        ch.query("SELECT id, count() FROM " + run + " GROUP BY id FORMAT TSV").split("\n")) {
+      if (!line.isBlank()) {
+        String[] f = line.split("\t");
+        counts.put(Long.parseLong(f[0]), Long.parseLong(f[1]));
+      }
+    }
+    return counts;
+  }
+
+  @Override
+  protected void verifyExactlyOnce(String run, int messages) {
+    String[] f =
+        ch.query("SELECT count(), uniqExact(id) FROM " + run + " FORMAT TSV").trim().split("\t");
+    System.out.println("clickhouse " + run + ": count()=" + f[0] + " uniqExact(id)=" + f[1]);
+    assertThat(Long.parseLong(f[0])).as("count()").isEqualTo(messages);
+    assertThat(Long.parseLong(f[1])).as("uniqExact(id)").isEqualTo(messages);
+  }
+
+  @Test
+  void shouldCommitExactlyOnceDespitePartialAndRepeatedStagingInserts() {
+    String run = newRun();
+    Sink<TestRecord> sink = sink(run);
+    TestSinkContext ctx = new TestSinkContext(sink.name(), 0);
+    Committable c;
+    try (SinkWriter<TestRecord> writer = sink.createWriter(ctx)) {
+      for (long i = 0; i < 7000; i++) {
+        writer.write(new TestRecord(i, "k"));
+      }
+      // What a killed client's half-sent insert or a retried insert leaves behind: rows of the
+      // same batch and seqs, twice.
+      String batch =
+          new String(ctx.pending().get(0).bytes(), java.nio.charset.StandardCharsets.US_ASCII);
+      ch.query(
+          "INSERT INTO "
+              + run
+              + "__sluice_stage SELECT * FROM "
+              + run
+              + "__sluice_stage WHERE _sluice_batch = '"
+              + batch
+              + "' AND _sluice_seq < 1234");
+      c = writer.prepareCommit(1).join();
+    }
+    try (Committer committer = sink.createCommitter(ctx)) {
+      committer.commit(c);
+    }
+    assertThat(ch.query("SELECT count(), uniqExact(id) FROM " + run + " FORMAT TSV").trim())
+        .isEqualTo("7000\t7000");
+    assertThat(ch.query("SELECT count() FROM " + run + "__sluice_stage FORMAT TSV").trim())
+        .as("staging dropped after commit")
+        .isEqualTo("0");
+  }
+
+  @Test
+  void shouldCompleteAPartlyMovedBatchOnReplay() {
+    String run = newRun();
+    Sink<TestRecord> sink = sink(run);
+    TestSinkContext ctx = new TestSinkContext(sink.name(), 0);
+    Committable c;
+    try (SinkWriter<TestRecord> writer = sink.createWriter(ctx)) {
+      for (long i = 0; i < 9000; i++) {
+        writer.write(new TestRecord(i, "k"));
+      }
+      c = writer.prepareCommit(1).join();
+    }
+    // A move cut short (as by a crash mid INSERT ... SELECT): part of the batch is in the target.
+    ch.query(
+        "INSERT INTO "
+            + run
+            + " SELECT id, k, _sluice_batch, _sluice_seq FROM "
+            + run
+            + "__sluice_stage WHERE _sluice_seq % 3 = 0");
+    try (Committer afterRestart = sink(run).createCommitter(new TestSinkContext(sink.name(), 0))) {
+      afterRestart.commit(c);
+      afterRestart.commit(c);
+    }
+    assertThat(ch.query("SELECT count(), uniqExact(id) FROM " + run + " FORMAT TSV").trim())
+        .isEqualTo("9000\t9000");
+  }
+
+  @Test
+  void shouldNameTableColumnAndRecordWhenTheServerRefusesAValue() {
+    String run = newRun();
+    Sink<Map<String, Object>> sink =
+        ClickHouseSink.<Map<String, Object>>builder()
+            .url(ch.httpUrl())
+            .table(run)
+            .maxRetries(0)
+            .rows(m -> m)
+            .build();
+    TestSinkContext ctx = new TestSinkContext(sink.name(), 0);
+    try (SinkWriter<Map<String, Object>> writer = sink.createWriter(ctx)) {
+      for (int i = 0; i < 5; i++) {
+        writer.write(row(i, "k"));
+      }
+      writer.write(row("not-a-number", "k"));
+      assertThatThrownBy(() -> writer.prepareCommit(1))
+          .isInstanceOf(SinkException.class)
+          .hasMessageContaining("default." + run)
+          .hasMessageContaining("column 'id'")
+          .hasMessageContaining("record #5");
+      // The rows are kept: the same prepare fails the same way instead of losing them.
+      assertThatThrownBy(() -> writer.prepareCommit(2)).hasMessageContaining("record #5");
+    }
+    assertThat(visibleCounts(run)).isEmpty();
+  }
+
+  @Test
+  void shouldRefuseAnUnknownColumnBeforeSending() {
+    String run = newRun();
+    Sink<Map<String, Object>> sink =
+        ClickHouseSink.<Map<String, Object>>builder()
+            .url(ch.httpUrl())
+            .table(run)
+            .rows(m -> m)
+            .build();
+    try (SinkWriter<Map<String, Object>> writer =
+        sink.createWriter(new TestSinkContext(sink.name(), 0))) {
+      writer.write(row(1, "a"));
+      Map<String, Object> bad = row(2, "b");
+      bad.put("colour", "red");
+      assertThatThrownBy(() -> writer.write(bad))
+          .isInstanceOf(SinkException.class)
+          .hasMessageContaining("record #1")
+          .hasMessageContaining("'colour'")
+          .hasMessageContaining("default." + run);
+    }
+  }
+
+  @Test
+  void shouldExplainHowToAddTheBatchColumns() {
+    String table = "plain" + System.nanoTime();
+    ch.query("CREATE TABLE " + table + " (id UInt64) ENGINE = MergeTree ORDER BY id");
+    Sink<Map<String, Object>> sink =
+        ClickHouseSink.<Map<String, Object>>builder()
+            .url(ch.httpUrl())
+            .table(table)
+            .rows(m -> m)
+            .build();
+    assertThatThrownBy(() -> sink.createWriter(new TestSinkContext(sink.name(), 0)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("ADD COLUMN _sluice_batch String, ADD COLUMN _sluice_seq UInt32");
+  }
+
+  private static Map<String, Object> row(Object id, String k) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", id);
+    m.put("k", k);
+    return m;
+  }
+}

@@ -1,0 +1,210 @@
+package io.sluice.sink.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.sluice.SinkException;
+import io.sluice.sink.Committable;
+import io.sluice.sink.Committer;
+import io.sluice.sink.Sink;
+import io.sluice.sink.SinkCompatibilityKit;
+import io.sluice.sink.SinkWriter;
+import io.sluice.sink.TestRecord;
+import io.sluice.sink.TestSinkContext;
+import io.sluice.testkit.RedisServer;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.RedisClient;
+
+/** The Redis sink against a real redis-server: the compatibility kit plus Redis specifics. */
+public class RedisSinkIT extends SinkCompatibilityKit {
+  private static final AtomicInteger RUNS = new AtomicInteger();
+  private static RedisServer redis;
+  private static RedisClient client;
+
+  @BeforeAll
+  static void startRedis() throws Exception {
+    redis = RedisServer.start(Files.createTempDirectory("redis-sink-it"));
+    client = RedisClient.create(redis.host(), redis.port());
+  }
+
+  @AfterAll
+  static void stopRedis() {
+    if (client != null) {
+      client.close();
+    }
+    if (redis != null) {
+      redis.close();
+    }
+  }
+
+  /** The kit's sink: per record, count its id and add it to its key's sum (both non-idempotent). */
+  public static Sink<TestRecord> sink(String server, String run) {
+    return RedisSink.<TestRecord>builder()
+        .name("redis-kit")
+        .uri(server)
+        .chunkCommands(1000)
+        .commands(
+            r ->
+                List.of(
+                    RedisCommand.hincrBy(run + ":ids", Long.toString(r.id()), 1),
+                    RedisCommand.hincrBy(run + ":sums", r.key(), r.id())))
+        .build();
+  }
+
+  @Override
+  protected String kind() {
+    return "redis";
+  }
+
+  @Override
+  protected String server() {
+    return redis.url();
+  }
+
+  @Override
+  protected String newRun() {
+    return "run" + RUNS.incrementAndGet() + "-" + System.nanoTime();
+  }
+
+  @Override
+  protected Map<Long, Long> visibleCounts(String run) {
+    Map<Long, Long> counts = new HashMap<>();
+    client
+        .hgetAll(run + ":ids")
+        .forEach((k, v) -> counts.put(Long.parseLong(k), Long.parseLong(v)));
+    return counts;
+  }
+
+  @Override
+  protected void verifyExactlyOnce(String run, int messages) {
+    Map<String, Long> expected = new HashMap<>();
+    for (long id = 0; id < messages; id++) {
+      expected.merge("k" + (id % 100), id, Long::sum);
+    }
+    Map<String, Long> actual = new HashMap<>();
+    client.hgetAll(run + ":sums").forEach((k, v) -> actual.put(k, Long.parseLong(v)));
+    assertThat(actual).as("per-key sums").isEqualTo(expected);
+  }
+
+  private static Committable writeAll(Sink<String> sink, TestSinkContext ctx, String... values) {
+    try (SinkWriter<String> writer = sink.createWriter(ctx)) {
+      for (String v : values) {
+        writer.write(v);
+      }
+      return writer.prepareCommit(1).join();
+    }
+  }
+
+  @Test
+  void shouldApplyEveryCommandTypeWithTtl() {
+    String p = newRun();
+    Sink<String> sink =
+        RedisSink.<String>builder()
+            .uri(redis.url())
+            .commands(
+                v ->
+                    List.of(
+                        RedisCommand.set(p + ":s", v).withTtl(Duration.ofMinutes(5)),
+                        RedisCommand.hset(p + ":h", "f", v),
+                        RedisCommand.zadd(p + ":z", 2.5, v),
+                        RedisCommand.pfadd(p + ":hll", v, v + "x"),
+                        RedisCommand.incrBy(p + ":n", 7).withTtl(Duration.ofMinutes(5)),
+                        RedisCommand.hincrBy(p + ":hn", "f", -2),
+                        RedisCommand.lpush(p + ":l", v, v)))
+            .build();
+    Committable c = writeAll(sink, new TestSinkContext(sink.name(), 0), "a", "b");
+    assertThat(client.exists(p + ":s")).as("nothing visible before commit").isFalse();
+    try (Committer committer = sink.createCommitter(new TestSinkContext(sink.name(), 0))) {
+      committer.commit(c);
+      committer.commit(c);
+    }
+    assertThat(client.get(p + ":s")).isEqualTo("b");
+    assertThat(client.pttl(p + ":s")).isBetween(1L, 300_000L);
+    assertThat(client.hget(p + ":h", "f")).isEqualTo("b");
+    assertThat(client.zscore(p + ":z", "a")).isEqualTo(2.5);
+    assertThat(client.pfcount(p + ":hll")).isEqualTo(4);
+    assertThat(client.get(p + ":n")).isEqualTo("14");
+    assertThat(client.pttl(p + ":n")).isBetween(1L, 300_000L);
+    assertThat(client.hget(p + ":hn", "f")).isEqualTo("-4");
+    assertThat(client.lrange(p + ":l", 0, -1)).containsExactly("b", "b", "a", "a");
+  }
+
+  @Test
+  void shouldApplyTheRestAndCountCommandsRedisRefuses() {
+    String p = newRun();
+    client.set(p + ":str", "not a hash");
+    Sink<String> sink =
+        RedisSink.<String>builder()
+            .uri(redis.url())
+            .commands(
+                v ->
+                    List.of(
+                        RedisCommand.hincrBy(p + ":str", "f", 1), RedisCommand.incrBy(p + ":n", 1)))
+            .build();
+    TestSinkContext ctx = new TestSinkContext(sink.name(), 0);
+    Committable c = writeAll(sink, ctx, "a", "b", "c");
+    try (Committer committer = sink.createCommitter(ctx)) {
+      committer.commit(c);
+    }
+    assertThat(client.get(p + ":n")).isEqualTo("3");
+    assertThat(ctx.meterRegistry().get("sluice.sink.redis.rejected").counter().count())
+        .isEqualTo(3.0);
+  }
+
+  @Test
+  void shouldFailNamingTheSettingWhenACheckpointHasTooManyCommands() {
+    Sink<String> sink =
+        RedisSink.<String>builder()
+            .uri(redis.url())
+            .chunkCommands(2)
+            .maxCommandsPerCheckpoint(5)
+            .command(v -> RedisCommand.incrBy(newRun(), 1))
+            .build();
+    try (SinkWriter<String> writer = sink.createWriter(new TestSinkContext(sink.name(), 0))) {
+      for (int i = 0; i < 5; i++) {
+        writer.write("x");
+      }
+      assertThatThrownBy(() -> writer.write("x"))
+          .isInstanceOf(SinkException.class)
+          .hasMessageContaining("maxCommandsPerCheckpoint");
+    }
+  }
+
+  @Test
+  void shouldKeepTheBatchWhenRedisIsDownAtPrepare() {
+    String p = newRun();
+    Sink<String> sink =
+        RedisSink.<String>builder()
+            .uri(redis.url())
+            .maxRetries(1)
+            .command(v -> RedisCommand.incrBy(p + ":n", 1))
+            .build();
+    TestSinkContext ctx = new TestSinkContext(sink.name(), 0);
+    try (SinkWriter<String> writer = sink.createWriter(ctx);
+        Committer committer = sink.createCommitter(ctx)) {
+      writer.write("a");
+      redis.stop();
+      try {
+        assertThatThrownBy(() -> writer.prepareCommit(1))
+            .isInstanceOf(SinkException.class)
+            .hasMessageContaining("kept");
+      } finally {
+        redis.start();
+        // The restart dropped every connection: give the tests a fresh pool.
+        client.close();
+        client = RedisClient.create(redis.host(), redis.port());
+      }
+      writer.write("b");
+      committer.commit(writer.prepareCommit(2).join());
+    }
+    assertThat(client.get(p + ":n")).isEqualTo("2");
+  }
+}
