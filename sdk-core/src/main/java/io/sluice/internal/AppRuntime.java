@@ -71,6 +71,7 @@ public final class AppRuntime {
   private final Map<String, Committer> committers = new LinkedHashMap<>();
   private ScheduledExecutorService checkpointThread;
   private ScheduledExecutorService discoveryThread;
+  private ScheduledExecutorService tickerThread;
   private RecoveryLayer recoveryLayer;
 
   public AppRuntime(AppSettings settings, JobGraph graph, FailureLatch failure) {
@@ -163,6 +164,11 @@ public final class AppRuntime {
       long interval = settings.checkpointInterval().toMillis();
       checkpointThread.scheduleWithFixedDelay(
           this::checkpointSafely, interval, interval, TimeUnit.MILLISECONDS);
+      tickerThread =
+          Executors.newSingleThreadScheduledExecutor(
+              Threads.named(settings.threadFactory(), settings.name(), "ticker"));
+      tickerThread.scheduleAtFixedRate(
+          () -> groups.forEach(ProcessingGroup::tick), 100, 100, TimeUnit.MILLISECONDS);
       if (!settings.discoveryInterval().isZero()) {
         discoveryThread =
             Executors.newSingleThreadScheduledExecutor(
@@ -439,6 +445,9 @@ public final class AppRuntime {
     boolean clean = true;
     if (discoveryThread != null) {
       discoveryThread.shutdownNow();
+    }
+    if (tickerThread != null) {
+      tickerThread.shutdownNow();
     }
     if (sources != null) {
       sources.closeReaders();

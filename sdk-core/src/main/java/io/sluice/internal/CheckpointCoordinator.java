@@ -50,13 +50,13 @@ import org.slf4j.LoggerFactory;
 final class CheckpointCoordinator {
   private static final Logger LOG = LoggerFactory.getLogger(CheckpointCoordinator.class);
 
-  private record TakenDelta(ProcessingGroup group, StateDelta delta) {}
+  private record TakenDelta(SlotGroup group, StateDelta delta) {}
 
   private final String app;
   private final StateStore store;
-  private final List<ProcessingGroup> groups;
+  private final List<? extends SlotGroup> groups;
+  private final CursorCommitter cursors;
   private final Map<String, Committer> committers;
-  private final SourceManager sources;
   private final Duration timeout;
   private final int retained;
   private final int maxConsecutiveFailures;
@@ -77,9 +77,9 @@ final class CheckpointCoordinator {
   CheckpointCoordinator(
       String app,
       StateStore store,
-      List<ProcessingGroup> groups,
+      List<? extends SlotGroup> groups,
       Map<String, Committer> committers,
-      SourceManager sources,
+      CursorCommitter cursors,
       Duration timeout,
       int retained,
       int maxConsecutiveFailures,
@@ -90,7 +90,7 @@ final class CheckpointCoordinator {
     this.store = store;
     this.groups = groups;
     this.committers = committers;
-    this.sources = sources;
+    this.cursors = cursors;
     this.timeout = timeout;
     this.retained = retained;
     this.maxConsecutiveFailures = maxConsecutiveFailures;
@@ -140,7 +140,7 @@ final class CheckpointCoordinator {
     long cid = nextId++;
     long started = System.nanoTime();
     List<CompletableFuture<GroupSnapshot>> barriers = new ArrayList<>();
-    for (ProcessingGroup g : groups) {
+    for (SlotGroup g : groups) {
       barriers.add(g.barrier(cid));
     }
     Map<String, MessageId> positions = new HashMap<>();
@@ -227,7 +227,7 @@ final class CheckpointCoordinator {
       return true;
     }
     forgetPending(committables);
-    sources.advanceCursors(positions);
+    cursors.advanceCursors(positions);
     lastCursorAdvanceAt.set(System.currentTimeMillis());
     return true;
   }

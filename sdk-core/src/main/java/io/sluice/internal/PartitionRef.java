@@ -20,6 +20,13 @@ public final class PartitionRef {
   final io.sluice.source.BadRecordPolicy badRecordPolicy;
   volatile long lastPublishTime;
   volatile Counter recordsIn;
+  // watermark clock: written and read by the processing thread only
+  final long outOfOrdernessMillis;
+  final long idleTimeoutNanos;
+  final long createdNanos = System.nanoTime();
+  long maxEventTime = Long.MIN_VALUE;
+  long lastRecordNanos;
+  boolean clockRestored;
   volatile Reader<byte[]> reader;
   volatile Consumer<byte[]> cursor;
 
@@ -31,8 +38,12 @@ public final class PartitionRef {
       String subscription,
       ProcessingGroup group,
       io.sluice.source.RecordDecoder<?> decoder,
-      io.sluice.source.BadRecordPolicy badRecordPolicy) {
+      io.sluice.source.BadRecordPolicy badRecordPolicy,
+      long outOfOrdernessMillis,
+      long idleTimeoutNanos) {
     this.decoder = decoder;
+    this.outOfOrdernessMillis = outOfOrdernessMillis;
+    this.idleTimeoutNanos = idleTimeoutNanos;
     this.badRecordPolicy = badRecordPolicy;
     this.sourceIndex = sourceIndex;
     this.topic = topic;

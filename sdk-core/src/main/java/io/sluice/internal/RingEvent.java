@@ -7,6 +7,7 @@ import org.apache.pulsar.client.api.Message;
 final class RingEvent {
   static final int RECORD = 1;
   static final int BARRIER = 2;
+  static final int TICK = 3;
 
   int kind;
   Message<byte[]> message;
@@ -19,6 +20,7 @@ final class RingEvent {
   Throwable decodeError;
 
   long checkpointId;
+  long eventTime;
   CompletableFuture<GroupSnapshot> snapshot;
 
   void clear() {

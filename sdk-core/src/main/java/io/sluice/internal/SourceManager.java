@@ -48,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread ownership: start-up runs on the caller of {@code start()}, discovery on the discovery
  * thread, {@link #advanceCursors} on the checkpoint thread; the partition map is concurrent.
  */
-final class SourceManager {
+final class SourceManager implements CursorCommitter {
   private static final Logger LOG = LoggerFactory.getLogger(SourceManager.class);
 
   private final String app;
@@ -335,7 +335,10 @@ final class SourceManager {
             subscriptionOf(binding),
             group,
             binding.decoder(),
-            binding.source().badRecordPolicy());
+            binding.source().badRecordPolicy(),
+            binding.source().maxOutOfOrderness().toMillis(),
+            binding.source().idleTimeout().toNanos());
+    group.addPartition(ref);
     ref.recordsIn =
         Counter.builder("sluice.source.records")
             .description("records processed per topic")
@@ -441,7 +444,8 @@ final class SourceManager {
    * Advances every partition's durable cursor to its checkpointed position (asynchronously, on the
    * binary protocol). A failure is counted and superseded by the next checkpoint.
    */
-  void advanceCursors(Map<String, MessageId> positions) {
+  @Override
+  public void advanceCursors(Map<String, MessageId> positions) {
     for (Map.Entry<String, MessageId> e : positions.entrySet()) {
       PartitionRef ref = partitions.get(e.getKey());
       if (ref == null || ref.cursor == null || e.getValue().equals(lastAcked.get(e.getKey()))) {

@@ -28,6 +28,14 @@ public final class PulsarSource {
   private final StartPosition startPosition;
   private final PositionLostPolicy positionLostPolicy;
   private final BadRecordPolicy badRecordPolicy;
+  private java.time.Duration maxOutOfOrderness = java.time.Duration.ZERO;
+  private java.time.Duration idleTimeout = java.time.Duration.ofSeconds(30);
+
+  private PulsarSource withClock(PulsarSource from) {
+    this.maxOutOfOrderness = from.maxOutOfOrderness;
+    this.idleTimeout = from.idleTimeout;
+    return this;
+  }
 
   private PulsarSource(
       List<String> topics,
@@ -84,25 +92,62 @@ public final class PulsarSource {
     Objects.requireNonNull(name, "subscription must not be null");
     io.sluice.config.Options.SUBSCRIPTION.check(name);
     return new PulsarSource(
-        topics, pattern, name, startPosition, positionLostPolicy, badRecordPolicy);
+            topics, pattern, name, startPosition, positionLostPolicy, badRecordPolicy)
+        .withClock(this);
   }
 
   public PulsarSource startAt(StartPosition position) {
     Objects.requireNonNull(position, "position must not be null");
     return new PulsarSource(
-        topics, pattern, subscription, position, positionLostPolicy, badRecordPolicy);
+            topics, pattern, subscription, position, positionLostPolicy, badRecordPolicy)
+        .withClock(this);
   }
 
   public PulsarSource onPositionLost(PositionLostPolicy policy) {
     Objects.requireNonNull(policy, "policy must not be null");
-    return new PulsarSource(topics, pattern, subscription, startPosition, policy, badRecordPolicy);
+    return new PulsarSource(topics, pattern, subscription, startPosition, policy, badRecordPolicy)
+        .withClock(this);
   }
 
   /** What to do with records a {@link RecordDecoder} cannot read (default FAIL). */
   public PulsarSource onBadRecord(BadRecordPolicy policy) {
     Objects.requireNonNull(policy, "policy must not be null");
     return new PulsarSource(
-        topics, pattern, subscription, startPosition, positionLostPolicy, policy);
+            topics, pattern, subscription, startPosition, positionLostPolicy, policy)
+        .withClock(this);
+  }
+
+  /**
+   * Watermarks of this source's partitions: a partition's watermark trails the largest event time
+   * it has delivered by {@code maxOutOfOrderness}; a partition silent for {@code idleTimeout} (of
+   * processing time) stops holding the slot group's watermark back. Defaults: 0 and 30 s.
+   */
+  public PulsarSource watermarks(
+      java.time.Duration maxOutOfOrderness, java.time.Duration idleTimeout) {
+    Objects.requireNonNull(maxOutOfOrderness, "maxOutOfOrderness must not be null");
+    Objects.requireNonNull(idleTimeout, "idleTimeout must not be null");
+    if (maxOutOfOrderness.isNegative() || idleTimeout.toMillis() < 1) {
+      throw new IllegalArgumentException(
+          "Invalid watermarks("
+              + maxOutOfOrderness.toMillis()
+              + " ms, "
+              + idleTimeout.toMillis()
+              + " ms): maxOutOfOrderness must be >= 0 and idleTimeout >= 1 ms");
+    }
+    PulsarSource copy =
+        new PulsarSource(
+            topics, pattern, subscription, startPosition, positionLostPolicy, badRecordPolicy);
+    copy.maxOutOfOrderness = maxOutOfOrderness;
+    copy.idleTimeout = idleTimeout;
+    return copy;
+  }
+
+  public java.time.Duration maxOutOfOrderness() {
+    return maxOutOfOrderness;
+  }
+
+  public java.time.Duration idleTimeout() {
+    return idleTimeout;
   }
 
   public BadRecordPolicy badRecordPolicy() {

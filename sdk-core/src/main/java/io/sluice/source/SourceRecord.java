@@ -1,20 +1,53 @@
 package io.sluice.source;
 
 import java.util.Map;
+import java.util.Objects;
 import org.apache.pulsar.client.api.Message;
 import org.apache.pulsar.client.api.MessageId;
 
-/**
- * One message read from a partition, as handed to the first operator. Valid only during the call
- * that received it (do not keep it; copy what you need).
- */
+/** One message read from a partition, as handed to the first operator (or to a decoder). */
 public final class SourceRecord {
-  private final Message<byte[]> message;
   private final String partitionTopic;
+  private final MessageId messageId;
+  private final String key;
+  private final byte[] value;
+  private final long publishTime;
+  private final long eventTime;
+  private final Map<String, String> properties;
 
-  public SourceRecord(Message<byte[]> message, String partitionTopic) {
-    this.message = message;
-    this.partitionTopic = partitionTopic;
+  /**
+   * A record built from its parts (the test driver uses this; the runtime uses {@link #of}).
+   *
+   * @param eventTime the producer's event time, or 0 if none (then {@link #eventTime()} is the
+   *     publish time)
+   */
+  public SourceRecord(
+      String partitionTopic,
+      MessageId messageId,
+      String key,
+      byte[] value,
+      long publishTime,
+      long eventTime,
+      Map<String, String> properties) {
+    this.partitionTopic = Objects.requireNonNull(partitionTopic, "partitionTopic must not be null");
+    this.messageId = Objects.requireNonNull(messageId, "messageId must not be null");
+    this.key = key;
+    this.value = value == null ? new byte[0] : value;
+    this.publishTime = publishTime;
+    this.eventTime = eventTime;
+    this.properties = properties == null ? Map.of() : properties;
+  }
+
+  /** The record of a message read from {@code partitionTopic}. */
+  public static SourceRecord of(Message<byte[]> message, String partitionTopic) {
+    return new SourceRecord(
+        partitionTopic,
+        message.getMessageId(),
+        message.hasKey() ? message.getKey() : null,
+        message.getValue(),
+        message.getPublishTime(),
+        message.getEventTime(),
+        message.getProperties());
   }
 
   /** The partition's topic name, e.g. {@code persistent://public/default/orders-partition-3}. */
@@ -29,36 +62,34 @@ public final class SourceRecord {
   }
 
   public MessageId messageId() {
-    return message.getMessageId();
+    return messageId;
   }
 
   /** The message key, or {@code null}. */
   public String key() {
-    return message.hasKey() ? message.getKey() : null;
+    return key;
   }
 
-  /** The payload; never {@code null} (an empty payload is an empty array). */
+  /** The payload; never {@code null} (an empty payload is an empty array). Do not modify it. */
   public byte[] value() {
-    byte[] v = message.getValue();
-    return v == null ? new byte[0] : v;
+    return value;
   }
 
   public long publishTime() {
-    return message.getPublishTime();
+    return publishTime;
   }
 
   /** The event time set by the producer, or the publish time if none was set. */
   public long eventTime() {
-    long t = message.getEventTime();
-    return t > 0 ? t : message.getPublishTime();
+    return eventTime > 0 ? eventTime : publishTime;
   }
 
   public Map<String, String> properties() {
-    return message.getProperties();
+    return properties;
   }
 
   @Override
   public String toString() {
-    return "SourceRecord{" + partitionTopic + "@" + message.getMessageId() + "}";
+    return "SourceRecord{" + partitionTopic + "@" + messageId + "}";
   }
 }

@@ -50,6 +50,15 @@ public final class DataStream<T> {
     node.forEach(action);
   }
 
+  /**
+   * Takes each element's event time from {@code timestamps} (instead of the message's event or
+   * publish time) for the windows downstream and for its partition's watermark.
+   */
+  public DataStream<T> assignTimestamps(java.util.function.ToLongFunction<? super T> timestamps) {
+    Objects.requireNonNull(timestamps, "timestamps must not be null");
+    return new DataStream<>(node.assignTimestamps(timestamps));
+  }
+
   public <K> KeyedStream<K, T> keyBy(Function<? super T, K> keyFunction, Serde<K> keySerde) {
     Objects.requireNonNull(keyFunction, "keyFunction must not be null");
     Objects.requireNonNull(keySerde, "keySerde must not be null");

@@ -17,6 +17,12 @@ public final class KeyedStream<K, T> {
     this.keySerde = keySerde;
   }
 
+  /** Groups each key's elements into event-time windows. */
+  public WindowedStream<K, T> window(io.sluice.window.WindowAssigner assigner) {
+    Objects.requireNonNull(assigner, "assigner must not be null");
+    return new WindowedStream<>(node, keyFunction, keySerde, assigner);
+  }
+
   public <R> DataStream<R> process(KeyedProcessFunction<K, T, R> function) {
     Objects.requireNonNull(function, "function must not be null");
     return new DataStream<>(node.keyedProcess(keyFunction, keySerde, function));

@@ -4,10 +4,30 @@ import io.sluice.sink.Sink;
 import io.sluice.sink.SinkWriter;
 import io.sluice.state.internal.KeyedStateBackend;
 
-/** What a slot group gives the operators compiled for it. */
+/** What a slot group gives the operators compiled for it (all on its processing thread). */
 public interface GroupServices {
   KeyedStateBackend keyedState();
 
   /** Creates (and registers for checkpoints) this group's writer of {@code sink}. */
   <T> SinkWriter<T> writer(Sink<T> sink);
+
+  /** Event time of the element being processed. */
+  long currentEventTime();
+
+  void setCurrentEventTime(long timestamp);
+
+  /** Reports an element's event time to the current partition's watermark clock. */
+  void observeEventTime(long timestamp);
+
+  /** The slot group's watermark: no element older than this is expected any more. */
+  long currentWatermark();
+
+  /** Called on the processing thread whenever the group's watermark advances. */
+  void onWatermark(WatermarkListener listener);
+
+  /** Told when the watermark advances. */
+  @FunctionalInterface
+  interface WatermarkListener {
+    void advance(long watermark) throws Exception;
+  }
 }

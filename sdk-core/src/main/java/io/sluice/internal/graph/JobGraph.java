@@ -19,6 +19,12 @@ public final class JobGraph {
   private final List<SourceBinding> sources = new ArrayList<>();
   private final Map<String, Sink<?>> sinks = new LinkedHashMap<>();
   private volatile boolean frozen;
+  private int operatorIds;
+
+  /** A stable id for a stateful operator: its state names derive from it (keep graphs stable). */
+  int nextOperatorId() {
+    return operatorIds++;
+  }
 
   public StreamNode<SourceRecord> addSource(PulsarSource source) {
     checkOpen();

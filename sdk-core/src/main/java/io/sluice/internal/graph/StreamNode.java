@@ -115,6 +115,64 @@ public final class StreamNode<T> {
     return next;
   }
 
+  /** Sets each element's event time (and feeds it to its partition's watermark). */
+  public StreamNode<T> assignTimestamps(java.util.function.ToLongFunction<? super T> timestamps) {
+    StreamNode<T> next = new StreamNode<>(graph);
+    add(
+        group -> {
+          Emitter<T> down = next.compile(group);
+          return value -> {
+            long ts = timestamps.applyAsLong(value);
+            group.setCurrentEventTime(ts);
+            group.observeEventTime(ts);
+            down.emit(value);
+          };
+        });
+    return next;
+  }
+
+  /** A keyed window aggregation; {@code late} (may be null) receives elements too late for it. */
+  public <K, A, R> StreamNode<io.sluice.window.WindowResult<K, R>> windowAggregate(
+      Function<? super T, K> keyFunction,
+      Serde<K> keySerde,
+      io.sluice.window.WindowAssigner assigner,
+      long allowedLatenessMillis,
+      io.sluice.window.AggregateFunction<T, A, R> function,
+      Serde<A> accumulatorSerde,
+      StreamNode<T> late) {
+    StreamNode<io.sluice.window.WindowResult<K, R>> next = new StreamNode<>(graph);
+    int operatorId = graph.nextOperatorId();
+    add(
+        group -> {
+          Emitter<io.sluice.window.WindowResult<K, R>> down = next.compile(group);
+          Emitter<T> lateOut = late == null ? null : late.compile(group);
+          io.sluice.internal.window.WindowOperator<K, T, A, R> op =
+              new io.sluice.internal.window.WindowOperator<>(
+                  operatorId,
+                  keyFunction,
+                  keySerde,
+                  assigner,
+                  allowedLatenessMillis,
+                  function,
+                  accumulatorSerde,
+                  group,
+                  down,
+                  lateOut);
+          group.onWatermark(op::onWatermark);
+          return op;
+        });
+    return next;
+  }
+
+  /** A node fed from elsewhere (a side output); it is compiled by its owner. */
+  public StreamNode<T> sibling() {
+    return new StreamNode<>(graph);
+  }
+
+  public <R> StreamNode<R> newNode() {
+    return new StreamNode<>(graph);
+  }
+
   public void sinkTo(Sink<T> sink) {
     graph.registerSink(sink);
     add(

@@ -1,0 +1,230 @@
+package io.sluice.internal;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.ConfigException;
+import io.sluice.internal.graph.JobGraph;
+import io.sluice.internal.graph.JobGraph.SourceBinding;
+import io.sluice.sink.Committable;
+import io.sluice.sink.Committer;
+import io.sluice.sink.Sink;
+import io.sluice.source.SourceRecord;
+import io.sluice.state.internal.CheckpointRecord;
+import io.sluice.state.internal.KeyedStateBackend;
+import io.sluice.state.internal.StateStore;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pulsar.client.api.MessageId;
+import org.apache.pulsar.client.api.MessageIdAdv;
+import org.apache.pulsar.client.internal.DefaultImplementation;
+
+/**
+ * Runs a job graph without a broker, on the caller's thread: the engine of {@code TestDriver}. It
+ * uses the same {@link GroupCore}, state store and checkpoint coordinator as production; only the
+ * ring, the readers and the durable cursors are replaced by direct calls.
+ */
+public final class DriverRuntime implements AutoCloseable {
+  private final String name;
+  private final JobGraph graph;
+  private final Path stateDir;
+  private final MeterRegistry meters;
+  private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
+  private final Map<String, PartitionRef> partitions = new HashMap<>();
+  private final Map<String, Long> nextEntry = new HashMap<>();
+  private final Map<String, Committer> committers = new LinkedHashMap<>();
+  private final Map<String, MessageId> lastCommittedPositions = new HashMap<>();
+  private StateStore store;
+  private GroupCore core;
+  private CheckpointCoordinator coordinator;
+  private Throwable failure;
+
+  public DriverRuntime(String name, JobGraph graph, Path stateDir, MeterRegistry meters) {
+    this.name = name;
+    this.graph = graph;
+    this.stateDir = stateDir;
+    this.meters = meters;
+  }
+
+  /** Opens the state (recovering the newest checkpoint, like a real start) and compiles. */
+  public void start() {
+    graph.freeze();
+    store = StateStore.open(stateDir.resolve("rocksdb"));
+    CheckpointRecord checkpoint = store.latestCheckpoint().orElse(null);
+    for (Map.Entry<String, Sink<?>> e : graph.sinks().entrySet()) {
+      committers.put(e.getKey(), e.getValue().createCommitter(context(e.getValue(), 0)));
+    }
+    Map<String, MessageId> restored = new HashMap<>();
+    if (checkpoint != null) {
+      for (CheckpointRecord.SinkCommittable c : checkpoint.committables()) {
+        committers.get(c.sink()).commit(Committable.of(c.payload()));
+      }
+      checkpoint.positions().forEach((t, b) -> restored.put(t, MessageIds.fromBytes(b, t)));
+    }
+    for (StateStore.PendingHandle h : store.pending()) {
+      boolean committed =
+          checkpoint != null
+              && checkpoint.committables().stream()
+                  .anyMatch(
+                      c ->
+                          c.sink().equals(h.sink())
+                              && java.util.Arrays.equals(c.payload(), h.handle()));
+      Committer committer = committers.get(h.sink());
+      if (!committed && committer != null) {
+        committer.abort(Committable.of(h.handle()));
+      }
+    }
+    store.removePending(store.pending());
+    restored.forEach((t, id) -> nextEntry.put(t, ((MessageIdAdv) id).getEntryId() + 1));
+    core =
+        new GroupCore(
+            0,
+            name,
+            new KeyedStateBackend(store),
+            (sink, index) -> context(sink, index),
+            meters,
+            nanos::get);
+    core.compile(graph);
+    core.restorePositions(restored);
+    SlotGroup direct =
+        new SlotGroup() {
+          @Override
+          public CompletableFuture<GroupSnapshot> barrier(long checkpointId) {
+            return CompletableFuture.completedFuture(core.onBarrier(checkpointId));
+          }
+
+          @Override
+          public KeyedStateBackend keyedState() {
+            return core.keyedState();
+          }
+        };
+    coordinator =
+        new CheckpointCoordinator(
+            name,
+            store,
+            List.of(direct),
+            committers,
+            lastCommittedPositions::putAll,
+            Duration.ofSeconds(60),
+            3,
+            1,
+            checkpoint == null ? 0 : checkpoint.id(),
+            meters,
+            t -> failure = t);
+  }
+
+  private SinkContextImpl context(Sink<?> sink, int index) {
+    return new SinkContextImpl(
+        name,
+        sink.name(),
+        index,
+        "pulsar://test-driver:6650",
+        meters,
+        store,
+        io.sluice.source.BadRecordPolicy.FAIL);
+  }
+
+  /** Feeds one message to the partition's source, as a reader would. */
+  public void send(
+      String topic,
+      int partition,
+      String key,
+      byte[] value,
+      long eventTime,
+      Map<String, String> props)
+      throws Exception {
+    String partitionTopic = partition < 0 ? topic : topic + "-partition-" + partition;
+    PartitionRef ref =
+        partitions.computeIfAbsent(partitionTopic, t -> newPartition(topic, t, partition));
+    long entry = nextEntry.merge(partitionTopic, 1L, Long::sum) - 1;
+    MessageId id =
+        DefaultImplementation.getDefaultImplementation()
+            .newMessageId(1, entry, Math.max(partition, -1));
+    long publishTime = eventTime > 0 ? eventTime : System.currentTimeMillis();
+    SourceRecord record =
+        new SourceRecord(partitionTopic, id, key, value, publishTime, eventTime, props);
+    Object decoded = record;
+    Throwable error = null;
+    if (ref.decoder != null) {
+      try {
+        decoded = ref.decoder.decode(record);
+        if (decoded == null) {
+          error = new IllegalArgumentException("the decoder returned null");
+        }
+      } catch (Exception e) {
+        error = e;
+      }
+    }
+    core.onRecord(ref, id, record.eventTime(), decoded, error, publishTime);
+  }
+
+  private PartitionRef newPartition(String topic, String partitionTopic, int partition) {
+    for (SourceBinding b : graph.sources()) {
+      boolean matches =
+          b.source().pattern().map(p -> p.matcher(topic).matches()).orElse(false)
+              || b.source().topicList().contains(topic);
+      if (matches) {
+        PartitionRef ref =
+            new PartitionRef(
+                b.index(),
+                partitionTopic,
+                topic,
+                partition,
+                b.source().subscription().orElse(name),
+                null,
+                b.decoder(),
+                b.source().badRecordPolicy(),
+                b.source().maxOutOfOrderness().toMillis(),
+                b.source().idleTimeout().toNanos());
+        core.addPartition(ref);
+        return ref;
+      }
+    }
+    throw new ConfigException("No source of this job reads topic " + topic);
+  }
+
+  /** Moves the driver's processing-time clock and lets the watermark catch up. */
+  public void advanceProcessingTime(Duration duration) throws Exception {
+    nanos.addAndGet(duration.toNanos());
+    core.onTick();
+  }
+
+  /** Re-evaluates the watermark now (production does this every 100 ms). */
+  public void tick() throws Exception {
+    core.onTick();
+  }
+
+  public long watermark() {
+    return core.currentWatermark();
+  }
+
+  /** Runs a full checkpoint (barrier, atomic state write, sink commit); returns its id. */
+  public long checkpoint() {
+    if (!coordinator.checkpoint()) {
+      throw new IllegalStateException("checkpoint failed: " + failure);
+    }
+    return coordinator.lastCompletedId();
+  }
+
+  /** Positions the last checkpoint handed to the (simulated) durable cursor. */
+  public Map<String, MessageId> committedPositions() {
+    return Map.copyOf(lastCommittedPositions);
+  }
+
+  /** Stops like a killed process would: no final checkpoint, writers closed. */
+  @Override
+  public void close() {
+    if (core != null) {
+      core.closeWriters();
+    }
+    committers.values().forEach(Committer::close);
+    if (store != null) {
+      store.close();
+      store = null;
+    }
+  }
+}

@@ -1,0 +1,339 @@
+package io.sluice.internal;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.SluiceException;
+import io.sluice.SourceException;
+import io.sluice.internal.graph.Emitter;
+import io.sluice.internal.graph.GroupServices;
+import io.sluice.internal.graph.JobGraph;
+import io.sluice.internal.graph.StreamNode;
+import io.sluice.sink.Committable;
+import io.sluice.sink.Sink;
+import io.sluice.sink.SinkContext;
+import io.sluice.sink.SinkWriter;
+import io.sluice.source.BadRecordPolicy;
+import io.sluice.state.Serde;
+import io.sluice.state.ValueState;
+import io.sluice.state.internal.KeyedStateBackend;
+import io.sluice.state.internal.StateDelta;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiFunction;
+import java.util.function.LongSupplier;
+import org.apache.pulsar.client.api.MessageId;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The processing side of a slot group, independent of how records arrive (the Disruptor ring in
+ * production, direct calls in the test driver): operator chains, keyed state, sink writers,
+ * partition positions and watermarks. Every method runs on the group's processing thread, except
+ * {@link #addPartition}.
+ *
+ * <p>Watermarks: each partition keeps the largest event time it delivered; its watermark trails
+ * that by the source's maxOutOfOrderness. The group's watermark is the minimum over partitions that
+ * are not idle, recomputed on {@link #onTick}, and never goes back. Partition clocks are saved in
+ * keyed state at every barrier, so a restored job sees the same watermark.
+ */
+final class GroupCore implements GroupServices {
+  private static final Logger LOG = LoggerFactory.getLogger(GroupCore.class);
+  private static final byte[] WATERMARK_KEY =
+      "\0sluice.group.watermark".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] CLOCK_STATE_KEY_PREFIX =
+      "\0sluice.clock:".getBytes(StandardCharsets.UTF_8);
+
+  private final int index;
+  private final String appName;
+  private final KeyedStateBackend backend;
+  private final Map<Integer, Emitter<Object>> chains = new HashMap<>();
+  private final Map<String, SinkWriter<?>> writers = new LinkedHashMap<>();
+  private final Map<String, MessageId> positions = new HashMap<>();
+  private final List<PartitionRef> partitions = new CopyOnWriteArrayList<>();
+  private final List<WatermarkListener> watermarkListeners = new ArrayList<>();
+  private final BiFunction<Sink<?>, Integer, SinkContext> sinkContexts;
+  private final LongSupplier nanoClock;
+  private final ValueState<Long> clockState;
+  private final Counter duplicatesSkipped;
+  private final Counter badRecords;
+  private final AtomicLong watermarkGauge = new AtomicLong(Long.MIN_VALUE);
+  private PartitionRef currentPartition;
+  private long currentEventTime;
+  private long watermark = Long.MIN_VALUE;
+
+  GroupCore(
+      int index,
+      String appName,
+      KeyedStateBackend backend,
+      BiFunction<Sink<?>, Integer, SinkContext> sinkContexts,
+      MeterRegistry meters,
+      LongSupplier nanoClock) {
+    this.index = index;
+    this.appName = appName;
+    this.backend = backend;
+    this.sinkContexts = sinkContexts;
+    this.nanoClock = nanoClock;
+    this.clockState = backend.valueState("\0sluice.partition.clock", Serde.longs());
+    String group = Integer.toString(index);
+    this.duplicatesSkipped =
+        Counter.builder("sluice.source.redelivered.skipped")
+            .description("messages at or before a partition's last processed position, dropped")
+            .tag("app", appName)
+            .tag("group", group)
+            .register(meters);
+    this.badRecords =
+        Counter.builder("sluice.source.bad.records")
+            .description("records a decoder could not read, skipped by policy")
+            .tag("app", appName)
+            .tag("group", group)
+            .register(meters);
+    Gauge.builder("sluice.watermark", watermarkGauge, AtomicLong::get)
+        .description("the slot group's event-time watermark (epoch ms)")
+        .tag("app", appName)
+        .tag("group", group)
+        .register(meters);
+  }
+
+  void compile(JobGraph graph) {
+    for (JobGraph.SourceBinding binding : graph.sources()) {
+      @SuppressWarnings("unchecked")
+      StreamNode<Object> root = (StreamNode<Object>) binding.root();
+      chains.put(binding.index(), root.compile(this));
+    }
+  }
+
+  void restorePositions(Map<String, MessageId> restored) {
+    positions.putAll(restored);
+    backend.setCurrentKey(WATERMARK_KEY);
+    Long saved = clockState.value();
+    if (saved != null) {
+      watermark = saved;
+      watermarkGauge.set(saved);
+    }
+  }
+
+  /** A partition now feeding this group (any thread). */
+  void addPartition(PartitionRef partition) {
+    partitions.add(partition);
+  }
+
+  @Override
+  public KeyedStateBackend keyedState() {
+    return backend;
+  }
+
+  @Override
+  public <T> SinkWriter<T> writer(Sink<T> sink) {
+    @SuppressWarnings("unchecked")
+    SinkWriter<T> existing = (SinkWriter<T>) writers.get(sink.name());
+    if (existing != null) {
+      return existing;
+    }
+    SinkWriter<T> writer = sink.createWriter(sinkContexts.apply(sink, index));
+    writers.put(sink.name(), writer);
+    return writer;
+  }
+
+  @Override
+  public long currentEventTime() {
+    return currentEventTime;
+  }
+
+  @Override
+  public void setCurrentEventTime(long timestamp) {
+    currentEventTime = timestamp;
+  }
+
+  @Override
+  public void observeEventTime(long timestamp) {
+    PartitionRef p = currentPartition;
+    if (p != null && timestamp > p.maxEventTime) {
+      p.maxEventTime = timestamp;
+    }
+  }
+
+  @Override
+  public long currentWatermark() {
+    return watermark;
+  }
+
+  @Override
+  public void onWatermark(WatermarkListener listener) {
+    watermarkListeners.add(listener);
+  }
+
+  /** Processes one record (or its decode failure). */
+  void onRecord(
+      PartitionRef partition,
+      MessageId id,
+      long eventTime,
+      Object value,
+      Throwable decodeError,
+      long publishTime)
+      throws Exception {
+    MessageId last = positions.get(partition.topic);
+    if (last != null && id.compareTo(last) <= 0) {
+      duplicatesSkipped.increment();
+      return;
+    }
+    restoreClock(partition);
+    partition.lastRecordNanos = nanoClock.getAsLong();
+    if (decodeError != null) {
+      badRecord(partition, id, decodeError);
+      positions.put(partition.topic, id);
+      return;
+    }
+    currentPartition = partition;
+    currentEventTime = eventTime;
+    observeEventTime(eventTime);
+    try {
+      chains.get(partition.sourceIndex).emit(value);
+    } catch (StreamNode.OperatorException e) {
+      throw failure(partition, id, e.getCause());
+    } catch (SluiceException e) {
+      throw e;
+    } catch (Exception e) {
+      throw failure(partition, id, e);
+    } finally {
+      currentPartition = null;
+    }
+    positions.put(partition.topic, id);
+    partition.lastPublishTime = publishTime;
+    Counter in = partition.recordsIn;
+    if (in != null) {
+      in.increment();
+    }
+  }
+
+  /** Recomputes the watermark from the partition clocks; fires listeners if it advanced. */
+  void onTick() throws Exception {
+    long now = nanoClock.getAsLong();
+    long candidate = Long.MAX_VALUE;
+    boolean active = false;
+    for (PartitionRef p : partitions) {
+      restoreClock(p);
+      long since = now - (p.lastRecordNanos == 0 ? p.createdNanos : p.lastRecordNanos);
+      if (since > p.idleTimeoutNanos) {
+        continue;
+      }
+      active = true;
+      long pw =
+          p.maxEventTime == Long.MIN_VALUE
+              ? Long.MIN_VALUE
+              : p.maxEventTime - p.outOfOrdernessMillis - 1;
+      candidate = Math.min(candidate, pw);
+    }
+    if (active && candidate != Long.MIN_VALUE && candidate > watermark) {
+      advanceWatermark(candidate);
+    }
+  }
+
+  private void advanceWatermark(long to) throws Exception {
+    watermark = to;
+    watermarkGauge.set(to);
+    for (WatermarkListener l : watermarkListeners) {
+      l.advance(to);
+    }
+  }
+
+  /** Takes a barrier: prepares the writers, saves the clocks, swaps out the state delta. */
+  GroupSnapshot onBarrier(long checkpointId) {
+    List<GroupSnapshot.Prepared> prepared = new ArrayList<>();
+    try {
+      for (Map.Entry<String, SinkWriter<?>> w : writers.entrySet()) {
+        CompletableFuture<Committable> c = w.getValue().prepareCommit(checkpointId);
+        prepared.add(
+            new GroupSnapshot.Prepared(
+                w.getKey(), c == null ? CompletableFuture.completedFuture(null) : c));
+      }
+      saveClocks();
+      StateDelta delta = backend.snapshot();
+      return new GroupSnapshot(checkpointId, Map.copyOf(positions), delta, prepared, null);
+    } catch (RuntimeException e) {
+      return new GroupSnapshot(checkpointId, Map.of(), null, prepared, e);
+    }
+  }
+
+  private void saveClocks() {
+    if (watermark != Long.MIN_VALUE) {
+      backend.setCurrentKey(WATERMARK_KEY);
+      clockState.update(watermark);
+    }
+    for (PartitionRef p : partitions) {
+      if (p.maxEventTime != Long.MIN_VALUE) {
+        backend.setCurrentKey(clockKey(p));
+        clockState.update(p.maxEventTime);
+      }
+    }
+  }
+
+  private void restoreClock(PartitionRef p) {
+    if (!p.clockRestored) {
+      p.clockRestored = true;
+      backend.setCurrentKey(clockKey(p));
+      Long saved = clockState.value();
+      if (saved != null && saved > p.maxEventTime) {
+        p.maxEventTime = saved;
+      }
+    }
+  }
+
+  private static byte[] clockKey(PartitionRef p) {
+    byte[] topic = p.topic.getBytes(StandardCharsets.UTF_8);
+    byte[] key = new byte[CLOCK_STATE_KEY_PREFIX.length + topic.length];
+    System.arraycopy(CLOCK_STATE_KEY_PREFIX, 0, key, 0, CLOCK_STATE_KEY_PREFIX.length);
+    System.arraycopy(topic, 0, key, CLOCK_STATE_KEY_PREFIX.length, topic.length);
+    return key;
+  }
+
+  void closeWriters() {
+    for (Map.Entry<String, SinkWriter<?>> w : writers.entrySet()) {
+      try {
+        w.getValue().close();
+      } catch (RuntimeException e) {
+        LOG.warn("[{}] closing writer of sink {} failed", appName, w.getKey(), e);
+      }
+    }
+  }
+
+  private void badRecord(PartitionRef partition, MessageId id, Throwable error) {
+    String what =
+        "Cannot decode the message "
+            + id
+            + " of "
+            + partition.topic
+            + " (partition "
+            + partition.partitionIndex
+            + "): "
+            + error;
+    if (partition.badRecordPolicy == BadRecordPolicy.FAIL) {
+      throw new SourceException(
+          what
+              + ". Fix the producer or the decoder, or set"
+              + " PulsarSource.onBadRecord(BadRecordPolicy.SKIP) to count and skip such records.",
+          error);
+    }
+    badRecords.increment();
+    LOG.warn("[{}] skipped (onBadRecord=SKIP): {}", appName, what);
+  }
+
+  private static SluiceException failure(PartitionRef partition, MessageId id, Throwable cause) {
+    return new SluiceException(
+        "Processing failed on "
+            + partition.topic
+            + " at message "
+            + id
+            + ": "
+            + cause
+            + ". The app stops; on restart it resumes from the last checkpoint.",
+        cause);
+  }
+}

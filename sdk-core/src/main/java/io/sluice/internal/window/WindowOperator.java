@@ -1,0 +1,240 @@
+package io.sluice.internal.window;
+
+import io.sluice.internal.graph.Emitter;
+import io.sluice.internal.graph.GroupServices;
+import io.sluice.state.MapState;
+import io.sluice.state.Serde;
+import io.sluice.state.internal.Bytes;
+import io.sluice.state.internal.KeyedStateBackend;
+import io.sluice.window.AggregateFunction;
+import io.sluice.window.Window;
+import io.sluice.window.WindowAssigner;
+import io.sluice.window.WindowResult;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.function.Function;
+
+/**
+ * A keyed event-time window aggregation on the processing thread.
+ *
+ * <p>State (all in the keyed-state backend, so it is part of every checkpoint): per key, a map
+ * window → accumulator; and under a reserved key, the set of pending firings {@code (fire time,
+ * window, key)}. The firings are also held in memory, sorted by fire time, and loaded from state on
+ * first use after a restart. A window fires once, when the watermark reaches {@code end - 1 +
+ * allowedLateness}; its accumulator is then removed.
+ */
+public final class WindowOperator<K, T, A, R> implements Emitter<T> {
+  private static final byte[] TIMER_OWNER =
+      "\0sluice.window.timers".getBytes(StandardCharsets.UTF_8);
+
+  private final Function<? super T, K> keyFunction;
+  private final Serde<K> keySerde;
+  private final WindowAssigner assigner;
+  private final long lateness;
+  private final AggregateFunction<T, A, R> function;
+  private final GroupServices group;
+  private final KeyedStateBackend backend;
+  private final Emitter<WindowResult<K, R>> out;
+  private final Emitter<T> late;
+  private final MapState<Window, A> accumulators;
+  private final MapState<byte[], Boolean> timerState;
+  private final boolean merging;
+  private TreeSet<Bytes> timers;
+  private long lateDropped;
+
+  public WindowOperator(
+      int operatorId,
+      Function<? super T, K> keyFunction,
+      Serde<K> keySerde,
+      WindowAssigner assigner,
+      long allowedLatenessMillis,
+      AggregateFunction<T, A, R> function,
+      Serde<A> accumulatorSerde,
+      GroupServices group,
+      Emitter<WindowResult<K, R>> out,
+      Emitter<T> late) {
+    this.keyFunction = keyFunction;
+    this.keySerde = keySerde;
+    this.assigner = assigner;
+    this.lateness = allowedLatenessMillis;
+    this.function = function;
+    this.group = group;
+    this.backend = group.keyedState();
+    this.out = out;
+    this.late = late;
+    this.merging = assigner instanceof WindowAssigner.Session;
+    this.accumulators =
+        backend.mapState("\0sluice.window." + operatorId, WINDOWS, accumulatorSerde);
+    this.timerState =
+        backend.mapState("\0sluice.window.timers." + operatorId, Serde.bytes(), BOOLEANS);
+  }
+
+  /** Elements whose windows had all fired, dropped because no late output was asked for. */
+  public long lateDropped() {
+    return lateDropped;
+  }
+
+  @Override
+  public void emit(T value) throws Exception {
+    long ts = group.currentEventTime();
+    K key = keyFunction.apply(value);
+    if (key == null) {
+      throw new NullPointerException("keyBy function returned null for " + value);
+    }
+    byte[] keyBytes = keySerde.serialize(key);
+    long watermark = group.currentWatermark();
+    boolean onTime = false;
+    for (Window w : assigner.assign(ts)) {
+      if (fireTime(w) <= watermark) {
+        continue;
+      }
+      onTime = true;
+      backend.setCurrentKey(keyBytes);
+      if (merging) {
+        addToSession(value, w, keyBytes);
+      } else {
+        A acc = accumulators.get(w);
+        if (acc == null) {
+          acc = function.createAccumulator();
+          addTimer(fireTime(w), w, keyBytes);
+          backend.setCurrentKey(keyBytes);
+        }
+        accumulators.put(w, function.add(value, acc));
+      }
+    }
+    if (!onTime) {
+      if (late != null) {
+        late.emit(value);
+      } else {
+        lateDropped++;
+      }
+    }
+  }
+
+  private void addToSession(T value, Window fresh, byte[] keyBytes) {
+    A acc = function.add(value, function.createAccumulator());
+    Window merged = fresh;
+    Map<Window, A> existing = accumulators.entries();
+    for (Map.Entry<Window, A> e : existing.entrySet()) {
+      Window w = e.getKey();
+      if (w.start() <= merged.end() && merged.start() <= w.end()) {
+        merged = new Window(Math.min(w.start(), merged.start()), Math.max(w.end(), merged.end()));
+        acc = function.merge(acc, e.getValue());
+        accumulators.remove(w);
+        removeTimer(fireTime(w), w, keyBytes);
+        backend.setCurrentKey(keyBytes);
+      }
+    }
+    accumulators.put(merged, acc);
+    addTimer(fireTime(merged), merged, keyBytes);
+    backend.setCurrentKey(keyBytes);
+  }
+
+  /** Fires every window whose time has come, oldest first. */
+  public void onWatermark(long watermark) throws Exception {
+    TreeSet<Bytes> pending = timers();
+    long saved = group.currentEventTime();
+    while (!pending.isEmpty() && fireTimeOf(pending.first()) <= watermark) {
+      Bytes timer = pending.pollFirst();
+      ByteBuffer b = ByteBuffer.wrap(timer.get());
+      b.getLong();
+      Window w = new Window(b.getLong(), b.getLong());
+      byte[] keyBytes = Arrays.copyOfRange(timer.get(), 24, timer.get().length);
+      backend.setCurrentKey(TIMER_OWNER);
+      timerState.remove(timer.get());
+      backend.setCurrentKey(keyBytes);
+      A acc = accumulators.get(w);
+      if (acc == null) {
+        continue;
+      }
+      accumulators.remove(w);
+      group.setCurrentEventTime(w.maxTimestamp());
+      out.emit(
+          new WindowResult<>(
+              keySerde.deserialize(keyBytes), w.start(), w.end(), function.getResult(acc)));
+    }
+    group.setCurrentEventTime(saved);
+  }
+
+  private long fireTime(Window w) {
+    return w.maxTimestamp() + lateness;
+  }
+
+  private TreeSet<Bytes> timers() {
+    if (timers == null) {
+      timers = new TreeSet<>();
+      byte[] current = backend.currentKey();
+      backend.setCurrentKey(TIMER_OWNER);
+      for (byte[] t : timerState.entries().keySet()) {
+        timers.add(new Bytes(t));
+      }
+      backend.setCurrentKey(current);
+    }
+    return timers;
+  }
+
+  private void addTimer(long fireTime, Window w, byte[] keyBytes) {
+    byte[] t = timerKey(fireTime, w, keyBytes);
+    if (timers().add(new Bytes(t))) {
+      backend.setCurrentKey(TIMER_OWNER);
+      timerState.put(t, Boolean.TRUE);
+    }
+  }
+
+  private void removeTimer(long fireTime, Window w, byte[] keyBytes) {
+    byte[] t = timerKey(fireTime, w, keyBytes);
+    if (timers().remove(new Bytes(t))) {
+      backend.setCurrentKey(TIMER_OWNER);
+      timerState.remove(t);
+    }
+  }
+
+  /** Fire time first (sign-flipped so unsigned byte order is numeric order), then window, key. */
+  private static byte[] timerKey(long fireTime, Window w, byte[] keyBytes) {
+    return ByteBuffer.allocate(24 + keyBytes.length)
+        .putLong(fireTime ^ Long.MIN_VALUE)
+        .putLong(w.start())
+        .putLong(w.end())
+        .put(keyBytes)
+        .array();
+  }
+
+  private static long fireTimeOf(Bytes timer) {
+    return ByteBuffer.wrap(timer.get()).getLong() ^ Long.MIN_VALUE;
+  }
+
+  private static final Serde<Window> WINDOWS =
+      new Serde<>() {
+        @Override
+        public byte[] serialize(Window w) {
+          return ByteBuffer.allocate(16).putLong(w.start()).putLong(w.end()).array();
+        }
+
+        @Override
+        public Window deserialize(byte[] bytes) {
+          ByteBuffer b = ByteBuffer.wrap(bytes);
+          return new Window(b.getLong(), b.getLong());
+        }
+      };
+
+  private static final Serde<Boolean> BOOLEANS =
+      new Serde<>() {
+        @Override
+        public byte[] serialize(Boolean value) {
+          return new byte[] {1};
+        }
+
+        @Override
+        public Boolean deserialize(byte[] bytes) {
+          return Boolean.TRUE;
+        }
+      };
+
+  static List<Window> windowsOf(WindowAssigner assigner, long ts) {
+    return assigner.assign(ts);
+  }
+}
