@@ -65,6 +65,20 @@ public final class DataStream<T> {
     return new KeyedStream<>(node, keyFunction, keySerde);
   }
 
+  /**
+   * Merges this stream with others of the same type into one (e.g. many event topics into one
+   * wide-table aggregation). Each source keeps its partition order; the merged order interleaves.
+   */
+  @SafeVarargs
+  public final DataStream<T> union(DataStream<T>... others) {
+    Objects.requireNonNull(others, "others must not be null");
+    java.util.List<StreamNode<T>> nodes = new java.util.ArrayList<>();
+    for (DataStream<T> other : others) {
+      nodes.add(Objects.requireNonNull(other, "others must not contain null").node);
+    }
+    return new DataStream<>(node.union(nodes));
+  }
+
   /** Writes every record to {@code sink}, exactly once. */
   public void sinkTo(Sink<T> sink) {
     Objects.requireNonNull(sink, "sink must not be null");

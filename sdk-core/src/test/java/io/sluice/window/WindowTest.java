@@ -265,4 +265,27 @@ class WindowTest {
         .sinkTo(out);
     driver.start();
   }
+
+  @Test
+  void shouldAggregateTheUnionOfTwoSourcesIntoOneWindow() {
+    CollectingSink<WindowResult<String, Long>> out = new CollectingSink<>("out");
+    try (TestDriver driver = TestDriver.create(dir)) {
+      DataStream<SourceRecord> clicks = driver.stream(PulsarSource.topics("clicks"));
+      DataStream<SourceRecord> views = driver.stream(PulsarSource.topics("views"));
+      clicks
+          .union(views)
+          .keyBy(SourceRecord::key, Serde.strings())
+          .window(WindowAssigner.tumbling(Duration.ofMinutes(1)))
+          .aggregate(new Sum(), Serde.longs())
+          .sinkTo(out);
+      driver.start();
+      driver.send("clicks", 0, "exp-1", "1", 1_000);
+      driver.send("views", 0, "exp-1", "10", 2_000);
+      driver.send("clicks", 0, "exp-1", "100", 70_000);
+      driver.send("views", 0, "exp-1", "1000", 71_000);
+      driver.tick();
+      driver.checkpoint();
+      assertThat(out.committed()).containsExactly(new WindowResult<>("exp-1", 0, MIN, 11L));
+    }
+  }
 }

@@ -164,6 +164,25 @@ public final class StreamNode<T> {
     return next;
   }
 
+  /**
+   * A node fed by this node and by {@code others}. Each parent compiles its own edge into the one
+   * shared downstream chain of its slot group (a chain is compiled once per group and cached).
+   */
+  public StreamNode<T> union(List<StreamNode<T>> others) {
+    StreamNode<T> next = new StreamNode<>(graph);
+    java.util.Map<GroupServices, Emitter<T>> compiled = new java.util.IdentityHashMap<>();
+    Function<GroupServices, Emitter<T>> edge =
+        group -> compiled.computeIfAbsent(group, next::compile);
+    add(edge);
+    for (StreamNode<T> other : others) {
+      if (other.graph != graph) {
+        throw new IllegalArgumentException("union of streams from different apps");
+      }
+      other.add(edge);
+    }
+    return next;
+  }
+
   /** A node fed from elsewhere (a side output); it is compiled by its owner. */
   public StreamNode<T> sibling() {
     return new StreamNode<>(graph);
