@@ -153,9 +153,11 @@ public final class DriverRuntime implements AutoCloseable {
       try {
         decoded = ref.decoder.decode(record);
         if (decoded == null) {
+          decoded = record;
           error = new IllegalArgumentException("the decoder returned null");
         }
       } catch (Exception e) {
+        decoded = record;
         error = e;
       }
     }

@@ -57,6 +57,8 @@ final class GroupCore implements GroupServices {
   private final Map<Integer, Emitter<Object>> chains = new HashMap<>();
   private final Map<String, SinkWriter<?>> writers = new LinkedHashMap<>();
   private final Map<String, MessageId> positions = new HashMap<>();
+  private final Map<Integer, Sink<io.sluice.internal.graph.DeadLetter>> deadLetterSinks =
+      new HashMap<>();
   private final List<PartitionRef> partitions = new CopyOnWriteArrayList<>();
   private final List<WatermarkListener> watermarkListeners = new ArrayList<>();
   private final BiFunction<Sink<?>, Integer, SinkContext> sinkContexts;
@@ -107,6 +109,9 @@ final class GroupCore implements GroupServices {
       @SuppressWarnings("unchecked")
       StreamNode<Object> root = (StreamNode<Object>) binding.root();
       chains.put(binding.index(), root.compile(this));
+      if (binding.deadLetters() != null) {
+        deadLetterSinks.put(binding.index(), binding.deadLetters());
+      }
     }
   }
 
@@ -187,7 +192,7 @@ final class GroupCore implements GroupServices {
     restoreClock(partition);
     partition.lastRecordNanos = nanoClock.getAsLong();
     if (decodeError != null) {
-      badRecord(partition, id, decodeError);
+      badRecord(partition, id, decodeError, value);
       positions.put(partition.topic, id);
       return;
     }
@@ -304,7 +309,7 @@ final class GroupCore implements GroupServices {
     }
   }
 
-  private void badRecord(PartitionRef partition, MessageId id, Throwable error) {
+  private void badRecord(PartitionRef partition, MessageId id, Throwable error, Object original) {
     String what =
         "Cannot decode the message "
             + id
@@ -322,6 +327,16 @@ final class GroupCore implements GroupServices {
           error);
     }
     badRecords.increment();
+    if (partition.badRecordPolicy == BadRecordPolicy.DEAD_LETTER) {
+      io.sluice.sink.Sink<io.sluice.internal.graph.DeadLetter> dlq =
+          deadLetterSinks.get(partition.sourceIndex);
+      writer(dlq)
+          .write(
+              new io.sluice.internal.graph.DeadLetter(
+                  (io.sluice.source.SourceRecord) original, error));
+      LOG.debug("[{}] dead-lettered: {}", appName, what);
+      return;
+    }
     LOG.warn("[{}] skipped (onBadRecord=SKIP): {}", appName, what);
   }
 

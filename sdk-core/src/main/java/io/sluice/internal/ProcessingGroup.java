@@ -126,10 +126,11 @@ final class ProcessingGroup implements SlotGroup {
       try {
         value = partition.decoder.decode(record);
         if (value == null) {
+          value = record;
           error = new IllegalArgumentException("the decoder returned null");
         }
       } catch (Exception | StackOverflowError e) {
-        value = null;
+        value = record;
         error = e;
       }
     } else {

@@ -28,10 +28,13 @@ public final class PulsarSource {
   private final StartPosition startPosition;
   private final PositionLostPolicy positionLostPolicy;
   private final BadRecordPolicy badRecordPolicy;
+  private String deadLetterTopic;
+  private boolean dlqPending;
   private java.time.Duration maxOutOfOrderness = java.time.Duration.ZERO;
   private java.time.Duration idleTimeout = java.time.Duration.ofSeconds(30);
 
   private PulsarSource withClock(PulsarSource from) {
+    this.deadLetterTopic = from.deadLetterTopic;
     this.maxOutOfOrderness = from.maxOutOfOrderness;
     this.idleTimeout = from.idleTimeout;
     return this;
@@ -109,9 +112,36 @@ public final class PulsarSource {
         .withClock(this);
   }
 
+  /**
+   * Sends records a {@link RecordDecoder} cannot read to {@code topic} (policy DEAD_LETTER): the
+   * original bytes and key, plus properties {@code sluice.error}, {@code sluice.source.topic},
+   * {@code sluice.source.messageId} and {@code sluice.source.publishTime}.
+   */
+  public PulsarSource deadLetterTo(String topic) {
+    Objects.requireNonNull(topic, "topic must not be null");
+    dlqPending = true;
+    PulsarSource copy;
+    try {
+      copy = onBadRecord(BadRecordPolicy.DEAD_LETTER);
+    } finally {
+      dlqPending = false;
+    }
+    copy.deadLetterTopic = qualify(topic);
+    return copy;
+  }
+
+  /** The dead-letter topic, when the policy is DEAD_LETTER. */
+  public Optional<String> deadLetterTopic() {
+    return Optional.ofNullable(deadLetterTopic);
+  }
+
   /** What to do with records a {@link RecordDecoder} cannot read (default FAIL). */
   public PulsarSource onBadRecord(BadRecordPolicy policy) {
     Objects.requireNonNull(policy, "policy must not be null");
+    if (policy == BadRecordPolicy.DEAD_LETTER && deadLetterTopic == null && !dlqPending) {
+      throw new IllegalArgumentException(
+          "BadRecordPolicy.DEAD_LETTER needs a topic: use deadLetterTo(topic)");
+    }
     return new PulsarSource(
             topics, pattern, subscription, startPosition, positionLostPolicy, policy)
         .withClock(this);

@@ -86,4 +86,44 @@ class BadRecordIT {
     }
     assertThat(seen).containsExactly(new Event(1, "a"), new Event(3, "c"));
   }
+
+  @Test
+  void shouldSendExactlyTheBadRecordsToTheDeadLetterTopic() throws Exception {
+    String topic = topicWithOneBadRecord();
+    String dlq = uniqueTopic("dlq");
+    admin().topics().createNonPartitionedTopic(dlq);
+    List<Event> seen = new CopyOnWriteArrayList<>();
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    try (Sluice app = app("bad-dlq", meters).build()) {
+      app.stream(PulsarSource.topics(topic).deadLetterTo(dlq), RecordDecoder.json(Event.class))
+          .forEach(seen::add);
+      app.start();
+      await("two good records", Duration.ofSeconds(30), () -> seen.size() == 2);
+      long checkpoint = app.lastCompletedCheckpoint();
+      await(
+          "a checkpoint after them",
+          Duration.ofSeconds(30),
+          () -> app.lastCompletedCheckpoint() > checkpoint + 1);
+    }
+    List<org.apache.pulsar.client.api.Message<byte[]>> dead = new java.util.ArrayList<>();
+    try (var reader =
+        PulsarFixture.client()
+            .newReader()
+            .topic(dlq)
+            .startMessageId(org.apache.pulsar.client.api.MessageId.earliest)
+            .create()) {
+      while (reader.hasMessageAvailable()) {
+        dead.add(reader.readNext(10, java.util.concurrent.TimeUnit.SECONDS));
+      }
+    }
+    assertThat(dead).hasSize(2);
+    assertThat(new String(dead.get(0).getValue())).isEqualTo("{\"id\":2,\"user\":");
+    assertThat(dead.get(1).getValue()).isEmpty();
+    assertThat(dead.get(0).getProperty("sluice.source.topic")).isEqualTo(topic);
+    assertThat(dead.get(0).getProperty("sluice.error")).contains("JsonEOFException");
+    assertThat(dead.get(1).getProperty("sluice.error")).contains("empty payload");
+    assertThat(dead.get(0).getProperty("sluice.source.messageId")).isNotBlank();
+    assertThat(meters.get("sluice.source.bad.records").counter().count()).isEqualTo(2.0);
+    assertThat(seen).containsExactly(new Event(1, "a"), new Event(3, "c"));
+  }
 }

@@ -14,7 +14,11 @@ import java.util.Map;
 public final class JobGraph {
   /** A source and the root of the operators reading it. */
   public record SourceBinding(
-      int index, PulsarSource source, RecordDecoder<?> decoder, StreamNode<?> root) {}
+      int index,
+      PulsarSource source,
+      RecordDecoder<?> decoder,
+      StreamNode<?> root,
+      Sink<DeadLetter> deadLetters) {}
 
   private final List<SourceBinding> sources = new ArrayList<>();
   private final Map<String, Sink<?>> sinks = new LinkedHashMap<>();
@@ -29,7 +33,7 @@ public final class JobGraph {
   public StreamNode<SourceRecord> addSource(PulsarSource source) {
     checkOpen();
     StreamNode<SourceRecord> root = new StreamNode<>(this);
-    sources.add(new SourceBinding(sources.size(), source, null, root));
+    sources.add(new SourceBinding(sources.size(), source, null, root, deadLetterSink(source)));
     return root;
   }
 
@@ -37,8 +41,31 @@ public final class JobGraph {
   public <T> StreamNode<T> addSource(PulsarSource source, RecordDecoder<T> decoder) {
     checkOpen();
     StreamNode<T> root = new StreamNode<>(this);
-    sources.add(new SourceBinding(sources.size(), source, decoder, root));
+    sources.add(new SourceBinding(sources.size(), source, decoder, root, deadLetterSink(source)));
     return root;
+  }
+
+  private Sink<DeadLetter> deadLetterSink(PulsarSource source) {
+    if (source.deadLetterTopic().isEmpty()) {
+      return null;
+    }
+    String topic = source.deadLetterTopic().get();
+    String name = "dead-letter:" + topic;
+    @SuppressWarnings("unchecked")
+    Sink<DeadLetter> existing = (Sink<DeadLetter>) sinks.get(name);
+    if (existing != null) {
+      return existing;
+    }
+    Sink<DeadLetter> sink =
+        io.sluice.sink.pulsar.PulsarSink.<DeadLetter>builder()
+            .name(name)
+            .topic(topic)
+            .serializer(d -> d.record().value())
+            .key(d -> d.record().key())
+            .properties(DeadLetter::properties)
+            .build();
+    registerSink(sink);
+    return sink;
   }
 
   void registerSink(Sink<?> sink) {

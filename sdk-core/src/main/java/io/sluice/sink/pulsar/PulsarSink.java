@@ -48,6 +48,7 @@ public final class PulsarSink<T> implements Sink<T> {
   private final String serviceUrl;
   private final Function<? super T, byte[]> serializer;
   private final Function<? super T, String> key;
+  private final Function<? super T, Map<String, String>> properties;
   private final Duration transactionTimeout;
   private final Map<TxnID, Transaction> open = new ConcurrentHashMap<>();
   private PulsarClient client;
@@ -59,6 +60,7 @@ public final class PulsarSink<T> implements Sink<T> {
     this.serviceUrl = b.serviceUrl;
     this.serializer = b.serializer;
     this.key = b.key;
+    this.properties = b.properties;
     this.transactionTimeout = b.transactionTimeout;
   }
 
@@ -91,6 +93,10 @@ public final class PulsarSink<T> implements Sink<T> {
 
   Function<? super T, String> key() {
     return key;
+  }
+
+  Function<? super T, Map<String, String>> properties() {
+    return properties;
   }
 
   Duration transactionTimeout() {
@@ -139,6 +145,7 @@ public final class PulsarSink<T> implements Sink<T> {
     private String serviceUrl;
     private Function<? super T, byte[]> serializer;
     private Function<? super T, String> key;
+    private Function<? super T, Map<String, String>> properties;
     private Duration transactionTimeout = Duration.ofMinutes(10);
 
     private Builder() {}
@@ -168,6 +175,12 @@ public final class PulsarSink<T> implements Sink<T> {
 
     public Builder<T> key(Function<? super T, String> key) {
       this.key = Objects.requireNonNull(key, "key must not be null");
+      return this;
+    }
+
+    /** Message properties per record. */
+    public Builder<T> properties(Function<? super T, Map<String, String>> properties) {
+      this.properties = Objects.requireNonNull(properties, "properties must not be null");
       return this;
     }
 

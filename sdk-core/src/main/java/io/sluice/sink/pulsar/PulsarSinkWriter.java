@@ -104,7 +104,13 @@ final class PulsarSinkWriter<T> implements SinkWriter<T> {
     }
     TypedMessageBuilder<byte[]> message = producer.newMessage(current()).value(bytes);
     if (sink.key() != null) {
-      message.key(sink.key().apply(value));
+      String key = sink.key().apply(value);
+      if (key != null) {
+        message.key(key);
+      }
+    }
+    if (sink.properties() != null) {
+      message.properties(sink.properties().apply(value));
     }
     lastSend =
         message
