@@ -158,6 +158,11 @@ public final class Sluice implements AutoCloseable {
     return runtime.partitions();
   }
 
+  /** Slot group name to the partitions it reads. */
+  public java.util.Map<String, java.util.List<String>> slotGroups() {
+    return runtime.slotGroupAssignment();
+  }
+
   public MeterRegistry meterRegistry() {
     return settings.meterRegistry();
   }
@@ -261,6 +266,7 @@ public final class Sluice implements AutoCloseable {
     private Duration discoveryInterval;
     private Boolean finalCheckpointOnClose;
     private io.sluice.source.BadRecordPolicy badSinkRecordPolicy;
+    private final java.util.Map<String, String> slotGroupOfTopic = new java.util.LinkedHashMap<>();
     private MeterRegistry meterRegistry;
     private ThreadFactory threadFactory;
     private Consumer<Throwable> failureListener;
@@ -350,6 +356,34 @@ public final class Sluice implements AutoCloseable {
     }
 
     /**
+     * Declares a slot group: the partitions of {@code topics} get their own ring and processing
+     * thread, so a hot topic cannot delay the others (topics not named in any group share the group
+     * {@code default}). Keyed state is scoped to its slot group.
+     */
+    public Builder slotGroup(String name, String... topics) {
+      Objects.requireNonNull(name, "name must not be null");
+      Objects.requireNonNull(topics, "topics must not be null");
+      if (!name.matches("[A-Za-z0-9_-]{1,32}") || name.equals("default")) {
+        throw new ConfigException(
+            "Invalid slot group name '"
+                + name
+                + "': must be 1-32 characters of [A-Za-z0-9_-] and not 'default'");
+      }
+      if (topics.length == 0) {
+        throw new ConfigException("Slot group " + name + " names no topic");
+      }
+      for (String topic : topics) {
+        String full = topic.contains("://") ? topic : "persistent://public/default/" + topic;
+        String previous = slotGroupOfTopic.putIfAbsent(full, name);
+        if (previous != null) {
+          throw new ConfigException(
+              "Topic " + full + " is in slot groups " + previous + " and " + name + ": pick one");
+        }
+      }
+      return this;
+    }
+
+    /**
      * What happens to a record a sink cannot map ({@link io.sluice.sink.SinkContext#badRecord}):
      * FAIL (default) stops the app naming sink, record and cause; SKIP counts and drops it.
      */
@@ -414,6 +448,7 @@ public final class Sluice implements AutoCloseable {
               badSinkRecordPolicy != null
                   ? badSinkRecordPolicy
                   : io.sluice.source.BadRecordPolicy.FAIL,
+              java.util.Map.copyOf(slotGroupOfTopic),
               meterRegistry != null ? meterRegistry : new SimpleMeterRegistry(),
               threadFactory != null ? threadFactory : Executors.defaultThreadFactory(),
               failureListener != null ? failureListener : t -> {});

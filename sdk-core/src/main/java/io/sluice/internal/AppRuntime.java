@@ -68,6 +68,7 @@ public final class AppRuntime {
   private SourceManager sources;
   private CheckpointCoordinator coordinator;
   private final List<ProcessingGroup> groups = new ArrayList<>();
+  private final List<String> groupNames = new ArrayList<>();
   private final Map<String, Committer> committers = new LinkedHashMap<>();
   private ScheduledExecutorService checkpointThread;
   private ScheduledExecutorService discoveryThread;
@@ -123,27 +124,14 @@ public final class AppRuntime {
               client,
               admin,
               graph.sources(),
-              topic -> groups.get(0),
+              this::groupOf,
               settings.receiverQueueSize(),
               meters,
               failure::fail);
       Map<String, SourceBinding> assignment = sources.resolvePartitions();
       Map<String, PartitionStart> plan = sources.planStarts(assignment, restored);
       reportRecovery(checkpoint, plan);
-      ProcessingGroup group =
-          new ProcessingGroup(
-              0,
-              settings.name(),
-              settings.ringSize(),
-              Threads.named(settings.threadFactory(), settings.name(), "process-g0"),
-              new KeyedStateBackend(store),
-              (sink, index) -> context(sink, index),
-              meters,
-              failure::fail);
-      groups.add(group);
-      group.compile(graph);
-      group.restorePositions(restored);
-      group.start();
+      createGroups(restored);
       sources.startAll(assignment, plan);
       coordinator =
           new CheckpointCoordinator(
@@ -178,15 +166,63 @@ public final class AppRuntime {
             sources::discover, every, every, TimeUnit.MILLISECONDS);
       }
       LOG.info(
-          "[{}] running: {} partitions, recovery layer {}, checkpoint every {} ms",
+          "[{}] running: {} partitions, recovery layer {}, checkpoint every {} ms, slot groups {}",
           settings.name(),
           assignment.size(),
           recoveryLayer,
-          interval);
+          interval,
+          slotGroupAssignment());
     } catch (RuntimeException e) {
       stop(Duration.ofSeconds(10), false);
       throw e;
     }
+  }
+
+  /** One slot group per declared name plus {@code default}; each has its own ring and thread. */
+  private void createGroups(Map<String, MessageId> restored) {
+    List<String> names = new ArrayList<>();
+    names.add("default");
+    settings.slotGroupOfTopic().values().stream().distinct().sorted().forEach(names::add);
+    for (String name : names) {
+      int index = groups.size();
+      byte[] namespace =
+          index == 0
+              ? new byte[0]
+              : ("\0group:" + name + "\0").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      ProcessingGroup group =
+          new ProcessingGroup(
+              index,
+              settings.name(),
+              settings.ringSize(),
+              Threads.named(settings.threadFactory(), settings.name(), "process-" + name),
+              new KeyedStateBackend(store, namespace),
+              (sink, i) -> context(sink, i),
+              meters,
+              failure::fail);
+      groups.add(group);
+      groupNames.add(name);
+      group.compile(graph);
+      group.restorePositions(restored);
+      group.start();
+    }
+  }
+
+  private ProcessingGroup groupOf(String partitionTopic) {
+    String name = settings.slotGroupOfTopic().get(PartitionRef.baseOf(partitionTopic));
+    return name == null ? groups.get(0) : groups.get(groupNames.indexOf(name));
+  }
+
+  /** Which slot group reads each partition, for logs and tests. */
+  public Map<String, List<String>> slotGroupAssignment() {
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    groupNames.forEach(n -> out.put(n, new ArrayList<>()));
+    if (sources != null) {
+      for (String p : sources.partitionNames()) {
+        out.get(groupNames.get(groupOf(p).index())).add(p);
+      }
+    }
+    out.values().forEach(java.util.Collections::sort);
+    return out;
   }
 
   private void checkpointSafely() {

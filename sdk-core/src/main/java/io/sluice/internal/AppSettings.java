@@ -21,6 +21,7 @@ public record AppSettings(
     Duration discoveryInterval,
     boolean finalCheckpointOnClose,
     io.sluice.source.BadRecordPolicy badSinkRecordPolicy,
+    java.util.Map<String, String> slotGroupOfTopic,
     MeterRegistry meterRegistry,
     ThreadFactory threadFactory,
     Consumer<Throwable> failureListener) {}

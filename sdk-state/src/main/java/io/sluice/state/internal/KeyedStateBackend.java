@@ -33,8 +33,19 @@ public final class KeyedStateBackend {
   private StateDelta live = new StateDelta();
   private byte[] currentKey;
 
+  private final byte[] namespace;
+
   public KeyedStateBackend(StateStore store) {
+    this(store, new byte[0]);
+  }
+
+  /**
+   * A backend whose keys are prefixed with {@code namespace}, so several slot groups can share one
+   * store without seeing each other's state.
+   */
+  public KeyedStateBackend(StateStore store, byte[] namespace) {
     this.store = Objects.requireNonNull(store, "store must not be null");
+    this.namespace = Objects.requireNonNull(namespace, "namespace must not be null").clone();
   }
 
   /** Sets the key that state handles refer to until the next call. */
@@ -191,9 +202,13 @@ public final class KeyedStateBackend {
     return merged;
   }
 
-  private static byte[] namePrefix(String name) {
+  private byte[] namePrefix(String name) {
     byte[] n = name.getBytes(StandardCharsets.UTF_8);
-    return ByteBuffer.allocate(2 + n.length).putShort((short) n.length).put(n).array();
+    return ByteBuffer.allocate(namespace.length + 2 + n.length)
+        .put(namespace)
+        .putShort((short) n.length)
+        .put(n)
+        .array();
   }
 
   /** name prefix + key length + key (+ map key): a map's entries share a prefix. */
