@@ -66,6 +66,20 @@ public final class DataStream<T> {
   }
 
   /**
+   * Enriches each element with a row of an offline table (see {@link LookupTable}); {@code join}
+   * gets {@code null} when the table has no row for the key.
+   */
+  public <K, V, R> DataStream<R> lookupJoin(
+      LookupTable<K, V> table,
+      Function<? super T, K> key,
+      java.util.function.BiFunction<? super T, ? super V, ? extends R> join) {
+    Objects.requireNonNull(table, "table must not be null");
+    Objects.requireNonNull(key, "key must not be null");
+    Objects.requireNonNull(join, "join must not be null");
+    return map(value -> join.apply(value, table.get(key.apply(value))));
+  }
+
+  /**
    * Merges this stream with others of the same type into one (e.g. many event topics into one
    * wide-table aggregation). Each source keeps its partition order; the merged order interleaves.
    */
