@@ -263,6 +263,7 @@ public final class Sluice implements AutoCloseable {
     private Integer maxConsecutiveCheckpointFailures;
     private Integer ringSize;
     private Integer receiverQueueSize;
+    private String waitStrategy;
     private Duration discoveryInterval;
     private Boolean finalCheckpointOnClose;
     private io.sluice.source.BadRecordPolicy badSinkRecordPolicy;
@@ -332,6 +333,16 @@ public final class Sluice implements AutoCloseable {
     public Builder ringSize(int slots) {
       once(this.ringSize, Options.RING_SIZE.key());
       this.ringSize = Options.RING_SIZE.check(slots);
+      return this;
+    }
+
+    /**
+     * {@code blocking} (default), {@code lite-blocking} or {@code sleeping}; see the docs table.
+     */
+    public Builder waitStrategy(String strategy) {
+      Objects.requireNonNull(strategy, "strategy must not be null");
+      once(this.waitStrategy, Options.WAIT_STRATEGY.key());
+      this.waitStrategy = Options.WAIT_STRATEGY.check(strategy);
       return this;
     }
 
@@ -442,6 +453,7 @@ public final class Sluice implements AutoCloseable {
               retainedCheckpoints != null ? retainedCheckpoints : 3,
               maxConsecutiveCheckpointFailures != null ? maxConsecutiveCheckpointFailures : 10,
               ringSize != null ? ringSize : 16384,
+              waitStrategy != null ? waitStrategy : "blocking",
               receiverQueueSize != null ? receiverQueueSize : 1000,
               discoveryInterval != null ? discoveryInterval : Duration.ofSeconds(10),
               finalCheckpointOnClose == null || finalCheckpointOnClose,

@@ -122,6 +122,7 @@ public final class ThroughputBench {
             .stateDir(env.work.resolve("state-" + round))
             .checkpointInterval(Duration.ofSeconds(1))
             .discoveryInterval(Duration.ZERO)
+            .waitStrategy(System.getProperty("bench.waitStrategy", "blocking"))
             .build()) {
       if (Boolean.parseBoolean(System.getProperty("bench.decode", "true"))) {
         app.stream(

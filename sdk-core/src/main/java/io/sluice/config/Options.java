@@ -89,6 +89,16 @@ public final class Options {
           "Slots in a slot group's ring; a full ring blocks the readers (bounded memory).",
           n -> n >= 64 && n <= (1 << 20) && Integer.bitCount(n) == 1);
 
+  public static final Option<String> WAIT_STRATEGY =
+      Option.of(
+          "sluice.pipeline.waitStrategy",
+          "blocking",
+          "must be one of blocking, lite-blocking, sleeping",
+          "How a processing thread waits for its ring: blocking (lock + condition, no CPU when"
+              + " idle), lite-blocking (signals only when the thread sleeps), sleeping (polls with"
+              + " back-off: no signalling cost for readers, some CPU when idle).",
+          s -> s.equals("blocking") || s.equals("lite-blocking") || s.equals("sleeping"));
+
   public static final Option<Integer> RECEIVER_QUEUE_SIZE =
       Option.of(
           "sluice.source.receiverQueueSize",
@@ -125,6 +135,7 @@ public final class Options {
           CHECKPOINTS_RETAINED,
           MAX_CONSECUTIVE_CHECKPOINT_FAILURES,
           RING_SIZE,
+          WAIT_STRATEGY,
           RECEIVER_QUEUE_SIZE,
           DISCOVERY_INTERVAL,
           SUBSCRIPTION);

@@ -194,6 +194,7 @@ public final class AppRuntime {
               index,
               settings.name(),
               settings.ringSize(),
+              settings.waitStrategy(),
               Threads.named(settings.threadFactory(), settings.name(), "process-" + name),
               new KeyedStateBackend(store, namespace),
               (sink, i) -> context(sink, i),

@@ -17,6 +17,7 @@ public record AppSettings(
     int retainedCheckpoints,
     int maxConsecutiveCheckpointFailures,
     int ringSize,
+    String waitStrategy,
     int receiverQueueSize,
     Duration discoveryInterval,
     boolean finalCheckpointOnClose,

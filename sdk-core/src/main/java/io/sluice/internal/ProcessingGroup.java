@@ -58,6 +58,7 @@ final class ProcessingGroup implements SlotGroup {
       int index,
       String appName,
       int ringSize,
+      String waitStrategy,
       ThreadFactory threads,
       KeyedStateBackend backend,
       BiFunction<Sink<?>, Integer, SinkContext> sinkContexts,
@@ -69,7 +70,7 @@ final class ProcessingGroup implements SlotGroup {
     this.core = new GroupCore(index, appName, backend, sinkContexts, meters, System::nanoTime);
     this.disruptor =
         new Disruptor<>(
-            RingEvent::new, ringSize, threads, ProducerType.MULTI, new BlockingWaitStrategy());
+            RingEvent::new, ringSize, threads, ProducerType.MULTI, waitStrategy(waitStrategy));
     this.disruptor.handleEventsWith(new Handler());
     this.disruptor.setDefaultExceptionHandler(new FailOnError());
     this.ring = disruptor.getRingBuffer();
@@ -87,6 +88,14 @@ final class ProcessingGroup implements SlotGroup {
             .tag("group", group)
             .publishPercentiles(0.5, 0.99, 1.0)
             .register(meters);
+  }
+
+  private static com.lmax.disruptor.WaitStrategy waitStrategy(String name) {
+    return switch (name) {
+      case "lite-blocking" -> new com.lmax.disruptor.LiteBlockingWaitStrategy();
+      case "sleeping" -> new com.lmax.disruptor.SleepingWaitStrategy();
+      default -> new BlockingWaitStrategy();
+    };
   }
 
   int index() {
