@@ -1,0 +1,90 @@
+package io.sluice.it;
+
+import static io.sluice.it.PulsarFixture.admin;
+import static io.sluice.it.PulsarFixture.broker;
+import static io.sluice.it.PulsarFixture.produce;
+import static io.sluice.it.PulsarFixture.uniqueTopic;
+import static io.sluice.it.SourceIT.await;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.sluice.Sluice;
+import io.sluice.SourceException;
+import io.sluice.source.PositionLostPolicy;
+import io.sluice.source.PulsarSource;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A checkpointed position whose ledger retention deleted: a clear error, or EARLIEST on request.
+ */
+class PositionLostIT {
+  @TempDir Path stateDir;
+
+  private Sluice app(String topic, PositionLostPolicy policy, Set<String> seen) {
+    Sluice app =
+        Sluice.builder()
+            .name("lost")
+            .pulsar(broker().serviceUrl(), broker().adminUrl())
+            .stateDir(stateDir)
+            .checkpointInterval(Duration.ofMillis(200))
+            .build();
+    app.stream(PulsarSource.topics(topic).subscription("lost").onPositionLost(policy))
+        .map(r -> new String(r.value(), StandardCharsets.UTF_8))
+        .forEach(seen::add);
+    return app;
+  }
+
+  @Test
+  void shouldFailClearlyOrContinueFromEarliestWhenTheCheckpointedLedgerIsGone() throws Exception {
+    String topic = uniqueTopic("lost");
+    admin().topics().createNonPartitionedTopic(topic);
+    produce(topic, "a", 0, 100, 10);
+    Set<String> seen = ConcurrentHashMap.newKeySet();
+    try (Sluice first = app(topic, PositionLostPolicy.FAIL, seen)) {
+      first.start();
+      await("first 100", Duration.ofSeconds(30), () -> seen.size() == 100);
+    }
+    long firstLedger = admin().topics().getInternalStats(topic).ledgers.get(0).ledgerId;
+
+    // roll to a new ledger, move every cursor past the old one and let retention delete it
+    admin().topics().unload(topic);
+    produce(topic, "b", 0, 100, 10);
+    admin().topics().skipAllMessages(topic, "lost");
+    await(
+        "ledger " + firstLedger + " deleted",
+        Duration.ofSeconds(60),
+        () -> {
+          try {
+            admin().topics().trimTopic(topic);
+            return admin().topics().getInternalStats(topic).ledgers.stream()
+                .noneMatch(l -> l.ledgerId == firstLedger);
+          } catch (Exception e) {
+            return false;
+          }
+        });
+
+    seen.clear();
+    try (Sluice strict = app(topic, PositionLostPolicy.FAIL, seen)) {
+      assertThatThrownBy(strict::start)
+          .isInstanceOf(SourceException.class)
+          .hasMessageContaining("which retention has deleted")
+          .hasMessageContaining(topic)
+          .hasMessageContaining("onPositionLost(PositionLostPolicy.EARLIEST)");
+    } catch (SourceException expectedOnClose) {
+      // close() rethrows the start failure; the assertion above already checked it
+    }
+    try (Sluice lenient = app(topic, PositionLostPolicy.EARLIEST, seen)) {
+      lenient.start();
+      await("the 100 still stored", Duration.ofSeconds(30), () -> seen.size() == 100);
+      assertThat(lenient.meterRegistry().get("sluice.source.positions.lost").counter().count())
+          .isEqualTo(1.0);
+    }
+    assertThat(seen).allMatch(s -> s.startsWith("b-"));
+  }
+}
