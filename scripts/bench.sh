@@ -9,7 +9,8 @@ what=${1:-}
 case "$what" in
   throughput) main=io.sluice.bench.ThroughputBench ;;
   latency) main=io.sluice.bench.LatencyBench ;;
-  *) echo "usage: $0 throughput|latency [args...]" >&2; exit 2 ;;
+  sinks) main=io.sluice.bench.SinkBench ;;
+  *) echo "usage: $0 throughput|latency|sinks [args...]" >&2; exit 2 ;;
 esac
 shift
 ./mvnw -B -q -ntp -pl benchmarks -am install -DskipTests

@@ -30,12 +30,16 @@ import org.junit.jupiter.api.io.TempDir;
  * child JVM builds the same sink; see {@link SinkCrashJob}) and a way to count what is visible.
  * Each test uses its own {@code run} namespace (key prefix, table) so tests never see each other's
  * output. The crash test's size is set by {@code -Dsluice.crash.messages} (default 200,000) and
- * {@code -Dsluice.crash.kills} (default 6).
+ * {@code -Dsluice.crash.kills} (default 6); the outage test's by {@code -Dsluice.outage.messages}
+ * (default 50,000) and {@code -Dsluice.outage.seconds} (default 20).
  */
 public abstract class SinkCompatibilityKit {
   static final int MESSAGES = Integer.getInteger("sluice.crash.messages", 200_000);
   static final int KILLS = Integer.getInteger("sluice.crash.kills", 6);
   static final int KEYS = 100;
+  static final int OUTAGE_MESSAGES = Integer.getInteger("sluice.outage.messages", 50_000);
+  static final Duration OUTAGE = Duration.ofSeconds(Long.getLong("sluice.outage.seconds", 20));
+  private static final Duration MINUTE = Duration.ofMinutes(1);
 
   private static PulsarAdmin admin;
   private static PulsarClient client;
@@ -56,6 +60,12 @@ public abstract class SinkCompatibilityKit {
 
   /** Sink-specific checks after the crash test (e.g. exact sums); ids are 0..messages-1. */
   protected void verifyExactlyOnce(String run, int messages) {}
+
+  /** Stops the server, keeping its address and data (the outage test's first half). */
+  protected abstract void stopServer();
+
+  /** Starts the stopped server again on the same address and data. */
+  protected abstract void startServer();
 
   protected final Sink<TestRecord> sink(String run) {
     return SinkCrashJob.sink(kind(), server(), run);
@@ -89,6 +99,63 @@ public abstract class SinkCompatibilityKit {
     Map<Long, Long> counts = visibleCounts(run);
     assertThat(counts).hasSize(25_000);
     assertThat(counts.values()).containsOnly(1L);
+  }
+
+  @Test
+  void shouldCountRecordsBytesAndCommitsPerSink() {
+    String run = newRun();
+    Sink<TestRecord> sink = sink(run);
+    TestSinkContext ctx = new TestSinkContext(sink.name(), 0);
+    Committable c = writeAndPrepare(sink, ctx, 0, 3000, 1);
+    try (Committer committer = sink.createCommitter(ctx)) {
+      committer.commit(c);
+    }
+    assertThat(ctx.counter("sluice.sink.records")).isEqualTo(3000.0);
+    // Every record is at least "{id,k}" on the wire; a sink that counts nothing fails here.
+    assertThat(ctx.counter("sluice.sink.bytes")).isGreaterThan(3000.0 * 8);
+    var latency =
+        ctx.meterRegistry()
+            .get("sluice.sink.commit.latency")
+            .tag("app", "kit")
+            .tag("sink", sink.name())
+            .timer();
+    assertThat(latency.count()).isEqualTo(1);
+    assertThat(latency.totalTime(TimeUnit.NANOSECONDS)).isPositive();
+    assertThat(ctx.counter("sluice.sink.retries")).isZero();
+    assertThat(ctx.counter("sluice.sink.errors")).isZero();
+  }
+
+  /** A record without a key is one the kit's mappings cannot map (a missing field). */
+  @Test
+  void shouldHandRecordsItCannotMapToTheBadRecordHandlerAndWriteTheRest() {
+    String run = newRun();
+    Sink<TestRecord> sink = sink(run);
+    TestSinkContext ctx = new TestSinkContext(sink.name(), 0, TestSinkContext.Policy.SKIP);
+    Committable c;
+    try (SinkWriter<TestRecord> writer = sink.createWriter(ctx)) {
+      for (long i = 0; i < 2000; i++) {
+        writer.write(i % 100 == 7 ? new TestRecord(i, null) : record(i));
+      }
+      c = writer.prepareCommit(1).join();
+    }
+    try (Committer committer = sink.createCommitter(ctx)) {
+      committer.commit(c);
+    }
+    Map<Long, Long> counts = visibleCounts(run);
+    assertThat(counts).hasSize(1980).doesNotContainKeys(7L, 107L, 1907L);
+    assertThat(counts.values()).containsOnly(1L);
+    assertThat(ctx.badRecords()).hasSize(20);
+    assertThat(ctx.badRecords().get(0).record()).isEqualTo(new TestRecord(7, null));
+    assertThat(ctx.counter("sluice.sink.bad.records")).isEqualTo(20.0);
+    assertThat(ctx.counter("sluice.sink.records")).isEqualTo(1980.0);
+    // With the default policy FAIL the same record stops the writer, naming it.
+    Sink<TestRecord> strict = sink(newRun());
+    try (SinkWriter<TestRecord> writer =
+        strict.createWriter(new TestSinkContext(strict.name(), 0))) {
+      assertThatThrownBy(() -> writer.write(new TestRecord(7, null)))
+          .isInstanceOf(SinkException.class)
+          .hasMessageContaining("TestRecord[id=7, key=null]");
+    }
   }
 
   @Test
@@ -203,6 +270,53 @@ public abstract class SinkCompatibilityKit {
     verifyExactlyOnce(run, MESSAGES);
   }
 
+  /**
+   * A 20 s server outage in the middle of a real job: the writers wait and retry (backpressure on
+   * the readers) instead of failing the app, and once the server is back the job delivers every
+   * record exactly once.
+   */
+  @Test
+  void shouldRideOutAServerOutageExactlyOnce() throws Exception {
+    String run = newRun();
+    String input = "persistent://public/default/sink-outage-" + kind() + "-" + System.nanoTime();
+    admin().topics().createPartitionedTopic(input, 4);
+    CompletableFuture<Void> producing =
+        CompletableFuture.runAsync(() -> produce(input, OUTAGE_MESSAGES, 30_000));
+    long outageNanos;
+    try (ChildJvm job = startJob(run, input)) {
+      job.awaitLine(l -> l.startsWith("RUNNING"), Duration.ofSeconds(90));
+      job.awaitLine(l -> l.startsWith("CHECKPOINT") && !l.startsWith("CHECKPOINT 0 "), MINUTE);
+      Thread.sleep(3000);
+      long stopped = System.nanoTime();
+      stopServer();
+      try {
+        Thread.sleep(OUTAGE.toMillis());
+      } finally {
+        startServer();
+      }
+      outageNanos = System.nanoTime() - stopped;
+      String retried =
+          job.awaitLine(l -> l.matches("CHECKPOINT \\d+ retries=[1-9].*"), Duration.ofMinutes(2));
+      System.out.println("outage " + kind() + ": job reported " + retried);
+      producing.get(5, TimeUnit.MINUTES);
+      awaitNoBacklog(input, Duration.ofMinutes(5));
+      assertThat(job.isAlive()).as("the job survived the outage; see %s", job.logFile()).isTrue();
+      job.kill();
+    }
+    Map<Long, Long> counts = visibleCounts(run);
+    long outputs = counts.values().stream().mapToLong(Long::longValue).sum();
+    long duplicates = counts.values().stream().mapToLong(n -> n - 1).sum();
+    long lost =
+        OUTAGE_MESSAGES - counts.keySet().stream().filter(id -> id < OUTAGE_MESSAGES).count();
+    System.out.printf(
+        "RESULT outage sink=%s inputs=%d outputs=%d duplicates=%d lost=%d outage_s=%.1f%n",
+        kind(), OUTAGE_MESSAGES, outputs, duplicates, lost, outageNanos / 1e9);
+    assertThat(duplicates).as("duplicates").isZero();
+    assertThat(lost).as("lost").isZero();
+    assertThat(counts).hasSize(OUTAGE_MESSAGES);
+    verifyExactlyOnce(run, OUTAGE_MESSAGES);
+  }
+
   private ChildJvm startJob(String run, String input) {
     PulsarStandalone broker = PulsarStandalone.shared();
     List<String> args =
@@ -225,6 +339,10 @@ public abstract class SinkCompatibilityKit {
 
   /** Produces the input over ~15 s so kills land while data is still arriving. */
   private static void produceSlowly(String topic) {
+    produce(topic, MESSAGES, 15_000);
+  }
+
+  private static void produce(String topic, int messages, long overMillis) {
     try (Producer<String> producer =
         client()
             .newProducer(Schema.STRING)
@@ -233,12 +351,12 @@ public abstract class SinkCompatibilityKit {
             .batchingMaxPublishDelay(1, TimeUnit.MILLISECONDS)
             .create()) {
       int chunk = 1000;
-      for (int i = 0; i < MESSAGES; i += chunk) {
-        for (int j = i; j < Math.min(MESSAGES, i + chunk); j++) {
+      for (int i = 0; i < messages; i += chunk) {
+        for (int j = i; j < Math.min(messages, i + chunk); j++) {
           producer.newMessage().key("k" + (j % KEYS)).value("m-" + j).sendAsync();
         }
         producer.flush();
-        Thread.sleep(Math.max(1, 15_000L * chunk / MESSAGES));
+        Thread.sleep(Math.max(1, overMillis * chunk / messages));
       }
     } catch (Exception e) {
       throw new IllegalStateException("producing input failed", e);

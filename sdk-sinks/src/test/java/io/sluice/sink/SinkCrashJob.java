@@ -1,5 +1,6 @@
 package io.sluice.sink;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.Sluice;
 import io.sluice.sink.clickhouse.ClickHouseSinkIT;
 import io.sluice.sink.hdfs.HdfsSinkIT;
@@ -28,6 +29,7 @@ public final class SinkCrashJob {
   }
 
   public static void main(String[] args) throws Exception {
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
     Sluice app =
         Sluice.builder()
             .name("sink-crash-job")
@@ -35,6 +37,12 @@ public final class SinkCrashJob {
             .stateDir(Path.of(args[6]))
             .checkpointInterval(Duration.ofMillis(Long.parseLong(args[7])))
             .discoveryInterval(Duration.ZERO)
+            // The writers ride out an outage by blocking (up to their retryTimeout), which delays
+            // checkpoints rather than failing them. A prepare that still gives up fails only its
+            // checkpoint; at 300 ms per checkpoint the default of 10 in a row would stop the app
+            // after ~3 s of such failures, so allow about a minute's worth of them.
+            .maxConsecutiveCheckpointFailures(200)
+            .meterRegistry(meters)
             .build();
     app.stream(PulsarSource.topics(args[5]).subscription("sink-crash-job"))
         .map(
@@ -46,7 +54,10 @@ public final class SinkCrashJob {
     app.start();
     System.out.println("RUNNING layer=" + app.recoveryLayer());
     while (app.state() == Sluice.State.RUNNING) {
-      System.out.println("CHECKPOINT " + app.lastCompletedCheckpoint());
+      double retries =
+          meters.find("sluice.sink.retries").counters().stream().mapToDouble(c -> c.count()).sum();
+      System.out.println(
+          "CHECKPOINT " + app.lastCompletedCheckpoint() + " retries=" + (long) retries);
       Thread.sleep(200);
     }
     System.out.println("STOPPED " + app.state() + " " + app.failure().orElse(null));

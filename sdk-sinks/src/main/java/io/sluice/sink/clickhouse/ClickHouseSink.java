@@ -57,8 +57,15 @@ import java.util.function.Function;
  * staging insert whose client died may still be finishing on the server while recovery drops its
  * batch; its rows then stay in the staging table (never in the target) until dropped by hand. After
  * {@code ALTER}ing the target, alter the staging table the same way. Rows are checked against the
- * target's columns when written; type errors come from the server and name the record and column;
- * the app then fails and recovers from its last checkpoint, so fix the mapping.
+ * target's columns when written. A record the sink cannot map (the mapping throws or returns null,
+ * a column the table lacks, a value the server refuses for that row) goes to {@link
+ * SinkContext#badRecord}: with the app's policy SKIP it is counted and left out (the rest of its
+ * request is sent again without it), with FAIL the app stops naming the record, the table and the
+ * column.
+ *
+ * <p><b>Outages.</b> Every request is retried with backoff for up to {@link Builder#retryTimeout}
+ * (default 60 s); meanwhile the writer's processing thread waits, which stops its readers
+ * (backpressure). Commits are retried by the runtime until they succeed.
  */
 public final class ClickHouseSink<T> implements Sink<T> {
   private final ClickHouseSinkSettings<T> settings;
@@ -106,7 +113,7 @@ public final class ClickHouseSink<T> implements Sink<T> {
     private long batchBytes = 32L << 20;
     private Duration flushInterval = Duration.ofSeconds(5);
     private Duration requestTimeout = Duration.ofSeconds(60);
-    private int maxRetries = 5;
+    private Duration retryTimeout = Duration.ofSeconds(60);
     private Duration retryBackoff = Duration.ofMillis(200);
     private Duration commitTimeout = Duration.ofMinutes(10);
 
@@ -192,16 +199,18 @@ public final class ClickHouseSink<T> implements Sink<T> {
       return this;
     }
 
-    /** Retries of a failed request before the error surfaces (default 5). */
-    public Builder<T> maxRetries(int n) {
-      if (n < 0) {
-        throw new ConfigException("Invalid value " + n + " for maxRetries: must be at least 0");
-      }
-      this.maxRetries = n;
+    /**
+     * How long a request that failed for a passing reason (server down, timeout, too many parts) is
+     * retried before the error surfaces (default 60 s; zero: never). While a writer retries, its
+     * slot group's processing thread waits, so the readers stop (backpressure) and nothing is lost:
+     * a server outage shorter than this is ridden out.
+     */
+    public Builder<T> retryTimeout(Duration timeout) {
+      this.retryTimeout = atLeast(timeout, Duration.ZERO, "retryTimeout");
       return this;
     }
 
-    /** First backoff between retries, doubled each time up to 10 s (default 200 ms). */
+    /** First backoff between retries, doubled each time up to 5 s (default 200 ms). */
     public Builder<T> retryBackoff(Duration backoff) {
       this.retryBackoff = atLeast(backoff, Duration.ofMillis(1), "retryBackoff");
       return this;
@@ -236,7 +245,7 @@ public final class ClickHouseSink<T> implements Sink<T> {
               batchBytes,
               flushInterval,
               requestTimeout,
-              maxRetries,
+              retryTimeout,
               retryBackoff,
               commitTimeout,
               null));

@@ -9,6 +9,7 @@ import io.sluice.sink.hdfs.internal.HdfsSinkCommitter;
 import io.sluice.sink.hdfs.internal.HdfsSinkSettings;
 import io.sluice.sink.hdfs.internal.HdfsSinkWriter;
 import java.net.URI;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -37,7 +38,21 @@ import org.apache.hadoop.conf.Configuration;
  *  checkpoint durable ─▶ rename each file to &lt;bucket&gt;/part-&lt;batch&gt;-&lt;n&gt;.jsonl, delete manifest
  * </pre>
  *
- * A batch is registered as pending in the local state store before its first file is created.
+ * <p><b>Rolling and format.</b> A part file is closed (synced) when it reaches {@link
+ * Builder#maxPartSize}, when its bucket gets a record after {@link Builder#maxPartAge}, and always
+ * at a checkpoint; a batch may hold several parts per bucket. Files are JSON lines, optionally
+ * gzip-compressed ({@link Builder#gzip}, {@code .jsonl.gz}: one gzip member per file).
+ *
+ * <p><b>Bad records and outages.</b> A record whose mapping throws, returns null or gives a line
+ * with a line break goes to {@link SinkContext#badRecord} (counted and skipped with the app's
+ * policy SKIP, fatal with FAIL). File system calls are retried with backoff for up to {@link
+ * Builder#retryTimeout} (default 60 s) while the processing thread waits (backpressure). A part
+ * whose write pipeline broke (data node or name node down) cannot take more bytes, and what was
+ * handed to it may be lost; the writer keeps each open part's bytes in memory and writes them again
+ * into a new part file once HDFS answers, then deletes the broken one. Commits are retried by the
+ * runtime until they succeed.
+ *
+ * <p>A batch is registered as pending in the local state store before its first file is created.
  * Rename is atomic and a renamed file is recognised by its final name, so a replayed commit renames
  * only what is left and then deletes the manifest (last, so a replay always finds its work).
  * Recovery re-commits the restored checkpoint's batches and aborts newer ones: their hidden files
@@ -91,8 +106,77 @@ public final class HdfsSink<T> implements Sink<T> {
     private Configuration conf;
     private Function<? super T, String> lines;
     private Function<? super T, String> bucket;
+    private Boolean gzip;
+    private long maxPartSize = 64L << 20;
+    private Duration maxPartAge = Duration.ofMinutes(10);
+    private Duration retryTimeout = Duration.ofSeconds(60);
+    private Duration retryBackoff = Duration.ofMillis(200);
 
     private Builder() {}
+
+    /** Gzip-compresses each part file ({@code part-*.jsonl.gz}); default off. */
+    public Builder<T> gzip(boolean enabled) {
+      if (this.gzip != null) {
+        throw new ConfigException("gzip(...) was already set");
+      }
+      this.gzip = enabled;
+      return this;
+    }
+
+    /**
+     * Rolling by size: a part file is closed once it holds this many bytes (after compression) and
+     * the bucket's next record starts a new one (default 64 MiB, at least 1 KiB). Until a part is
+     * closed its bytes are also kept in memory, so the writer can write it again after an HDFS
+     * outage: memory is bounded by this times the number of buckets written between checkpoints.
+     */
+    public Builder<T> maxPartSize(long bytes) {
+      if (bytes < 1024) {
+        throw new ConfigException(
+            "Invalid value " + bytes + " for maxPartSize: must be at least 1024");
+      }
+      this.maxPartSize = bytes;
+      return this;
+    }
+
+    /**
+     * Rolling by time: a part file is closed at its bucket's next record once it is this old
+     * (default 10 min). Parts are always closed at a checkpoint, too.
+     */
+    public Builder<T> maxPartAge(Duration age) {
+      this.maxPartAge = atLeast(age, Duration.ofMillis(1), "maxPartAge");
+      return this;
+    }
+
+    /**
+     * How long a failing file system call is retried before the error surfaces (default 60 s; zero:
+     * never). While a writer retries, its slot group's processing thread waits, so the readers stop
+     * (backpressure) and nothing is lost: an HDFS outage shorter than this is ridden out.
+     */
+    public Builder<T> retryTimeout(Duration timeout) {
+      this.retryTimeout = atLeast(timeout, Duration.ZERO, "retryTimeout");
+      return this;
+    }
+
+    /** First backoff between retries, doubled each time up to 5 s (default 200 ms). */
+    public Builder<T> retryBackoff(Duration backoff) {
+      this.retryBackoff = atLeast(backoff, Duration.ofMillis(1), "retryBackoff");
+      return this;
+    }
+
+    private static Duration atLeast(Duration value, Duration min, String setting) {
+      Objects.requireNonNull(value, setting + " must not be null");
+      if (value.compareTo(min) < 0) {
+        throw new ConfigException(
+            "Invalid value "
+                + value.toMillis()
+                + " ms for "
+                + setting
+                + ": must be at least "
+                + min.toMillis()
+                + " ms");
+      }
+      return value;
+    }
 
     /** The sink's name in checkpoints (default {@code hdfs}); keep it stable. */
     public Builder<T> name(String name) {
@@ -170,7 +254,12 @@ public final class HdfsSink<T> implements Sink<T> {
               base,
               conf != null ? conf : new Configuration(),
               lines,
-              bucket));
+              bucket,
+              gzip != null && gzip,
+              maxPartSize,
+              maxPartAge,
+              retryTimeout,
+              retryBackoff));
     }
   }
 }

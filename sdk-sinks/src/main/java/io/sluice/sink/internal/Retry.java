@@ -8,43 +8,62 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Retries an idempotent call with exponential backoff. Only for calls whose repetition is harmless
- * (every sink call retried here writes by a deterministic key or is guarded on the server).
+ * Retries an idempotent call with exponential backoff for up to a time budget, so a server outage
+ * shorter than the budget blocks the calling thread (on a writer: backpressure on the readers)
+ * instead of failing the app. Only for calls whose repetition is harmless (every sink call retried
+ * here writes by a deterministic key or is guarded on the server).
  */
 public final class Retry {
   private static final Logger LOG = LoggerFactory.getLogger(Retry.class);
 
-  private final int maxRetries;
+  private final Duration timeout;
   private final Duration initialBackoff;
   private final Duration maxBackoff;
+  private final SinkMetrics metrics;
 
-  public Retry(int maxRetries, Duration initialBackoff, Duration maxBackoff) {
-    this.maxRetries = maxRetries;
+  /**
+   * @param timeout how long a failing call keeps being retried, from its first failure
+   * @param initialBackoff the first pause, doubled after each failure
+   * @param maxBackoff the longest pause (also how late a recovered server is noticed)
+   * @param metrics counts retries and the errors given up on
+   */
+  public Retry(
+      Duration timeout, Duration initialBackoff, Duration maxBackoff, SinkMetrics metrics) {
+    this.timeout = timeout;
     this.initialBackoff = initialBackoff;
     this.maxBackoff = maxBackoff;
+    this.metrics = metrics;
   }
 
   /**
-   * Runs {@code call}; a failure that {@code retryable} accepts is retried up to maxRetries times.
-   * The last failure, or the first one not retryable, is thrown unchanged.
+   * Runs {@code call}; a failure that {@code retryable} accepts is retried until the timeout has
+   * passed since the first failure. The last failure, or the first one not retryable, is thrown
+   * unchanged and counted as an error.
    */
   public <R> R run(String what, Supplier<R> call, Predicate<RuntimeException> retryable) {
     long backoff = initialBackoff.toMillis();
-    for (int attempt = 0; ; attempt++) {
+    long deadline = 0;
+    for (int attempt = 1; ; attempt++) {
       try {
         return call.get();
       } catch (RuntimeException e) {
-        if (attempt >= maxRetries || !retryable.test(e)) {
+        long now = System.nanoTime();
+        if (attempt == 1) {
+          deadline = now + timeout.toNanos();
+        }
+        if (!retryable.test(e) || now - deadline >= 0) {
+          metrics.error();
           throw e;
         }
+        metrics.retry();
         LOG.warn(
-            "{} failed (attempt {} of {}), retrying in {} ms: {}",
+            "{} failed (attempt {}; retrying for up to {} ms more), next try in {} ms: {}",
             what,
-            attempt + 1,
-            maxRetries + 1,
+            attempt,
+            Math.max(0, (deadline - now) / 1_000_000),
             backoff,
             e.toString());
-        sleep(backoff, what);
+        sleep(Math.min(backoff, Math.max(1, (deadline - now) / 1_000_000)), what);
         backoff = Math.min(backoff * 2, maxBackoff.toMillis());
       }
     }

@@ -56,6 +56,12 @@ import java.util.function.Function;
  * (default 7 days), which must exceed the longest time the app may stay down. One commit runs
  * inside Redis as a single script: very large checkpoints (millions of commands) block other
  * clients while it runs, so checkpoint often.
+ *
+ * <p><b>Bad records and outages.</b> A record whose mapping throws or returns null goes to {@link
+ * SinkContext#badRecord} (counted and skipped with the app's policy SKIP, fatal with FAIL). Calls
+ * that fail because Redis is unreachable are retried with backoff for up to {@link
+ * Builder#retryTimeout} (default 60 s) while the writer's processing thread waits (backpressure);
+ * commits are retried by the runtime until they succeed.
  */
 public final class RedisSink<T> implements Sink<T> {
   private final RedisSinkSettings<T> settings;
@@ -100,7 +106,7 @@ public final class RedisSink<T> implements Sink<T> {
     private long maxCommandsPerCheckpoint = 5_000_000;
     private Duration retention = Duration.ofDays(7);
     private Duration timeout = Duration.ofSeconds(60);
-    private int maxRetries = 5;
+    private Duration retryTimeout = Duration.ofSeconds(60);
     private Duration retryBackoff = Duration.ofMillis(200);
 
     private Builder() {}
@@ -186,13 +192,18 @@ public final class RedisSink<T> implements Sink<T> {
       return this;
     }
 
-    /** Retries of a failed staging write before the error surfaces (default 5). */
-    public Builder<T> maxRetries(int n) {
-      this.maxRetries = atLeast(n, 0, "maxRetries");
+    /**
+     * How long a call that failed because Redis was unreachable is retried before the error
+     * surfaces (default 60 s; zero: never). While a writer retries, its slot group's processing
+     * thread waits, so the readers stop (backpressure) and nothing is lost: a Redis outage shorter
+     * than this is ridden out.
+     */
+    public Builder<T> retryTimeout(Duration timeout) {
+      this.retryTimeout = atLeast(timeout, Duration.ZERO, "retryTimeout");
       return this;
     }
 
-    /** First backoff between retries, doubled each time up to 10 s (default 200 ms). */
+    /** First backoff between retries, doubled each time up to 5 s (default 200 ms). */
     public Builder<T> retryBackoff(Duration backoff) {
       this.retryBackoff = atLeast(backoff, Duration.ofMillis(1), "retryBackoff");
       return this;
@@ -223,7 +234,7 @@ public final class RedisSink<T> implements Sink<T> {
               maxCommandsPerCheckpoint,
               retention,
               timeout,
-              maxRetries,
+              retryTimeout,
               retryBackoff));
     }
 

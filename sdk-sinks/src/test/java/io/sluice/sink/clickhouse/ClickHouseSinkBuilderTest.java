@@ -16,8 +16,8 @@ class ClickHouseSinkBuilderTest {
         .hasMessage("Invalid value 0 for batchRows: must be at least 1");
     assertThatThrownBy(() -> ClickHouseSink.builder().batchBytes(10))
         .hasMessage("Invalid value 10 for batchBytes: must be at least 1024");
-    assertThatThrownBy(() -> ClickHouseSink.builder().maxRetries(-1))
-        .hasMessage("Invalid value -1 for maxRetries: must be at least 0");
+    assertThatThrownBy(() -> ClickHouseSink.builder().retryTimeout(Duration.ofMillis(-1)))
+        .hasMessage("Invalid value -1 ms for retryTimeout: must be at least 0 ms");
     assertThatThrownBy(() -> ClickHouseSink.builder().commitTimeout(Duration.ZERO))
         .hasMessage("Invalid value 0 ms for commitTimeout: must be at least 1000 ms");
     assertThatThrownBy(() -> ClickHouseSink.builder().url("ftp://x"))

@@ -74,6 +74,16 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
   }
 
   @Override
+  protected void stopServer() {
+    ch.stop();
+  }
+
+  @Override
+  protected void startServer() {
+    ch.start();
+  }
+
+  @Override
   protected Map<Long, Long> visibleCounts(String run) {
     Map<Long, Long> counts = new HashMap<>();
     for (String line :
@@ -163,7 +173,7 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
         ClickHouseSink.<Map<String, Object>>builder()
             .url(ch.httpUrl())
             .table(run)
-            .maxRetries(0)
+            .retryTimeout(java.time.Duration.ZERO)
             .rows(m -> m)
             .build();
     TestSinkContext ctx = new TestSinkContext(sink.name(), 0);
@@ -181,6 +191,37 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
       assertThatThrownBy(() -> writer.prepareCommit(2)).hasMessageContaining("record #5");
     }
     assertThat(visibleCounts(run)).isEmpty();
+  }
+
+  @Test
+  void shouldSkipARowTheServerRefusesAndSendTheRest() {
+    String run = newRun();
+    Sink<Map<String, Object>> sink =
+        ClickHouseSink.<Map<String, Object>>builder()
+            .url(ch.httpUrl())
+            .table(run)
+            .rows(m -> m)
+            .build();
+    TestSinkContext ctx = new TestSinkContext(sink.name(), 0, TestSinkContext.Policy.SKIP);
+    Committable c;
+    try (SinkWriter<Map<String, Object>> writer = sink.createWriter(ctx)) {
+      for (int i = 0; i < 10; i++) {
+        writer.write(i == 4 || i == 8 ? row("not-a-number-" + i, "k") : row(i, "k"));
+      }
+      c = writer.prepareCommit(1).join();
+    }
+    try (Committer committer = sink.createCommitter(ctx)) {
+      committer.commit(c);
+    }
+    assertThat(visibleCounts(run).keySet())
+        .containsExactlyInAnyOrder(0L, 1L, 2L, 3L, 5L, 6L, 7L, 9L);
+    assertThat(ctx.badRecords())
+        .extracting(b -> b.record())
+        .containsExactly(row("not-a-number-4", "k"), row("not-a-number-8", "k"));
+    assertThat(ctx.badRecords().get(0).cause())
+        .hasMessageContaining("column 'id'")
+        .hasMessageContaining("record #4");
+    assertThat(ctx.counter("sluice.sink.bad.records")).isEqualTo(2.0);
   }
 
   @Test

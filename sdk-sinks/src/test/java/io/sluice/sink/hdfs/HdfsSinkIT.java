@@ -9,22 +9,28 @@ import io.sluice.sink.SinkCompatibilityKit;
 import io.sluice.sink.SinkWriter;
 import io.sluice.sink.TestRecord;
 import io.sluice.sink.TestSinkContext;
-import io.sluice.testkit.MiniHdfs;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.LongStream;
+import java.util.zip.GZIPInputStream;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.hadoop.hdfs.MiniDFSCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,19 +39,56 @@ import org.junit.jupiter.api.io.TempDir;
 /** The HDFS sink against an in-JVM MiniDFSCluster: the kit plus HDFS specifics. */
 public class HdfsSinkIT extends SinkCompatibilityKit {
   private static final AtomicInteger RUNS = new AtomicInteger();
-  private static MiniHdfs hdfs;
+  private static MiniDFSCluster hdfs;
+  private static MiniDFSCluster.DataNodeProperties stoppedDataNode;
 
   @TempDir java.nio.file.Path localDir;
 
+  /**
+   * The cluster is built here, as {@code MiniHdfs} does, because the outage test stops and restarts
+   * its name node and data node, which {@code MiniHdfs} does not expose.
+   */
   @BeforeAll
   static void startHdfs() throws Exception {
-    hdfs = MiniHdfs.start(Files.createTempDirectory("hdfs-sink-it"));
+    Configuration conf = new Configuration();
+    conf.set("dfs.namenode.rpc-address", "127.0.0.1:0");
+    conf.setBoolean("dfs.permissions.enabled", false);
+    hdfs =
+        new MiniDFSCluster.Builder(conf, Files.createTempDirectory("hdfs-sink-it").toFile())
+            .numDataNodes(1)
+            .build();
+    hdfs.waitActive();
   }
 
   @AfterAll
   static void stopHdfs() {
     if (hdfs != null) {
-      hdfs.close();
+      hdfs.shutdown(true);
+    }
+  }
+
+  @Override
+  protected void stopServer() {
+    stoppedDataNode = hdfs.stopDataNode(0);
+    hdfs.shutdownNameNode(0);
+  }
+
+  @Override
+  protected void startServer() {
+    try {
+      hdfs.restartNameNode(0, false);
+      hdfs.restartDataNode(stoppedDataNode, true);
+      hdfs.waitActive();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot restart the MiniDFSCluster", e);
+    }
+  }
+
+  private static FileSystem fileSystem() {
+    try {
+      return hdfs.getFileSystem();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
@@ -54,7 +97,13 @@ public class HdfsSinkIT extends SinkCompatibilityKit {
     return HdfsSink.<TestRecord>builder()
         .name("hdfs-kit")
         .basePath(server + "/" + run)
-        .lines(r -> "{\"id\":" + r.id() + ",\"k\":\"" + r.key() + "\"}")
+        .lines(
+            r ->
+                "{\"id\":"
+                    + r.id()
+                    + ",\"k\":\""
+                    + Objects.requireNonNull(r.key(), "key must not be null")
+                    + "\"}")
         .bucketByTopicAndHour(r -> "topic-" + (r.id() % 3), r -> 1_700_000_000_000L)
         .build();
   }
@@ -66,7 +115,7 @@ public class HdfsSinkIT extends SinkCompatibilityKit {
 
   @Override
   protected String server() {
-    return hdfs.uri().toString();
+    return hdfs.getURI().toString();
   }
 
   @Override
@@ -76,7 +125,7 @@ public class HdfsSinkIT extends SinkCompatibilityKit {
 
   @Override
   protected Map<Long, Long> visibleCounts(String run) {
-    return visible(hdfs.fileSystem(), new Path(server() + run));
+    return visible(fileSystem(), new Path(server() + run));
   }
 
   /** Counts ids in committed files; hidden (in-progress) files are invisible to readers. */
@@ -107,6 +156,108 @@ public class HdfsSinkIT extends SinkCompatibilityKit {
       return counts;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  void shouldRollPartsBySizeAndAgeAndGzipThem() throws Exception {
+    Sink<TestRecord> sink =
+        HdfsSink.<TestRecord>builder()
+            .basePath(localDir.toAbsolutePath().toString())
+            .lines(
+                r ->
+                    "{\"id\":"
+                        + r.id()
+                        + ",\"h\":\""
+                        + Long.toHexString(new Random(r.id()).nextLong())
+                        + "\"}")
+            .bucket(r -> r.key())
+            .gzip(true)
+            .maxPartSize(4096)
+            .build();
+    Sink<TestRecord> slowSink =
+        HdfsSink.<TestRecord>builder()
+            .name("hdfs-slow")
+            .basePath(localDir.toAbsolutePath().toString())
+            .lines(r -> "{\"id\":" + r.id() + ",\"k\":\"" + r.key() + "\"}")
+            .bucket(r -> r.key())
+            .maxPartAge(Duration.ofMillis(300))
+            .build();
+    TestSinkContext ctx = new TestSinkContext(sink.name(), 0);
+    try (SinkWriter<TestRecord> writer = sink.createWriter(ctx);
+        SinkWriter<TestRecord> slowWriter = slowSink.createWriter(ctx);
+        Committer committer = sink.createCommitter(ctx);
+        Committer slowCommitter = slowSink.createCommitter(ctx)) {
+      // "big": lines with random hex, so gzip cannot shrink 20,000 of them into a few parts
+      // (gzip emits in blocks of some KiB, so parts are only roughly 4 KiB).
+      for (long i = 0; i < 20_000; i++) {
+        writer.write(new TestRecord(i, "big"));
+      }
+      // "slow": a record every 200 ms rolls by age (300 ms); there is no size limit to reach.
+      for (long i = 20_000; i < 20_004; i++) {
+        slowWriter.write(new TestRecord(i, "slow"));
+        Thread.sleep(200);
+      }
+      committer.commit(writer.prepareCommit(1).join());
+      slowCommitter.commit(slowWriter.prepareCommit(1).join());
+    }
+    List<java.nio.file.Path> big = parts(localDir.resolve("big"));
+    List<java.nio.file.Path> slow = parts(localDir.resolve("slow"));
+    assertThat(big.size()).as("rolled by size").isGreaterThan(3);
+    assertThat(slow.size()).as("rolled by age").isBetween(2, 3);
+    List<String> lines = new ArrayList<>();
+    for (java.nio.file.Path p : big) {
+      assertThat(p.getFileName().toString()).endsWith(".jsonl.gz");
+      lines.addAll(gunzip(p));
+    }
+    for (java.nio.file.Path p : slow) {
+      assertThat(p.getFileName().toString()).endsWith(".jsonl");
+      lines.addAll(Files.readAllLines(p));
+    }
+    assertThat(lines).hasSize(20_004).doesNotHaveDuplicates();
+    assertThat(lines)
+        .extracting(l -> Long.parseLong(l.substring(6, l.indexOf(','))))
+        .containsExactlyInAnyOrderElementsOf(LongStream.range(0, 20_004).boxed().toList());
+  }
+
+  @Test
+  void shouldSkipALineThatWouldSplitTheRecord() throws Exception {
+    Sink<TestRecord> sink =
+        HdfsSink.<TestRecord>builder()
+            .basePath(localDir.toAbsolutePath().toString())
+            .lines(r -> r.key())
+            .bucket(r -> "b")
+            .build();
+    TestSinkContext ctx = new TestSinkContext(sink.name(), 0, TestSinkContext.Policy.SKIP);
+    Committable c;
+    try (SinkWriter<TestRecord> writer = sink.createWriter(ctx)) {
+      writer.write(new TestRecord(1, "one"));
+      writer.write(new TestRecord(2, "two\nlines"));
+      writer.write(new TestRecord(3, "three"));
+      c = writer.prepareCommit(1).join();
+    }
+    try (Committer committer = sink.createCommitter(ctx)) {
+      committer.commit(c);
+    }
+    assertThat(Files.readString(parts(localDir.resolve("b")).get(0))).isEqualTo("one\nthree\n");
+    assertThat(ctx.badRecords())
+        .extracting(b -> b.record())
+        .containsExactly(new TestRecord(2, "two\nlines"));
+    assertThat(ctx.badRecords().get(0).cause()).hasMessageContaining("line break");
+  }
+
+  private static List<java.nio.file.Path> parts(java.nio.file.Path dir) throws IOException {
+    try (var files = Files.list(dir)) {
+      return files.filter(p -> p.getFileName().toString().startsWith("part-")).sorted().toList();
+    }
+  }
+
+  private static List<String> gunzip(java.nio.file.Path p) throws IOException {
+    try (BufferedReader r =
+        new BufferedReader(
+            new InputStreamReader(
+                new GZIPInputStream(Files.newInputStream(p)), StandardCharsets.UTF_8))) {
+      return r.lines().toList();
     }
   }
 

@@ -12,6 +12,10 @@ import io.sluice.sink.SinkWriter;
 import io.sluice.sink.TestRecord;
 import io.sluice.sink.TestSinkContext;
 import io.sluice.testkit.RedisServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.HashMap;
@@ -72,6 +76,32 @@ public class RedisSinkIT extends SinkCompatibilityKit {
   @Override
   protected String newRun() {
     return "run" + RUNS.incrementAndGet() + "-" + System.nanoTime();
+  }
+
+  /**
+   * The fixture runs Redis without persistence, so a plain restart would lose everything (a
+   * production Redis behind this sink keeps its data, see {@code RedisSink}): {@code SHUTDOWN SAVE}
+   * stops it atomically with a snapshot in its directory, which the restart loads.
+   */
+  @Override
+  protected void stopServer() {
+    try (Socket s = new Socket(redis.host(), redis.port())) {
+      s.setSoTimeout(30_000);
+      s.getOutputStream().write("SHUTDOWN SAVE\r\n".getBytes(StandardCharsets.US_ASCII));
+      // Redis answers nothing and closes the connection once it has saved and is exiting.
+      int answer = s.getInputStream().read();
+      assertThat(answer).as("no error from SHUTDOWN SAVE").isEqualTo(-1);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    redis.stop();
+  }
+
+  @Override
+  protected void startServer() {
+    redis.start();
+    client.close();
+    client = RedisClient.create(redis.host(), redis.port());
   }
 
   @Override
@@ -160,6 +190,24 @@ public class RedisSinkIT extends SinkCompatibilityKit {
   }
 
   @Test
+  void shouldSkipARecordWhoseMappingReturnsNull() {
+    String p = newRun();
+    Sink<String> sink =
+        RedisSink.<String>builder()
+            .uri(redis.url())
+            .commands(v -> v.isEmpty() ? null : List.of(RedisCommand.incrBy(p + ":n", 1)))
+            .build();
+    TestSinkContext ctx = new TestSinkContext(sink.name(), 0, TestSinkContext.Policy.SKIP);
+    Committable c = writeAll(sink, ctx, "a", "", "b");
+    try (Committer committer = sink.createCommitter(ctx)) {
+      committer.commit(c);
+    }
+    assertThat(client.get(p + ":n")).isEqualTo("2");
+    assertThat(ctx.badRecords()).extracting(b -> b.record()).containsExactly("");
+    assertThat(ctx.badRecords().get(0).cause()).hasMessageContaining("returned null");
+  }
+
+  @Test
   void shouldFailNamingTheSettingWhenACheckpointHasTooManyCommands() {
     Sink<String> sink =
         RedisSink.<String>builder()
@@ -184,7 +232,7 @@ public class RedisSinkIT extends SinkCompatibilityKit {
     Sink<String> sink =
         RedisSink.<String>builder()
             .uri(redis.url())
-            .maxRetries(1)
+            .retryTimeout(Duration.ofMillis(500))
             .command(v -> RedisCommand.incrBy(p + ":n", 1))
             .build();
     TestSinkContext ctx = new TestSinkContext(sink.name(), 0);
@@ -206,5 +254,7 @@ public class RedisSinkIT extends SinkCompatibilityKit {
       committer.commit(writer.prepareCommit(2).join());
     }
     assertThat(client.get(p + ":n")).isEqualTo("2");
+    assertThat(ctx.counter("sluice.sink.retries")).as("retried while down").isPositive();
+    assertThat(ctx.counter("sluice.sink.errors")).as("gave up once").isEqualTo(1.0);
   }
 }

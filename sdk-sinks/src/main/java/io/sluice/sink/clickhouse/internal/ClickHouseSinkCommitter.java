@@ -6,6 +6,7 @@ import io.sluice.sink.Committer;
 import io.sluice.sink.SinkContext;
 import io.sluice.sink.internal.BatchId;
 import io.sluice.sink.internal.Retry;
+import io.sluice.sink.internal.SinkMetrics;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,13 +22,16 @@ public final class ClickHouseSinkCommitter implements Committer {
   private final String app;
   private final ClickHouseHttp http;
   private final Retry retry;
+  private final SinkMetrics metrics;
   private TargetTable target;
 
   public ClickHouseSinkCommitter(ClickHouseSinkSettings<?> settings, SinkContext context) {
     this.settings = settings;
     this.app = context.appName();
     this.http = settings.newHttp();
-    this.retry = new Retry(settings.maxRetries(), settings.retryBackoff(), Duration.ofSeconds(10));
+    this.metrics = SinkMetrics.of(context, settings.name());
+    this.retry =
+        new Retry(settings.retryTimeout(), settings.retryBackoff(), Duration.ofSeconds(5), metrics);
   }
 
   private TargetTable target() {
@@ -39,6 +43,10 @@ public final class ClickHouseSinkCommitter implements Committer {
 
   @Override
   public void commit(Committable committable) {
+    metrics.timeCommit(() -> move(committable));
+  }
+
+  private void move(Committable committable) {
     String batch = BatchId.of(committable, settings.name()).toString();
     // One id per batch: ClickHouse refuses a second statement with the id of a running one, so a
     // move started by a killed process can never run alongside this one.
@@ -49,6 +57,7 @@ public final class ClickHouseSinkCommitter implements Committer {
         drop(batch);
         return;
       } catch (ClickHouseError e) {
+        metrics.retry();
         LOG.warn(
             "sink {}: moving batch {} failed, checking what arrived and retrying: {}",
             settings.name(),
@@ -104,9 +113,11 @@ public final class ClickHouseSinkCommitter implements Committer {
         return;
       } catch (ClickHouseError e) {
         if (!e.retryable() || System.nanoTime() > deadline) {
+          metrics.error();
           throw new SinkException(
               "Sink " + settings.name() + ": commit of batch " + batch + " failed: " + e, e);
         }
+        metrics.retry();
         LOG.warn(
             "sink {}: commit of batch {} waits {} ms ({})",
             settings.name(),

@@ -20,8 +20,8 @@ import java.util.function.Function;
  * @param batchBytes bytes buffered before they are sent to staging
  * @param flushInterval longest time rows wait in memory (checked when records arrive)
  * @param requestTimeout timeout of one HTTP request
- * @param maxRetries retries of a failed request
- * @param retryBackoff first backoff between retries (doubles, up to 10 s)
+ * @param retryTimeout how long a request failing for a passing reason is retried
+ * @param retryBackoff first backoff between retries (doubles, up to 5 s)
  * @param commitTimeout how long a commit waits for a commit statement of an earlier run to end
  * @param preparedHere batches prepared by this process and not committed yet: their first commit
  *     needs no duplicate check, since no earlier run can have committed them
@@ -38,7 +38,7 @@ public record ClickHouseSinkSettings<T>(
     long batchBytes,
     Duration flushInterval,
     Duration requestTimeout,
-    int maxRetries,
+    Duration retryTimeout,
     Duration retryBackoff,
     Duration commitTimeout,
     Set<String> preparedHere) {

@@ -3,17 +3,19 @@ package io.sluice.sink.clickhouse.internal;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.micrometer.core.instrument.Counter;
 import io.sluice.SinkException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.SinkContext;
 import io.sluice.sink.SinkWriter;
 import io.sluice.sink.internal.BatchId;
 import io.sluice.sink.internal.Retry;
+import io.sluice.sink.internal.SinkMetrics;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -36,62 +38,76 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
   private final TargetTable target;
   private final Set<String> columns;
   private final Retry retry;
+  private final SinkMetrics metrics;
   private final JsonFactory json = new ObjectMapper().getFactory();
   private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(1 << 16);
-  private final Counter written;
+  private final ByteArrayOutputStream line = new ByteArrayOutputStream(256);
+
+  /** The records of the buffered rows, in order: a row the server refuses is handed over. */
+  private final List<Object> bufferedRecords = new ArrayList<>();
+
   private BatchId batch;
   private boolean registered;
-  private int bufferedRows;
   private long bufferedSince;
-  private long chunkFirstSeq;
   private long nextSeq;
+  private long skipped;
 
   public ClickHouseSinkWriter(ClickHouseSinkSettings<T> settings, SinkContext context) {
     this.settings = settings;
     this.context = context;
-    this.http = settings.newHttp();
-    this.target = TargetTable.prepare(http, settings.database(), settings.table());
+    ClickHouseHttp client = settings.newHttp();
+    this.http = client;
+    this.metrics = SinkMetrics.of(context, settings.name());
+    this.retry =
+        new Retry(settings.retryTimeout(), settings.retryBackoff(), Duration.ofSeconds(5), metrics);
+    this.target =
+        retry.run(
+            "Sink " + settings.name() + ": reading table " + settings.table(),
+            () -> TargetTable.prepare(client, settings.database(), settings.table()),
+            e -> e instanceof ClickHouseError c && c.retryable());
     this.columns = target.recordColumns();
-    this.retry = new Retry(settings.maxRetries(), settings.retryBackoff(), Duration.ofSeconds(10));
     this.batch = new BatchId(context.writerIndex(), BatchId.newToken(), 1);
-    this.written =
-        Counter.builder("sluice.sink.records")
-            .tag("app", context.appName())
-            .tag("sink", settings.name())
-            .register(context.meterRegistry());
   }
 
   @Override
   public void write(T value) {
-    Map<String, ?> row = settings.rows().apply(value);
+    Map<String, ?> row;
+    try {
+      row = settings.rows().apply(value);
+    } catch (RuntimeException e) {
+      context.badRecord(value, e);
+      return;
+    }
     if (row == null) {
-      throw new SinkException(
-          "Sink " + settings.name() + ": the row mapping returned null for " + value);
+      context.badRecord(
+          value, new SinkException("Sink " + settings.name() + ": the row mapping returned null"));
+      return;
     }
     for (String column : row.keySet()) {
       if (!columns.contains(column)) {
-        throw new SinkException(
-            "Sink "
-                + settings.name()
-                + ": record #"
-                + nextSeq
-                + " since the last checkpoint has column '"
-                + column
-                + "', which table "
-                + target.name()
-                + " does not have (insertable columns: "
-                + columns
-                + "). Fix the row mapping or add the column.");
+        context.badRecord(
+            value,
+            new SinkException(
+                "Sink "
+                    + settings.name()
+                    + ": record #"
+                    + nextSeq
+                    + " since the last checkpoint has column '"
+                    + column
+                    + "', which table "
+                    + target.name()
+                    + " does not have (insertable columns: "
+                    + columns
+                    + "). Fix the row mapping or add the column."));
+        return;
       }
     }
     if (nextSeq >= 0xFFFF_FFFFL) {
       throw new SinkException(
           "Sink " + settings.name() + ": more than 2^32-1 rows between two checkpoints");
     }
-    if (bufferedRows == 0) {
-      bufferedSince = System.nanoTime();
-    }
-    try (JsonGenerator g = json.createGenerator(buffer)) {
+    line.reset();
+    try (JsonGenerator g = json.createGenerator(line)) {
       g.writeStartObject();
       for (Map.Entry<String, ?> e : row.entrySet()) {
         g.writeObjectField(e.getKey(), e.getValue());
@@ -99,24 +115,34 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
       g.writeStringField(TargetTable.BATCH, batch.toString());
       g.writeNumberField(TargetTable.SEQ, nextSeq);
       g.writeEndObject();
-    } catch (IOException e) {
-      throw new SinkException(
-          "Sink " + settings.name() + ": cannot encode record #" + nextSeq + " as JSON: " + e, e);
+    } catch (IOException | RuntimeException e) {
+      context.badRecord(
+          value,
+          new SinkException(
+              "Sink " + settings.name() + ": cannot encode the row as JSON: " + e, e));
+      return;
     }
+    if (bufferedRecords.isEmpty()) {
+      bufferedSince = System.nanoTime();
+    }
+    buffer.write(line.toByteArray(), 0, line.size());
     buffer.write('\n');
-    bufferedRows++;
+    bufferedRecords.add(value);
     nextSeq++;
-    written.increment();
-    if (bufferedRows >= settings.batchRows()
+    metrics.record();
+    if (bufferedRecords.size() >= settings.batchRows()
         || buffer.size() >= settings.batchBytes()
         || System.nanoTime() - bufferedSince >= settings.flushInterval().toNanos()) {
       flush();
     }
   }
 
-  /** Sends the buffered rows to staging; on failure they stay buffered for the next try. */
+  /**
+   * Sends the buffered rows to staging; on failure they stay buffered for the next try. A row the
+   * server refuses goes to the bad-record handler and the rest is sent again without it.
+   */
   private void flush() {
-    if (bufferedRows == 0) {
+    if (bufferedRecords.isEmpty()) {
       return;
     }
     if (!registered) {
@@ -124,52 +150,87 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
       context.registerPending(batch.toCommittable());
       registered = true;
     }
-    byte[] body = buffer.toByteArray();
-    String label = "Sink " + settings.name() + ": insert of " + bufferedRows + " rows to staging";
-    try {
-      // A retry may leave a row twice (or a partial first try may stay): the commit keeps one row
-      // per seq, so repeating is harmless.
-      retry.run(
-          label,
-          () -> {
-            http.insert(target.insertStaging(), body);
-            return null;
-          },
-          e -> e instanceof ClickHouseError c && c.retryable());
-    } catch (ClickHouseError e) {
-      throw describe(e, body);
+    while (!bufferedRecords.isEmpty()) {
+      byte[] body = buffer.toByteArray();
+      String label =
+          "Sink " + settings.name() + ": insert of " + bufferedRecords.size() + " rows to staging";
+      try {
+        // A retry may leave a row twice (or a partial first try may stay): the commit keeps one
+        // row per seq, so repeating is harmless.
+        retry.run(
+            label,
+            () -> {
+              http.insert(target.insertStaging(), body);
+              return null;
+            },
+            e -> e instanceof ClickHouseError c && c.retryable());
+        metrics.bytes(body.length);
+        break;
+      } catch (ClickHouseError e) {
+        int row = refusedRow(e);
+        SinkException described = describe(e, body, row);
+        if (row < 1 || row > bufferedRecords.size()) {
+          throw described;
+        }
+        // Throws with the policy FAIL, leaving the rows buffered; with SKIP the row is dropped.
+        context.badRecord(bufferedRecords.get(row - 1), described);
+        removeLine(body, row);
+        bufferedRecords.remove(row - 1);
+        skipped++;
+      }
     }
     buffer.reset();
-    bufferedRows = 0;
-    chunkFirstSeq = nextSeq;
+    bufferedRecords.clear();
   }
 
-  private SinkException describe(ClickHouseError e, byte[] body) {
+  /** The 1-based row of the request the server named, or -1. */
+  private static int refusedRow(ClickHouseError e) {
+    Matcher row = AT_ROW.matcher(String.valueOf(e.body()));
+    return row.find() ? Integer.parseInt(row.group(1)) : -1;
+  }
+
+  private void removeLine(byte[] body, int n) {
+    int start = 0;
+    for (int i = 1; i < n; i++) {
+      start = indexOf(body, start) + 1;
+    }
+    int end = indexOf(body, start) + 1;
+    buffer.reset();
+    buffer.write(body, 0, start);
+    buffer.write(body, end, body.length - end);
+  }
+
+  private static int indexOf(byte[] body, int from) {
+    for (int i = from; i < body.length; i++) {
+      if (body[i] == '\n') {
+        return i;
+      }
+    }
+    return body.length - 1;
+  }
+
+  private SinkException describe(ClickHouseError e, byte[] body, int n) {
     StringBuilder m =
         new StringBuilder("Sink ")
             .append(settings.name())
             .append(": ClickHouse refused rows for table ")
             .append(target.name());
-    Matcher row = AT_ROW.matcher(String.valueOf(e.body()));
-    if (row.find()) {
-      long n = Long.parseLong(row.group(1));
-      m.append(", record #")
-          .append(chunkFirstSeq + n - 1)
-          .append(" since the last checkpoint (row ")
-          .append(n)
-          .append(" of the request)");
-      String line = line(body, (int) n);
-      if (line != null) {
-        m.append(" ").append(line.length() > 300 ? line.substring(0, 300) + "..." : line);
+    if (n >= 1) {
+      String row = line(body, n);
+      m.append(", row ").append(n).append(" of the request");
+      if (row != null) {
+        Matcher seq = Pattern.compile("\"" + TargetTable.SEQ + "\":(\\d+)").matcher(row);
+        if (seq.find()) {
+          m.append(" (record #").append(seq.group(1)).append(" since the last checkpoint)");
+        }
+        m.append(" ").append(row.length() > 300 ? row.substring(0, 300) + "..." : row);
       }
     }
     Matcher column = COLUMN.matcher(String.valueOf(e.body()));
     if (column.find()) {
       m.append(", column '").append(column.group(1)).append("'");
     }
-    m.append(": ")
-        .append(e.getMessage())
-        .append(" (the rows are kept; the app fails and recovers from its last checkpoint)");
+    m.append(": ").append(e.getMessage()).append(" (the rows are kept until this is resolved)");
     return new SinkException(m.toString(), e);
   }
 
@@ -189,7 +250,7 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
             "Sink " + settings.name() + ": counting staged rows",
             () -> http.scalar(target.countStaged(batch.toString())),
             e -> e instanceof ClickHouseError c && c.retryable());
-    if (staged != nextSeq) {
+    if (staged != nextSeq - skipped) {
       // Rows acknowledged by the server are missing: nothing in memory can replace them.
       return CompletableFuture.failedFuture(
           new SinkException(
@@ -200,7 +261,7 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
                   + " holds "
                   + staged
                   + " of "
-                  + nextSeq
+                  + (nextSeq - skipped)
                   + " rows (was the staging table "
                   + target.staging()
                   + " changed?)"));
@@ -210,7 +271,7 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
     batch = batch.next();
     registered = false;
     nextSeq = 0;
-    chunkFirstSeq = 0;
+    skipped = 0;
     return CompletableFuture.completedFuture(prepared);
   }
 

@@ -5,6 +5,7 @@ import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.SinkContext;
 import io.sluice.sink.internal.BatchId;
+import io.sluice.sink.internal.SinkMetrics;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,14 +24,20 @@ import org.apache.hadoop.fs.RemoteIterator;
 public final class HdfsSinkCommitter implements Committer {
   private final HdfsSinkSettings<?> settings;
   private final FileSystem fs;
+  private final SinkMetrics metrics;
 
   public HdfsSinkCommitter(HdfsSinkSettings<?> settings, SinkContext context) {
     this.settings = settings;
     this.fs = settings.fileSystem();
+    this.metrics = SinkMetrics.of(context, settings.name());
   }
 
   @Override
   public void commit(Committable committable) {
+    metrics.timeCommit(() -> rename(committable));
+  }
+
+  private void rename(Committable committable) {
     String batch = BatchId.of(committable, settings.name()).toString();
     Path manifest = settings.manifest(batch);
     try {
@@ -59,6 +66,8 @@ public final class HdfsSinkCommitter implements Committer {
       }
       fs.delete(manifest, false);
     } catch (IOException e) {
+      // The runtime retries the commit (it is idempotent) until it succeeds.
+      metrics.error();
       throw new SinkException(
           "Sink " + settings.name() + ": commit of batch " + batch + " failed: " + e, e);
     }
@@ -120,8 +129,7 @@ public final class HdfsSinkCommitter implements Committer {
   }
 
   private static String finalNameOf(Path inProgress) {
-    String n = inProgress.getName();
-    return n.substring(1, n.length() - ".inprogress".length()) + ".jsonl";
+    return HdfsSinkSettings.finalNameOf(inProgress.getName());
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.sluice.sink.hdfs.internal;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.time.Duration;
 import java.util.function.Function;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -16,13 +17,23 @@ import org.apache.hadoop.fs.Path;
  * @param conf Hadoop configuration (copied per file system)
  * @param line maps a record to one line (no newline)
  * @param bucket maps a record to its sub-directory, e.g. {@code orders/2024-05-01/13}
+ * @param gzip whether files are gzip-compressed ({@code .jsonl.gz})
+ * @param maxPartBytes a part file is closed (rolled) once it holds this many bytes
+ * @param maxPartAge a part file is closed (rolled) at its next record once it is this old
+ * @param retryTimeout how long a failing file system call is retried
+ * @param retryBackoff first backoff between retries (doubles, up to 5 s)
  */
 public record HdfsSinkSettings<T>(
     String name,
     URI base,
     Configuration conf,
     Function<? super T, String> line,
-    Function<? super T, String> bucket) {
+    Function<? super T, String> bucket,
+    boolean gzip,
+    long maxPartBytes,
+    Duration maxPartAge,
+    Duration retryTimeout,
+    Duration retryBackoff) {
 
   /**
    * The file system of {@link #base}. Local paths get the raw local file system: it supports hflush
@@ -51,12 +62,18 @@ public record HdfsSinkSettings<T>(
   }
 
   /** The hidden name a file has until its batch is committed. */
-  public static String inProgressName(String batch, int n) {
-    return ".part-" + batch + "-" + n + ".inprogress";
+  public String inProgressName(String batch, int n) {
+    return "." + finalName(batch, n) + ".inprogress";
   }
 
   /** The visible name a committed file gets. */
-  public static String finalName(String batch, int n) {
-    return "part-" + batch + "-" + n + ".jsonl";
+  public String finalName(String batch, int n) {
+    return "part-" + batch + "-" + n + (gzip ? ".jsonl.gz" : ".jsonl");
+  }
+
+  /** The visible name of an in-progress file (older names carry no extension: JSON lines). */
+  public static String finalNameOf(String inProgress) {
+    String n = inProgress.substring(1, inProgress.length() - ".inprogress".length());
+    return n.contains(".jsonl") ? n : n + ".jsonl";
   }
 }

@@ -7,6 +7,7 @@ import io.sluice.sink.Committer;
 import io.sluice.sink.SinkContext;
 import io.sluice.sink.internal.BatchId;
 import io.sluice.sink.internal.Retry;
+import io.sluice.sink.internal.SinkMetrics;
 import java.time.Duration;
 import java.util.List;
 import org.slf4j.Logger;
@@ -69,12 +70,15 @@ public final class RedisSinkCommitter implements Committer {
   private final RedisClient client;
   private final Counter rejected;
   private final Retry retry;
+  private final SinkMetrics metrics;
 
   public RedisSinkCommitter(RedisSinkSettings<?> settings, SinkContext context) {
     this.settings = settings;
     this.app = context.appName();
     this.client = settings.newClient();
-    this.retry = new Retry(settings.maxRetries(), settings.retryBackoff(), Duration.ofSeconds(10));
+    this.metrics = SinkMetrics.of(context, settings.name());
+    this.retry =
+        new Retry(settings.retryTimeout(), settings.retryBackoff(), Duration.ofSeconds(5), metrics);
     this.rejected =
         Counter.builder("sluice.sink.redis.rejected")
             .description("commands Redis refused when a batch was applied")
@@ -85,6 +89,10 @@ public final class RedisSinkCommitter implements Committer {
 
   @Override
   public void commit(Committable committable) {
+    metrics.timeCommit(() -> apply(committable));
+  }
+
+  private void apply(Committable committable) {
     BatchId batch = BatchId.of(committable, settings.name());
     List<String> keys =
         List.of(

@@ -19,8 +19,8 @@ import redis.clients.jedis.RedisClient;
  * @param maxCommandsPerCheckpoint most commands one writer may stage between two checkpoints
  * @param retention time to live of staging and marker keys
  * @param timeout socket timeout (also bounds one commit script)
- * @param maxRetries retries of a failed staging write
- * @param retryBackoff first backoff between retries (doubles, up to 10 s)
+ * @param retryTimeout how long a call failing because Redis is unreachable is retried
+ * @param retryBackoff first backoff between retries (doubles, up to 5 s)
  */
 public record RedisSinkSettings<T>(
     String name,
@@ -31,7 +31,7 @@ public record RedisSinkSettings<T>(
     long maxCommandsPerCheckpoint,
     Duration retention,
     Duration timeout,
-    int maxRetries,
+    Duration retryTimeout,
     Duration retryBackoff) {
 
   /** A pooled client for this sink's server; the caller closes it. */

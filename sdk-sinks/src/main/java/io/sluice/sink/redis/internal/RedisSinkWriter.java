@@ -2,18 +2,20 @@ package io.sluice.sink.redis.internal;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.micrometer.core.instrument.Counter;
 import io.sluice.SinkException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.SinkContext;
 import io.sluice.sink.SinkWriter;
 import io.sluice.sink.internal.BatchId;
 import io.sluice.sink.internal.Retry;
+import io.sluice.sink.internal.SinkMetrics;
 import io.sluice.sink.redis.RedisCommand;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.exceptions.JedisConnectionException;
@@ -31,7 +33,7 @@ public final class RedisSinkWriter<T> implements SinkWriter<T> {
   private final SinkContext context;
   private final RedisClient client;
   private final Retry retry;
-  private final Counter written;
+  private final SinkMetrics metrics;
   private BatchId batch;
   private boolean registered;
   private List<List<String>> chunk = new ArrayList<>();
@@ -42,23 +44,29 @@ public final class RedisSinkWriter<T> implements SinkWriter<T> {
     this.settings = settings;
     this.context = context;
     this.client = settings.newClient();
-    this.retry = new Retry(settings.maxRetries(), settings.retryBackoff(), Duration.ofSeconds(10));
+    this.metrics = SinkMetrics.of(context, settings.name());
+    this.retry =
+        new Retry(settings.retryTimeout(), settings.retryBackoff(), Duration.ofSeconds(5), metrics);
     this.batch = new BatchId(context.writerIndex(), BatchId.newToken(), 1);
-    this.written =
-        Counter.builder("sluice.sink.records")
-            .tag("app", context.appName())
-            .tag("sink", settings.name())
-            .register(context.meterRegistry());
   }
 
   @Override
   public void write(T value) {
-    Collection<RedisCommand> commands = settings.commands().apply(value);
-    if (commands == null) {
-      throw new SinkException(
-          "Sink " + settings.name() + ": the command mapping returned null for " + value);
+    List<List<String>> encoded = new ArrayList<>(2);
+    try {
+      Collection<RedisCommand> commands = settings.commands().apply(value);
+      if (commands == null) {
+        throw new SinkException("Sink " + settings.name() + ": the command mapping returned null");
+      }
+      for (RedisCommand c : commands) {
+        encode(Objects.requireNonNull(c, "the command mapping returned a null command"), encoded);
+      }
+    } catch (RuntimeException e) {
+      // Nothing of the record is buffered yet: with the policy SKIP it is left out whole.
+      context.badRecord(value, e);
+      return;
     }
-    for (RedisCommand c : commands) {
+    for (List<String> c : encoded) {
       if (batchCommands >= settings.maxCommandsPerCheckpoint()) {
         throw new SinkException(
             "Sink "
@@ -68,10 +76,10 @@ public final class RedisSinkWriter<T> implements SinkWriter<T> {
                 + " commands between two checkpoints (maxCommandsPerCheckpoint). Raise"
                 + " maxCommandsPerCheckpoint or checkpoint more often.");
       }
-      encode(c, chunk);
+      chunk.add(c);
       batchCommands++;
     }
-    written.increment();
+    metrics.record();
     if (chunk.size() >= settings.chunkCommands()) {
       stageChunk();
     }
@@ -101,9 +109,9 @@ public final class RedisSinkWriter<T> implements SinkWriter<T> {
       context.registerPending(batch.toCommittable());
       registered = true;
     }
-    String blob;
+    byte[] blob;
     try {
-      blob = JSON.writeValueAsString(chunk);
+      blob = JSON.writeValueAsBytes(chunk);
     } catch (JsonProcessingException e) {
       throw new SinkException("Sink " + settings.name() + ": cannot encode commands", e);
     }
@@ -112,10 +120,14 @@ public final class RedisSinkWriter<T> implements SinkWriter<T> {
         "staging chunk " + field + " of batch " + batch,
         () -> {
           // HSET by chunk number: a repeated write replaces itself, never doubles.
-          client.hset(stagingKey(), field, blob);
+          client.hset(
+              stagingKey().getBytes(StandardCharsets.UTF_8),
+              field.getBytes(StandardCharsets.US_ASCII),
+              blob);
           client.pexpire(stagingKey(), settings.retention().toMillis());
           return null;
         });
+    metrics.bytes(blob.length);
     stagedChunks++;
     chunk = new ArrayList<>();
   }

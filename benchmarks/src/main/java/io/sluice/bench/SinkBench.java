@@ -1,0 +1,324 @@
+package io.sluice.bench;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.sink.Committable;
+import io.sluice.sink.Committer;
+import io.sluice.sink.Sink;
+import io.sluice.sink.SinkWriter;
+import io.sluice.sink.clickhouse.ClickHouseSink;
+import io.sluice.sink.hdfs.HdfsSink;
+import io.sluice.sink.redis.RedisCommand;
+import io.sluice.sink.redis.RedisSink;
+import io.sluice.testkit.ClickHouseServer;
+import io.sluice.testkit.RedisServer;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.RedisClient;
+
+/**
+ * Each sink's throughput against its plain client writing the same rows in the same run:
+ *
+ * <ul>
+ *   <li>ClickHouse: the same JSONEachRow POSTs, straight into a table (no staging, no move);
+ *   <li>Redis: a Jedis pipeline of the same commands (two HINCRBY per record);
+ *   <li>HDFS: one plain FileSystem stream per batch on the raw local file system.
+ * </ul>
+ *
+ * The Sluice side drives the sink as the runtime does: {@code write} per record, then per batch
+ * {@code prepareCommit} and {@code commit}. Plain and Sluice runs alternate; the reported ratio is
+ * the median of the rounds' ratios.
+ *
+ * <p>Args: {@code [rows=200000] [rounds=3] [batch=20000] [sinks=clickhouse,redis,hdfs]}. Prints per
+ * sink {@code RESULT sink=<name> plain_rows_per_s=… sluice_rows_per_s=… ratio=…}.
+ */
+public final class SinkBench {
+  private record Row(long id, String key) {}
+
+  private interface Runner {
+    /** Writes the rows once into a fresh namespace; returns the elapsed nanoseconds. */
+    long run(String namespace) throws Exception;
+  }
+
+  private final int rows;
+  private final int batch;
+  private final List<Row> data;
+
+  private SinkBench(int rows, int batch) {
+    this.rows = rows;
+    this.batch = batch;
+    this.data = new ArrayList<>(rows);
+    for (long i = 0; i < rows; i++) {
+      data.add(new Row(i, "k" + (i % 100)));
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    int rows = args.length > 0 ? Integer.parseInt(args[0]) : 200_000;
+    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+    int batch = args.length > 2 ? Integer.parseInt(args[2]) : 20_000;
+    List<String> sinks =
+        Arrays.asList((args.length > 3 ? args[3] : "clickhouse,redis,hdfs").split(","));
+    Path work = Path.of("work-data", "bench-sinks-" + System.currentTimeMillis());
+    Files.createDirectories(work);
+    SinkBench bench = new SinkBench(rows, batch);
+    List<String> results = new ArrayList<>();
+    if (sinks.contains("clickhouse")) {
+      try (ClickHouseServer ch = ClickHouseServer.start(work.resolve("clickhouse"))) {
+        results.add(
+            bench.compare(
+                "clickhouse", rounds, bench.plainClickHouse(ch), bench.sluiceClickHouse(ch)));
+      }
+    }
+    if (sinks.contains("redis")) {
+      try (RedisServer redis = RedisServer.start(work.resolve("redis"));
+          RedisClient client = RedisClient.create(redis.host(), redis.port())) {
+        results.add(
+            bench.compare(
+                "redis", rounds, bench.plainRedis(client), bench.sluiceRedis(redis.url())));
+      }
+    }
+    if (sinks.contains("hdfs")) {
+      Path dir = work.resolve("hdfs").toAbsolutePath();
+      results.add(bench.compare("hdfs", rounds, bench.plainHdfs(dir), bench.sluiceHdfs(dir)));
+    }
+    results.forEach(System.out::println);
+  }
+
+  private String compare(String sink, int rounds, Runner plain, Runner sluice) throws Exception {
+    // One warm-up of each (JIT, connections, table creation), not counted.
+    plain.run(sink + "_warm_plain");
+    sluice.run(sink + "_warm_sluice");
+    double[] plainRates = new double[rounds];
+    double[] sluiceRates = new double[rounds];
+    double[] ratios = new double[rounds];
+    for (int r = 0; r < rounds; r++) {
+      plainRates[r] = rows / (plain.run(sink + "_plain_" + r) / 1e9);
+      sluiceRates[r] = rows / (sluice.run(sink + "_sluice_" + r) / 1e9);
+      ratios[r] = sluiceRates[r] / plainRates[r];
+      System.out.printf(
+          Locale.ROOT,
+          "round %d sink=%s plain_rows_per_s=%.0f sluice_rows_per_s=%.0f ratio=%.2f%n",
+          r + 1,
+          sink,
+          plainRates[r],
+          sluiceRates[r],
+          ratios[r]);
+    }
+    return String.format(
+        Locale.ROOT,
+        "RESULT sink=%s plain_rows_per_s=%.0f sluice_rows_per_s=%.0f ratio=%.2f",
+        sink,
+        median(plainRates),
+        median(sluiceRates),
+        median(ratios));
+  }
+
+  private static double median(double[] values) {
+    double[] v = values.clone();
+    Arrays.sort(v);
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  }
+
+  /** Runs the sink as the runtime does: write every row, prepare and commit per batch. */
+  private <T> long drive(Sink<T> sink, List<T> values) {
+    BenchSinkContext ctx = new BenchSinkContext(sink.name());
+    long started = System.nanoTime();
+    try (SinkWriter<T> writer = sink.createWriter(ctx);
+        Committer committer = sink.createCommitter(ctx)) {
+      long checkpoint = 0;
+      for (int i = 0; i < values.size(); i++) {
+        writer.write(values.get(i));
+        if ((i + 1) % batch == 0 || i == values.size() - 1) {
+          Committable c = writer.prepareCommit(++checkpoint).join();
+          if (c != null) {
+            committer.commit(c);
+          }
+        }
+      }
+    }
+    return System.nanoTime() - started;
+  }
+
+  // ---- ClickHouse ----
+
+  private static void createTable(ClickHouseServer ch, String table, boolean batchColumns) {
+    ch.query(
+        "CREATE TABLE "
+            + table
+            + " (id UInt64, k String"
+            + (batchColumns ? ", _sluice_batch String, _sluice_seq UInt32" : "")
+            + ") ENGINE = MergeTree ORDER BY id");
+  }
+
+  private Runner plainClickHouse(ClickHouseServer ch) {
+    HttpClient http = HttpClient.newHttpClient();
+    JsonFactory json = new ObjectMapper().getFactory();
+    return table -> {
+      createTable(ch, table, false);
+      URI uri =
+          URI.create(
+              ch.httpUrl()
+                  + "/?query="
+                  + java.net.URLEncoder.encode(
+                      "INSERT INTO " + table + " FORMAT JSONEachRow", StandardCharsets.UTF_8));
+      long started = System.nanoTime();
+      ByteArrayOutputStream body = new ByteArrayOutputStream(1 << 20);
+      for (int i = 0; i < rows; i++) {
+        Row r = data.get(i);
+        Map<String, Object> row = Map.of("id", r.id(), "k", r.key());
+        try (JsonGenerator g = json.createGenerator(body)) {
+          g.writeStartObject();
+          for (Map.Entry<String, Object> e : row.entrySet()) {
+            g.writeObjectField(e.getKey(), e.getValue());
+          }
+          g.writeEndObject();
+        }
+        body.write('\n');
+        if ((i + 1) % batch == 0 || i == rows - 1) {
+          HttpResponse<String> answer =
+              http.send(
+                  HttpRequest.newBuilder(uri)
+                      .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray()))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+          if (answer.statusCode() != 200) {
+            throw new IOException(
+                "ClickHouse answered " + answer.statusCode() + ": " + answer.body());
+          }
+          body.reset();
+        }
+      }
+      long elapsed = System.nanoTime() - started;
+      check(ch.query("SELECT count() FROM " + table + " FORMAT TSV").trim(), table);
+      return elapsed;
+    };
+  }
+
+  private Runner sluiceClickHouse(ClickHouseServer ch) {
+    return table -> {
+      createTable(ch, table, true);
+      Sink<Row> sink =
+          ClickHouseSink.<Row>builder()
+              .url(ch.httpUrl())
+              .table(table)
+              .batchRows(batch)
+              .rows(r -> Map.of("id", r.id(), "k", r.key()))
+              .build();
+      long elapsed = drive(sink, data);
+      check(ch.query("SELECT count() FROM " + table + " FORMAT TSV").trim(), table);
+      return elapsed;
+    };
+  }
+
+  private void check(String count, String where) {
+    if (Long.parseLong(count) != rows) {
+      throw new IllegalStateException(where + " holds " + count + " rows, not " + rows);
+    }
+  }
+
+  // ---- Redis ----
+
+  private Runner plainRedis(RedisClient client) {
+    return prefix -> {
+      long started = System.nanoTime();
+      for (int from = 0; from < rows; from += batch) {
+        try (AbstractPipeline p = client.pipelined()) {
+          for (int i = from; i < Math.min(rows, from + batch); i++) {
+            Row r = data.get(i);
+            p.hincrBy(prefix + ":ids", Long.toString(r.id()), 1);
+            p.hincrBy(prefix + ":sums", r.key(), r.id());
+          }
+          p.sync();
+        }
+      }
+      long elapsed = System.nanoTime() - started;
+      check(Long.toString(client.hlen(prefix + ":ids")), prefix);
+      return elapsed;
+    };
+  }
+
+  private Runner sluiceRedis(String url) {
+    return prefix -> {
+      Sink<Row> sink =
+          RedisSink.<Row>builder()
+              .uri(url)
+              .commands(
+                  r ->
+                      List.of(
+                          RedisCommand.hincrBy(prefix + ":ids", Long.toString(r.id()), 1),
+                          RedisCommand.hincrBy(prefix + ":sums", r.key(), r.id())))
+              .build();
+      long elapsed = drive(sink, data);
+      try (RedisClient client = RedisClient.create(URI.create(url))) {
+        check(Long.toString(client.hlen(prefix + ":ids")), prefix);
+      }
+      return elapsed;
+    };
+  }
+
+  // ---- HDFS (raw local file system) ----
+
+  private static String line(Row r) {
+    return "{\"id\":" + r.id() + ",\"k\":\"" + r.key() + "\"}";
+  }
+
+  private Runner plainHdfs(Path dir) {
+    return name -> {
+      FileSystem fs = FileSystem.getLocal(new Configuration()).getRawFileSystem();
+      long started = System.nanoTime();
+      int part = 0;
+      OutputStream out = null;
+      for (int i = 0; i < rows; i++) {
+        if (out == null) {
+          out =
+              fs.create(
+                  new org.apache.hadoop.fs.Path(
+                      dir.resolve(name)
+                          .resolve("b")
+                          .resolve("part-" + part++ + ".jsonl")
+                          .toString()),
+                  true);
+        }
+        out.write(line(data.get(i)).getBytes(StandardCharsets.UTF_8));
+        out.write('\n');
+        if ((i + 1) % batch == 0 || i == rows - 1) {
+          ((FSDataOutputStream) out).hsync();
+          out.close();
+          out = null;
+        }
+      }
+      return System.nanoTime() - started;
+    };
+  }
+
+  private Runner sluiceHdfs(Path dir) {
+    return name -> {
+      Sink<Row> sink =
+          HdfsSink.<Row>builder()
+              .basePath(dir.resolve(name).toString())
+              .lines(SinkBench::line)
+              .bucket(r -> "b")
+              .build();
+      return drive(sink, data);
+    };
+  }
+}
