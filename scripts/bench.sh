@@ -3,14 +3,17 @@
 # Figures are ratios against the raw pulsar-client measured in the same run.
 #   scripts/bench.sh throughput [messages=1000000] [rounds=3]
 #   scripts/bench.sh latency    [rate=10000] [seconds=60]
+#   scripts/bench.sh windows    [events=1000000] [keys=100000]
+#   scripts/bench.sh sinks      [rows=200000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-}
 case "$what" in
   throughput) main=io.sluice.bench.ThroughputBench ;;
   latency) main=io.sluice.bench.LatencyBench ;;
+  windows) main=io.sluice.bench.WindowsBench ;;
   sinks) main=io.sluice.bench.SinkBench ;;
-  *) echo "usage: $0 throughput|latency|sinks [args...]" >&2; exit 2 ;;
+  *) echo "usage: $0 throughput|latency|windows|sinks [args...]" >&2; exit 2 ;;
 esac
 shift
 ./mvnw -B -q -ntp -pl benchmarks -am install -DskipTests
