@@ -127,7 +127,8 @@ public final class AppRuntime {
               this::groupOf,
               settings.receiverQueueSize(),
               meters,
-              failure::fail);
+              failure::fail,
+              Threads.named(settings.threadFactory(), settings.name(), "fetch"));
       Map<String, SourceBinding> assignment = sources.resolvePartitions();
       Map<String, PartitionStart> plan = sources.planStarts(assignment, restored);
       reportRecovery(checkpoint, plan);

@@ -30,10 +30,11 @@ import org.apache.pulsar.client.api.MessageId;
  * A slot group in production: one Disruptor ring fed by the readers of its partitions, and one
  * processing thread that runs the {@link GroupCore} (operators, keyed state, sink writers).
  *
- * <p>Thread ownership: reader listener threads only call {@link #publish} (which decodes, when the
- * source has a decoder, before the ring); the coordinator only calls {@link #barrier}; the ticker
- * only calls {@link #tick}. A full ring blocks {@link #publish}, which stops the readers' listeners
- * and, through their bounded receiver queues, the broker: memory stays bounded.
+ * <p>Thread ownership: fetcher threads (one per partition) only call {@link #publish} (which
+ * decodes, when the source has a decoder, before the ring); the coordinator only calls {@link
+ * #barrier}; the ticker only calls {@link #tick}. A full ring blocks {@link #publish}, which stops
+ * the readers' listeners and, through their bounded receiver queues, the broker: memory stays
+ * bounded.
  *
  * <p>Barrier handling (on the processing thread, never waiting on I/O):
  *
@@ -124,8 +125,8 @@ final class ProcessingGroup implements SlotGroup {
   }
 
   /**
-   * Called by reader listener threads; decodes (when the source has a decoder) before the ring, so
-   * decoding runs in parallel across partitions. Blocks while the ring is full.
+   * Called by fetcher threads; decodes (when the source has a decoder) before the ring, so decoding
+   * runs in parallel across partitions. Blocks while the ring is full.
    */
   void publish(Message<byte[]> message, PartitionRef partition) {
     Object value;

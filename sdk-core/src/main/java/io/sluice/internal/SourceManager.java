@@ -65,6 +65,8 @@ final class SourceManager implements CursorCommitter {
   private final Counter positionsLost;
   private final Counter ackFailures;
   private volatile boolean closed;
+  private final java.util.concurrent.ThreadFactory fetcherThreads;
+  private final List<Thread> fetchers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   SourceManager(
       String app,
@@ -74,7 +76,9 @@ final class SourceManager implements CursorCommitter {
       java.util.function.Function<String, ProcessingGroup> router,
       int receiverQueueSize,
       MeterRegistry meters,
-      Consumer<Throwable> onFailure) {
+      Consumer<Throwable> onFailure,
+      java.util.concurrent.ThreadFactory fetcherThreads) {
+    this.fetcherThreads = fetcherThreads;
     this.app = app;
     this.client = client;
     this.admin = admin;
@@ -375,12 +379,18 @@ final class SourceManager implements CursorCommitter {
             .topic(topic)
             .startMessageId(start.id())
             .receiverQueueSize(receiverQueueSize)
-            .readerName(app + "-reader")
-            .readerListener((reader, message) -> group.publish(message, ref));
+            .readerName(app + "-reader");
     if (start.inclusive()) {
       builder.startMessageIdInclusive();
     }
-    CompletableFuture<Void> reader = builder.createAsync().thenAccept(r -> ref.reader = r);
+    CompletableFuture<Void> reader =
+        builder
+            .createAsync()
+            .thenAccept(
+                r -> {
+                  ref.reader = r;
+                  startFetcher(ref, group);
+                });
     return CompletableFuture.allOf(cursor, reader)
         .exceptionally(
             t -> {
@@ -474,9 +484,49 @@ final class SourceManager implements CursorCommitter {
     return Set.copyOf(partitions.keySet());
   }
 
+  /**
+   * One fetcher thread per partition, blocking in {@code readNext}: a message crosses one thread
+   * boundary (client I/O thread → fetcher) before the ring, instead of two with a reader listener
+   * (internal executor → listener executor, one task per message). The thread decodes (when the
+   * source has a decoder) and publishes to the ring, blocking while it is full.
+   */
+  private void startFetcher(PartitionRef ref, ProcessingGroup group) {
+    Thread fetcher =
+        fetcherThreads.newThread(
+            () -> {
+              Reader<byte[]> reader = ref.reader;
+              while (!closed) {
+                try {
+                  Message<byte[]> message = reader.readNext(100, TimeUnit.MILLISECONDS);
+                  if (message != null) {
+                    group.publish(message, ref);
+                  }
+                } catch (PulsarClientException.AlreadyClosedException e) {
+                  return;
+                } catch (PulsarClientException e) {
+                  if (!closed) {
+                    onFailure.accept(
+                        new SourceException("Reading " + ref.topic + " failed: " + e, e));
+                  }
+                  return;
+                }
+              }
+            });
+    fetcher.setDaemon(true);
+    fetchers.add(fetcher);
+    fetcher.start();
+  }
+
   /** Stops the readers (no more messages reach the rings). */
   void closeReaders() {
     closed = true;
+    for (Thread t : fetchers) {
+      try {
+        t.join(5000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     List<CompletableFuture<Void>> closing = new ArrayList<>();
     for (PartitionRef ref : partitions.values()) {
       if (ref.reader != null) {
