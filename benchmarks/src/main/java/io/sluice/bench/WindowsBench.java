@@ -58,7 +58,8 @@ public final class WindowsBench {
   public static void main(String[] args) throws Exception {
     int events = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
     int keys = args.length > 1 ? Integer.parseInt(args[1]) : 100_000;
-    long t0 = 1_700_000_000_000L;
+    long t0 =
+        1_699_999_200_000L; // on the hour, so 3 hours of events fill exactly 3 windows per key
     long span = TimeUnit.HOURS.toMillis(3);
     try (BenchEnv env = new BenchEnv("windows")) {
       String topic = "persistent://public/default/bench-windows-" + System.currentTimeMillis();
