@@ -267,4 +267,16 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
     m.put("k", k);
     return m;
   }
+
+  @Test
+  void shouldDetectThatThisServerHasNoDeduplicationToken() {
+    io.sluice.sink.clickhouse.internal.ClickHouseHttp http =
+        new io.sluice.sink.clickhouse.internal.ClickHouseHttp(
+            ch.httpUrl(), "default", null, null, java.time.Duration.ofSeconds(10));
+    String version = http.serverVersion();
+    assertThat(version).startsWith("18.16");
+    assertThat(
+            io.sluice.sink.clickhouse.internal.ClickHouseHttp.supportsDeduplicationToken(version))
+        .isFalse();
+  }
 }

@@ -42,7 +42,39 @@ public final class ClickHouseHttp {
 
   /** Sends {@code rows} as the data of {@code insert} (e.g. {@code INSERT INTO t FORMAT ...}). */
   public void insert(String insert, byte[] rows) {
-    send(params(insert, null), HttpRequest.BodyPublishers.ofByteArray(rows), insert);
+    insert(insert, rows, null);
+  }
+
+  /**
+   * Like {@link #insert(String, byte[])}, with {@code insert_deduplication_token} when {@code
+   * token} is not null (only for servers where {@link #supportsDeduplicationToken} is true).
+   */
+  public void insert(String insert, byte[] rows, String token) {
+    String params = params(insert, null);
+    if (token != null) {
+      params += "&insert_deduplication_token=" + encode(token);
+    }
+    send(params, HttpRequest.BodyPublishers.ofByteArray(rows), insert);
+  }
+
+  /** The server's version, e.g. {@code 18.16.1}. */
+  public String serverVersion() {
+    return execute("SELECT version() FORMAT TSV", null).trim();
+  }
+
+  /**
+   * Whether a server of {@code version} honours {@code insert_deduplication_token} (ClickHouse 22.2
+   * and later); 18.16, the Debian 12 package, does not.
+   */
+  public static boolean supportsDeduplicationToken(String version) {
+    String[] parts = version.trim().split("\\.");
+    try {
+      int major = Integer.parseInt(parts[0]);
+      int minor = parts.length > 1 ? Integer.parseInt(parts[1]) : 0;
+      return major > 22 || (major == 22 && minor >= 2);
+    } catch (NumberFormatException e) {
+      return false;
+    }
   }
 
   /** The number a one-value query returns (ClickHouse quotes nothing in TSV). */

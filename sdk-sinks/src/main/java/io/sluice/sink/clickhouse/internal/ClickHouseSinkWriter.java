@@ -35,6 +35,8 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
   private final ClickHouseSinkSettings<T> settings;
   private final SinkContext context;
   private final ClickHouseHttp http;
+  private Boolean dedupSupported;
+  private long flushes;
   private final TargetTable target;
   private final Set<String> columns;
   private final Retry retry;
@@ -137,6 +139,13 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
     }
   }
 
+  private String dedupToken() {
+    if (dedupSupported == null) {
+      dedupSupported = ClickHouseHttp.supportsDeduplicationToken(http.serverVersion());
+    }
+    return dedupSupported ? batch + "-" + bufferedRecords.size() + "-" + flushes : null;
+  }
+
   /**
    * Sends the buffered rows to staging; on failure they stay buffered for the next try. A row the
    * server refuses goes to the bad-record handler and the rest is sent again without it.
@@ -160,11 +169,15 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
         retry.run(
             label,
             () -> {
-              http.insert(target.insertStaging(), body);
+              // On servers that support it, a retried chunk is also deduplicated by the server
+              // (the same token for the same rows); the commit's one-row-per-seq rule is what
+              // keeps exactly-once on servers without it, such as 18.16.
+              http.insert(target.insertStaging(), body, dedupToken());
               return null;
             },
             e -> e instanceof ClickHouseError c && c.retryable());
         metrics.bytes(body.length);
+        flushes++;
         break;
       } catch (ClickHouseError e) {
         int row = refusedRow(e);
