@@ -10,5 +10,5 @@ echo "demo: building (first run downloads Maven, the dependencies and the Pulsar
 ./mvnw -B -q -ntp -pl samples -am install -DskipTests
 ./mvnw -B -q -ntp -pl samples dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
 exec java -Xmx1g -cp "samples/target/classes:$(cat samples/target/classpath.txt)" \
-  -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+  -Dorg.slf4j.simpleLogger.defaultLogLevel=warn ${DEMO_JAVA_OPTS:-} \
   io.sluice.samples.DemoMain "$@"

@@ -167,6 +167,7 @@ final class CheckpointCoordinator {
     if (groupFailure != null) {
       return failed(cid, groupFailure, deltas);
     }
+    long barriersTaken = System.nanoTime();
     List<SinkCommittable> committables = new ArrayList<>();
     long deadline = started + timeout.toNanos();
     for (GroupSnapshot.Prepared p : carriedPrepared) {
@@ -201,6 +202,7 @@ final class CheckpointCoordinator {
         return failed(cid, e, deltas);
       }
     }
+    long prepared = System.nanoTime();
     Map<String, byte[]> encodedPositions = new HashMap<>();
     positions.forEach((topic, id) -> encodedPositions.put(topic, MessageIds.toBytes(id)));
     CheckpointRecord record =
@@ -223,11 +225,23 @@ final class CheckpointCoordinator {
     consecutiveFailures = 0;
     completed.increment();
     duration.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+    long written = System.nanoTime();
     if (!commitAll(committables)) {
       return true;
     }
+    long committed = System.nanoTime();
     forgetPending(committables);
     cursors.advanceCursors(positions);
+    if (LOG.isDebugEnabled()) {
+      LOG.debug(
+          "[{}] checkpoint {}: barriers {} ms, prepare {} ms, write {} ms, commit {} ms",
+          app,
+          cid,
+          (barriersTaken - started) / 1_000_000,
+          (prepared - barriersTaken) / 1_000_000,
+          (written - prepared) / 1_000_000,
+          (committed - written) / 1_000_000);
+    }
     lastCursorAdvanceAt.set(System.currentTimeMillis());
     return true;
   }
