@@ -1,5 +1,7 @@
 package io.sluice.sink.clickhouse;
 
+import static io.sluice.sink.internal.Checks.atLeast;
+
 import io.sluice.ConfigException;
 import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
@@ -249,21 +251,6 @@ public final class ClickHouseSink<T> implements Sink<T> {
               retryBackoff,
               commitTimeout,
               null));
-    }
-
-    private static Duration atLeast(Duration value, Duration min, String setting) {
-      Objects.requireNonNull(value, setting + " must not be null");
-      if (value.compareTo(min) < 0) {
-        throw new ConfigException(
-            "Invalid value "
-                + value.toMillis()
-                + " ms for "
-                + setting
-                + ": must be at least "
-                + min.toMillis()
-                + " ms");
-      }
-      return value;
     }
   }
 }

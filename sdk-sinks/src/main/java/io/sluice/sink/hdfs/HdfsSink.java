@@ -1,5 +1,7 @@
 package io.sluice.sink.hdfs;
 
+import static io.sluice.sink.internal.Checks.atLeast;
+
 import io.sluice.ConfigException;
 import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
@@ -161,21 +163,6 @@ public final class HdfsSink<T> implements Sink<T> {
     public Builder<T> retryBackoff(Duration backoff) {
       this.retryBackoff = atLeast(backoff, Duration.ofMillis(1), "retryBackoff");
       return this;
-    }
-
-    private static Duration atLeast(Duration value, Duration min, String setting) {
-      Objects.requireNonNull(value, setting + " must not be null");
-      if (value.compareTo(min) < 0) {
-        throw new ConfigException(
-            "Invalid value "
-                + value.toMillis()
-                + " ms for "
-                + setting
-                + ": must be at least "
-                + min.toMillis()
-                + " ms");
-      }
-      return value;
     }
 
     /** The sink's name in checkpoints (default {@code hdfs}); keep it stable. */

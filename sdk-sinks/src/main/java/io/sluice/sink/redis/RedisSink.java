@@ -1,5 +1,7 @@
 package io.sluice.sink.redis;
 
+import static io.sluice.sink.internal.Checks.atLeast;
+
 import io.sluice.ConfigException;
 import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
@@ -236,37 +238,6 @@ public final class RedisSink<T> implements Sink<T> {
               timeout,
               retryTimeout,
               retryBackoff));
-    }
-
-    private static int atLeast(int value, int min, String setting) {
-      if (value < min) {
-        throw new ConfigException(
-            "Invalid value " + value + " for " + setting + ": must be at least " + min);
-      }
-      return value;
-    }
-
-    private static long atLeast(long value, long min, String setting) {
-      if (value < min) {
-        throw new ConfigException(
-            "Invalid value " + value + " for " + setting + ": must be at least " + min);
-      }
-      return value;
-    }
-
-    private static Duration atLeast(Duration value, Duration min, String setting) {
-      Objects.requireNonNull(value, setting + " must not be null");
-      if (value.compareTo(min) < 0) {
-        throw new ConfigException(
-            "Invalid value "
-                + value.toMillis()
-                + " ms for "
-                + setting
-                + ": must be at least "
-                + min.toMillis()
-                + " ms");
-      }
-      return value;
     }
   }
 }
