@@ -104,4 +104,19 @@ class ConfigValidationTest {
     assertThat(Options.markdownTable())
         .contains("| `sluice.checkpoint.interval` | 5000 ms | must be at least 100 ms |");
   }
+
+  @Test
+  void shouldRequireADeadLetterTopicForTheDeadLetterPolicy() {
+    assertThatThrownBy(
+            () ->
+                PulsarSource.topics("t").onBadRecord(io.sluice.source.BadRecordPolicy.DEAD_LETTER))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("BadRecordPolicy.DEAD_LETTER needs a topic: use deadLetterTo(topic)");
+    PulsarSource source = PulsarSource.topics("t").deadLetterTo("t-dlq").subscription("s");
+    assertThat(source.badRecordPolicy()).isEqualTo(io.sluice.source.BadRecordPolicy.DEAD_LETTER);
+    assertThat(source.deadLetterTopic()).contains("persistent://public/default/t-dlq");
+    assertThatThrownBy(() -> Sluice.builder().slotGroup("default", "t"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("not 'default'");
+  }
 }

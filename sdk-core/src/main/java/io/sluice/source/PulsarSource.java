@@ -29,7 +29,6 @@ public final class PulsarSource {
   private final PositionLostPolicy positionLostPolicy;
   private final BadRecordPolicy badRecordPolicy;
   private String deadLetterTopic;
-  private boolean dlqPending;
   private java.time.Duration maxOutOfOrderness = java.time.Duration.ZERO;
   private java.time.Duration idleTimeout = java.time.Duration.ofSeconds(30);
 
@@ -119,13 +118,15 @@ public final class PulsarSource {
    */
   public PulsarSource deadLetterTo(String topic) {
     Objects.requireNonNull(topic, "topic must not be null");
-    dlqPending = true;
-    PulsarSource copy;
-    try {
-      copy = onBadRecord(BadRecordPolicy.DEAD_LETTER);
-    } finally {
-      dlqPending = false;
-    }
+    PulsarSource copy =
+        new PulsarSource(
+                topics,
+                pattern,
+                subscription,
+                startPosition,
+                positionLostPolicy,
+                BadRecordPolicy.DEAD_LETTER)
+            .withClock(this);
     copy.deadLetterTopic = qualify(topic);
     return copy;
   }
@@ -138,7 +139,7 @@ public final class PulsarSource {
   /** What to do with records a {@link RecordDecoder} cannot read (default FAIL). */
   public PulsarSource onBadRecord(BadRecordPolicy policy) {
     Objects.requireNonNull(policy, "policy must not be null");
-    if (policy == BadRecordPolicy.DEAD_LETTER && deadLetterTopic == null && !dlqPending) {
+    if (policy == BadRecordPolicy.DEAD_LETTER && deadLetterTopic == null) {
       throw new IllegalArgumentException(
           "BadRecordPolicy.DEAD_LETTER needs a topic: use deadLetterTo(topic)");
     }
