@@ -160,6 +160,53 @@ final class ProcessingGroup implements SlotGroup {
     }
   }
 
+  /**
+   * Publishes a batch of one partition's messages with one claim of ring slots (fewer contended
+   * claims and wake-ups than one publish per message). Decodes on the calling fetcher thread.
+   */
+  void publish(java.util.List<Message<byte[]>> messages, PartitionRef partition) {
+    int n = messages.size();
+    if (n == 1) {
+      publish(messages.get(0), partition);
+      return;
+    }
+    Object[] values = new Object[n];
+    Throwable[] errors = new Throwable[n];
+    long[] eventTimes = new long[n];
+    for (int i = 0; i < n; i++) {
+      SourceRecord record = SourceRecord.of(messages.get(i), partition.topic);
+      eventTimes[i] = record.eventTime();
+      values[i] = record;
+      if (partition.decoder != null) {
+        try {
+          Object value = partition.decoder.decode(record);
+          if (value == null) {
+            errors[i] = new IllegalArgumentException("the decoder returned null");
+          } else {
+            values[i] = value;
+          }
+        } catch (Exception | StackOverflowError e) {
+          errors[i] = e;
+        }
+      }
+    }
+    long hi = ring.next(n);
+    long lo = hi - (n - 1);
+    try {
+      for (int i = 0; i < n; i++) {
+        RingEvent event = ring.get(lo + i);
+        event.kind = RingEvent.RECORD;
+        event.message = messages.get(i);
+        event.partition = partition;
+        event.decoded = values[i];
+        event.decodeError = errors[i];
+        event.eventTime = eventTimes[i];
+      }
+    } finally {
+      ring.publish(lo, hi);
+    }
+  }
+
   /** Called by the coordinator: the snapshot completes when the processing thread takes it. */
   @Override
   public CompletableFuture<GroupSnapshot> barrier(long checkpointId) {

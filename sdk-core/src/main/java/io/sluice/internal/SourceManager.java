@@ -64,6 +64,10 @@ final class SourceManager implements CursorCommitter {
   private final Counter discovered;
   private final Counter positionsLost;
   private final Counter ackFailures;
+
+  /** Most messages a fetcher hands to the ring at once. */
+  private static final int FETCH_BATCH = 64;
+
   private volatile boolean closed;
   private final java.util.concurrent.ThreadFactory fetcherThreads;
   private final List<Thread> fetchers = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -495,12 +499,21 @@ final class SourceManager implements CursorCommitter {
         fetcherThreads.newThread(
             () -> {
               Reader<byte[]> reader = ref.reader;
+              List<Message<byte[]>> batch = new ArrayList<>(FETCH_BATCH);
               while (!closed) {
                 try {
                   Message<byte[]> message = reader.readNext(100, TimeUnit.MILLISECONDS);
-                  if (message != null) {
-                    group.publish(message, ref);
+                  if (message == null) {
+                    continue;
                   }
+                  // Take what is already prefetched (no waiting), then claim ring slots once.
+                  batch.add(message);
+                  while (batch.size() < FETCH_BATCH
+                      && (message = reader.readNext(0, TimeUnit.MILLISECONDS)) != null) {
+                    batch.add(message);
+                  }
+                  group.publish(batch, ref);
+                  batch.clear();
                 } catch (PulsarClientException.AlreadyClosedException e) {
                   return;
                 } catch (PulsarClientException e) {

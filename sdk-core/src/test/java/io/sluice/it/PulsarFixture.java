@@ -49,12 +49,17 @@ final class PulsarFixture {
             .newProducer(Schema.STRING)
             .topic(topic)
             .blockIfQueueFull(true)
+            // no client-side send timeout: under load a timed-out batch would silently shrink the
+            // input and show up as "lost" output
+            .sendTimeout(0, TimeUnit.SECONDS)
             .batchingMaxPublishDelay(1, TimeUnit.MILLISECONDS)
             .create()) {
+      java.util.List<java.util.concurrent.CompletableFuture<?>> sent = new java.util.ArrayList<>();
       for (int i = from; i < from + count; i++) {
-        producer.newMessage().key("k" + (i % keys)).value(prefix + "-" + i).sendAsync();
+        sent.add(producer.newMessage().key("k" + (i % keys)).value(prefix + "-" + i).sendAsync());
       }
       producer.flush();
+      sent.forEach(java.util.concurrent.CompletableFuture::join);
     }
   }
 

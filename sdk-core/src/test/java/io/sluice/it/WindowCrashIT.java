@@ -105,19 +105,26 @@ class WindowCrashIT {
             .newProducer(Schema.STRING)
             .topic(topic)
             .blockIfQueueFull(true)
+            // no client-side send timeout: under load a timed-out batch would silently shrink the
+            // input and show up as "lost" output
+            .sendTimeout(0, TimeUnit.SECONDS)
             .batchingMaxPublishDelay(1, TimeUnit.MILLISECONDS)
             .create()) {
+      java.util.List<java.util.concurrent.CompletableFuture<?>> sent = new java.util.ArrayList<>();
       int chunk = 1000;
       for (int i = 0; i < MESSAGES; i += chunk) {
         for (int j = i; j < Math.min(MESSAGES, i + chunk); j++) {
-          producer
-              .newMessage()
-              .key("k" + (j % KEYS))
-              .value("m" + j)
-              .eventTime(T0 + j * STEP_MS)
-              .sendAsync();
+          sent.add(
+              producer
+                  .newMessage()
+                  .key("k" + (j % KEYS))
+                  .value("m" + j)
+                  .eventTime(T0 + j * STEP_MS)
+                  .sendAsync());
         }
         producer.flush();
+        sent.forEach(java.util.concurrent.CompletableFuture::join);
+        sent.clear();
         Thread.sleep(Math.max(1, 10_000L * chunk / MESSAGES));
       }
       // one far-future element per partition closes every window
