@@ -268,6 +268,8 @@ public final class Sluice implements AutoCloseable {
     private Boolean finalCheckpointOnClose;
     private io.sluice.source.BadRecordPolicy badSinkRecordPolicy;
     private final java.util.Map<String, String> slotGroupOfTopic = new java.util.LinkedHashMap<>();
+    private double autoHotBytesPerSecond = -1;
+    private int autoSharedGroups;
     private MeterRegistry meterRegistry;
     private ThreadFactory threadFactory;
     private Consumer<Throwable> failureListener;
@@ -395,6 +397,28 @@ public final class Sluice implements AutoCloseable {
     }
 
     /**
+     * Automatic slot groups, planned at start from each topic's byte rate as the broker measures
+     * it: a topic at or above {@code hotBytesPerSecond} gets a group of its own, the others are
+     * bin-packed into {@code sharedGroups} groups. Topics named in {@link #slotGroup} keep their
+     * declared group; topics discovered later join {@code default}. (Groups are not re-planned
+     * while running: keyed state is scoped to its group.)
+     */
+    public Builder autoSlotGroups(double hotBytesPerSecond, int sharedGroups) {
+      if (hotBytesPerSecond <= 0) {
+        throw new ConfigException(
+            "Invalid value " + hotBytesPerSecond + " for hotBytesPerSecond: must be above 0");
+      }
+      if (sharedGroups < 1 || sharedGroups > 64) {
+        throw new ConfigException(
+            "Invalid value " + sharedGroups + " for sharedGroups: must be between 1 and 64");
+      }
+      once(this.autoSharedGroups == 0 ? null : Boolean.TRUE, "autoSlotGroups");
+      this.autoHotBytesPerSecond = hotBytesPerSecond;
+      this.autoSharedGroups = sharedGroups;
+      return this;
+    }
+
+    /**
      * What happens to a record a sink cannot map ({@link io.sluice.sink.SinkContext#badRecord}):
      * FAIL (default) stops the app naming sink, record and cause; SKIP counts and drops it.
      */
@@ -461,6 +485,8 @@ public final class Sluice implements AutoCloseable {
                   ? badSinkRecordPolicy
                   : io.sluice.source.BadRecordPolicy.FAIL,
               java.util.Map.copyOf(slotGroupOfTopic),
+              autoHotBytesPerSecond,
+              autoSharedGroups,
               meterRegistry != null ? meterRegistry : new SimpleMeterRegistry(),
               threadFactory != null ? threadFactory : Executors.defaultThreadFactory(),
               failureListener != null ? failureListener : t -> {});

@@ -69,6 +69,7 @@ public final class AppRuntime {
   private CheckpointCoordinator coordinator;
   private final List<ProcessingGroup> groups = new ArrayList<>();
   private final List<String> groupNames = new ArrayList<>();
+  private final Map<String, String> groupOfTopic = new HashMap<>();
   private final Map<String, Committer> committers = new LinkedHashMap<>();
   private ScheduledExecutorService checkpointThread;
   private ScheduledExecutorService discoveryThread;
@@ -132,6 +133,7 @@ public final class AppRuntime {
       Map<String, SourceBinding> assignment = sources.resolvePartitions();
       Map<String, PartitionStart> plan = sources.planStarts(assignment, restored);
       reportRecovery(checkpoint, plan);
+      planAutomaticGroups(assignment.keySet());
       createGroups(restored);
       sources.startAll(assignment, plan);
       coordinator =
@@ -179,11 +181,62 @@ public final class AppRuntime {
     }
   }
 
+  /**
+   * Declared groups first; with automatic groups, the other topics are planned from the byte rate
+   * the broker measured for them (one admin call per topic, at start only).
+   */
+  private void planAutomaticGroups(Set<String> partitions) {
+    groupOfTopic.putAll(settings.slotGroupOfTopic());
+    if (settings.autoSlotGroupShared() < 1) {
+      return;
+    }
+    Map<String, Double> rates = new HashMap<>();
+    for (String partition : partitions) {
+      String base = PartitionRef.baseOf(partition);
+      if (groupOfTopic.containsKey(base) || rates.containsKey(base)) {
+        continue;
+      }
+      try {
+        boolean partitioned = admin.topics().getPartitionedTopicMetadata(base).partitions > 0;
+        rates.put(
+            base,
+            partitioned
+                ? admin.topics().getPartitionedStats(base, false).getMsgThroughputIn()
+                : admin.topics().getStats(base).getMsgThroughputIn());
+      } catch (Exception e) {
+        LOG.warn(
+            "[{}] no byte rate for {} ({}); it joins a shared group",
+            settings.name(),
+            base,
+            e.toString());
+        rates.put(base, 0.0);
+      }
+    }
+    List<SlotGroupPlanner.Planned> plan =
+        SlotGroupPlanner.plan(
+            rates, settings.autoSlotGroupHotBytesPerSecond(), settings.autoSlotGroupShared());
+    for (SlotGroupPlanner.Planned g : plan) {
+      g.topics().forEach(t -> groupOfTopic.put(t, g.name()));
+      Gauge.builder("sluice.slotgroup.load.bytes.per.s", g::bytesPerSecond)
+          .description("byte rate of the group's topics measured when the groups were planned")
+          .tag("app", settings.name())
+          .tag("group", g.name())
+          .register(meters);
+      LOG.info(
+          "[{}] slot group {} (automatic): {} topics, {} B/s measured: {}",
+          settings.name(),
+          g.name(),
+          g.topics().size(),
+          Math.round(g.bytesPerSecond()),
+          g.topics());
+    }
+  }
+
   /** One slot group per declared name plus {@code default}; each has its own ring and thread. */
   private void createGroups(Map<String, MessageId> restored) {
     List<String> names = new ArrayList<>();
     names.add("default");
-    settings.slotGroupOfTopic().values().stream().distinct().sorted().forEach(names::add);
+    groupOfTopic.values().stream().distinct().sorted().forEach(names::add);
     for (String name : names) {
       int index = groups.size();
       byte[] namespace =
@@ -210,7 +263,7 @@ public final class AppRuntime {
   }
 
   private ProcessingGroup groupOf(String partitionTopic) {
-    String name = settings.slotGroupOfTopic().get(PartitionRef.baseOf(partitionTopic));
+    String name = groupOfTopic.get(PartitionRef.baseOf(partitionTopic));
     return name == null ? groups.get(0) : groups.get(groupNames.indexOf(name));
   }
 

@@ -23,6 +23,8 @@ public record AppSettings(
     boolean finalCheckpointOnClose,
     io.sluice.source.BadRecordPolicy badSinkRecordPolicy,
     java.util.Map<String, String> slotGroupOfTopic,
+    double autoSlotGroupHotBytesPerSecond,
+    int autoSlotGroupShared,
     MeterRegistry meterRegistry,
     ThreadFactory threadFactory,
     Consumer<Throwable> failureListener) {}
