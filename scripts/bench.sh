@@ -5,6 +5,7 @@
 #   scripts/bench.sh latency    [rate=10000] [seconds=60]
 #   scripts/bench.sh windows    [events=1000000] [keys=100000]
 #   scripts/bench.sh sinks      [rows=200000]
+#   scripts/bench.sh slotgroups [coldRatePerTopic=20] [seconds=30] [workNanosPerRecord=60000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-}
@@ -12,8 +13,9 @@ case "$what" in
   throughput) main=io.sluice.bench.ThroughputBench ;;
   latency) main=io.sluice.bench.LatencyBench ;;
   windows) main=io.sluice.bench.WindowsBench ;;
+  slotgroups) main=io.sluice.bench.SlotGroupsBench ;;
   sinks) main=io.sluice.bench.SinkBench ;;
-  *) echo "usage: $0 throughput|latency|windows|sinks [args...]" >&2; exit 2 ;;
+  *) echo "usage: $0 throughput|latency|windows|slotgroups|sinks [args...]" >&2; exit 2 ;;
 esac
 shift
 ./mvnw -B -q -ntp -pl benchmarks -am install -DskipTests
