@@ -9,7 +9,6 @@ import io.sluice.SluiceException;
 import io.sluice.SourceException;
 import io.sluice.internal.graph.JobGraph;
 import io.sluice.internal.graph.JobGraph.SourceBinding;
-import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
 import io.sluice.state.StateException;
@@ -25,7 +24,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -116,9 +114,7 @@ public final class AppRuntime {
       Optional<CheckpointRecord> checkpoint = latestCheckpoint();
       createCommitters();
       recoverSinks(checkpoint);
-      Map<String, MessageId> restored = new HashMap<>();
-      checkpoint.ifPresent(
-          c -> c.positions().forEach((t, b) -> restored.put(t, MessageIds.fromBytes(b, t))));
+      Map<String, MessageId> restored = MessageIds.positionsOf(checkpoint.orElse(null));
       sources =
           new SourceManager(
               settings.name(),
@@ -421,40 +417,9 @@ public final class AppRuntime {
    * other handle a writer registered before the crash: output prepared after the checkpoint.
    */
   private void recoverSinks(Optional<CheckpointRecord> checkpoint) {
-    Set<String> committed = new HashSet<>();
-    if (checkpoint.isPresent()) {
-      for (CheckpointRecord.SinkCommittable c : checkpoint.get().committables()) {
-        Committer committer = committers.get(c.sink());
-        if (committer == null) {
-          throw new ConfigException(
-              "Checkpoint "
-                  + checkpoint.get().id()
-                  + " holds output of sink '"
-                  + c.sink()
-                  + "', which this app no longer has. Add the sink back for one run, or delete"
-                  + " the state directory "
-                  + settings.stateDir()
-                  + " to recover from the durable cursors.");
-        }
-        Committable committable = Committable.of(c.payload());
-        retrying("commit of sink " + c.sink(), () -> committer.commit(committable));
-        committed.add(c.sink() + "/" + java.util.HexFormat.of().formatHex(c.payload()));
-      }
-    }
-    List<StateStore.PendingHandle> pending = store.pending();
-    int aborted = 0;
-    for (StateStore.PendingHandle h : pending) {
-      if (committed.contains(h.sink() + "/" + java.util.HexFormat.of().formatHex(h.handle()))) {
-        continue;
-      }
-      Committer committer = committers.get(h.sink());
-      if (committer != null) {
-        Committable handle = Committable.of(h.handle());
-        retrying("abort of sink " + h.sink(), () -> committer.abort(handle));
-        aborted++;
-      }
-    }
-    store.removePending(pending);
+    int aborted =
+        SinkRecovery.recover(
+            checkpoint.orElse(null), committers, store, settings.stateDir(), this::retrying);
     if (checkpoint.isPresent() || aborted > 0) {
       LOG.info(
           "[{}] recovered sinks: re-committed {} committables of checkpoint {}, aborted {}"

@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.ConfigException;
 import io.sluice.internal.graph.JobGraph;
 import io.sluice.internal.graph.JobGraph.SourceBinding;
-import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
 import io.sluice.source.SourceRecord;
@@ -58,27 +57,8 @@ public final class DriverRuntime implements AutoCloseable {
     for (Map.Entry<String, Sink<?>> e : graph.sinks().entrySet()) {
       committers.put(e.getKey(), e.getValue().createCommitter(context(e.getValue(), 0)));
     }
-    Map<String, MessageId> restored = new HashMap<>();
-    if (checkpoint != null) {
-      for (CheckpointRecord.SinkCommittable c : checkpoint.committables()) {
-        committers.get(c.sink()).commit(Committable.of(c.payload()));
-      }
-      checkpoint.positions().forEach((t, b) -> restored.put(t, MessageIds.fromBytes(b, t)));
-    }
-    for (StateStore.PendingHandle h : store.pending()) {
-      boolean committed =
-          checkpoint != null
-              && checkpoint.committables().stream()
-                  .anyMatch(
-                      c ->
-                          c.sink().equals(h.sink())
-                              && java.util.Arrays.equals(c.payload(), h.handle()));
-      Committer committer = committers.get(h.sink());
-      if (!committed && committer != null) {
-        committer.abort(Committable.of(h.handle()));
-      }
-    }
-    store.removePending(store.pending());
+    SinkRecovery.recover(checkpoint, committers, store, stateDir, (what, action) -> action.run());
+    Map<String, MessageId> restored = MessageIds.positionsOf(checkpoint);
     restored.forEach((t, id) -> nextEntry.put(t, ((MessageIdAdv) id).getEntryId() + 1));
     core =
         new GroupCore(
@@ -147,21 +127,9 @@ public final class DriverRuntime implements AutoCloseable {
     long publishTime = eventTime > 0 ? eventTime : System.currentTimeMillis();
     SourceRecord record =
         new SourceRecord(partitionTopic, id, key, value, publishTime, eventTime, props);
-    Object decoded = record;
-    Throwable error = null;
-    if (ref.decoder != null) {
-      try {
-        decoded = ref.decoder.decode(record);
-        if (decoded == null) {
-          decoded = record;
-          error = new IllegalArgumentException("the decoder returned null");
-        }
-      } catch (Exception e) {
-        decoded = record;
-        error = e;
-      }
-    }
-    core.onRecord(ref, id, record.eventTime(), decoded, error, publishTime);
+    Object[] decoded = new Object[1];
+    Throwable error = ref.decode(record, decoded, 0);
+    core.onRecord(ref, id, record.eventTime(), decoded[0], error, publishTime);
   }
 
   private PartitionRef newPartition(String topic, String partitionTopic, int partition) {

@@ -28,6 +28,16 @@ final class MessageIds {
         .newMessageId(Long.parseLong(parts[0]), Long.parseLong(parts[1]), partitionIndex);
   }
 
+  /** The positions a checkpoint recorded (empty for {@code null}). */
+  static java.util.Map<String, MessageId> positionsOf(
+      io.sluice.state.internal.CheckpointRecord checkpoint) {
+    java.util.Map<String, MessageId> out = new java.util.HashMap<>();
+    if (checkpoint != null) {
+      checkpoint.positions().forEach((topic, bytes) -> out.put(topic, fromBytes(bytes, topic)));
+    }
+    return out;
+  }
+
   static long ledgerOf(MessageId id) {
     return id instanceof MessageIdAdv adv ? adv.getLedgerId() : -1;
   }

@@ -53,6 +53,29 @@ public final class PartitionRef {
     this.group = group;
   }
 
+  /**
+   * Runs the source's decoder (if any) on the calling fetcher thread. Puts what the operators get
+   * into {@code values[index]}: the decoded value, or the record itself when there is no decoder or
+   * decoding failed (the bad-record policy then needs the original). Returns the failure, or {@code
+   * null}.
+   */
+  Throwable decode(io.sluice.source.SourceRecord record, Object[] values, int index) {
+    values[index] = record;
+    if (decoder == null) {
+      return null;
+    }
+    try {
+      Object value = decoder.decode(record);
+      if (value == null) {
+        return new IllegalArgumentException("the decoder returned null");
+      }
+      values[index] = value;
+      return null;
+    } catch (Exception | StackOverflowError e) {
+      return e;
+    }
+  }
+
   public String topic() {
     return topic;
   }

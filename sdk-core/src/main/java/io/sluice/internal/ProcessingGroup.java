@@ -125,70 +125,19 @@ final class ProcessingGroup implements SlotGroup {
   }
 
   /**
-   * Called by fetcher threads; decodes (when the source has a decoder) before the ring, so decoding
-   * runs in parallel across partitions. Blocks while the ring is full.
-   */
-  void publish(Message<byte[]> message, PartitionRef partition) {
-    Object value;
-    Throwable error = null;
-    SourceRecord record = SourceRecord.of(message, partition.topic);
-    if (partition.decoder != null) {
-      try {
-        value = partition.decoder.decode(record);
-        if (value == null) {
-          value = record;
-          error = new IllegalArgumentException("the decoder returned null");
-        }
-      } catch (Exception | StackOverflowError e) {
-        value = record;
-        error = e;
-      }
-    } else {
-      value = record;
-    }
-    long sequence = ring.next();
-    try {
-      RingEvent event = ring.get(sequence);
-      event.kind = RingEvent.RECORD;
-      event.message = message;
-      event.partition = partition;
-      event.decoded = value;
-      event.decodeError = error;
-      event.eventTime = record.eventTime();
-    } finally {
-      ring.publish(sequence);
-    }
-  }
-
-  /**
    * Publishes a batch of one partition's messages with one claim of ring slots (fewer contended
-   * claims and wake-ups than one publish per message). Decodes on the calling fetcher thread.
+   * claims and wake-ups than one publish per message). Decodes on the calling fetcher thread, so
+   * decoding runs in parallel across partitions. Blocks while the ring is full.
    */
   void publish(java.util.List<Message<byte[]>> messages, PartitionRef partition) {
     int n = messages.size();
-    if (n == 1) {
-      publish(messages.get(0), partition);
-      return;
-    }
     Object[] values = new Object[n];
     Throwable[] errors = new Throwable[n];
     long[] eventTimes = new long[n];
     for (int i = 0; i < n; i++) {
       SourceRecord record = SourceRecord.of(messages.get(i), partition.topic);
       eventTimes[i] = record.eventTime();
-      values[i] = record;
-      if (partition.decoder != null) {
-        try {
-          Object value = partition.decoder.decode(record);
-          if (value == null) {
-            errors[i] = new IllegalArgumentException("the decoder returned null");
-          } else {
-            values[i] = value;
-          }
-        } catch (Exception | StackOverflowError e) {
-          errors[i] = e;
-        }
-      }
+      errors[i] = partition.decode(record, values, i);
     }
     long hi = ring.next(n);
     long lo = hi - (n - 1);

@@ -1,0 +1,74 @@
+package io.sluice.internal;
+
+import io.sluice.ConfigException;
+import io.sluice.sink.Committable;
+import io.sluice.sink.Committer;
+import io.sluice.state.internal.CheckpointRecord;
+import io.sluice.state.internal.StateStore;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BiConsumer;
+
+/**
+ * The sink half of recovery, shared by the runtime and the test driver: commit the restored
+ * checkpoint's committables again (commit is idempotent) and abort every other handle a writer
+ * registered before the crash — output prepared after that checkpoint.
+ */
+final class SinkRecovery {
+  private SinkRecovery() {}
+
+  /**
+   * @param checkpoint the restored checkpoint, or {@code null}
+   * @param attempt runs one commit or abort, named for messages (the runtime retries through short
+   *     outages)
+   * @return how many handles were aborted
+   */
+  static int recover(
+      CheckpointRecord checkpoint,
+      Map<String, Committer> committers,
+      StateStore store,
+      Path stateDir,
+      BiConsumer<String, Runnable> attempt) {
+    Set<String> committed = new HashSet<>();
+    if (checkpoint != null) {
+      for (CheckpointRecord.SinkCommittable c : checkpoint.committables()) {
+        Committer committer = committers.get(c.sink());
+        if (committer == null) {
+          throw new ConfigException(
+              "Checkpoint "
+                  + checkpoint.id()
+                  + " holds output of sink '"
+                  + c.sink()
+                  + "', which this app no longer has. Add the sink back for one run, or delete"
+                  + " the state directory "
+                  + stateDir
+                  + " to recover from the durable cursors.");
+        }
+        Committable committable = Committable.of(c.payload());
+        attempt.accept("commit of sink " + c.sink(), () -> committer.commit(committable));
+        committed.add(key(c.sink(), c.payload()));
+      }
+    }
+    List<StateStore.PendingHandle> pending = store.pending();
+    int aborted = 0;
+    for (StateStore.PendingHandle h : pending) {
+      Committer committer = committers.get(h.sink());
+      if (committer == null || committed.contains(key(h.sink(), h.handle()))) {
+        continue;
+      }
+      Committable handle = Committable.of(h.handle());
+      attempt.accept("abort of sink " + h.sink(), () -> committer.abort(handle));
+      aborted++;
+    }
+    store.removePending(pending);
+    return aborted;
+  }
+
+  private static String key(String sink, byte[] bytes) {
+    return sink + "/" + HexFormat.of().formatHex(bytes);
+  }
+}
