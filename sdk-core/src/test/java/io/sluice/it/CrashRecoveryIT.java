@@ -15,8 +15,6 @@ import java.util.Random;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.apache.pulsar.client.api.Producer;
-import org.apache.pulsar.client.api.Schema;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -113,27 +111,8 @@ class CrashRecoveryIT {
 
   /** Produces the input over ~15 s so kills land while data is still arriving. */
   private static void produceSlowly(String topic) {
-    try (Producer<String> producer =
-        PulsarFixture.client()
-            .newProducer(Schema.STRING)
-            .topic(topic)
-            .blockIfQueueFull(true)
-            // no client-side send timeout: under load a timed-out batch would silently shrink the
-            // input and show up as "lost" output
-            .sendTimeout(0, TimeUnit.SECONDS)
-            .batchingMaxPublishDelay(1, TimeUnit.MILLISECONDS)
-            .create()) {
-      java.util.List<java.util.concurrent.CompletableFuture<?>> sent = new java.util.ArrayList<>();
-      int chunk = 1000;
-      for (int i = 0; i < MESSAGES; i += chunk) {
-        for (int j = i; j < Math.min(MESSAGES, i + chunk); j++) {
-          sent.add(producer.newMessage().key("k" + (j % KEYS)).value("m-" + j).sendAsync());
-        }
-        producer.flush();
-        sent.forEach(java.util.concurrent.CompletableFuture::join);
-        sent.clear();
-        Thread.sleep(Math.max(1, 15_000L * chunk / MESSAGES));
-      }
+    try {
+      PulsarFixture.produce(topic, 0, MESSAGES, j -> "k" + (j % KEYS), j -> "m-" + j, null, 15_000);
     } catch (Exception e) {
       throw new IllegalStateException("producing input failed", e);
     }

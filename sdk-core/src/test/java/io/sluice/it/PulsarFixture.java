@@ -4,7 +4,10 @@ import io.sluice.testkit.PulsarStandalone;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
+import java.util.function.IntToLongFunction;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.api.Message;
 import org.apache.pulsar.client.api.MessageId;
@@ -12,6 +15,7 @@ import org.apache.pulsar.client.api.Producer;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.Reader;
 import org.apache.pulsar.client.api.Schema;
+import org.apache.pulsar.client.api.TypedMessageBuilder;
 
 /** The shared broker plus helpers to produce and read back. */
 final class PulsarFixture {
@@ -44,22 +48,51 @@ final class PulsarFixture {
 
   /** Sends {@code count} messages "prefix-i" keyed "k(i % keys)" (batched, async). */
   static void produce(String topic, String prefix, int from, int count, int keys) throws Exception {
+    produce(topic, from, count, i -> "k" + (i % keys), i -> prefix + "-" + i, null, 0);
+  }
+
+  /**
+   * Sends message {@code i} for {@code from <= i < from + count} with key {@code key(i)}, value
+   * {@code value(i)} and, unless {@code eventTime} is null, that event time; in chunks of 1,000
+   * spread over {@code overMillis} (0: as fast as possible). Waits for every send, with no
+   * client-side send timeout: under load a timed-out batch would silently shrink the input and show
+   * up as "lost" output.
+   */
+  static void produce(
+      String topic,
+      int from,
+      int count,
+      IntFunction<String> key,
+      IntFunction<String> value,
+      IntToLongFunction eventTime,
+      long overMillis)
+      throws Exception {
     try (Producer<String> producer =
         client()
             .newProducer(Schema.STRING)
             .topic(topic)
             .blockIfQueueFull(true)
-            // no client-side send timeout: under load a timed-out batch would silently shrink the
-            // input and show up as "lost" output
             .sendTimeout(0, TimeUnit.SECONDS)
             .batchingMaxPublishDelay(1, TimeUnit.MILLISECONDS)
             .create()) {
-      java.util.List<java.util.concurrent.CompletableFuture<?>> sent = new java.util.ArrayList<>();
-      for (int i = from; i < from + count; i++) {
-        sent.add(producer.newMessage().key("k" + (i % keys)).value(prefix + "-" + i).sendAsync());
+      int chunk = 1000;
+      List<CompletableFuture<?>> sent = new ArrayList<>();
+      for (int i = from; i < from + count; i += chunk) {
+        for (int j = i; j < Math.min(from + count, i + chunk); j++) {
+          TypedMessageBuilder<String> message =
+              producer.newMessage().key(key.apply(j)).value(value.apply(j));
+          if (eventTime != null) {
+            message.eventTime(eventTime.applyAsLong(j));
+          }
+          sent.add(message.sendAsync());
+        }
+        producer.flush();
+        sent.forEach(CompletableFuture::join);
+        sent.clear();
+        if (overMillis > 0) {
+          Thread.sleep(Math.max(1, overMillis * chunk / count));
+        }
       }
-      producer.flush();
-      sent.forEach(java.util.concurrent.CompletableFuture::join);
     }
   }
 

@@ -100,33 +100,9 @@ class WindowCrashIT {
 
   /** Event time grows with the id; each partition receives its messages in that order. */
   private static void produce(String topic) {
-    try (Producer<String> producer =
-        PulsarFixture.client()
-            .newProducer(Schema.STRING)
-            .topic(topic)
-            .blockIfQueueFull(true)
-            // no client-side send timeout: under load a timed-out batch would silently shrink the
-            // input and show up as "lost" output
-            .sendTimeout(0, TimeUnit.SECONDS)
-            .batchingMaxPublishDelay(1, TimeUnit.MILLISECONDS)
-            .create()) {
-      java.util.List<java.util.concurrent.CompletableFuture<?>> sent = new java.util.ArrayList<>();
-      int chunk = 1000;
-      for (int i = 0; i < MESSAGES; i += chunk) {
-        for (int j = i; j < Math.min(MESSAGES, i + chunk); j++) {
-          sent.add(
-              producer
-                  .newMessage()
-                  .key("k" + (j % KEYS))
-                  .value("m" + j)
-                  .eventTime(T0 + j * STEP_MS)
-                  .sendAsync());
-        }
-        producer.flush();
-        sent.forEach(java.util.concurrent.CompletableFuture::join);
-        sent.clear();
-        Thread.sleep(Math.max(1, 10_000L * chunk / MESSAGES));
-      }
+    try {
+      PulsarFixture.produce(
+          topic, 0, MESSAGES, j -> "k" + (j % KEYS), j -> "m" + j, j -> T0 + j * STEP_MS, 10_000);
       // one far-future element per partition closes every window
       List<String> partitions = PulsarFixture.admin().topics().getList("public/default");
       for (String p : partitions) {
