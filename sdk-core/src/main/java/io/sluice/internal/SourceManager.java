@@ -278,21 +278,43 @@ final class SourceManager implements CursorCommitter {
     return new PartitionStart(MessageId.earliest, true, RecoveryLayer.START_POSITION);
   }
 
+  /**
+   * Finds the first message at or after {@code epochMillis} with a probe reader. Right after a seek
+   * the reader reconnects, and the broker may refuse the last-message-id lookup of {@code
+   * hasMessageAvailable} meanwhile; such a failure is retried with a fresh probe a few times.
+   */
   private PartitionStart timestampStart(String topic, long epochMillis) {
-    try (Reader<byte[]> probe =
-        client.newReader(Schema.BYTES).topic(topic).startMessageId(MessageId.earliest).create()) {
-      probe.seek(epochMillis);
-      if (probe.hasMessageAvailable()) {
-        Message<byte[]> first = probe.readNext(30, TimeUnit.SECONDS);
-        if (first != null) {
-          return new PartitionStart(first.getMessageId(), true, RecoveryLayer.START_POSITION);
+    java.io.IOException last = null;
+    for (int attempt = 1; attempt <= 5; attempt++) {
+      try (Reader<byte[]> probe =
+          client.newReader(Schema.BYTES).topic(topic).startMessageId(MessageId.earliest).create()) {
+        probe.seek(epochMillis);
+        if (probe.hasMessageAvailable()) {
+          Message<byte[]> first = probe.readNext(30, TimeUnit.SECONDS);
+          if (first != null) {
+            return new PartitionStart(first.getMessageId(), true, RecoveryLayer.START_POSITION);
+          }
+        }
+        return new PartitionStart(MessageId.latest, false, RecoveryLayer.START_POSITION);
+      } catch (java.io.IOException e) {
+        last = e;
+        LOG.debug(
+            "[{}] probing {} at {} failed (attempt {}): {}",
+            app,
+            topic,
+            epochMillis,
+            attempt,
+            e.toString());
+        try {
+          Thread.sleep(200L * attempt);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          break;
         }
       }
-      return new PartitionStart(MessageId.latest, false, RecoveryLayer.START_POSITION);
-    } catch (java.io.IOException e) {
-      throw new SourceException(
-          "Cannot find the first message at or after " + epochMillis + " in " + topic, e);
     }
+    throw new SourceException(
+        "Cannot find the first message at or after " + epochMillis + " in " + topic, last);
   }
 
   private Map<String, PersistentTopicInternalStats> internalStats(Set<String> topics) {
