@@ -15,8 +15,9 @@ import java.util.function.BiConsumer;
 
 /**
  * The sink half of recovery, shared by the runtime and the test driver: commit the restored
- * checkpoint's committables again (commit is idempotent) and abort every other handle a writer
- * registered before the crash — output prepared after that checkpoint.
+ * checkpoint's committables again (commit is idempotent), abort every other handle a writer
+ * registered before the crash — output prepared after that checkpoint — and let each committer
+ * abort what its own durable records list beyond that ({@link Committer#abortOrphans}).
  */
 final class SinkRecovery {
   private SinkRecovery() {}
@@ -65,6 +66,21 @@ final class SinkRecovery {
       aborted++;
     }
     store.removePending(pending);
+    for (Map.Entry<String, Committer> e : committers.entrySet()) {
+      List<Committable> restored = new java.util.ArrayList<>();
+      if (checkpoint != null) {
+        for (CheckpointRecord.SinkCommittable c : checkpoint.committables()) {
+          if (c.sink().equals(e.getKey())) {
+            restored.add(Committable.of(c.payload()));
+          }
+        }
+      }
+      int[] orphans = {0};
+      attempt.accept(
+          "abort of orphaned output of sink " + e.getKey(),
+          () -> orphans[0] = e.getValue().abortOrphans(restored));
+      aborted += orphans[0];
+    }
     return aborted;
   }
 

@@ -31,6 +31,7 @@ import org.apache.pulsar.client.api.Reader;
 import org.apache.pulsar.client.api.Schema;
 import org.apache.pulsar.client.api.SubscriptionInitialPosition;
 import org.apache.pulsar.client.api.SubscriptionType;
+import org.apache.pulsar.client.impl.ReaderImpl;
 import org.apache.pulsar.common.policies.data.ManagedLedgerInternalStats.CursorStats;
 import org.apache.pulsar.common.policies.data.PersistentTopicInternalStats;
 import org.slf4j.Logger;
@@ -521,20 +522,28 @@ final class SourceManager implements CursorCommitter {
         fetcherThreads.newThread(
             () -> {
               Reader<byte[]> reader = ref.reader;
+              // Reader.readNext acknowledges every message on the reader's non-durable cursor;
+              // receiving from the reader's own consumer and acknowledging once per batch keeps
+              // the same cursor position at a fraction of the bookkeeping.
+              org.apache.pulsar.client.api.Consumer<byte[]> direct =
+                  reader instanceof ReaderImpl<byte[]> impl ? impl.getConsumer() : null;
               List<Message<byte[]>> batch = new ArrayList<>(FETCH_BATCH);
               while (!closed) {
                 try {
-                  Message<byte[]> message = reader.readNext(100, TimeUnit.MILLISECONDS);
+                  Message<byte[]> message = next(reader, direct, 100);
                   if (message == null) {
                     continue;
                   }
                   // Take what is already prefetched (no waiting), then claim ring slots once.
                   batch.add(message);
                   while (batch.size() < FETCH_BATCH
-                      && (message = reader.readNext(0, TimeUnit.MILLISECONDS)) != null) {
+                      && (message = next(reader, direct, 0)) != null) {
                     batch.add(message);
                   }
                   group.publish(batch, ref);
+                  if (direct != null) {
+                    direct.acknowledgeCumulativeAsync(batch.get(batch.size() - 1).getMessageId());
+                  }
                   batch.clear();
                 } catch (PulsarClientException.AlreadyClosedException e) {
                   return;
@@ -550,6 +559,14 @@ final class SourceManager implements CursorCommitter {
     fetcher.setDaemon(true);
     fetchers.add(fetcher);
     fetcher.start();
+  }
+
+  private static Message<byte[]> next(
+      Reader<byte[]> reader, org.apache.pulsar.client.api.Consumer<byte[]> direct, int millis)
+      throws PulsarClientException {
+    return direct != null
+        ? direct.receive(millis, TimeUnit.MILLISECONDS)
+        : reader.readNext(millis, TimeUnit.MILLISECONDS);
   }
 
   /** Stops the readers (no more messages reach the rings). */

@@ -10,6 +10,22 @@ public interface Committer extends AutoCloseable {
 
   void abort(Committable committable);
 
+  /**
+   * Ends output an earlier run prepared that the local state no longer lists — when the state
+   * directory was lost or damaged, its list of prepared handles went with it. A committer that
+   * keeps its own durable record of prepared output (the Pulsar sink keeps a transaction journal in
+   * Pulsar) aborts here every such handle that is not in {@code restored}. Called once at start-up,
+   * after the restored checkpoint's committables were committed again and the locally listed ones
+   * aborted, before any writer of this run exists. Must be idempotent.
+   *
+   * @param restored the committables of the restored checkpoint for this sink (empty when there is
+   *     none); they are committed and must stay so
+   * @return how many handles were aborted
+   */
+  default int abortOrphans(java.util.Collection<Committable> restored) {
+    return 0;
+  }
+
   @Override
   default void close() {}
 }

@@ -5,6 +5,7 @@ import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
 import io.sluice.sink.SinkContext;
 import io.sluice.sink.SinkWriter;
+import io.sluice.sink.pulsar.internal.TransactionJournal;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -38,9 +39,14 @@ import org.apache.pulsar.client.api.transaction.TxnID;
  * <p><b>Limits.</b> A transaction the broker times out is aborted: keep {@link
  * Builder#transactionTimeout} well above the checkpoint interval plus the longest time the app may
  * stay down (default 10 min); committing a transaction the broker aborted fails loudly rather than
- * losing output silently — but one the coordinator has forgotten is taken as committed. If the
- * local state directory is lost, transactions open at the crash cannot be aborted and hold back
- * readers of the topic until their timeout.
+ * losing output silently — but one the coordinator has forgotten is taken as committed.
+ *
+ * <p><b>A lost state directory.</b> Every transaction id is also appended to a small journal topic
+ * in the sink topic's namespace ({@code __sluice-txns-<app>-<hash>}) before its first message, and
+ * leaves it once ended. Recovery aborts whatever the journal still lists beyond the restored
+ * checkpoint, so transactions left open by a crash do not hold back readers of the topic even when
+ * the local state is gone. The journal's exclusive subscription also keeps a second instance of the
+ * same app from aborting the first one's transactions.
  */
 public final class PulsarSink<T> implements Sink<T> {
   private final String name;
@@ -52,6 +58,7 @@ public final class PulsarSink<T> implements Sink<T> {
   private final Duration transactionTimeout;
   private final Map<TxnID, Transaction> open = new ConcurrentHashMap<>();
   private PulsarClient client;
+  private TransactionJournal journal;
   private int users;
 
   private PulsarSink(Builder<T> b) {
@@ -122,13 +129,21 @@ public final class PulsarSink<T> implements Sink<T> {
       } catch (PulsarClientException e) {
         throw new SinkException("Sink " + name + ": cannot create a Pulsar client for " + url, e);
       }
+      journal = new TransactionJournal(client, topic, context.appName(), name);
     }
     users++;
     return client;
   }
 
+  /** The journal of this sink's open transactions (while a writer or committer exists). */
+  synchronized TransactionJournal journal() {
+    return journal;
+  }
+
   synchronized void release() {
     if (--users == 0 && client != null) {
+      journal.close();
+      journal = null;
       try {
         client.close();
       } catch (PulsarClientException e) {

@@ -5,6 +5,9 @@ import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.pulsar.internal.TransactionCoordinator;
 import io.sluice.sink.pulsar.internal.TxnIds;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -28,6 +31,7 @@ final class PulsarSinkCommitter implements Committer {
     Transaction live = sink.openTransactions().get(id);
     if (live == null) {
       coordinator.commit(id);
+      sink.journal().ended(id);
       return;
     }
     try {
@@ -43,6 +47,7 @@ final class PulsarSinkCommitter implements Committer {
       Thread.currentThread().interrupt();
       throw new SinkException("Sink " + sink.name() + ": interrupted committing " + id, e);
     }
+    sink.journal().ended(id);
   }
 
   @Override
@@ -53,6 +58,26 @@ final class PulsarSinkCommitter implements Committer {
       live.abort();
     }
     coordinator.abort(id);
+    sink.journal().ended(id);
+  }
+
+  /**
+   * Aborts every transaction in the sink's journal that an earlier run left open and the restored
+   * checkpoint does not hold, so a lost state directory does not leave readers of the topic blocked
+   * until the transactions time out.
+   */
+  @Override
+  public int abortOrphans(Collection<Committable> restored) {
+    Set<TxnID> keep = new HashSet<>();
+    restored.forEach(c -> keep.add(TxnIds.fromBytes(c.bytes())));
+    int aborted = 0;
+    for (TxnID id : sink.journal().unended()) {
+      if (!keep.contains(id) && coordinator.abort(id)) {
+        aborted++;
+      }
+      sink.journal().ended(id);
+    }
+    return aborted;
   }
 
   @Override

@@ -63,10 +63,27 @@ final class PulsarSinkWriter<T> implements SinkWriter<T> {
         .newTransaction()
         .withTransactionTimeout(sink.transactionTimeout().toMillis(), TimeUnit.MILLISECONDS)
         .build()
+        .thenCompose(
+            txn -> {
+              // Known to this process before the journal entry is readable (recovery of a later
+              // run only aborts what is in the journal and not live); in the journal before any
+              // message is sent in it, so even a lost state directory cannot orphan it.
+              sink.openTransactions().put(txn.getTxnID(), txn);
+              return sink.journal()
+                  .record(txn.getTxnID())
+                  .handle(
+                      (ok, t) -> {
+                        if (t != null) {
+                          sink.openTransactions().remove(txn.getTxnID());
+                          txn.abort();
+                          throw new java.util.concurrent.CompletionException(t);
+                        }
+                        return txn;
+                      });
+            })
         .thenApplyAsync(
             txn -> {
               context.registerPending(Committable.of(TxnIds.toBytes(txn.getTxnID())));
-              sink.openTransactions().put(txn.getTxnID(), txn);
               return txn;
             });
   }
@@ -80,8 +97,9 @@ final class PulsarSinkWriter<T> implements SinkWriter<T> {
         throw new SinkException(
             "Sink "
                 + sink.name()
-                + ": cannot open a transaction (is transactionCoordinatorEnabled=true on the"
-                + " broker?): "
+                + ": cannot open a transaction and record it in its journal (is"
+                + " transactionCoordinatorEnabled=true on the broker, and may the app create topics"
+                + " in the sink topic's namespace?): "
                 + e.getCause(),
             e);
       }
@@ -145,17 +163,19 @@ final class PulsarSinkWriter<T> implements SinkWriter<T> {
             });
   }
 
+  /** Aborts a transaction this writer will not use; its journal entry goes once that is done. */
+  private void end(Transaction txn) {
+    sink.openTransactions().remove(txn.getTxnID());
+    var journal = sink.journal();
+    txn.abort().thenRun(() -> journal.ended(txn.getTxnID()));
+  }
+
   @Override
   public void close() {
     if (current != null) {
-      sink.openTransactions().remove(current.getTxnID());
-      current.abort();
+      end(current);
     }
-    next.thenAccept(
-        txn -> {
-          sink.openTransactions().remove(txn.getTxnID());
-          txn.abort();
-        });
+    next.thenAccept(this::end);
     try {
       producer.close();
     } catch (PulsarClientException e) {

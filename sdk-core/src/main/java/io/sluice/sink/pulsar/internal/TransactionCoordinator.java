@@ -53,13 +53,16 @@ public final class TransactionCoordinator {
     }
   }
 
-  public void abort(TxnID id) {
+  /** Aborts {@code id}; returns false if it had already ended. */
+  public boolean abort(TxnID id) {
     try {
       client.getTcClient().abort(id);
       LOG.info("sink {}: aborted transaction {} left open by an earlier run", sink, id);
+      return true;
     } catch (TransactionCoordinatorClientException.TransactionNotFoundException
         | TransactionCoordinatorClientException.InvalidTxnStatusException e) {
       LOG.debug("sink {}: transaction {} already ended: {}", sink, id, e.getMessage());
+      return false;
     } catch (TransactionCoordinatorClientException e) {
       throw new SinkException("Sink " + sink + ": cannot abort transaction " + id + ": " + e, e);
     }

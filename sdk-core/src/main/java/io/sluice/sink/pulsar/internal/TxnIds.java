@@ -7,15 +7,18 @@ import org.apache.pulsar.client.api.transaction.TxnID;
 public final class TxnIds {
   private TxnIds() {}
 
+  /** Bytes of an encoded id. */
+  public static final int LENGTH = 16;
+
   public static byte[] toBytes(TxnID id) {
-    return ByteBuffer.allocate(16)
+    return ByteBuffer.allocate(LENGTH)
         .putLong(id.getMostSigBits())
         .putLong(id.getLeastSigBits())
         .array();
   }
 
   public static TxnID fromBytes(byte[] bytes) {
-    if (bytes.length != 16) {
+    if (bytes.length != LENGTH) {
       throw new IllegalArgumentException("not a transaction id: " + bytes.length + " bytes");
     }
     ByteBuffer b = ByteBuffer.wrap(bytes);

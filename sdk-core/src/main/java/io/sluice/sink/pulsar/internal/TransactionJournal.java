@@ -1,0 +1,223 @@
+package io.sluice.sink.pulsar.internal;
+
+import io.sluice.SinkException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.pulsar.client.api.Consumer;
+import org.apache.pulsar.client.api.Message;
+import org.apache.pulsar.client.api.MessageId;
+import org.apache.pulsar.client.api.Producer;
+import org.apache.pulsar.client.api.PulsarClient;
+import org.apache.pulsar.client.api.PulsarClientException;
+import org.apache.pulsar.client.api.Schema;
+import org.apache.pulsar.client.api.SubscriptionInitialPosition;
+import org.apache.pulsar.client.api.SubscriptionType;
+import org.apache.pulsar.client.api.transaction.TxnID;
+import org.apache.pulsar.common.naming.TopicName;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A durable list, kept in Pulsar, of the transactions a Pulsar sink opened and has not yet ended,
+ * so recovery can abort them even when the local state directory (which lists them too) was lost.
+ *
+ * <p>A transaction id is appended before the first message is sent in the transaction, and the
+ * entry is acknowledged on the journal's subscription once the transaction is committed or aborted:
+ * the subscription's backlog is exactly the set of transactions that may still be open. The broker
+ * deletes acknowledged entries, so the journal stays small.
+ *
+ * <p>The journal's subscription is exclusive and held for the life of the app, so a second running
+ * instance of the same app cannot read it and abort the first instance's live transactions.
+ *
+ * <p>Topic: {@code <sink topic's namespace>/__sluice-txns-<app>-<hash of the sink name>}; topics
+ * named {@code __sluice-*} are never read by {@code PulsarSource} patterns.
+ */
+public final class TransactionJournal implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(TransactionJournal.class);
+
+  /** Prefix of every journal topic's local name; sources skip such topics. */
+  public static final String TOPIC_PREFIX = "__sluice-";
+
+  private static final String SUBSCRIPTION = "sluice-journal";
+
+  private final PulsarClient client;
+  private final String topic;
+  private final String sink;
+  private final Map<TxnID, MessageId> entries = new ConcurrentHashMap<>();
+  private Producer<byte[]> producer;
+  private Consumer<byte[]> consumer;
+
+  public TransactionJournal(PulsarClient client, String sinkTopic, String app, String sink) {
+    this.client = client;
+    this.sink = sink;
+    this.topic = topicFor(sinkTopic, app, sink);
+  }
+
+  /** The journal topic of the sink {@code sink} of app {@code app} writing to {@code sinkTopic}. */
+  public static String topicFor(String sinkTopic, String app, String sink) {
+    String namespace = TopicName.get(sinkTopic).getNamespace();
+    String hash = String.format("%08x", sink.hashCode());
+    return "persistent://"
+        + namespace
+        + "/"
+        + TOPIC_PREFIX
+        + "txns-"
+        + app.replaceAll("[^A-Za-z0-9_.-]", "_")
+        + "-"
+        + hash;
+  }
+
+  public String topic() {
+    return topic;
+  }
+
+  /**
+   * Takes the journal's exclusive subscription and returns every transaction an earlier run
+   * recorded and did not end. Called once, at recovery, before this run opens a transaction.
+   *
+   * <p>The scan appends a marker entry and reads the subscription up to it: everything not yet
+   * acknowledged comes before the marker, so the scan ends exactly there, with no timeout guess.
+   */
+  public synchronized List<TxnID> unended() {
+    List<TxnID> out = new ArrayList<>();
+    try {
+      if (consumer == null) {
+        consumer =
+            client
+                .newConsumer(Schema.BYTES)
+                .topic(topic)
+                .subscriptionName(SUBSCRIPTION)
+                .subscriptionType(SubscriptionType.Exclusive)
+                .subscriptionInitialPosition(SubscriptionInitialPosition.Earliest)
+                .receiverQueueSize(100)
+                .subscribe();
+      }
+      byte[] marker = ("scan " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
+      producer().send(marker);
+      while (true) {
+        Message<byte[]> m = consumer.receive(60, TimeUnit.SECONDS);
+        if (m == null) {
+          throw new SinkException(
+              "Sink "
+                  + sink
+                  + ": the scan of the transaction journal "
+                  + topic
+                  + " did not reach its own marker within 60 s");
+        }
+        byte[] value = m.getValue();
+        if (value.length == TxnIds.LENGTH) {
+          TxnID id = TxnIds.fromBytes(value);
+          entries.put(id, m.getMessageId());
+          out.add(id);
+        } else {
+          consumer.acknowledge(m); // a scan marker, this one's or one of a scan that crashed
+          if (Arrays.equals(value, marker)) {
+            return out;
+          }
+        }
+      }
+    } catch (PulsarClientException.ConsumerBusyException e) {
+      closeConsumer();
+      throw new SinkException(
+          "Sink "
+              + sink
+              + ": the transaction journal "
+              + topic
+              + " is held by another running instance of this app. Run one instance per app"
+              + " name.",
+          e);
+    } catch (PulsarClientException e) {
+      closeConsumer();
+      throw new SinkException(
+          "Sink "
+              + sink
+              + ": cannot read the transaction journal "
+              + topic
+              + " ("
+              + e
+              + "). The app needs to create and read this topic: allow topic auto-creation in"
+              + " the namespace or create it.",
+          e);
+    } catch (RuntimeException e) {
+      closeConsumer();
+      throw e;
+    }
+  }
+
+  private void closeConsumer() {
+    if (consumer != null) {
+      consumer.closeAsync();
+      consumer = null;
+    }
+  }
+
+  /** Appends {@code id}; the future completes once the broker stored the entry. */
+  public CompletableFuture<Void> record(TxnID id) {
+    Producer<byte[]> p;
+    try {
+      p = producer();
+    } catch (PulsarClientException e) {
+      return CompletableFuture.failedFuture(
+          new SinkException(
+              "Sink " + sink + ": cannot write the transaction journal " + topic + ": " + e, e));
+    }
+    return p.sendAsync(TxnIds.toBytes(id))
+        .thenAccept(
+            messageId -> {
+              entries.put(id, messageId);
+            });
+  }
+
+  /** {@code id} was committed or aborted: its entry leaves the journal (best effort). */
+  public void ended(TxnID id) {
+    MessageId entry = entries.remove(id);
+    Consumer<byte[]> c;
+    synchronized (this) {
+      c = consumer;
+    }
+    if (entry != null && c != null) {
+      c.acknowledgeAsync(entry)
+          .exceptionally(
+              t -> {
+                // the entry stays: the next recovery aborts the ended transaction again, harmlessly
+                LOG.debug("sink {}: journal acknowledgement failed: {}", sink, t.toString());
+                return null;
+              });
+    }
+  }
+
+  private synchronized Producer<byte[]> producer() throws PulsarClientException {
+    if (producer == null) {
+      producer =
+          client
+              .newProducer(Schema.BYTES)
+              .topic(topic)
+              .enableBatching(false)
+              .sendTimeout(0, TimeUnit.SECONDS)
+              .create();
+    }
+    return producer;
+  }
+
+  @Override
+  public synchronized void close() {
+    for (AutoCloseable c : new AutoCloseable[] {producer, consumer}) {
+      if (c != null) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          LOG.debug("sink {}: closing the journal: {}", sink, e.toString());
+        }
+      }
+    }
+    producer = null;
+    consumer = null;
+  }
+}
