@@ -253,14 +253,26 @@ public final class AppRuntime {
       groups.add(group);
       groupNames.add(name);
       group.compile(graph);
-      group.restorePositions(restored);
+      // Only the reading group's copy of a position advances; a stale copy in another group
+      // would reach the checkpoint and hold the partition's durable cursor back.
+      Map<String, MessageId> own = new HashMap<>();
+      restored.forEach(
+          (partition, id) -> {
+            if (groupNameOf(partition).equals(name)) {
+              own.put(partition, id);
+            }
+          });
+      group.restorePositions(own);
       group.start();
     }
   }
 
   private ProcessingGroup groupOf(String partitionTopic) {
-    String name = groupOfTopic.get(PartitionRef.baseOf(partitionTopic));
-    return name == null ? groups.get(0) : groups.get(groupNames.indexOf(name));
+    return groups.get(groupNames.indexOf(groupNameOf(partitionTopic)));
+  }
+
+  private String groupNameOf(String partitionTopic) {
+    return groupOfTopic.getOrDefault(PartitionRef.baseOf(partitionTopic), "default");
   }
 
   /** Which slot group reads each partition, for logs and tests. */
