@@ -265,6 +265,7 @@ public final class Sluice implements AutoCloseable {
     private Integer receiverQueueSize;
     private String waitStrategy;
     private Duration discoveryInterval;
+    private Duration regroupInterval;
     private Boolean finalCheckpointOnClose;
     private io.sluice.source.BadRecordPolicy badSinkRecordPolicy;
     private final java.util.Map<String, String> slotGroupOfTopic = new java.util.LinkedHashMap<>();
@@ -400,8 +401,15 @@ public final class Sluice implements AutoCloseable {
      * Automatic slot groups, planned at start from each topic's byte rate as the broker measures
      * it: a topic at or above {@code hotBytesPerSecond} gets a group of its own, the others are
      * bin-packed into {@code sharedGroups} groups. Topics named in {@link #slotGroup} keep their
-     * declared group; topics discovered later join {@code default}. (Groups are not re-planned
-     * while running: keyed state is scoped to its group.)
+     * declared group; topics discovered later join {@code default}.
+     *
+     * <p>Every {@link #regroupInterval} the rates are measured again; when the set of hot topics
+     * changed (a topic reached the threshold, or fell below half of it), the app regroups at a
+     * checkpoint boundary: the readers pause, a checkpoint completes and commits everything
+     * processed so far, and new groups take over from exactly those positions — no record is lost
+     * or repeated. A pipeline with keyed state or windows is not regrouped while running (its state
+     * belongs to the group that built it); it keeps the plan it started with, and on a restart from
+     * a checkpoint it keeps the plan saved in that checkpoint.
      */
     public Builder autoSlotGroups(double hotBytesPerSecond, int sharedGroups) {
       if (hotBytesPerSecond <= 0) {
@@ -415,6 +423,17 @@ public final class Sluice implements AutoCloseable {
       once(this.autoSharedGroups == 0 ? null : Boolean.TRUE, "autoSlotGroups");
       this.autoHotBytesPerSecond = hotBytesPerSecond;
       this.autoSharedGroups = sharedGroups;
+      return this;
+    }
+
+    /**
+     * How often automatic slot groups re-measure the topics' byte rates (default 60 s; zero: plan
+     * once at start). See {@link #autoSlotGroups}.
+     */
+    public Builder regroupInterval(Duration interval) {
+      Objects.requireNonNull(interval, "interval must not be null");
+      once(this.regroupInterval, Options.REGROUP_INTERVAL.key());
+      this.regroupInterval = Options.REGROUP_INTERVAL.check(interval);
       return this;
     }
 
@@ -487,6 +506,7 @@ public final class Sluice implements AutoCloseable {
               java.util.Map.copyOf(slotGroupOfTopic),
               autoHotBytesPerSecond,
               autoSharedGroups,
+              regroupInterval != null ? regroupInterval : Duration.ofSeconds(60),
               meterRegistry != null ? meterRegistry : new SimpleMeterRegistry(),
               threadFactory != null ? threadFactory : Executors.defaultThreadFactory(),
               failureListener != null ? failureListener : t -> {});

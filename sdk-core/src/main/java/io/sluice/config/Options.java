@@ -116,6 +116,17 @@ public final class Options {
           d -> d.isZero() || d.toMillis() >= 100,
           Options::ms);
 
+  public static final Option<Duration> REGROUP_INTERVAL =
+      Option.of(
+          "sluice.slotgroups.regroupInterval",
+          "60000 ms",
+          "must be 0 (off) or at least 1000 ms",
+          "With automatic slot groups: how often topic byte rates are measured again; when the set"
+              + " of hot topics changed, the groups are re-planned at a checkpoint boundary"
+              + " (pipelines without keyed state; see Sluice.Builder.autoSlotGroups).",
+          d -> d.isZero() || d.toMillis() >= 1000,
+          Options::ms);
+
   public static final Option<String> SUBSCRIPTION =
       Option.of(
           "sluice.source.subscription",
@@ -138,6 +149,7 @@ public final class Options {
           WAIT_STRATEGY,
           RECEIVER_QUEUE_SIZE,
           DISCOVERY_INTERVAL,
+          REGROUP_INTERVAL,
           SUBSCRIPTION);
 
   /** The configuration reference, generated from the definitions above. */

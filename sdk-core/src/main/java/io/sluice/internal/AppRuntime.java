@@ -65,9 +65,15 @@ public final class AppRuntime {
   private StateStore store;
   private SourceManager sources;
   private CheckpointCoordinator coordinator;
-  private final List<ProcessingGroup> groups = new ArrayList<>();
-  private final List<String> groupNames = new ArrayList<>();
-  private final Map<String, String> groupOfTopic = new HashMap<>();
+  // Slot groups: replaced only by a regroup, which runs on the checkpoint thread while the
+  // fetchers are paused; read by the fetchers' router, the ticker and slotGroupAssignment().
+  private final List<ProcessingGroup> groups = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<String> groupNames = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final Map<String, String> groupOfTopic = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, Double> groupLoad = new java.util.concurrent.ConcurrentHashMap<>();
+  private Set<String> hotTopics = Set.of();
+  private long nextRegroupNanos;
+  private Counter regroups;
   private final Map<String, Committer> committers = new LinkedHashMap<>();
   private ScheduledExecutorService checkpointThread;
   private ScheduledExecutorService discoveryThread;
@@ -129,7 +135,7 @@ public final class AppRuntime {
       Map<String, SourceBinding> assignment = sources.resolvePartitions();
       Map<String, PartitionStart> plan = sources.planStarts(assignment, restored);
       reportRecovery(checkpoint, plan);
-      planAutomaticGroups(assignment.keySet());
+      planAutomaticGroups(assignment.keySet(), checkpoint.isPresent());
       createGroups(restored);
       sources.startAll(assignment, plan);
       coordinator =
@@ -179,19 +185,58 @@ public final class AppRuntime {
 
   /**
    * Declared groups first; with automatic groups, the other topics are planned from the byte rate
-   * the broker measured for them (one admin call per topic, at start only).
+   * the broker measured for them (one admin call per topic). A pipeline with keyed state restored
+   * from a checkpoint keeps the plan saved in it: its state belongs to the groups that built it.
    */
-  private void planAutomaticGroups(Set<String> partitions) {
+  private void planAutomaticGroups(Set<String> partitions, boolean restoredState) {
     groupOfTopic.putAll(settings.slotGroupOfTopic());
     if (settings.autoSlotGroupShared() < 1) {
       return;
     }
-    Map<String, Double> rates = new HashMap<>();
+    regroups =
+        Counter.builder("sluice.slotgroup.regroups")
+            .description("times the automatic slot groups were re-planned while running")
+            .tag("app", settings.name())
+            .register(meters);
+    Set<String> topics = autoTopics(partitions);
+    if (graph.stateful() && restoredState) {
+      Map<String, String> saved = SavedSlotPlan.read(store);
+      if (!saved.isEmpty()) {
+        saved.forEach(
+            (topic, group) -> {
+              if (topics.contains(topic)) {
+                groupOfTopic.put(topic, group);
+              }
+            });
+        LOG.info(
+            "[{}] slot groups: keeping the plan saved in the checkpoint (the pipeline has keyed"
+                + " state); topics not in it join default",
+            settings.name());
+        return;
+      }
+    }
+    Map<String, Double> rates = measureRates(topics);
+    hotTopics =
+        SlotGroupPlanner.hotTopics(rates, settings.autoSlotGroupHotBytesPerSecond(), Set.of());
+    applyPlan(SlotGroupPlanner.plan(rates, hotTopics, settings.autoSlotGroupShared()));
+  }
+
+  /** Base topics of {@code partitions} that are not in a declared group. */
+  private Set<String> autoTopics(Set<String> partitions) {
+    Set<String> topics = new java.util.TreeSet<>();
     for (String partition : partitions) {
       String base = PartitionRef.baseOf(partition);
-      if (groupOfTopic.containsKey(base) || rates.containsKey(base)) {
-        continue;
+      if (!settings.slotGroupOfTopic().containsKey(base)) {
+        topics.add(base);
       }
+    }
+    return topics;
+  }
+
+  /** The broker's measured byte rate of each topic (0 when it cannot be read). */
+  private Map<String, Double> measureRates(Set<String> topics) {
+    Map<String, Double> rates = new HashMap<>();
+    for (String base : topics) {
       try {
         boolean partitioned = admin.topics().getPartitionedTopicMetadata(base).partitions > 0;
         rates.put(
@@ -201,23 +246,27 @@ public final class AppRuntime {
                 : admin.topics().getStats(base).getMsgThroughputIn());
       } catch (Exception e) {
         LOG.warn(
-            "[{}] no byte rate for {} ({}); it joins a shared group",
+            "[{}] no byte rate for {} ({}); it counts as cold",
             settings.name(),
             base,
             e.toString());
         rates.put(base, 0.0);
       }
     }
-    List<SlotGroupPlanner.Planned> plan =
-        SlotGroupPlanner.plan(
-            rates, settings.autoSlotGroupHotBytesPerSecond(), settings.autoSlotGroupShared());
+    return rates;
+  }
+
+  private void applyPlan(List<SlotGroupPlanner.Planned> plan) {
     for (SlotGroupPlanner.Planned g : plan) {
       g.topics().forEach(t -> groupOfTopic.put(t, g.name()));
-      Gauge.builder("sluice.slotgroup.load.bytes.per.s", g::bytesPerSecond)
-          .description("byte rate of the group's topics measured when the groups were planned")
-          .tag("app", settings.name())
-          .tag("group", g.name())
-          .register(meters);
+      if (groupLoad.put(g.name(), g.bytesPerSecond()) == null) {
+        Gauge.builder(
+                "sluice.slotgroup.load.bytes.per.s", groupLoad, m -> m.getOrDefault(g.name(), 0.0))
+            .description("byte rate of the group's topics at the last measurement")
+            .tag("app", settings.name())
+            .tag("group", g.name())
+            .register(meters);
+      }
       LOG.info(
           "[{}] slot group {} (automatic): {} topics, {} B/s measured: {}",
           settings.name(),
@@ -226,6 +275,83 @@ public final class AppRuntime {
           Math.round(g.bytesPerSecond()),
           g.topics());
     }
+  }
+
+  /**
+   * Runs on the checkpoint thread after a checkpoint: every regroup interval, measures the rates
+   * again; when the set of hot topics changed, re-plans the groups at a checkpoint boundary. Only
+   * for pipelines without keyed state (a group's keyed state cannot be split between groups).
+   */
+  private void maybeRegroup() {
+    if (settings.autoSlotGroupShared() < 1
+        || settings.regroupInterval().isZero()
+        || graph.stateful()
+        || failure.failed()) {
+      return;
+    }
+    long now = System.nanoTime();
+    if (now < nextRegroupNanos) {
+      return;
+    }
+    nextRegroupNanos = now + settings.regroupInterval().toNanos();
+    Map<String, Double> rates = measureRates(autoTopics(sources.partitionNames()));
+    Set<String> hot =
+        SlotGroupPlanner.hotTopics(rates, settings.autoSlotGroupHotBytesPerSecond(), hotTopics);
+    if (hot.equals(hotTopics)) {
+      Map<String, Double> load = new HashMap<>();
+      rates.forEach((t, r) -> load.merge(groupOfTopic.getOrDefault(t, "default"), r, Double::sum));
+      groupLoad.replaceAll((group, old) -> load.getOrDefault(group, 0.0));
+      return;
+    }
+    List<SlotGroupPlanner.Planned> plan =
+        SlotGroupPlanner.plan(rates, hot, settings.autoSlotGroupShared());
+    if (sources.paused(() -> regroup(plan))) {
+      LOG.info(
+          "[{}] hot topics changed from {} to {}: regrouped, slot groups now {}",
+          settings.name(),
+          hotTopics,
+          hot,
+          slotGroupAssignment());
+      hotTopics = hot;
+    }
+  }
+
+  /**
+   * With the fetchers paused: one checkpoint completes (everything published so far is processed,
+   * prepared, recorded and committed), the groups stop, and new groups start from that checkpoint's
+   * positions. Returns false (groups unchanged) if the checkpoint failed.
+   */
+  private boolean regroup(List<SlotGroupPlanner.Planned> plan) {
+    if (!coordinator.checkpoint()) {
+      LOG.warn("[{}] regrouping postponed: its checkpoint failed", settings.name());
+      return false;
+    }
+    CheckpointRecord checkpoint =
+        store
+            .latestCheckpoint()
+            .orElseThrow(() -> new IllegalStateException("no checkpoint after a completed one"));
+    for (ProcessingGroup g : groups) {
+      if (!g.stop(settings.checkpointTimeout())) {
+        throw new SluiceException(
+            "Slot group "
+                + groupNames.get(g.index())
+                + " did not stop within "
+                + settings.checkpointTimeout()
+                + " while regrouping; the app stops and resumes from checkpoint "
+                + checkpoint.id()
+                + " on restart");
+      }
+      g.removeGauges(meters);
+    }
+    groups.clear();
+    groupNames.clear();
+    groupOfTopic.keySet().removeIf(t -> !settings.slotGroupOfTopic().containsKey(t));
+    applyPlan(plan);
+    groupLoad.keySet().retainAll(groupOfTopic.values());
+    createGroups(MessageIds.positionsOf(checkpoint));
+    sources.reroute();
+    regroups.increment();
+    return true;
   }
 
   /** One slot group per declared name plus {@code default}; each has its own ring and thread. */
@@ -245,11 +371,15 @@ public final class AppRuntime {
               settings.name(),
               settings.ringSize(),
               settings.waitStrategy(),
+              name,
               Threads.named(settings.threadFactory(), settings.name(), "process-" + name),
               new KeyedStateBackend(store, namespace),
               (sink, i) -> context(sink, i),
               meters,
               failure::fail);
+      if (index == 0 && settings.autoSlotGroupShared() > 0 && graph.stateful()) {
+        SavedSlotPlan.write(group.keyedState(), groupOfTopic);
+      }
       groups.add(group);
       groupNames.add(name);
       group.compile(graph);
@@ -280,9 +410,10 @@ public final class AppRuntime {
     Map<String, List<String>> out = new LinkedHashMap<>();
     groupNames.forEach(n -> out.put(n, new ArrayList<>()));
     if (sources != null) {
-      for (String p : sources.partitionNames()) {
-        out.get(groupNames.get(groupOf(p).index())).add(p);
-      }
+      // from each partition's own group reference: consistent even while a regroup runs
+      sources
+          .groupNameOfPartition()
+          .forEach((p, g) -> out.computeIfAbsent(g, n -> new ArrayList<>()).add(p));
     }
     out.values().forEach(java.util.Collections::sort);
     return out;
@@ -294,6 +425,7 @@ public final class AppRuntime {
     }
     try {
       coordinator.checkpoint();
+      maybeRegroup();
     } catch (RuntimeException e) {
       failure.fail(e);
     }

@@ -25,6 +25,7 @@ public record AppSettings(
     java.util.Map<String, String> slotGroupOfTopic,
     double autoSlotGroupHotBytesPerSecond,
     int autoSlotGroupShared,
+    Duration regroupInterval,
     MeterRegistry meterRegistry,
     ThreadFactory threadFactory,
     Consumer<Throwable> failureListener) {}

@@ -67,6 +67,7 @@ final class GroupCore implements GroupServices {
   private final Counter duplicatesSkipped;
   private final Counter badRecords;
   private final AtomicLong watermarkGauge = new AtomicLong(Long.MIN_VALUE);
+  private final Gauge watermarkMeter;
   private PartitionRef currentPartition;
   private long currentEventTime;
   private long watermark = Long.MIN_VALUE;
@@ -97,11 +98,16 @@ final class GroupCore implements GroupServices {
             .tag("app", appName)
             .tag("group", group)
             .register(meters);
-    Gauge.builder("sluice.watermark", watermarkGauge, AtomicLong::get)
-        .description("the slot group's event-time watermark (epoch ms)")
-        .tag("app", appName)
-        .tag("group", group)
-        .register(meters);
+    this.watermarkMeter =
+        Gauge.builder("sluice.watermark", watermarkGauge, AtomicLong::get)
+            .description("the slot group's event-time watermark (epoch ms)")
+            .tag("app", appName)
+            .tag("group", group)
+            .register(meters);
+  }
+
+  Gauge watermarkGauge() {
+    return watermarkMeter;
   }
 
   void compile(JobGraph graph) {

@@ -15,7 +15,10 @@ public final class PartitionRef {
   final String baseTopic;
   final int partitionIndex;
   final String subscription;
-  final ProcessingGroup group;
+
+  /** The slot group fed by this partition; changes only while the fetchers are paused. */
+  volatile ProcessingGroup group;
+
   final io.sluice.source.RecordDecoder<?> decoder;
   final io.sluice.source.BadRecordPolicy badRecordPolicy;
   volatile long lastPublishTime;

@@ -47,12 +47,14 @@ import org.apache.pulsar.client.api.MessageId;
  */
 final class ProcessingGroup implements SlotGroup {
   private final int index;
+  private final String name;
   private final String appName;
   private final GroupCore core;
   private final Disruptor<RingEvent> disruptor;
   private final RingBuffer<RingEvent> ring;
   private final Consumer<Throwable> onFailure;
   private final Timer barrierStall;
+  private final Gauge occupancy;
   private volatile boolean failed;
 
   ProcessingGroup(
@@ -60,12 +62,14 @@ final class ProcessingGroup implements SlotGroup {
       String appName,
       int ringSize,
       String waitStrategy,
+      String name,
       ThreadFactory threads,
       KeyedStateBackend backend,
       BiFunction<Sink<?>, Integer, SinkContext> sinkContexts,
       MeterRegistry meters,
       Consumer<Throwable> onFailure) {
     this.index = index;
+    this.name = name;
     this.appName = appName;
     this.onFailure = onFailure;
     this.core = new GroupCore(index, appName, backend, sinkContexts, meters, System::nanoTime);
@@ -76,12 +80,15 @@ final class ProcessingGroup implements SlotGroup {
     this.disruptor.setDefaultExceptionHandler(new FailOnError());
     this.ring = disruptor.getRingBuffer();
     String group = Integer.toString(index);
-    Gauge.builder(
-            "sluice.pipeline.ring.occupancy", ring, r -> r.getBufferSize() - r.remainingCapacity())
-        .description("events waiting in the slot group's ring")
-        .tag("app", appName)
-        .tag("group", group)
-        .register(meters);
+    this.occupancy =
+        Gauge.builder(
+                "sluice.pipeline.ring.occupancy",
+                ring,
+                r -> r.getBufferSize() - r.remainingCapacity())
+            .description("events waiting in the slot group's ring")
+            .tag("app", appName)
+            .tag("group", group)
+            .register(meters);
     this.barrierStall =
         Timer.builder("sluice.checkpoint.stall")
             .description("time the processing thread spent on a checkpoint barrier")
@@ -101,6 +108,10 @@ final class ProcessingGroup implements SlotGroup {
 
   int index() {
     return index;
+  }
+
+  String name() {
+    return name;
   }
 
   void compile(JobGraph graph) {
@@ -174,6 +185,15 @@ final class ProcessingGroup implements SlotGroup {
   /** Called by the ticker: the processing thread re-evaluates the watermark. */
   void tick() {
     ring.publishEvent((event, sequence) -> event.kind = RingEvent.TICK);
+  }
+
+  /**
+   * Unregisters the gauges bound to this group's objects, so a group replacing it (regrouping)
+   * registers its own; counters and timers are shared by id and keep counting.
+   */
+  void removeGauges(MeterRegistry meters) {
+    meters.remove(occupancy);
+    meters.remove(core.watermarkGauge());
   }
 
   /** Processes what is in the ring, then stops the thread and closes the writers. */

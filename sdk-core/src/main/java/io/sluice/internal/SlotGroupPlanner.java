@@ -20,6 +20,35 @@ final class SlotGroupPlanner {
 
   static List<Planned> plan(
       Map<String, Double> bytesPerSecond, double hotThreshold, int sharedGroups) {
+    java.util.Set<String> hot = new java.util.HashSet<>();
+    bytesPerSecond.forEach(
+        (topic, rate) -> {
+          if (rate >= hotThreshold) {
+            hot.add(topic);
+          }
+        });
+    return plan(bytesPerSecond, hot, sharedGroups);
+  }
+
+  /**
+   * Which topics are hot, with hysteresis: a topic becomes hot at {@code hotThreshold} and stays
+   * hot until it falls below half of it, so a rate near the threshold does not regroup each time.
+   */
+  static java.util.Set<String> hotTopics(
+      Map<String, Double> bytesPerSecond, double hotThreshold, java.util.Set<String> wasHot) {
+    java.util.Set<String> hot = new java.util.TreeSet<>();
+    bytesPerSecond.forEach(
+        (topic, rate) -> {
+          if (rate >= hotThreshold || (wasHot.contains(topic) && rate >= hotThreshold / 2)) {
+            hot.add(topic);
+          }
+        });
+    return hot;
+  }
+
+  /** The plan for a given set of hot topics (the others are bin-packed by rate). */
+  static List<Planned> plan(
+      Map<String, Double> bytesPerSecond, java.util.Set<String> hotTopics, int sharedGroups) {
     List<Map.Entry<String, Double>> byRate = new ArrayList<>(bytesPerSecond.entrySet());
     byRate.sort(
         Map.Entry.<String, Double>comparingByValue()
@@ -32,7 +61,7 @@ final class SlotGroupPlanner {
       shared.put("shared-" + i, new ArrayList<>());
     }
     for (Map.Entry<String, Double> e : byRate) {
-      if (e.getValue() >= hotThreshold) {
+      if (hotTopics.contains(e.getKey())) {
         hot.add(new Planned("hot-" + hot.size(), List.of(e.getKey()), e.getValue()));
       } else {
         int least = 0;

@@ -70,6 +70,14 @@ final class SourceManager implements CursorCommitter {
   private static final int FETCH_BATCH = 64;
 
   private volatile boolean closed;
+
+  /**
+   * Fetchers publish holding the read side; regrouping holds the write side, so while it runs no
+   * record enters any ring and no partition is routed.
+   */
+  private final java.util.concurrent.locks.ReentrantReadWriteLock gate =
+      new java.util.concurrent.locks.ReentrantReadWriteLock();
+
   private final java.util.concurrent.ThreadFactory fetcherThreads;
   private final List<Thread> fetchers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -356,6 +364,16 @@ final class SourceManager implements CursorCommitter {
 
   private CompletableFuture<Void> startPartition(
       String topic, SourceBinding binding, PartitionStart start) {
+    gate.readLock().lock();
+    try {
+      return startPartitionRouted(topic, binding, start);
+    } finally {
+      gate.readLock().unlock();
+    }
+  }
+
+  private CompletableFuture<Void> startPartitionRouted(
+      String topic, SourceBinding binding, PartitionStart start) {
     ProcessingGroup group = router.apply(topic);
     PartitionRef ref =
         new PartitionRef(
@@ -416,7 +434,7 @@ final class SourceManager implements CursorCommitter {
             .thenAccept(
                 r -> {
                   ref.reader = r;
-                  startFetcher(ref, group);
+                  startFetcher(ref);
                 });
     return CompletableFuture.allOf(cursor, reader)
         .exceptionally(
@@ -507,6 +525,13 @@ final class SourceManager implements CursorCommitter {
     }
   }
 
+  /** Each partition and the name of the slot group it feeds now. */
+  Map<String, String> groupNameOfPartition() {
+    Map<String, String> out = new HashMap<>();
+    partitions.forEach((topic, ref) -> out.put(topic, ref.group.name()));
+    return out;
+  }
+
   Set<String> partitionNames() {
     return Set.copyOf(partitions.keySet());
   }
@@ -517,7 +542,7 @@ final class SourceManager implements CursorCommitter {
    * (internal executor → listener executor, one task per message). The thread decodes (when the
    * source has a decoder) and publishes to the ring, blocking while it is full.
    */
-  private void startFetcher(PartitionRef ref, ProcessingGroup group) {
+  private void startFetcher(PartitionRef ref) {
     Thread fetcher =
         fetcherThreads.newThread(
             () -> {
@@ -540,7 +565,12 @@ final class SourceManager implements CursorCommitter {
                       && (message = next(reader, direct, 0)) != null) {
                     batch.add(message);
                   }
-                  group.publish(batch, ref);
+                  gate.readLock().lock();
+                  try {
+                    ref.group.publish(batch, ref);
+                  } finally {
+                    gate.readLock().unlock();
+                  }
                   if (direct != null) {
                     direct.acknowledgeCumulativeAsync(batch.get(batch.size() - 1).getMessageId());
                   }
@@ -567,6 +597,28 @@ final class SourceManager implements CursorCommitter {
     return direct != null
         ? direct.receive(millis, TimeUnit.MILLISECONDS)
         : reader.readNext(millis, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Runs {@code action} while no fetcher publishes and no partition is routed (fetchers finish the
+   * batch they are publishing first, then wait).
+   */
+  <T> T paused(java.util.function.Supplier<T> action) {
+    gate.writeLock().lock();
+    try {
+      return action.get();
+    } finally {
+      gate.writeLock().unlock();
+    }
+  }
+
+  /** Routes every partition again through the router (while {@link #paused}). */
+  void reroute() {
+    for (PartitionRef ref : partitions.values()) {
+      ProcessingGroup group = router.apply(ref.topic);
+      ref.group = group;
+      group.addPartition(ref);
+    }
   }
 
   /** Stops the readers (no more messages reach the rings). */

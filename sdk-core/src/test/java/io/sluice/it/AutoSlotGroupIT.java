@@ -7,12 +7,18 @@ import static io.sluice.it.SourceIT.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.Sluice;
+import io.sluice.sink.pulsar.PulsarSink;
 import io.sluice.source.PulsarSource;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.pulsar.client.api.Producer;
 import org.junit.jupiter.api.Test;
@@ -86,6 +92,111 @@ class AutoSlotGroupIT {
     } finally {
       stop.set(true);
       load.get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * A stateless pipeline regroups while running: a topic that becomes hot gets its own group, and
+   * goes back to the shared group once it cools down; across both regroups every record reaches the
+   * transactional output exactly once.
+   */
+  @Test
+  void shouldRegroupWhileRunningWithoutLosingOrRepeatingARecord() throws Exception {
+    String prefix = uniqueTopic("regroup");
+    String hot = prefix + "-a";
+    String output = uniqueTopic("regroup-out");
+    admin().topics().createPartitionedTopic(hot, 2);
+    admin().topics().createNonPartitionedTopic(prefix + "-b");
+    admin().topics().createNonPartitionedTopic(prefix + "-c");
+    admin().topics().createNonPartitionedTopic(output);
+    AtomicInteger sent = new AtomicInteger();
+    try (Sluice app =
+        Sluice.builder()
+            .name("regroup")
+            .pulsar(broker().serviceUrl(), broker().adminUrl())
+            .stateDir(stateDir)
+            .checkpointInterval(Duration.ofMillis(300))
+            .autoSlotGroups(100_000, 1)
+            .regroupInterval(Duration.ofSeconds(1))
+            .build()) {
+      app.stream(PulsarSource.topicsMatching(prefix + "-.*"))
+          .map(r -> new String(r.value(), StandardCharsets.UTF_8))
+          .sinkTo(
+              PulsarSink.<String>builder()
+                  .topic(output)
+                  .serializer(v -> v.getBytes(StandardCharsets.UTF_8))
+                  .build());
+      app.start();
+      assertThat(app.slotGroups()).doesNotContainKey("hot-0");
+
+      // ~500 kB/s on the hot topic (1 kB records) and a trickle on the others, until it regroups
+      AtomicBoolean stop = new AtomicBoolean();
+      CompletableFuture<Void> load =
+          CompletableFuture.runAsync(() -> produceLoad(prefix, stop, sent));
+      try {
+        await(
+            "the hot topic in a group of its own",
+            Duration.ofSeconds(60),
+            () -> app.slotGroups().getOrDefault("hot-0", List.of()).size() == 2);
+      } finally {
+        stop.set(true);
+        load.get(30, TimeUnit.SECONDS);
+      }
+      assertThat(app.slotGroups().get("hot-0"))
+          .containsExactly(hot + "-partition-0", hot + "-partition-1");
+      // quiet now: the rate falls below half the threshold and it shares again
+      await(
+          "the cooled topic back in the shared group",
+          Duration.ofSeconds(60),
+          () -> !app.slotGroups().containsKey("hot-0"));
+      PulsarFixture.produce(prefix + "-b", "tail", 0, 100, 5);
+      sent.addAndGet(100);
+      assertThat(app.meterRegistry().get("sluice.slotgroup.regroups").counter().count())
+          .isGreaterThanOrEqualTo(2);
+
+      Map<String, Integer> perRecord = new HashMap<>();
+      List<String> out = List.of();
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (out.size() < sent.get() && System.nanoTime() < deadline) {
+        Thread.sleep(500);
+        out = PulsarFixture.readAll(output);
+      }
+      for (String line : out) {
+        perRecord.merge(
+            line.substring(0, Math.min(line.length(), 24)).split("\\|")[0], 1, Integer::sum);
+      }
+      assertThat(perRecord).hasSize(sent.get());
+      assertThat(out).hasSize(sent.get());
+    }
+  }
+
+  private static void produceLoad(String prefix, AtomicBoolean stop, AtomicInteger sent) {
+    String pad = "x".repeat(1000);
+    try (Producer<byte[]> a =
+            PulsarFixture.client()
+                .newProducer()
+                .topic(prefix + "-a")
+                .sendTimeout(0, TimeUnit.SECONDS)
+                .create();
+        Producer<byte[]> b =
+            PulsarFixture.client()
+                .newProducer()
+                .topic(prefix + "-b")
+                .sendTimeout(0, TimeUnit.SECONDS)
+                .create()) {
+      int n = 0;
+      while (!stop.get()) {
+        for (int i = 0; i < 50; i++, n++) {
+          a.sendAsync(("a-" + n + "|" + pad).getBytes(StandardCharsets.UTF_8));
+        }
+        b.sendAsync(("b-" + n + "|").getBytes(StandardCharsets.UTF_8));
+        a.flush();
+        b.flush();
+        sent.addAndGet(51);
+        Thread.sleep(100);
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
     }
   }
 }

@@ -97,6 +97,7 @@ public final class StreamNode<T> {
       Function<? super T, K> keyFunction,
       Serde<K> keySerde,
       KeyedProcessFunction<K, T, R> function) {
+    graph.markStateful();
     StreamNode<R> next = new StreamNode<>(graph);
     add(
         group -> {

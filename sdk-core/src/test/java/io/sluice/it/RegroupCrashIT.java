@@ -1,0 +1,156 @@
+package io.sluice.it;
+
+import static io.sluice.it.PulsarFixture.admin;
+import static io.sluice.it.PulsarFixture.broker;
+import static io.sluice.it.PulsarFixture.uniqueTopic;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.testkit.ChildJvm;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pulsar.client.api.Producer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Regrouping under SIGKILL: one topic alternates between bursts (hot) and silence (cold) while a
+ * job with automatic slot groups re-planned every second is killed at random moments, some of them
+ * in the middle of a regroup. After the last restart the output holds every input exactly once.
+ */
+class RegroupCrashIT {
+  private static final int KILLS = Integer.getInteger("sluice.regroup.kills", 6);
+  private static final int BURSTS = 8;
+
+  @TempDir Path stateDir;
+
+  @Test
+  void shouldDeliverEveryRecordExactlyOnceWhileRegroupingAndKilled() throws Exception {
+    String prefix = uniqueTopic("regroup-crash");
+    String output = uniqueTopic("regroup-crash-out");
+    admin().topics().createPartitionedTopic(prefix + "-a", 4);
+    admin().topics().createNonPartitionedTopic(prefix + "-b");
+    admin().topics().createNonPartitionedTopic(prefix + "-c");
+    admin().topics().createNonPartitionedTopic(output);
+    long seed = Long.getLong("sluice.crash.seed", System.nanoTime());
+    Random random = new Random(seed);
+    System.out.println("regroup crash test seed " + seed);
+
+    AtomicInteger sent = new AtomicInteger();
+    CompletableFuture<Void> producing = CompletableFuture.runAsync(() -> produce(prefix, sent));
+    int kills = 0;
+    long regroups = 0;
+    while (kills < KILLS || !producing.isDone()) {
+      try (ChildJvm job = startJob(prefix, output)) {
+        job.awaitLine(l -> l.startsWith("RUNNING"), Duration.ofSeconds(90));
+        long lifetime = 1000 + random.nextInt(4000);
+        long until = System.nanoTime() + lifetime * 1_000_000;
+        long seen = 0;
+        while (System.nanoTime() < until) {
+          String line = job.awaitLine(l -> l.startsWith("REGROUPS"), Duration.ofSeconds(30));
+          seen = Long.parseLong(line.substring("REGROUPS ".length()));
+        }
+        regroups += seen;
+        job.kill();
+        kills++;
+      }
+    }
+    producing.get(1, TimeUnit.MINUTES);
+
+    try (ChildJvm job = startJob(prefix, output)) {
+      job.awaitLine(l -> l.startsWith("RUNNING"), Duration.ofSeconds(90));
+      CrashRecoveryIT.awaitNoBacklog(prefix + "-a", "regroup-crash", Duration.ofMinutes(3));
+      awaitNoBacklog(prefix + "-b");
+      awaitNoBacklog(prefix + "-c");
+      job.kill();
+    }
+
+    List<String> out = PulsarFixture.readAll(output);
+    Map<String, Integer> perId = new HashMap<>();
+    for (String line : out) {
+      int bar = line.indexOf('|');
+      perId.merge(bar < 0 ? line : line.substring(0, bar), 1, Integer::sum);
+    }
+    int duplicates = perId.values().stream().mapToInt(n -> n - 1).sum();
+    int lost = sent.get() - perId.size();
+    System.out.printf(
+        "RESULT regroup-crash inputs=%d outputs=%d duplicates=%d lost=%d kills=%d regroups=%d%n",
+        sent.get(), out.size(), duplicates, lost, kills, regroups);
+    assertThat(regroups).as("regroups seen before the kills (seed %d)", seed).isPositive();
+    assertThat(duplicates).as("duplicates (seed %d)", seed).isZero();
+    assertThat(lost).as("lost (seed %d)", seed).isZero();
+    assertThat(out).hasSize(sent.get());
+  }
+
+  private static void awaitNoBacklog(String topic) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+    while (true) {
+      var sub = admin().topics().getStats(topic).getSubscriptions().get("regroup-crash");
+      if (sub != null && sub.getMsgBacklog() == 0) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("backlog of " + topic + " not drained");
+      }
+      Thread.sleep(250);
+    }
+  }
+
+  private ChildJvm startJob(String prefix, String output) {
+    return ChildJvm.builder(RegroupCrashJob.class)
+        .jvmArgs("-Xmx512m")
+        .args(broker().serviceUrl(), broker().adminUrl(), prefix, output, stateDir.toString())
+        .start();
+  }
+
+  /**
+   * Bursts of ~400 kB/s on topic a (3 s) alternate with silence (3 s); b and c get a trickle
+   * throughout. Every record carries a unique id before the '|'.
+   */
+  private static void produce(String prefix, AtomicInteger sent) {
+    String pad = "x".repeat(1000);
+    try (Producer<byte[]> a = producer(prefix + "-a");
+        Producer<byte[]> b = producer(prefix + "-b");
+        Producer<byte[]> c = producer(prefix + "-c")) {
+      int n = 0;
+      for (int burst = 0; burst < BURSTS; burst++) {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(6);
+        long hotUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        while (System.nanoTime() < end) {
+          if (System.nanoTime() < hotUntil) {
+            for (int i = 0; i < 40; i++, n++) {
+              a.sendAsync(("a-" + n + "|" + pad).getBytes(StandardCharsets.UTF_8));
+              sent.incrementAndGet();
+            }
+          }
+          b.sendAsync(("b-" + n + "|").getBytes(StandardCharsets.UTF_8));
+          c.sendAsync(("c-" + n + "|").getBytes(StandardCharsets.UTF_8));
+          sent.addAndGet(2);
+          n++;
+          a.flush();
+          b.flush();
+          c.flush();
+          Thread.sleep(100);
+        }
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException("producing input failed", e);
+    }
+  }
+
+  private static Producer<byte[]> producer(String topic) throws Exception {
+    return PulsarFixture.client()
+        .newProducer()
+        .topic(topic)
+        .sendTimeout(0, TimeUnit.SECONDS)
+        .blockIfQueueFull(true)
+        .create();
+  }
+}
