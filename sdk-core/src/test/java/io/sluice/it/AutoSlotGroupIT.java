@@ -199,4 +199,108 @@ class AutoSlotGroupIT {
       throw new IllegalStateException(e);
     }
   }
+
+  /**
+   * A pipeline with keyed state keeps the plan saved in its checkpoint: the topic that was hot when
+   * it first started stays in its group after a restart although it is cold now, so its keys find
+   * their state (a fresh plan would move it to the shared group, whose state namespace is another).
+   */
+  @Test
+  void shouldKeepTheSavedPlanForKeyedStateAcrossARestart() throws Exception {
+    String prefix = uniqueTopic("auto-saved");
+    String hot = prefix + "-hot";
+    String cold = prefix + "-cold";
+    admin().topics().createPartitionedTopic(hot, 2);
+    admin().topics().createNonPartitionedTopic(cold);
+    PulsarFixture.produce(cold, "c", 0, 100, 10);
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicInteger sent = new AtomicInteger();
+    CompletableFuture<Void> load =
+        CompletableFuture.runAsync(
+            () -> {
+              try (Producer<byte[]> p = PulsarFixture.client().newProducer().topic(hot).create()) {
+                String pad = "x".repeat(1000);
+                while (!stop.get()) {
+                  for (int i = 0; i < 100; i++) {
+                    int n = sent.getAndIncrement();
+                    p.newMessage()
+                        .key("k" + (n % 10))
+                        .value((n + pad).getBytes(StandardCharsets.UTF_8))
+                        .sendAsync();
+                  }
+                  p.flush();
+                  Thread.sleep(20);
+                }
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    Map<String, Long> counts = new java.util.concurrent.ConcurrentHashMap<>();
+    try {
+      awaitRate(hot, r -> r > 200_000);
+      try (Sluice app = countingApp(prefix, counts)) {
+        app.start();
+        assertThat(app.slotGroups().get("hot-0"))
+            .containsExactly(hot + "-partition-0", hot + "-partition-1");
+        stop.set(true);
+        load.get(30, TimeUnit.SECONDS);
+        await(
+            "everything counted",
+            Duration.ofSeconds(60),
+            () -> counts.getOrDefault(hot + "/k0", 0L) == sent.get() / 10);
+      }
+    } finally {
+      stop.set(true);
+      load.get(30, TimeUnit.SECONDS);
+    }
+    long before = counts.get(hot + "/k0");
+    awaitRate(hot, r -> r < 1000);
+    PulsarFixture.produce(hot, "h", 0, 100, 10);
+    try (Sluice app = countingApp(prefix, counts)) {
+      app.start();
+      assertThat(app.slotGroups().get("hot-0"))
+          .as("the saved plan, although the topic is cold now")
+          .containsExactly(hot + "-partition-0", hot + "-partition-1");
+      await(
+          "counts continuing from the saved state",
+          Duration.ofSeconds(60),
+          () -> counts.getOrDefault(hot + "/k0", 0L) == before + 10);
+    }
+  }
+
+  private Sluice countingApp(String prefix, Map<String, Long> counts) {
+    Sluice app =
+        Sluice.builder()
+            .name("auto-saved")
+            .pulsar(broker().serviceUrl(), broker().adminUrl())
+            .stateDir(stateDir)
+            .checkpointInterval(Duration.ofMillis(300))
+            .autoSlotGroups(100_000, 1)
+            .build();
+    app.stream(PulsarSource.topicsMatching(prefix + "-.*"))
+        .keyBy(r -> r.key(), io.sluice.state.Serde.strings())
+        .<String>process(
+            (r, ctx, out) -> {
+              var n = ctx.valueState("count", io.sluice.state.Serde.longs());
+              long next = n.value() == null ? 1 : n.value() + 1;
+              n.update(next);
+              counts.merge(r.topic() + "/" + r.key(), next, Math::max);
+            })
+        .forEach(x -> {});
+    return app;
+  }
+
+  private static void awaitRate(String topic, java.util.function.DoublePredicate ok)
+      throws Exception {
+    await(
+        "the broker's measured rate of " + topic,
+        Duration.ofSeconds(60),
+        () -> {
+          try {
+            return ok.test(admin().topics().getPartitionedStats(topic, false).getMsgThroughputIn());
+          } catch (Exception e) {
+            return false;
+          }
+        });
+  }
 }
