@@ -47,7 +47,8 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *  connect (admin + binary) ─▶ open state store (damaged/missing → durable-cursor layer)
  *   ─▶ recover sinks: commit the newest checkpoint's committables, abort other pending handles
- *   ─▶ resolve partitions, plan start positions (checkpoint → durable cursor → start position)
+ *   ─▶ resolve partitions, open decoders (e.g. fetch registry schemas)
+ *   ─▶ plan start positions (checkpoint → durable cursor → start position)
  *   ─▶ start slot groups ─▶ subscribe durable cursors + start readers
  *   ─▶ schedule checkpoints and discovery
  * </pre>
@@ -133,6 +134,7 @@ public final class AppRuntime {
               failure::fail,
               Threads.named(settings.threadFactory(), settings.name(), "fetch"));
       Map<String, SourceBinding> assignment = sources.resolvePartitions();
+      AdminDecoderContext.openAll(settings.name(), admin, graph.sources(), assignment);
       Map<String, PartitionStart> plan = sources.planStarts(assignment, restored);
       reportRecovery(checkpoint, plan);
       planAutomaticGroups(assignment.keySet(), checkpoint.isPresent());

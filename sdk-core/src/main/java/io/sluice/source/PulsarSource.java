@@ -168,6 +168,7 @@ public final class PulsarSource {
     PulsarSource copy =
         new PulsarSource(
             topics, pattern, subscription, startPosition, positionLostPolicy, badRecordPolicy);
+    copy.deadLetterTopic = deadLetterTopic;
     copy.maxOutOfOrderness = maxOutOfOrderness;
     copy.idleTimeout = idleTimeout;
     return copy;

@@ -43,4 +43,12 @@ public interface RecordDecoder<T> {
       return result;
     };
   }
+
+  /**
+   * Called once by a running app before the first record, with the topics the source reads and
+   * access to the schema registry, for decoders that prepare per topic (e.g. {@link
+   * PulsarSchemaDecoder}); throwing fails the app's start. The default does nothing. Not called by
+   * the {@link io.sluice.testing.TestDriver}.
+   */
+  default void open(DecoderContext context) {}
 }

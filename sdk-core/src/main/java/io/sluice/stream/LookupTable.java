@@ -110,6 +110,30 @@ public final class LookupTable<K, V> implements AutoCloseable {
         refresh);
   }
 
+  /**
+   * A CSV file keyed by the column {@code keyColumn}: the first row names the columns, each value
+   * is an unmodifiable map of column name to field text (in header order). Quoted fields may hold
+   * commas, quotes ({@code ""}) and line breaks. The load is strict: a row with more or fewer
+   * fields than the header, an unterminated quote, an empty or repeated key, or a header without
+   * {@code keyColumn} is an error naming the file and the line (at the first load it fails the
+   * call; at a refresh the previous table is kept, see {@link #refresh}).
+   *
+   * <pre>{@code
+   * LookupTable<String, Map<String, String>> countries =
+   *     LookupTable.csv(Path.of("/data/countries.csv"), "code", Duration.ofHours(1));
+   * String name = countries.get("FR").get("name");
+   * }</pre>
+   */
+  public static LookupTable<String, Map<String, String>> csv(
+      Path file, String keyColumn, Duration refresh) {
+    Objects.requireNonNull(file, "file must not be null");
+    Objects.requireNonNull(keyColumn, "keyColumn must not be null");
+    return of(
+        file.getFileName().toString(),
+        new io.sluice.stream.internal.CsvTableLoader(file, keyColumn),
+        refresh);
+  }
+
   /** The value for {@code key} in the current table, or {@code null} (also for a null key). */
   public V get(K key) {
     return key == null ? null : current.get(key);
