@@ -149,7 +149,8 @@ public final class DriverRuntime implements AutoCloseable {
                 b.decoder(),
                 b.source().badRecordPolicy(),
                 b.source().maxOutOfOrderness().toMillis(),
-                b.source().idleTimeout().toNanos());
+                b.source().idleTimeout().toNanos(),
+                b.source().maxRecordBytes());
         core.addPartition(ref);
         return ref;
       }

@@ -61,6 +61,9 @@ final class GroupCore implements GroupServices {
       new HashMap<>();
   private final List<PartitionRef> partitions = new CopyOnWriteArrayList<>();
   private final List<WatermarkListener> watermarkListeners = new ArrayList<>();
+  private final List<TickListener> tickListeners = new ArrayList<>();
+  // processing time = this + the nano clock in ms (the test driver's clock moves the nano clock)
+  private final long epochMillisAtZeroNanos;
   private final BiFunction<Sink<?>, Integer, SinkContext> sinkContexts;
   private final LongSupplier nanoClock;
   private final ValueState<Long> clockState;
@@ -84,6 +87,7 @@ final class GroupCore implements GroupServices {
     this.backend = backend;
     this.sinkContexts = sinkContexts;
     this.nanoClock = nanoClock;
+    this.epochMillisAtZeroNanos = System.currentTimeMillis() - nanoClock.getAsLong() / 1_000_000;
     this.clockState = backend.valueState("\0sluice.partition.clock", Serde.longs());
     String group = Integer.toString(index);
     this.duplicatesSkipped =
@@ -181,6 +185,16 @@ final class GroupCore implements GroupServices {
     watermarkListeners.add(listener);
   }
 
+  @Override
+  public long currentProcessingTime() {
+    return epochMillisAtZeroNanos + nanoClock.getAsLong() / 1_000_000;
+  }
+
+  @Override
+  public void onTick(TickListener listener) {
+    tickListeners.add(listener);
+  }
+
   /** Processes one record (or its decode failure). */
   void onRecord(
       PartitionRef partition,
@@ -244,6 +258,12 @@ final class GroupCore implements GroupServices {
     }
     if (active && candidate != Long.MIN_VALUE && candidate > watermark) {
       advanceWatermark(candidate);
+    }
+    if (!tickListeners.isEmpty()) {
+      long processingTime = currentProcessingTime();
+      for (TickListener l : tickListeners) {
+        l.tick(processingTime);
+      }
     }
   }
 

@@ -26,6 +26,7 @@ public final class PartitionRef {
   // watermark clock: written and read by the processing thread only
   final long outOfOrdernessMillis;
   final long idleTimeoutNanos;
+  final int maxRecordBytes;
   final long createdNanos = System.nanoTime();
   long maxEventTime = Long.MIN_VALUE;
   long lastRecordNanos;
@@ -43,7 +44,9 @@ public final class PartitionRef {
       io.sluice.source.RecordDecoder<?> decoder,
       io.sluice.source.BadRecordPolicy badRecordPolicy,
       long outOfOrdernessMillis,
-      long idleTimeoutNanos) {
+      long idleTimeoutNanos,
+      int maxRecordBytes) {
+    this.maxRecordBytes = maxRecordBytes;
     this.decoder = decoder;
     this.outOfOrdernessMillis = outOfOrdernessMillis;
     this.idleTimeoutNanos = idleTimeoutNanos;
@@ -64,6 +67,14 @@ public final class PartitionRef {
    */
   Throwable decode(io.sluice.source.SourceRecord record, Object[] values, int index) {
     values[index] = record;
+    int size = record.value().length;
+    if (size > maxRecordBytes) {
+      return new IllegalArgumentException(
+          "oversized payload: "
+              + size
+              + " bytes, above the source's maxRecordBytes of "
+              + maxRecordBytes);
+    }
     if (decoder == null) {
       return null;
     }

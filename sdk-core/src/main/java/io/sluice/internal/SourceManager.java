@@ -386,7 +386,8 @@ final class SourceManager implements CursorCommitter {
             binding.decoder(),
             binding.source().badRecordPolicy(),
             binding.source().maxOutOfOrderness().toMillis(),
-            binding.source().idleTimeout().toNanos());
+            binding.source().idleTimeout().toNanos(),
+            binding.source().maxRecordBytes());
     group.addPartition(ref);
     ref.recordsIn =
         Counter.builder("sluice.source.records")

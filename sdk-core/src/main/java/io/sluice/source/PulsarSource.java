@@ -31,11 +31,13 @@ public final class PulsarSource {
   private String deadLetterTopic;
   private java.time.Duration maxOutOfOrderness = java.time.Duration.ZERO;
   private java.time.Duration idleTimeout = java.time.Duration.ofSeconds(30);
+  private int maxRecordBytes = Integer.MAX_VALUE;
 
   private PulsarSource withClock(PulsarSource from) {
     this.deadLetterTopic = from.deadLetterTopic;
     this.maxOutOfOrderness = from.maxOutOfOrderness;
     this.idleTimeout = from.idleTimeout;
+    this.maxRecordBytes = from.maxRecordBytes;
     return this;
   }
 
@@ -169,9 +171,33 @@ public final class PulsarSource {
         new PulsarSource(
             topics, pattern, subscription, startPosition, positionLostPolicy, badRecordPolicy);
     copy.deadLetterTopic = deadLetterTopic;
+    copy.maxRecordBytes = maxRecordBytes;
     copy.maxOutOfOrderness = maxOutOfOrderness;
     copy.idleTimeout = idleTimeout;
     return copy;
+  }
+
+  /**
+   * Records whose payload is larger than {@code bytes} are bad records: they go to the source's
+   * {@link BadRecordPolicy} (FAIL by default, naming topic, partition, message id and size) before
+   * any decoder or operator sees them. Default: no limit beyond the broker's maxMessageSize.
+   */
+  public PulsarSource maxRecordBytes(int bytes) {
+    if (bytes < 1) {
+      throw new IllegalArgumentException(
+          "Invalid maxRecordBytes " + bytes + ": must be at least 1 byte");
+    }
+    PulsarSource copy =
+        new PulsarSource(
+                topics, pattern, subscription, startPosition, positionLostPolicy, badRecordPolicy)
+            .withClock(this);
+    copy.maxRecordBytes = bytes;
+    return copy;
+  }
+
+  /** The payload size limit (Integer.MAX_VALUE: none). */
+  public int maxRecordBytes() {
+    return maxRecordBytes;
   }
 
   public java.time.Duration maxOutOfOrderness() {

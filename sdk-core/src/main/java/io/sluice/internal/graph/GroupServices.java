@@ -25,6 +25,18 @@ public interface GroupServices {
   /** Called on the processing thread whenever the group's watermark advances. */
   void onWatermark(WatermarkListener listener);
 
+  /** Processing time now, epoch ms (the driver's clock under the test driver). */
+  long currentProcessingTime();
+
+  /** Called on the processing thread at every tick (100 ms in production) with the time. */
+  void onTick(TickListener listener);
+
+  /** Told the processing time at every tick. */
+  @FunctionalInterface
+  interface TickListener {
+    void tick(long processingTime) throws Exception;
+  }
+
   /** Told when the watermark advances. */
   @FunctionalInterface
   interface WatermarkListener {

@@ -13,13 +13,50 @@ final class KeyedContextImpl<K> implements KeyedContext<K> {
   private final Map<String, Object> handles = new HashMap<>();
   private K currentKey;
 
-  KeyedContextImpl(KeyedStateBackend backend) {
-    this.backend = backend;
+  private final GroupServices group;
+  private final KeyedTimers timers;
+  private byte[] currentKeyBytes;
+
+  KeyedContextImpl(GroupServices group, KeyedTimers timers) {
+    this.backend = group.keyedState();
+    this.group = group;
+    this.timers = timers;
   }
 
   void setCurrentKey(K key, byte[] keyBytes) {
     this.currentKey = key;
+    this.currentKeyBytes = keyBytes;
     backend.setCurrentKey(keyBytes);
+  }
+
+  @Override
+  public long currentWatermark() {
+    return group.currentWatermark();
+  }
+
+  @Override
+  public long currentProcessingTime() {
+    return group.currentProcessingTime();
+  }
+
+  @Override
+  public void registerEventTimeTimer(long timestamp) {
+    timers.register(KeyedTimers.Domain.EVENT_TIME, timestamp, currentKeyBytes);
+  }
+
+  @Override
+  public void deleteEventTimeTimer(long timestamp) {
+    timers.delete(KeyedTimers.Domain.EVENT_TIME, timestamp, currentKeyBytes);
+  }
+
+  @Override
+  public void registerProcessingTimeTimer(long timestamp) {
+    timers.register(KeyedTimers.Domain.PROCESSING_TIME, timestamp, currentKeyBytes);
+  }
+
+  @Override
+  public void deleteProcessingTimeTimer(long timestamp) {
+    timers.delete(KeyedTimers.Domain.PROCESSING_TIME, timestamp, currentKeyBytes);
   }
 
   @Override

@@ -98,12 +98,27 @@ public final class StreamNode<T> {
       Serde<K> keySerde,
       KeyedProcessFunction<K, T, R> function) {
     graph.markStateful();
+    int operatorId = graph.nextOperatorId();
     StreamNode<R> next = new StreamNode<>(graph);
     add(
         group -> {
           Emitter<R> down = next.compile(group);
           Collector<R> out = collectorOf(down);
-          KeyedContextImpl<K> ctx = new KeyedContextImpl<>(group.keyedState());
+          KeyedTimers timers = new KeyedTimers(group.keyedState(), operatorId);
+          KeyedContextImpl<K> ctx = new KeyedContextImpl<>(group, timers);
+          KeyedTimers.Due due =
+              (time, keyBytes) -> {
+                ctx.setCurrentKey(keySerde.deserialize(keyBytes), keyBytes);
+                long saved = group.currentEventTime();
+                group.setCurrentEventTime(time);
+                try {
+                  function.onTimer(time, ctx, out);
+                } finally {
+                  group.setCurrentEventTime(saved);
+                }
+              };
+          group.onWatermark(wm -> timers.fire(KeyedTimers.Domain.EVENT_TIME, wm, due));
+          group.onTick(now -> timers.fire(KeyedTimers.Domain.PROCESSING_TIME, now, due));
           return value -> {
             K key = keyFunction.apply(value);
             if (key == null) {

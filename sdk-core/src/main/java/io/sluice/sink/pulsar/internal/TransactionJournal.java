@@ -51,8 +51,10 @@ public final class TransactionJournal implements AutoCloseable {
   private final String topic;
   private final String sink;
   private final Map<TxnID, MessageId> entries = new ConcurrentHashMap<>();
-  private Producer<byte[]> producer;
-  private Consumer<byte[]> consumer;
+  // Written under the monitor; read without it by ended(), which runs on client callback threads
+  // (they must never wait for the monitor: close() waits for those threads).
+  private volatile Producer<byte[]> producer;
+  private volatile Consumer<byte[]> consumer;
 
   public TransactionJournal(PulsarClient client, String sinkTopic, String app, String sink) {
     this.client = client;
@@ -178,10 +180,7 @@ public final class TransactionJournal implements AutoCloseable {
   /** {@code id} was committed or aborted: its entry leaves the journal (best effort). */
   public void ended(TxnID id) {
     MessageId entry = entries.remove(id);
-    Consumer<byte[]> c;
-    synchronized (this) {
-      c = consumer;
-    }
+    Consumer<byte[]> c = consumer;
     if (entry != null && c != null) {
       c.acknowledgeAsync(entry)
           .exceptionally(
@@ -206,18 +205,27 @@ public final class TransactionJournal implements AutoCloseable {
     return producer;
   }
 
+  /** Closes the producer and consumer without waiting on the client's threads (bounded). */
   @Override
-  public synchronized void close() {
-    for (AutoCloseable c : new AutoCloseable[] {producer, consumer}) {
-      if (c != null) {
-        try {
-          c.close();
-        } catch (Exception e) {
-          LOG.debug("sink {}: closing the journal: {}", sink, e.toString());
-        }
+  public void close() {
+    List<CompletableFuture<Void>> closing = new ArrayList<>();
+    synchronized (this) {
+      if (producer != null) {
+        closing.add(producer.closeAsync());
+      }
+      if (consumer != null) {
+        closing.add(consumer.closeAsync());
+      }
+      producer = null;
+      consumer = null;
+    }
+    try {
+      CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.debug("sink {}: closing the journal: {}", sink, e.toString());
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
       }
     }
-    producer = null;
-    consumer = null;
   }
 }
