@@ -3,7 +3,7 @@
 # while 200,000 records flow, restarted each time; at the end every record must be in the output
 # exactly once. Prints the final line
 #   RESULT crash sink=<name> inputs=N outputs=N duplicates=D lost=L kills=K
-# Usage: scripts/crash-test.sh pulsar|redis|clickhouse|hdfs [-Dsluice.crash.messages=N] [-Dsluice.crash.kills=K] [-Dsluice.crash.seed=S]
+# Usage: scripts/crash-test.sh pulsar|redis|clickhouse|hdfs|hdfs-parquet [-Dsluice.crash.messages=N] [-Dsluice.crash.kills=K] [-Dsluice.crash.seed=S]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sink=${1:-}
@@ -13,7 +13,8 @@ case "$sink" in
   redis) module=sdk-sinks; test=RedisSinkIT ;;
   clickhouse) module=sdk-sinks; test=ClickHouseSinkIT ;;
   hdfs) module=sdk-sinks; test=HdfsSinkIT ;;
-  *) echo "usage: $0 pulsar|redis|clickhouse|hdfs [-Dproperty=value ...]" >&2; exit 2 ;;
+  hdfs-parquet) module=sdk-sinks; test=HdfsParquetSinkIT ;;
+  *) echo "usage: $0 pulsar|redis|clickhouse|hdfs|hdfs-parquet [-Dproperty=value ...]" >&2; exit 2 ;;
 esac
 if [ "$module" = sdk-sinks ]; then
   scripts/install-servers.sh >/dev/null

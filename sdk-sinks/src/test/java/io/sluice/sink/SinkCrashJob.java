@@ -3,6 +3,7 @@ package io.sluice.sink;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.Sluice;
 import io.sluice.sink.clickhouse.ClickHouseSinkIT;
+import io.sluice.sink.hdfs.HdfsParquetSinkIT;
 import io.sluice.sink.hdfs.HdfsSinkIT;
 import io.sluice.sink.redis.RedisSinkIT;
 import io.sluice.source.PulsarSource;
@@ -24,6 +25,7 @@ public final class SinkCrashJob {
       case "redis" -> RedisSinkIT.sink(server, run);
       case "clickhouse" -> ClickHouseSinkIT.sink(server, run);
       case "hdfs" -> HdfsSinkIT.sink(server, run);
+      case "hdfs-parquet" -> HdfsParquetSinkIT.sink(server, run);
       default -> throw new IllegalArgumentException("unknown sink kind " + kind);
     };
   }

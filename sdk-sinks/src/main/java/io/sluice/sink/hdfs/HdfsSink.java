@@ -10,6 +10,9 @@ import io.sluice.sink.SinkWriter;
 import io.sluice.sink.hdfs.internal.HdfsSinkCommitter;
 import io.sluice.sink.hdfs.internal.HdfsSinkSettings;
 import io.sluice.sink.hdfs.internal.HdfsSinkWriter;
+import io.sluice.sink.hdfs.internal.LinesFormat;
+import io.sluice.sink.hdfs.internal.ParquetPartFormat;
+import io.sluice.sink.hdfs.internal.PartFormat;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,13 +24,13 @@ import java.util.function.ToLongFunction;
 import org.apache.hadoop.conf.Configuration;
 
 /**
- * Writes records as JSON lines into files on HDFS (or the local file system) exactly once, one
- * directory per bucket (e.g. topic/date/hour).
+ * Writes records as JSON lines or Parquet into files on HDFS (or the local file system) exactly
+ * once, one directory per bucket (e.g. topic/date/hour).
  *
  * <pre>{@code
  * HdfsSink<Order> sink = HdfsSink.<Order>builder()
  *     .basePath("hdfs://namenode:8020/data/orders")
- *     .lines(o -> json(o))
+ *     .lines(o -> json(o))                 // or .parquet(ParquetFormat.<Order>builder("order")...)
  *     .bucketByTopicAndHour(Order::topic, Order::eventTime)
  *     .build();
  * }</pre>
@@ -35,24 +38,35 @@ import org.apache.hadoop.conf.Configuration;
  * <p><b>Why it stays exactly-once when the process is killed at any instant.</b>
  *
  * <pre>
- *  write ─▶ &lt;bucket&gt;/.part-&lt;batch&gt;-&lt;n&gt;.inprogress        (hidden; readers skip dot files)
- *  barrier: hsync + close every file, write _sluice/&lt;sink&gt;/&lt;batch&gt; (manifest, via rename)
- *  checkpoint durable ─▶ rename each file to &lt;bucket&gt;/part-&lt;batch&gt;-&lt;n&gt;.jsonl, delete manifest
+ *  write ─▶ &lt;bucket&gt;/.part-&lt;batch&gt;-&lt;n&gt;.&lt;ext&gt;.inprogress  (hidden; readers skip dot files)
+ *  barrier: finish (footer), hsync + close every file; write + hsync _sluice/&lt;sink&gt;/&lt;batch&gt;
+ *           (the manifest); the checkpoint completes only after all of this
+ *  checkpoint durable ─▶ rename each file to &lt;bucket&gt;/part-&lt;batch&gt;-&lt;n&gt;.&lt;ext&gt;, delete manifest
  * </pre>
  *
- * <p><b>Rolling and format.</b> A part file is closed (synced) when it reaches {@link
- * Builder#maxPartSize}, when its bucket gets a record after {@link Builder#maxPartAge}, and always
- * at a checkpoint; a batch may hold several parts per bucket. Files are JSON lines, optionally
- * gzip-compressed ({@link Builder#gzip}, {@code .jsonl.gz}: one gzip member per file).
+ * The barrier's file work runs on a small finisher pool per writer, so the processing thread goes
+ * on with the next batch at once; {@code prepareCommit}'s future completes when the batch's files
+ * and manifest are durable. A manifest is read only by the commit of a completed checkpoint, so it
+ * is written straight to its name: a torn one belongs to a batch that recovery aborts.
  *
- * <p><b>Bad records and outages.</b> A record whose mapping throws, returns null or gives a line
- * with a line break goes to {@link SinkContext#badRecord} (counted and skipped with the app's
- * policy SKIP, fatal with FAIL). File system calls are retried with backoff for up to {@link
- * Builder#retryTimeout} (default 60 s) while the processing thread waits (backpressure). A part
- * whose write pipeline broke (data node or name node down) cannot take more bytes, and what was
- * handed to it may be lost; the writer keeps each open part's bytes in memory and writes them again
- * into a new part file once HDFS answers, then deletes the broken one. Commits are retried by the
- * runtime until they succeed.
+ * <p><b>Rolling and formats.</b> A part file is closed (synced) when it reaches {@link
+ * Builder#maxPartSize}, when its bucket gets a record after {@link Builder#maxPartAge}, and always
+ * at a checkpoint; a batch may hold several parts per bucket. Files are JSON lines ({@link
+ * Builder#lines}), optionally gzip-compressed ({@link Builder#gzip}, {@code .jsonl.gz}: one gzip
+ * member per file), or Parquet ({@link Builder#parquet}, {@code .parquet}; see {@link
+ * ParquetFormat}). File names hold the writer, a random token per writer instance and the batch
+ * number, so they are unique per writer and checkpoint.
+ *
+ * <p><b>Bad records and outages.</b> A record whose mapping throws, returns null, gives a line with
+ * a line break or a Parquet value that does not fit its column goes to {@link
+ * SinkContext#badRecord} (counted and skipped with the app's policy SKIP, fatal with FAIL). File
+ * system calls are retried with backoff for up to {@link Builder#retryTimeout} (default 60 s) while
+ * the calling thread waits (backpressure); a batch whose files still cannot be made durable fails
+ * its {@code prepareCommit} future, and with it the app, which recovers from its last complete
+ * checkpoint. A part whose write pipeline broke (data node or name node down) cannot take more
+ * bytes, and what was handed to it may be lost; the writer keeps each open part's bytes in memory
+ * and writes them again into a new part file once HDFS answers, then deletes the broken one.
+ * Commits are retried by the runtime until they succeed.
  *
  * <p>A batch is registered as pending in the local state store before its first file is created.
  * Rename is atomic and a renamed file is recognised by its final name, so a replayed commit renames
@@ -60,10 +74,14 @@ import org.apache.hadoop.conf.Configuration;
  * Recovery re-commits the restored checkpoint's batches and aborts newer ones: their hidden files
  * are found by name and deleted.
  *
+ * <p><b>Metrics.</b> Besides the records written, {@code sluice.sink.bytes} counts each part file's
+ * bytes (compressed, as stored) once the file is durably closed.
+ *
  * <p><b>Limits.</b> Readers must ignore files starting with a dot (Hadoop and Hive tools do). A
  * replayed commit of a batch whose manifest is gone lists the base directory to confirm it was
- * committed. Local paths use the raw local file system, which supports hflush and writes no .crc
- * files.
+ * committed. Local paths are written with plain Java file channels (Hadoop's raw local file system
+ * forks {@code chmod} for every file it creates when its native library is missing) and read,
+ * renamed and deleted through the raw local file system; no .crc files are written.
  */
 public final class HdfsSink<T> implements Sink<T> {
   private static final DateTimeFormatter HOUR =
@@ -87,7 +105,7 @@ public final class HdfsSink<T> implements Sink<T> {
   @Override
   public SinkWriter<T> createWriter(SinkContext context) {
     Objects.requireNonNull(context, "context must not be null");
-    return new HdfsSinkWriter<>(settings, context);
+    return HdfsSinkWriter.create(settings, context);
   }
 
   @Override
@@ -101,12 +119,18 @@ public final class HdfsSink<T> implements Sink<T> {
     return "HdfsSink{" + settings.name() + " -> " + settings.base() + "}";
   }
 
+  private static <T> PartFormat<T, ?> parquetFormat(
+      ParquetFormat<? super T> f, Configuration conf) {
+    return new ParquetPartFormat<T>(f.name(), f.columns(), f.compression(), f.rowGroupSize(), conf);
+  }
+
   /** Settings of an {@link HdfsSink}; each setter validates its value at once. */
   public static final class Builder<T> {
     private String name;
     private URI base;
     private Configuration conf;
     private Function<? super T, String> lines;
+    private ParquetFormat<? super T> parquet;
     private Function<? super T, String> bucket;
     private Boolean gzip;
     private long maxPartSize = 64L << 20;
@@ -116,10 +140,14 @@ public final class HdfsSink<T> implements Sink<T> {
 
     private Builder() {}
 
-    /** Gzip-compresses each part file ({@code part-*.jsonl.gz}); default off. */
+    /** Gzip-compresses each JSON-lines part file ({@code part-*.jsonl.gz}); default off. */
     public Builder<T> gzip(boolean enabled) {
       if (this.gzip != null) {
         throw new ConfigException("gzip(...) was already set");
+      }
+      if (parquet != null) {
+        throw new ConfigException(
+            "gzip(...) is for JSON lines; Parquet files set their compression in ParquetFormat");
       }
       this.gzip = enabled;
       return this;
@@ -196,9 +224,30 @@ public final class HdfsSink<T> implements Sink<T> {
       return this;
     }
 
-    /** Maps a record to one line of JSON (without the newline). */
+    /** Maps a record to one line of JSON (without the newline): the JSON-lines format. */
     public Builder<T> lines(Function<? super T, String> lines) {
-      this.lines = Objects.requireNonNull(lines, "lines must not be null");
+      Objects.requireNonNull(lines, "lines must not be null");
+      if (parquet != null) {
+        throw new ConfigException("parquet(...) was already set: a sink writes one format");
+      }
+      this.lines = lines;
+      return this;
+    }
+
+    /**
+     * Writes Parquet files ({@code part-*.parquet}) with the columns of {@code format} instead of
+     * JSON lines; see {@link ParquetFormat}.
+     */
+    public Builder<T> parquet(ParquetFormat<? super T> format) {
+      Objects.requireNonNull(format, "format must not be null");
+      if (lines != null) {
+        throw new ConfigException("lines(...) was already set: a sink writes one format");
+      }
+      if (gzip != null) {
+        throw new ConfigException(
+            "gzip(...) is for JSON lines; Parquet files set their compression in ParquetFormat");
+      }
+      this.parquet = format;
       return this;
     }
 
@@ -228,21 +277,24 @@ public final class HdfsSink<T> implements Sink<T> {
       if (base == null) {
         throw new ConfigException("HdfsSink needs an output directory: call basePath(...)");
       }
-      if (lines == null) {
-        throw new ConfigException("HdfsSink needs a line mapping: call lines(...)");
+      if (lines == null && parquet == null) {
+        throw new ConfigException(
+            "HdfsSink needs a format: call lines(...) for JSON lines or parquet(...)");
       }
       if (bucket == null) {
         throw new ConfigException(
             "HdfsSink needs buckets: call bucket(...) or bucketByTopicAndHour(...)");
       }
+      Configuration c = conf != null ? conf : new Configuration();
       return new HdfsSink<>(
           new HdfsSinkSettings<>(
               name != null ? name : "hdfs",
               base,
-              conf != null ? conf : new Configuration(),
-              lines,
+              c,
+              parquet != null
+                  ? parquetFormat(parquet, c)
+                  : new LinesFormat<T>(lines, gzip != null && gzip),
               bucket,
-              gzip != null && gzip,
               maxPartSize,
               maxPartAge,
               retryTimeout,

@@ -5,92 +5,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
-import io.sluice.sink.SinkCompatibilityKit;
 import io.sluice.sink.SinkWriter;
 import io.sluice.sink.TestRecord;
 import io.sluice.sink.TestSinkContext;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.LongStream;
 import java.util.zip.GZIPInputStream;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
-import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RemoteIterator;
-import org.apache.hadoop.hdfs.MiniDFSCluster;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The HDFS sink against an in-JVM MiniDFSCluster: the kit plus HDFS specifics. */
-public class HdfsSinkIT extends SinkCompatibilityKit {
-  private static final AtomicInteger RUNS = new AtomicInteger();
-  private static MiniDFSCluster hdfs;
-  private static MiniDFSCluster.DataNodeProperties stoppedDataNode;
-
+/** The HDFS sink writing JSON lines against an in-JVM MiniDFSCluster: the kit plus specifics. */
+public class HdfsSinkIT extends HdfsKit {
   @TempDir java.nio.file.Path localDir;
-
-  /**
-   * The cluster is built here, as {@code MiniHdfs} does, because the outage test stops and restarts
-   * its name node and data node, which {@code MiniHdfs} does not expose.
-   */
-  @BeforeAll
-  static void startHdfs() throws Exception {
-    Configuration conf = new Configuration();
-    conf.set("dfs.namenode.rpc-address", "127.0.0.1:0");
-    conf.setBoolean("dfs.permissions.enabled", false);
-    hdfs =
-        new MiniDFSCluster.Builder(conf, Files.createTempDirectory("hdfs-sink-it").toFile())
-            .numDataNodes(1)
-            .build();
-    hdfs.waitActive();
-  }
-
-  @AfterAll
-  static void stopHdfs() {
-    if (hdfs != null) {
-      hdfs.shutdown(true);
-    }
-  }
-
-  @Override
-  protected void stopServer() {
-    stoppedDataNode = hdfs.stopDataNode(0);
-    hdfs.shutdownNameNode(0);
-  }
-
-  @Override
-  protected void startServer() {
-    try {
-      hdfs.restartNameNode(0, false);
-      hdfs.restartDataNode(stoppedDataNode, true);
-      hdfs.waitActive();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot restart the MiniDFSCluster", e);
-    }
-  }
-
-  private static FileSystem fileSystem() {
-    try {
-      return hdfs.getFileSystem();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
 
   /** The kit's sink: one JSON line per record, in three topic/date/hour buckets. */
   public static Sink<TestRecord> sink(String server, String run) {
@@ -111,52 +46,6 @@ public class HdfsSinkIT extends SinkCompatibilityKit {
   @Override
   protected String kind() {
     return "hdfs";
-  }
-
-  @Override
-  protected String server() {
-    return hdfs.getURI().toString();
-  }
-
-  @Override
-  protected String newRun() {
-    return "/run" + RUNS.incrementAndGet() + "-" + System.nanoTime();
-  }
-
-  @Override
-  protected Map<Long, Long> visibleCounts(String run) {
-    return visible(fileSystem(), new Path(server() + run));
-  }
-
-  /** Counts ids in committed files; hidden (in-progress) files are invisible to readers. */
-  private static Map<Long, Long> visible(FileSystem fs, Path base) {
-    Map<Long, Long> counts = new HashMap<>();
-    try {
-      if (!fs.exists(base)) {
-        return counts;
-      }
-      RemoteIterator<LocatedFileStatus> it = fs.listFiles(base, true);
-      List<Path> files = new ArrayList<>();
-      while (it.hasNext()) {
-        Path p = it.next().getPath();
-        if (p.getName().startsWith("part-") && !p.toString().contains("/_sluice/")) {
-          files.add(p);
-        }
-      }
-      for (Path p : files) {
-        try (BufferedReader r =
-            new BufferedReader(new InputStreamReader(fs.open(p), StandardCharsets.UTF_8))) {
-          String line;
-          while ((line = r.readLine()) != null) {
-            long id = Long.parseLong(line.substring(6, line.indexOf(',')));
-            counts.merge(id, 1L, Long::sum);
-          }
-        }
-      }
-      return counts;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   @Test

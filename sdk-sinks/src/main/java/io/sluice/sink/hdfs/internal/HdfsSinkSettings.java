@@ -15,9 +15,8 @@ import org.apache.hadoop.fs.Path;
  * @param name the sink's name
  * @param base the output directory; {@code file:} paths use the raw local file system
  * @param conf Hadoop configuration (copied per file system)
- * @param line maps a record to one line (no newline)
+ * @param format how records become part files (JSON lines, gzip or not, or Parquet)
  * @param bucket maps a record to its sub-directory, e.g. {@code orders/2024-05-01/13}
- * @param gzip whether files are gzip-compressed ({@code .jsonl.gz})
  * @param maxPartBytes a part file is closed (rolled) once it holds this many bytes
  * @param maxPartAge a part file is closed (rolled) at its next record once it is this old
  * @param retryTimeout how long a failing file system call is retried
@@ -27,9 +26,8 @@ public record HdfsSinkSettings<T>(
     String name,
     URI base,
     Configuration conf,
-    Function<? super T, String> line,
+    PartFormat<T, ?> format,
     Function<? super T, String> bucket,
-    boolean gzip,
     long maxPartBytes,
     Duration maxPartAge,
     Duration retryTimeout,
@@ -68,12 +66,12 @@ public record HdfsSinkSettings<T>(
 
   /** The visible name a committed file gets. */
   public String finalName(String batch, int n) {
-    return "part-" + batch + "-" + n + (gzip ? ".jsonl.gz" : ".jsonl");
+    return "part-" + batch + "-" + n + format.extension();
   }
 
   /** The visible name of an in-progress file (older names carry no extension: JSON lines). */
   public static String finalNameOf(String inProgress) {
     String n = inProgress.substring(1, inProgress.length() - ".inprogress".length());
-    return n.contains(".jsonl") ? n : n + ".jsonl";
+    return n.contains(".jsonl") || n.endsWith(".parquet") ? n : n + ".jsonl";
   }
 }

@@ -11,12 +11,15 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -25,97 +28,147 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes the current batch into hidden in-progress part files, one open per bucket; rolls a part
- * (sync + close) when it reaches the size or age limit, and at the barrier closes every open part
- * and writes the batch's manifest (see {@code HdfsSink}). A part whose stream broke is written
- * again whole into a new file (see {@link PartFile}); file system calls are retried for up to the
- * retry timeout while the processing thread waits (backpressure). Runs on its slot group's
- * processing thread only; it owns every field.
+ * Writes the current batch into hidden in-progress part files, one open per bucket, and hands the
+ * slow, synced part of every file's life to a small finisher pool so the processing thread never
+ * waits for a disk or a data node to sync:
+ *
+ * <pre>
+ *  processing thread                         finisher (2 threads)
+ *  write ─▶ encode, append to the open part
+ *  roll   ─▶ hand the part over ───────────▶ finish encoding, hsync, close
+ *  barrier ─▶ hand every open part over ───▶ finish, hsync, close    ┐ in parallel; the
+ *            start the next batch at once ─▶ write the manifest, hsync┘ future completes after both
+ * </pre>
+ *
+ * The future returned by {@link #prepareCommit} completes once every part of the batch is durably
+ * closed and its manifest written (see {@code HdfsSink}); the checkpoint completes only after that.
+ * A part whose stream broke is written again whole into a new file (see {@link PartFile}), in which
+ * case the manifest is written again with the new name before the future completes. File system
+ * calls are retried for up to the retry timeout; one that still fails fails the future, and with it
+ * the app, which recovers from its last complete checkpoint (the batch is aborted then).
+ *
+ * <p>At most one batch is being finished while the next is written: a barrier that arrives before
+ * the previous batch is finished waits for it (the runtime never does that: it starts a checkpoint
+ * only after the previous one completed). Fields belong to the processing thread; a batch and its
+ * parts belong to the finisher once handed over.
  */
-public final class HdfsSinkWriter<T> implements SinkWriter<T> {
+public final class HdfsSinkWriter<T, R> implements SinkWriter<T> {
   private static final Logger LOG = LoggerFactory.getLogger(HdfsSinkWriter.class);
+  private static final AtomicInteger THREADS = new AtomicInteger();
 
   private final HdfsSinkSettings<T> settings;
+  private final PartFormat<T, R> format;
   private final SinkContext context;
   private final FileSystem fs;
   private final SinkMetrics metrics;
   private final Retry retry;
   private final boolean local;
-  private final Map<String, PartFile> open = new LinkedHashMap<>();
+  private final Map<String, PartFile<R>> open = new LinkedHashMap<>();
+  private final ExecutorService finisher;
 
-  /** Parts of the current batch that are durably closed; they go into its manifest. */
-  private final List<Path> closed = new ArrayList<>();
+  private Batch batch;
+  private CompletableFuture<Committable> finishing = CompletableFuture.completedFuture(null);
 
-  private BatchId batch;
-  private boolean registered;
-  private int nextPart;
-
-  public HdfsSinkWriter(HdfsSinkSettings<T> settings, SinkContext context) {
+  private HdfsSinkWriter(
+      HdfsSinkSettings<T> settings, PartFormat<T, R> format, SinkContext context) {
     this.settings = settings;
+    this.format = format;
     this.context = context;
     this.fs = settings.fileSystem();
     this.local = "file".equals(fs.getUri().getScheme());
     this.metrics = SinkMetrics.of(context, settings.name());
     this.retry =
         new Retry(settings.retryTimeout(), settings.retryBackoff(), Duration.ofSeconds(5), metrics);
-    this.batch = new BatchId(context.writerIndex(), BatchId.newToken(), 1);
+    this.batch = new Batch(new BatchId(context.writerIndex(), BatchId.newToken(), 1));
+    String threadName =
+        "sluice-"
+            + context.appName()
+            + "-"
+            + settings.name()
+            + "-finisher-"
+            + context.writerIndex();
+    ThreadPoolExecutor pool =
+        new ThreadPoolExecutor(
+            2,
+            2,
+            30,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            r -> {
+              Thread t = new Thread(r, threadName + "-" + THREADS.getAndIncrement());
+              t.setDaemon(true);
+              return t;
+            });
+    pool.allowCoreThreadTimeOut(true);
+    this.finisher = pool;
+  }
+
+  /** A writer for {@code settings} (captures the format's encoded type). */
+  public static <T> HdfsSinkWriter<T, ?> create(HdfsSinkSettings<T> settings, SinkContext context) {
+    return create(settings, settings.format(), context);
+  }
+
+  private static <T, R> HdfsSinkWriter<T, R> create(
+      HdfsSinkSettings<T> settings, PartFormat<T, R> format, SinkContext context) {
+    return new HdfsSinkWriter<>(settings, format, context);
   }
 
   @Override
   public void write(T value) {
     String bucket;
-    byte[] line;
+    R encoded;
     try {
       bucket = settings.bucket().apply(value);
-      String text = settings.line().apply(value);
-      if (bucket == null || text == null) {
-        throw new SinkException("the bucket or line mapping returned null");
+      if (bucket == null) {
+        throw new SinkException("the bucket mapping returned null");
       }
-      if (text.indexOf('\n') >= 0 || text.indexOf('\r') >= 0) {
-        throw new SinkException("the line holds a line break, which would split the record");
-      }
-      line = text.getBytes(StandardCharsets.UTF_8);
+      encoded = format.encode(value);
     } catch (RuntimeException e) {
       context.badRecord(value, e);
       return;
     }
-    PartFile part = open.get(bucket);
+    PartFile<R> part = open.get(bucket);
     if (part == null) {
       part = call("creating a part file in bucket " + bucket, () -> create(bucket));
       open.put(bucket, part);
     }
-    part.writeLine(line);
+    part.write(encoded);
     metrics.record();
-    metrics.bytes(line.length + 1L);
     if (part.broken()) {
-      PartFile p = part;
+      PartFile<R> p = part;
       call("rewriting broken part " + p.path(), () -> rewrite(p));
     }
     if (part.size() >= settings.maxPartBytes()
         || part.ageNanos() >= settings.maxPartAge().toNanos()) {
-      roll(bucket, part);
+      open.remove(bucket);
+      handOver(part);
     }
   }
 
-  private PartFile create(String bucket) throws IOException {
-    if (!registered) {
+  private PartFile<R> create(String bucket) throws IOException {
+    if (!batch.registered()) {
       // Before the first file exists: after a crash, recovery aborts (deletes) what it cannot
       // commit.
-      context.registerPending(batch.toCommittable());
-      registered = true;
+      context.registerPending(batch.id().toCommittable());
+      batch.markRegistered();
     }
-    Path file = newPartPath(new Path(settings.basePath(), bucket));
-    return new PartFile(file, fs.create(file, true), settings.gzip(), !local);
+    Path file = newPartPath(batch, new Path(settings.basePath(), bucket));
+    return new PartFile<>(batch, file, createFile(file), format, !local);
   }
 
-  private Path newPartPath(Path dir) {
-    return new Path(dir, settings.inProgressName(batch.toString(), nextPart++));
+  /** A new file (replacing one of the same name); see {@link LocalFileStream} for local ones. */
+  private FSDataOutputStream createFile(Path file) throws IOException {
+    return local ? LocalFileStream.create(file) : fs.create(file, true);
+  }
+
+  private Path newPartPath(Batch b, Path dir) {
+    return new Path(dir, settings.inProgressName(b.id().toString(), b.nextPartNumber()));
   }
 
   /** Writes a broken part's bytes into a new file and deletes the broken one. */
-  private Void rewrite(PartFile part) throws IOException {
+  private Void rewrite(PartFile<?> part) throws IOException {
     Path old = part.path();
-    Path fresh = newPartPath(old.getParent());
+    Path fresh = newPartPath(part.batch(), old.getParent());
     LOG.warn(
         "sink {}: part {} broke ({}); writing its {} bytes again into {}",
         settings.name(),
@@ -123,7 +176,7 @@ public final class HdfsSinkWriter<T> implements SinkWriter<T> {
         part.failure(),
         part.size(),
         fresh);
-    part.replaceWith(fresh, fs.create(fresh, true));
+    part.replaceWith(fresh, createFile(fresh));
     try {
       fs.delete(old, false);
     } catch (IOException e) {
@@ -134,66 +187,94 @@ public final class HdfsSinkWriter<T> implements SinkWriter<T> {
   }
 
   /** Closes a part durably; a part that breaks on the way is written again first. */
-  private Void syncAndClose(PartFile part) throws IOException {
+  private Void syncAndClose(PartFile<?> part) throws IOException {
     if (part.broken()) {
       rewrite(part);
     }
-    part.syncAndClose();
+    part.syncAndClose(); // if this breaks it, the retry rewrites it first
     return null;
   }
 
-  private void roll(String bucket, PartFile part) {
-    call("closing part " + part.path(), () -> syncAndClose(part));
-    open.remove(bucket);
-    closed.add(part.path());
-    part.release();
+  /** Hands a part to the finisher, which closes it durably and frees its memory copy. */
+  private void handOver(PartFile<R> part) {
+    Batch b = part.batch();
+    b.closing(
+        part,
+        CompletableFuture.runAsync(
+            () -> {
+              call("closing part " + part.path(), () -> syncAndClose(part));
+              metrics.bytes(part.size());
+              part.release();
+            },
+            finisher));
   }
 
   @Override
   public CompletableFuture<Committable> prepareCommit(long checkpointId) {
-    // Throwing (after the retry timeout) fails only this checkpoint: open and closed parts stay,
-    // so the next barrier finishes the same batch.
-    for (Iterator<Map.Entry<String, PartFile>> it = open.entrySet().iterator(); it.hasNext(); ) {
-      PartFile part = it.next().getValue();
-      call("closing part " + part.path(), () -> syncAndClose(part));
-      it.remove();
-      closed.add(part.path());
-      part.release();
+    // The previous batch's outcome is reported by its own future; here it only bounds memory.
+    finishing.exceptionally(e -> null).join();
+    for (PartFile<R> part : open.values()) {
+      handOver(part);
     }
-    if (closed.isEmpty()) {
+    open.clear();
+    if (batch.isEmpty()) {
       return CompletableFuture.completedFuture(null);
     }
-    call("writing the manifest of batch " + batch, this::writeManifest);
-    Committable prepared = batch.toCommittable();
-    closed.clear();
-    batch = batch.next();
-    registered = false;
-    nextPart = 0;
-    return CompletableFuture.completedFuture(prepared);
+    Batch done = batch;
+    batch = new Batch(done.id().next());
+    List<Path> planned = done.paths();
+    CompletableFuture<Void> manifest =
+        CompletableFuture.runAsync(
+            () -> call("writing the manifest of batch " + done, () -> writeManifest(done, planned)),
+            finisher);
+    finishing =
+        CompletableFuture.allOf(done.allClosed(), manifest)
+            .thenApplyAsync(
+                ignored -> {
+                  List<Path> actual = done.paths();
+                  if (!actual.equals(planned)) {
+                    // a part was rewritten under a new name while closing
+                    call(
+                        "writing the manifest of batch " + done, () -> writeManifest(done, actual));
+                  }
+                  return done.id().toCommittable();
+                },
+                finisher);
+    return finishing;
   }
 
-  private Void writeManifest() throws IOException {
+  /**
+   * Writes the manifest straight to its name: it is read only by the commit of a completed
+   * checkpoint, and a checkpoint completes only after this write was synced, so a torn manifest
+   * (killed mid-write) always belongs to a batch that recovery aborts.
+   */
+  private Void writeManifest(Batch b, List<Path> paths) throws IOException {
     StringBuilder manifest = new StringBuilder();
-    closed.forEach(p -> manifest.append(p.toUri().getPath()).append('\n'));
-    Path m = settings.manifest(batch.toString());
-    Path tmp = m.suffix(".tmp");
-    try (FSDataOutputStream out = fs.create(tmp, true)) {
+    paths.forEach(p -> manifest.append(p.toUri().getPath()).append('\n'));
+    FSDataOutputStream out = createFile(settings.manifest(b.toString()));
+    // Not try-with-resources: a broken HDFS stream throws the same exception again from close(),
+    // and adding an exception to itself as suppressed fails with an IllegalArgumentException,
+    // which would not be retried.
+    try {
       out.write(manifest.toString().getBytes(StandardCharsets.UTF_8));
       out.hsync();
+    } catch (IOException e) {
+      try {
+        out.close();
+      } catch (IOException | RuntimeException ignored) {
+        // the file is written again by the retry
+      }
+      throw e;
     }
-    // The manifest appears whole or not at all.
-    fs.delete(m, false);
-    if (!fs.rename(tmp, m)) {
-      throw new IOException("cannot rename " + tmp + " to " + m);
-    }
+    out.close();
     return null;
   }
 
-  private interface IoCall<R> {
-    R call() throws IOException;
+  private interface IoCall<V> {
+    V call() throws IOException;
   }
 
-  private <R> R call(String what, IoCall<R> call) {
+  private <V> V call(String what, IoCall<V> call) {
     String label = "Sink " + settings.name() + ": " + what;
     try {
       return retry.run(
@@ -221,11 +302,23 @@ public final class HdfsSinkWriter<T> implements SinkWriter<T> {
 
   @Override
   public void close() {
-    for (PartFile part : open.values()) {
+    for (PartFile<R> part : open.values()) {
       // the files belong to a batch recovery aborts
       part.closeQuietly();
     }
     open.clear();
+    // Let a batch being finished complete: its checkpoint may still be waiting for it.
+    finisher.shutdown();
+    try {
+      if (!finisher.awaitTermination(
+          settings.retryTimeout().toMillis() + 10_000, TimeUnit.MILLISECONDS)) {
+        LOG.warn("sink {}: closing with parts still being finished", settings.name());
+        finisher.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      finisher.shutdownNow();
+    }
     try {
       fs.close();
     } catch (IOException e) {

@@ -3,7 +3,6 @@ package io.sluice.sink.hdfs.internal;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.util.zip.GZIPOutputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.Path;
 
@@ -12,13 +11,15 @@ import org.apache.hadoop.fs.Path;
  * file is durably closed, so a file whose write pipeline broke (data node or name node gone) can be
  * written again whole into a new file once the cluster is back: bytes already handed to a broken
  * HDFS stream are lost with it. Memory is bounded by the rolling policy's part size. Owned by its
- * writer's processing thread.
+ * writer's processing thread until it is handed to the writer's finisher to be closed, which then
+ * owns it.
  */
-final class PartFile {
+final class PartFile<R> {
   private final ByteArrayOutputStream retained = new ByteArrayOutputStream(1 << 16);
-  private final OutputStream encoder;
+  private final PartEncoder<R> encoder;
+  private final Batch batch;
   private final long openedAtNanos = System.nanoTime();
-  private Path path;
+  private volatile Path path; // read by the processing thread to plan the manifest
   private FSDataOutputStream out;
   private IOException failure;
   private boolean encodingFinished;
@@ -27,34 +28,39 @@ final class PartFile {
   private final boolean retain;
 
   /**
+   * @param batch the batch the file belongs to (names a rewritten file)
    * @param retain whether to keep the bytes for a rewrite: pointless on a local file system, whose
    *     streams do not break and heal the way HDFS write pipelines do
    */
-  PartFile(Path path, FSDataOutputStream out, boolean gzip, boolean retain) throws IOException {
+  PartFile(Batch batch, Path path, FSDataOutputStream out, PartFormat<?, R> format, boolean retain)
+      throws IOException {
+    this.batch = batch;
     this.path = path;
     this.out = out;
     this.retain = retain;
-    OutputStream tee = new Tee();
-    this.encoder = gzip ? new GZIPOutputStream(tee, 1 << 16) : tee;
+    this.encoder = format.open(new Tee());
   }
 
   Path path() {
     return path;
   }
 
-  /** Appends one line; never throws for the file system (a failure marks the file broken). */
-  void writeLine(byte[] line) {
+  Batch batch() {
+    return batch;
+  }
+
+  /** Appends one encoded record; never throws for the file system (it marks the file broken). */
+  void write(R encoded) {
     try {
-      encoder.write(line);
-      encoder.write('\n');
+      encoder.write(encoded);
     } catch (IOException e) {
-      throw new IllegalStateException("the in-memory encoder cannot fail", e);
+      throw new IllegalStateException("the encoder's stream cannot fail", e);
     }
   }
 
-  /** Bytes of the file so far (compressed, if gzip). */
+  /** Bytes of the file so far (compressed, if gzip), including those the encoder still holds. */
   long size() {
-    return size;
+    return encodingFinished ? size : size + encoder.pendingBytes();
   }
 
   long ageNanos() {
@@ -67,12 +73,6 @@ final class PartFile {
 
   IOException failure() {
     return failure;
-  }
-
-  void markBroken(IOException e) {
-    if (failure == null) {
-      failure = e;
-    }
   }
 
   /** Moves to {@code to}, a new empty file: writes everything kept so far into it. */
@@ -92,12 +92,13 @@ final class PartFile {
     fresh.hflush();
   }
 
-  /** Writes the gzip trailer (once), syncs and closes the file: after this it is durable. */
+  /**
+   * Lets the encoder write what ends the file (once), syncs and closes it: after this it is
+   * durable.
+   */
   void syncAndClose() throws IOException {
     if (!encodingFinished) {
-      if (encoder instanceof GZIPOutputStream gz) {
-        gz.finish();
-      }
+      encoder.finish();
       encodingFinished = true;
     }
     if (failure != null) {
@@ -107,7 +108,9 @@ final class PartFile {
       out.hsync();
       out.close();
     } catch (IOException e) {
-      markBroken(e);
+      if (failure == null) {
+        failure = e;
+      }
       throw e;
     }
   }
