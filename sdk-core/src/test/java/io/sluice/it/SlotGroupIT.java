@@ -34,36 +34,13 @@ class SlotGroupIT {
 
     Map<String, Long> lastCount = new ConcurrentHashMap<>();
     Set<String> threads = ConcurrentHashMap.newKeySet();
-    try (Sluice app =
-        Sluice.builder()
-            .name("slots")
-            .pulsar(broker().serviceUrl(), broker().adminUrl())
-            .stateDir(stateDir)
-            .checkpointInterval(Duration.ofMillis(300))
-            .slotGroup("hot", hot)
-            .build()) {
-      app.stream(PulsarSource.topics(hot, cold))
-          .keyBy(SourceRecord::key, Serde.strings())
-          .<String>process(
-              (r, ctx, out) -> {
-                ValueState<Long> n = ctx.valueState("count", Serde.longs());
-                long next = n.value() == null ? 1 : n.value() + 1;
-                n.update(next);
-                lastCount.merge(r.topic() + "/" + r.key(), next, Math::max);
-                threads.add(Thread.currentThread().getName());
-              })
-          .forEach(s -> {});
+    try (Sluice app = countingApp("slots", hot, cold, lastCount, threads)) {
       app.start();
       assertThat(app.slotGroups().get("hot"))
           .containsExactly(hot + "-partition-0", hot + "-partition-1");
       assertThat(app.slotGroups().get("default"))
           .containsExactly(cold + "-partition-0", cold + "-partition-1");
-      await(
-          "all counted",
-          Duration.ofSeconds(60),
-          () ->
-              lastCount.getOrDefault(hot + "/k0", 0L) == 300
-                  && lastCount.getOrDefault(cold + "/k0", 0L) == 50);
+      awaitCounts(lastCount, hot, 300, cold, 50);
     }
     // the same key in both groups has its own state: 300 per key on hot, 50 per key on cold
     for (int k = 0; k < 10; k++) {
@@ -88,39 +65,38 @@ class SlotGroupIT {
     produce(hot, "h", 0, 1000, 10);
     produce(cold, "c", 0, 1000, 10);
     Map<String, Long> lastCount = new ConcurrentHashMap<>();
-    runCounting(hot, cold, lastCount, 100);
+    Set<String> threads = ConcurrentHashMap.newKeySet();
+    try (Sluice app = countingApp("slots-restart", hot, cold, lastCount, threads)) {
+      app.start();
+      awaitCounts(lastCount, hot, 100, cold, 100);
+    }
     produce(hot, "h", 1000, 1000, 10);
     produce(cold, "c", 1000, 1000, 10);
-    try (Sluice app = countingApp(hot, cold, lastCount)) {
+    try (Sluice app = countingApp("slots-restart", hot, cold, lastCount, threads)) {
       app.start();
-      await(
-          "second run counted",
-          Duration.ofSeconds(60),
-          () ->
-              lastCount.getOrDefault(hot + "/k0", 0L) == 200
-                  && lastCount.getOrDefault(cold + "/k0", 0L) == 200);
+      awaitCounts(lastCount, hot, 200, cold, 200);
       CrashRecoveryIT.awaitNoBacklog(hot, "slots-restart", Duration.ofSeconds(30));
       CrashRecoveryIT.awaitNoBacklog(cold, "slots-restart", Duration.ofSeconds(30));
     }
   }
 
-  private void runCounting(String hot, String cold, Map<String, Long> lastCount, long perKey)
+  private static void awaitCounts(
+      Map<String, Long> lastCount, String hot, long hotCount, String cold, long coldCount)
       throws Exception {
-    try (Sluice app = countingApp(hot, cold, lastCount)) {
-      app.start();
-      await(
-          "first run counted",
-          Duration.ofSeconds(60),
-          () ->
-              lastCount.getOrDefault(hot + "/k0", 0L) == perKey
-                  && lastCount.getOrDefault(cold + "/k0", 0L) == perKey);
-    }
+    await(
+        "counts " + hotCount + " and " + coldCount,
+        Duration.ofSeconds(60),
+        () ->
+            lastCount.getOrDefault(hot + "/k0", 0L) == hotCount
+                && lastCount.getOrDefault(cold + "/k0", 0L) == coldCount);
   }
 
-  private Sluice countingApp(String hot, String cold, Map<String, Long> lastCount) {
+  /** Counts records per topic and key in keyed state; the hot topic has a group of its own. */
+  private Sluice countingApp(
+      String name, String hot, String cold, Map<String, Long> lastCount, Set<String> threads) {
     Sluice app =
         Sluice.builder()
-            .name("slots-restart")
+            .name(name)
             .pulsar(broker().serviceUrl(), broker().adminUrl())
             .stateDir(stateDir)
             .checkpointInterval(Duration.ofMillis(300))
@@ -134,6 +110,7 @@ class SlotGroupIT {
               long next = n.value() == null ? 1 : n.value() + 1;
               n.update(next);
               lastCount.merge(r.topic() + "/" + r.key(), next, Math::max);
+              threads.add(Thread.currentThread().getName());
             })
         .forEach(s -> {});
     return app;

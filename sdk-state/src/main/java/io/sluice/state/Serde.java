@@ -48,6 +48,21 @@ public interface Serde<T> {
     };
   }
 
+  /** One byte: true or false. */
+  static Serde<Boolean> booleans() {
+    return new Serde<>() {
+      @Override
+      public byte[] serialize(Boolean value) {
+        return new byte[] {(byte) (value ? 1 : 0)};
+      }
+
+      @Override
+      public Boolean deserialize(byte[] bytes) {
+        return bytes[0] != 0;
+      }
+    };
+  }
+
   static Serde<byte[]> bytes() {
     return new Serde<>() {
       @Override

@@ -16,18 +16,6 @@ import java.util.TreeSet;
  */
 final class KeyedTimers {
   private static final byte[] OWNER = "\0sluice.timers".getBytes(StandardCharsets.UTF_8);
-  private static final Serde<Boolean> PRESENT =
-      new Serde<>() {
-        @Override
-        public byte[] serialize(Boolean value) {
-          return new byte[] {1};
-        }
-
-        @Override
-        public Boolean deserialize(byte[] bytes) {
-          return Boolean.TRUE;
-        }
-      };
 
   /** Which clock a timer follows. */
   enum Domain {
@@ -48,7 +36,7 @@ final class KeyedTimers {
 
   KeyedTimers(KeyedStateBackend backend, int operatorId) {
     this.backend = backend;
-    this.state = backend.mapState("\0sluice.timers." + operatorId, Serde.bytes(), PRESENT);
+    this.state = backend.mapState("\0sluice.timers." + operatorId, Serde.bytes(), Serde.booleans());
   }
 
   void register(Domain domain, long time, byte[] key) {

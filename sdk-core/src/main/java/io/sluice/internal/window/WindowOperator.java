@@ -70,7 +70,7 @@ public final class WindowOperator<K, T, A, R> implements Emitter<T> {
     this.accumulators =
         backend.mapState("\0sluice.window." + operatorId, WINDOWS, accumulatorSerde);
     this.timerState =
-        backend.mapState("\0sluice.window.timers." + operatorId, Serde.bytes(), BOOLEANS);
+        backend.mapState("\0sluice.window.timers." + operatorId, Serde.bytes(), Serde.booleans());
   }
 
   /** Elements whose windows had all fired, dropped because no late output was asked for. */
@@ -218,19 +218,6 @@ public final class WindowOperator<K, T, A, R> implements Emitter<T> {
         public Window deserialize(byte[] bytes) {
           ByteBuffer b = ByteBuffer.wrap(bytes);
           return new Window(b.getLong(), b.getLong());
-        }
-      };
-
-  private static final Serde<Boolean> BOOLEANS =
-      new Serde<>() {
-        @Override
-        public byte[] serialize(Boolean value) {
-          return new byte[] {1};
-        }
-
-        @Override
-        public Boolean deserialize(byte[] bytes) {
-          return Boolean.TRUE;
         }
       };
 
