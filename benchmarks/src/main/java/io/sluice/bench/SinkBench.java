@@ -12,6 +12,7 @@ import io.sluice.sink.hdfs.HdfsSink;
 import io.sluice.sink.redis.RedisCommand;
 import io.sluice.sink.redis.RedisSink;
 import io.sluice.testkit.ClickHouseServer;
+import io.sluice.testkit.MiniHdfs;
 import io.sluice.testkit.RedisServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -102,8 +103,25 @@ public final class SinkBench {
       }
     }
     if (sinks.contains("hdfs")) {
-      Path dir = work.resolve("hdfs").toAbsolutePath();
-      results.add(bench.compare("hdfs", rounds, bench.plainHdfs(dir), bench.sluiceHdfs(dir)));
+      String dir = work.resolve("hdfs").toAbsolutePath().toString();
+      FileSystem local = FileSystem.getLocal(new Configuration()).getRawFileSystem();
+      results.add(
+          bench.compare(
+              "hdfs",
+              rounds,
+              bench.plainHdfs(local, dir),
+              bench.sluiceHdfs(dir, new Configuration())));
+    }
+    if (sinks.contains("hdfs-dfs")) {
+      // the same comparison on a real HDFS (MiniDFSCluster: namenode and datanode in this JVM)
+      try (MiniHdfs hdfs = MiniHdfs.start(work.resolve("minidfs"))) {
+        results.add(
+            bench.compare(
+                "hdfs-dfs",
+                rounds,
+                bench.plainHdfs(hdfs.fileSystem(), "/bench"),
+                bench.sluiceHdfs(hdfs.uri() + "/bench", hdfs.configuration())));
+      }
     }
     results.forEach(System.out::println);
   }
@@ -303,9 +321,8 @@ public final class SinkBench {
     return "{\"id\":" + r.id() + ",\"k\":\"" + r.key() + "\"}";
   }
 
-  private Runner plainHdfs(Path dir) {
+  private Runner plainHdfs(FileSystem fs, String dir) {
     return name -> {
-      FileSystem fs = FileSystem.getLocal(new Configuration()).getRawFileSystem();
       long started = System.nanoTime();
       int part = 0;
       OutputStream out = null;
@@ -313,11 +330,7 @@ public final class SinkBench {
         if (out == null) {
           out =
               fs.create(
-                  new org.apache.hadoop.fs.Path(
-                      dir.resolve(name)
-                          .resolve("b")
-                          .resolve("part-" + part++ + ".jsonl")
-                          .toString()),
+                  new org.apache.hadoop.fs.Path(dir + "/" + name + "/b/part-" + part++ + ".jsonl"),
                   true);
         }
         out.write(line(data.get(i)).getBytes(StandardCharsets.UTF_8));
@@ -332,11 +345,12 @@ public final class SinkBench {
     };
   }
 
-  private Runner sluiceHdfs(Path dir) {
+  private Runner sluiceHdfs(String dir, Configuration conf) {
     return name -> {
       Sink<Row> sink =
           HdfsSink.<Row>builder()
-              .basePath(dir.resolve(name).toString())
+              .basePath(dir + "/" + name)
+              .configuration(conf)
               .lines(SinkBench::line)
               .bucket(r -> "b")
               .build();
