@@ -407,9 +407,10 @@ public final class Sluice implements AutoCloseable {
      * changed (a topic reached the threshold, or fell below half of it), the app regroups at a
      * checkpoint boundary: the readers pause, a checkpoint completes and commits everything
      * processed so far, and new groups take over from exactly those positions — no record is lost
-     * or repeated. A pipeline with keyed state or windows is not regrouped while running (its state
-     * belongs to the group that built it); it keeps the plan it started with, and on a restart from
-     * a checkpoint it keeps the plan saved in that checkpoint.
+     * or repeated. Keyed state (process functions, windows and their timers) in these groups is
+     * scoped by source topic, so a topic takes its state along when it changes group: records of
+     * different topics do not share keyed state, even with equal keys. Each topic's watermark never
+     * goes back below the highest its windows have seen, whichever group ran them.
      */
     public Builder autoSlotGroups(double hotBytesPerSecond, int sharedGroups) {
       if (hotBytesPerSecond <= 0) {

@@ -122,8 +122,8 @@ public final class Options {
           "60000 ms",
           "must be 0 (off) or at least 1000 ms",
           "With automatic slot groups: how often topic byte rates are measured again; when the set"
-              + " of hot topics changed, the groups are re-planned at a checkpoint boundary"
-              + " (pipelines without keyed state; see Sluice.Builder.autoSlotGroups).",
+              + " of hot topics changed, the groups are re-planned at a checkpoint boundary (keyed"
+              + " state moves with its topic; see Sluice.Builder.autoSlotGroups).",
           d -> d.isZero() || d.toMillis() >= 1000,
           Options::ms);
 

@@ -55,6 +55,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class AppRuntime {
   private static final Logger LOG = LoggerFactory.getLogger(AppRuntime.class);
+  private static final byte[] AUTO_NAMESPACE =
+      "\0auto\0".getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
   private final AppSettings settings;
   private final JobGraph graph;
@@ -137,7 +139,7 @@ public final class AppRuntime {
       AdminDecoderContext.openAll(settings.name(), admin, graph.sources(), assignment);
       Map<String, PartitionStart> plan = sources.planStarts(assignment, restored);
       reportRecovery(checkpoint, plan);
-      planAutomaticGroups(assignment.keySet(), checkpoint.isPresent());
+      planAutomaticGroups(assignment.keySet());
       createGroups(restored);
       sources.startAll(assignment, plan);
       coordinator =
@@ -187,10 +189,10 @@ public final class AppRuntime {
 
   /**
    * Declared groups first; with automatic groups, the other topics are planned from the byte rate
-   * the broker measured for them (one admin call per topic). A pipeline with keyed state restored
-   * from a checkpoint keeps the plan saved in it: its state belongs to the groups that built it.
+   * the broker measured for them (one admin call per topic). Their keyed state is scoped by topic,
+   * so any plan finds it.
    */
-  private void planAutomaticGroups(Set<String> partitions, boolean restoredState) {
+  private void planAutomaticGroups(Set<String> partitions) {
     groupOfTopic.putAll(settings.slotGroupOfTopic());
     if (settings.autoSlotGroupShared() < 1) {
       return;
@@ -201,22 +203,6 @@ public final class AppRuntime {
             .tag("app", settings.name())
             .register(meters);
     Set<String> topics = autoTopics(partitions);
-    if (graph.stateful() && restoredState) {
-      Map<String, String> saved = SavedSlotPlan.read(store);
-      if (!saved.isEmpty()) {
-        saved.forEach(
-            (topic, group) -> {
-              if (topics.contains(topic)) {
-                groupOfTopic.put(topic, group);
-              }
-            });
-        LOG.info(
-            "[{}] slot groups: keeping the plan saved in the checkpoint (the pipeline has keyed"
-                + " state); topics not in it join default",
-            settings.name());
-        return;
-      }
-    }
     Map<String, Double> rates = measureRates(topics);
     hotTopics =
         SlotGroupPlanner.hotTopics(rates, settings.autoSlotGroupHotBytesPerSecond(), Set.of());
@@ -281,13 +267,11 @@ public final class AppRuntime {
 
   /**
    * Runs on the checkpoint thread after a checkpoint: every regroup interval, measures the rates
-   * again; when the set of hot topics changed, re-plans the groups at a checkpoint boundary. Only
-   * for pipelines without keyed state (a group's keyed state cannot be split between groups).
+   * again; when the set of hot topics changed, re-plans the groups at a checkpoint boundary.
    */
   private void maybeRegroup() {
     if (settings.autoSlotGroupShared() < 1
         || settings.regroupInterval().isZero()
-        || graph.stateful()
         || failure.failed()) {
       return;
     }
@@ -363,10 +347,16 @@ public final class AppRuntime {
     groupOfTopic.values().stream().distinct().sorted().forEach(names::add);
     for (String name : names) {
       int index = groups.size();
+      // Automatic groups (and default, which holds the topics discovered since the plan) share one
+      // namespace and scope state by topic, so a topic keeps its state when it changes group.
+      boolean topicScoped =
+          settings.autoSlotGroupShared() > 0 && !settings.slotGroupOfTopic().containsValue(name);
       byte[] namespace =
-          index == 0
-              ? new byte[0]
-              : ("\0group:" + name + "\0").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+          topicScoped
+              ? AUTO_NAMESPACE
+              : index == 0
+                  ? new byte[0]
+                  : ("\0group:" + name + "\0").getBytes(java.nio.charset.StandardCharsets.UTF_8);
       ProcessingGroup group =
           new ProcessingGroup(
               index,
@@ -374,14 +364,12 @@ public final class AppRuntime {
               settings.ringSize(),
               settings.waitStrategy(),
               name,
+              topicScoped,
               Threads.named(settings.threadFactory(), settings.name(), "process-" + name),
               new KeyedStateBackend(store, namespace),
               (sink, i) -> context(sink, i),
               meters,
               failure::fail);
-      if (index == 0 && settings.autoSlotGroupShared() > 0 && graph.stateful()) {
-        SavedSlotPlan.write(group.keyedState(), groupOfTopic);
-      }
       groups.add(group);
       groupNames.add(name);
       group.compile(graph);

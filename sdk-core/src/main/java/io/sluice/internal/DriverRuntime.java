@@ -67,7 +67,8 @@ public final class DriverRuntime implements AutoCloseable {
             new KeyedStateBackend(store),
             (sink, index) -> context(sink, index),
             meters,
-            nanos::get);
+            nanos::get,
+            false);
     core.compile(graph);
     core.restorePositions(restored);
     SlotGroup direct =

@@ -50,6 +50,8 @@ final class GroupCore implements GroupServices {
       "\0sluice.group.watermark".getBytes(StandardCharsets.UTF_8);
   private static final byte[] CLOCK_STATE_KEY_PREFIX =
       "\0sluice.clock:".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] FLOOR_KEY = "\0sluice.scope.floor".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] NO_SCOPE = new byte[0];
 
   private final int index;
   private final String appName;
@@ -67,6 +69,10 @@ final class GroupCore implements GroupServices {
   private final BiFunction<Sink<?>, Integer, SinkContext> sinkContexts;
   private final LongSupplier nanoClock;
   private final ValueState<Long> clockState;
+  // topic-scoped groups (automatic slot groups): each topic's state lives in its own scope and
+  // its watermark never goes back below the highest one applied to it, whichever group ran it
+  private final boolean topicScoped;
+  private final Map<io.sluice.state.internal.Bytes, Long> floors = new HashMap<>();
   private final Counter duplicatesSkipped;
   private final Counter badRecords;
   private final AtomicLong watermarkGauge = new AtomicLong(Long.MIN_VALUE);
@@ -81,8 +87,10 @@ final class GroupCore implements GroupServices {
       KeyedStateBackend backend,
       BiFunction<Sink<?>, Integer, SinkContext> sinkContexts,
       MeterRegistry meters,
-      LongSupplier nanoClock) {
+      LongSupplier nanoClock,
+      boolean topicScoped) {
     this.index = index;
+    this.topicScoped = topicScoped;
     this.appName = appName;
     this.backend = backend;
     this.sinkContexts = sinkContexts;
@@ -127,6 +135,10 @@ final class GroupCore implements GroupServices {
 
   void restorePositions(Map<String, MessageId> restored) {
     positions.putAll(restored);
+    if (topicScoped) {
+      return; // no group watermark: groups are re-planned; each topic keeps its floor instead
+    }
+    backend.setScope(NO_SCOPE);
     backend.setCurrentKey(WATERMARK_KEY);
     Long saved = clockState.value();
     if (saved != null) {
@@ -175,9 +187,46 @@ final class GroupCore implements GroupServices {
     }
   }
 
+  /**
+   * The watermark for the state scope being processed: the group's, but never below the highest
+   * watermark an earlier group applied to this topic (after a regroup the topic may share a group
+   * whose watermark is behind; records that were late must stay late).
+   */
   @Override
   public long currentWatermark() {
-    return watermark;
+    byte[] scope = backend.scope();
+    return scope.length == 0 ? watermark : Math.max(watermark, floorOf(scope));
+  }
+
+  @Override
+  public java.util.Collection<byte[]> stateScopes() {
+    if (!topicScoped) {
+      return List.of(NO_SCOPE);
+    }
+    Map<io.sluice.state.internal.Bytes, byte[]> distinct = new LinkedHashMap<>();
+    for (PartitionRef p : partitions) {
+      distinct.putIfAbsent(new io.sluice.state.internal.Bytes(p.stateScope), p.stateScope);
+    }
+    return distinct.values();
+  }
+
+  /** Whether state is scoped by topic in this group (automatic slot groups). */
+  boolean topicScoped() {
+    return topicScoped;
+  }
+
+  private long floorOf(byte[] scope) {
+    io.sluice.state.internal.Bytes k = new io.sluice.state.internal.Bytes(scope);
+    Long floor = floors.get(k);
+    if (floor == null) {
+      byte[] key = backend.currentKey();
+      backend.setCurrentKey(FLOOR_KEY);
+      Long saved = clockState.value();
+      backend.setCurrentKey(key);
+      floor = saved == null ? Long.MIN_VALUE : saved;
+      floors.put(k, floor);
+    }
+    return floor;
   }
 
   @Override
@@ -218,6 +267,7 @@ final class GroupCore implements GroupServices {
     }
     currentPartition = partition;
     currentEventTime = eventTime;
+    backend.setScope(partition.stateScope);
     observeEventTime(eventTime);
     try {
       chains.get(partition.sourceIndex).emit(value);
@@ -294,7 +344,19 @@ final class GroupCore implements GroupServices {
   }
 
   private void saveClocks() {
-    if (watermark != Long.MIN_VALUE) {
+    if (topicScoped && watermark != Long.MIN_VALUE) {
+      for (PartitionRef p : partitions) {
+        if (p.stateScope.length > 0) {
+          backend.setScope(p.stateScope);
+          long floor = Math.max(floorOf(p.stateScope), watermark);
+          floors.put(new io.sluice.state.internal.Bytes(p.stateScope), floor);
+          backend.setCurrentKey(FLOOR_KEY);
+          clockState.update(floor);
+        }
+      }
+    }
+    backend.setScope(NO_SCOPE);
+    if (!topicScoped && watermark != Long.MIN_VALUE) {
       backend.setCurrentKey(WATERMARK_KEY);
       clockState.update(watermark);
     }
@@ -309,11 +371,14 @@ final class GroupCore implements GroupServices {
   private void restoreClock(PartitionRef p) {
     if (!p.clockRestored) {
       p.clockRestored = true;
+      byte[] scope = backend.scope();
+      backend.setScope(NO_SCOPE);
       backend.setCurrentKey(clockKey(p));
       Long saved = clockState.value();
       if (saved != null && saved > p.maxEventTime) {
         p.maxEventTime = saved;
       }
+      backend.setScope(scope);
     }
   }
 

@@ -19,6 +19,12 @@ public final class PartitionRef {
   /** The slot group fed by this partition; changes only while the fetchers are paused. */
   volatile ProcessingGroup group;
 
+  /**
+   * The keyed-state scope of this partition's records: its topic in a topic-scoped (automatic) slot
+   * group, else empty. Set before the partition is published to a group.
+   */
+  byte[] stateScope = new byte[0];
+
   final io.sluice.source.RecordDecoder<?> decoder;
   final io.sluice.source.BadRecordPolicy badRecordPolicy;
   volatile long lastPublishTime;

@@ -63,6 +63,7 @@ final class ProcessingGroup implements SlotGroup {
       int ringSize,
       String waitStrategy,
       String name,
+      boolean topicScoped,
       ThreadFactory threads,
       KeyedStateBackend backend,
       BiFunction<Sink<?>, Integer, SinkContext> sinkContexts,
@@ -72,7 +73,8 @@ final class ProcessingGroup implements SlotGroup {
     this.name = name;
     this.appName = appName;
     this.onFailure = onFailure;
-    this.core = new GroupCore(index, appName, backend, sinkContexts, meters, System::nanoTime);
+    this.core =
+        new GroupCore(index, appName, backend, sinkContexts, meters, System::nanoTime, topicScoped);
     this.disruptor =
         new Disruptor<>(
             RingEvent::new, ringSize, threads, ProducerType.MULTI, waitStrategy(waitStrategy));
@@ -112,6 +114,10 @@ final class ProcessingGroup implements SlotGroup {
 
   String name() {
     return name;
+  }
+
+  boolean topicScoped() {
+    return core.topicScoped();
   }
 
   void compile(JobGraph graph) {

@@ -388,6 +388,7 @@ final class SourceManager implements CursorCommitter {
             binding.source().maxOutOfOrderness().toMillis(),
             binding.source().idleTimeout().toNanos(),
             binding.source().maxRecordBytes());
+    ref.stateScope = scopeIn(group, ref);
     group.addPartition(ref);
     ref.recordsIn =
         Counter.builder("sluice.source.records")
@@ -618,8 +619,15 @@ final class SourceManager implements CursorCommitter {
     for (PartitionRef ref : partitions.values()) {
       ProcessingGroup group = router.apply(ref.topic);
       ref.group = group;
+      ref.stateScope = scopeIn(group, ref);
       group.addPartition(ref);
     }
+  }
+
+  private static byte[] scopeIn(ProcessingGroup group, PartitionRef ref) {
+    return group.topicScoped()
+        ? io.sluice.state.internal.KeyedStateBackend.scopeOf(ref.baseTopic)
+        : new byte[0];
   }
 
   /** Stops the readers (no more messages reach the rings). */

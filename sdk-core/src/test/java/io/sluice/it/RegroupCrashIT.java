@@ -74,9 +74,17 @@ class RegroupCrashIT {
 
     List<String> out = PulsarFixture.readAll(output);
     Map<String, Integer> perId = new HashMap<>();
+    Map<String, java.util.TreeSet<Long>> countsPerKey = new HashMap<>();
+    int repeatedCounts = 0;
     for (String line : out) {
-      int bar = line.indexOf('|');
-      perId.merge(bar < 0 ? line : line.substring(0, bar), 1, Integer::sum);
+      String[] f = line.split(",");
+      int bar = f[0].indexOf('|');
+      perId.merge(bar < 0 ? f[0] : f[0].substring(0, bar), 1, Integer::sum);
+      if (!countsPerKey
+          .computeIfAbsent(f[1], k -> new java.util.TreeSet<>())
+          .add(Long.parseLong(f[2]))) {
+        repeatedCounts++;
+      }
     }
     int duplicates = perId.values().stream().mapToInt(n -> n - 1).sum();
     int lost = sent.get() - perId.size();
@@ -87,6 +95,12 @@ class RegroupCrashIT {
     assertThat(duplicates).as("duplicates (seed %d)", seed).isZero();
     assertThat(lost).as("lost (seed %d)", seed).isZero();
     assertThat(out).hasSize(sent.get());
+    assertThat(repeatedCounts).as("repeated running counts (seed %d)", seed).isZero();
+    for (Map.Entry<String, java.util.TreeSet<Long>> e : countsPerKey.entrySet()) {
+      assertThat(e.getValue().last())
+          .as("last count of %s (seed %d)", e.getKey(), seed)
+          .isEqualTo((long) e.getValue().size());
+    }
   }
 
   private static void awaitNoBacklog(String topic) throws Exception {
@@ -126,12 +140,21 @@ class RegroupCrashIT {
         while (System.nanoTime() < end) {
           if (System.nanoTime() < hotUntil) {
             for (int i = 0; i < 40; i++, n++) {
-              a.sendAsync(("a-" + n + "|" + pad).getBytes(StandardCharsets.UTF_8));
+              a.newMessage()
+                  .key("a" + (n % 20))
+                  .value(("a-" + n + "|" + pad).getBytes(StandardCharsets.UTF_8))
+                  .sendAsync();
               sent.incrementAndGet();
             }
           }
-          b.sendAsync(("b-" + n + "|").getBytes(StandardCharsets.UTF_8));
-          c.sendAsync(("c-" + n + "|").getBytes(StandardCharsets.UTF_8));
+          b.newMessage()
+              .key("b" + (n % 5))
+              .value(("b-" + n + "|").getBytes(StandardCharsets.UTF_8))
+              .sendAsync();
+          c.newMessage()
+              .key("c" + (n % 5))
+              .value(("c-" + n + "|").getBytes(StandardCharsets.UTF_8))
+              .sendAsync();
           sent.addAndGet(2);
           n++;
           a.flush();

@@ -3,14 +3,17 @@ package io.sluice.it;
 import io.sluice.Sluice;
 import io.sluice.sink.pulsar.PulsarSink;
 import io.sluice.source.PulsarSource;
+import io.sluice.state.Serde;
+import io.sluice.state.ValueState;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * The job {@link RegroupCrashIT} kills: a stateless pipeline over every topic matching a prefix,
- * with automatic slot groups re-planned every second, writing each record to the output topic
- * through the transactional Pulsar sink. Prints the regroup counter as it runs.
+ * The job {@link RegroupCrashIT} kills: over every topic matching a prefix, with automatic slot
+ * groups re-planned every second, it counts records per key in keyed state and writes each record
+ * with its key's running count to the output topic through the transactional Pulsar sink. Prints
+ * the regroup counter as it runs.
  *
  * <p>Args: serviceUrl adminUrl topicPrefix outputTopic stateDir
  */
@@ -29,7 +32,14 @@ public final class RegroupCrashJob {
             .regroupInterval(Duration.ofSeconds(1))
             .build();
     app.stream(PulsarSource.topicsMatching(args[2] + "-.*").subscription("regroup-crash"))
-        .map(r -> new String(r.value(), StandardCharsets.UTF_8))
+        .keyBy(r -> r.key(), Serde.strings())
+        .<String>process(
+            (r, ctx, out) -> {
+              ValueState<Long> count = ctx.valueState("count", Serde.longs());
+              long n = count.value() == null ? 1 : count.value() + 1;
+              count.update(n);
+              out.collect(new String(r.value(), StandardCharsets.UTF_8) + "," + r.key() + "," + n);
+            })
         .sinkTo(
             PulsarSink.<String>builder()
                 .topic(args[3])

@@ -25,6 +25,12 @@ public interface GroupServices {
   /** Called on the processing thread whenever the group's watermark advances. */
   void onWatermark(WatermarkListener listener);
 
+  /**
+   * The keyed-state scopes of the group's partitions (one empty scope when state is not scoped by
+   * topic): operators with timers load each scope's timers.
+   */
+  java.util.Collection<byte[]> stateScopes();
+
   /** Processing time now, epoch ms (the driver's clock under the test driver). */
   long currentProcessingTime();
 

@@ -24,20 +24,10 @@ public final class JobGraph {
   private final Map<String, Sink<?>> sinks = new LinkedHashMap<>();
   private volatile boolean frozen;
   private int operatorIds;
-  private boolean stateful;
 
   /** A stable id for a stateful operator: its state names derive from it (keep graphs stable). */
   int nextOperatorId() {
     return operatorIds++;
-  }
-
-  /** Whether any operator keeps keyed state (keyed process functions, windows). */
-  public boolean stateful() {
-    return stateful || operatorIds > 0;
-  }
-
-  void markStateful() {
-    stateful = true;
   }
 
   public StreamNode<SourceRecord> addSource(PulsarSource source) {

@@ -97,14 +97,13 @@ public final class StreamNode<T> {
       Function<? super T, K> keyFunction,
       Serde<K> keySerde,
       KeyedProcessFunction<K, T, R> function) {
-    graph.markStateful();
     int operatorId = graph.nextOperatorId();
     StreamNode<R> next = new StreamNode<>(graph);
     add(
         group -> {
           Emitter<R> down = next.compile(group);
           Collector<R> out = collectorOf(down);
-          KeyedTimers timers = new KeyedTimers(group.keyedState(), operatorId);
+          KeyedTimers timers = new KeyedTimers(group, operatorId);
           KeyedContextImpl<K> ctx = new KeyedContextImpl<>(group, timers);
           KeyedTimers.Due due =
               (time, keyBytes) -> {

@@ -2,20 +2,18 @@ package io.sluice.internal.window;
 
 import io.sluice.internal.graph.Emitter;
 import io.sluice.internal.graph.GroupServices;
+import io.sluice.internal.graph.ScopedTimers;
 import io.sluice.state.MapState;
 import io.sluice.state.Serde;
-import io.sluice.state.internal.Bytes;
 import io.sluice.state.internal.KeyedStateBackend;
 import io.sluice.window.AggregateFunction;
 import io.sluice.window.Window;
 import io.sluice.window.WindowAssigner;
 import io.sluice.window.WindowResult;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.function.Function;
 
 /**
@@ -28,9 +26,6 @@ import java.util.function.Function;
  * allowedLateness}; its accumulator is then removed.
  */
 public final class WindowOperator<K, T, A, R> implements Emitter<T> {
-  private static final byte[] TIMER_OWNER =
-      "\0sluice.window.timers".getBytes(StandardCharsets.UTF_8);
-
   private final Function<? super T, K> keyFunction;
   private final Serde<K> keySerde;
   private final WindowAssigner assigner;
@@ -41,9 +36,8 @@ public final class WindowOperator<K, T, A, R> implements Emitter<T> {
   private final Emitter<WindowResult<K, R>> out;
   private final Emitter<T> late;
   private final MapState<Window, A> accumulators;
-  private final MapState<byte[], Boolean> timerState;
+  private final ScopedTimers timers;
   private final boolean merging;
-  private TreeSet<Bytes> timers;
   private long lateDropped;
 
   public WindowOperator(
@@ -69,8 +63,7 @@ public final class WindowOperator<K, T, A, R> implements Emitter<T> {
     this.merging = assigner instanceof WindowAssigner.Session;
     this.accumulators =
         backend.mapState("\0sluice.window." + operatorId, WINDOWS, accumulatorSerde);
-    this.timerState =
-        backend.mapState("\0sluice.window.timers." + operatorId, Serde.bytes(), Serde.booleans());
+    this.timers = new ScopedTimers(group, "\0sluice.window.timers." + operatorId);
   }
 
   /** Elements whose windows had all fired, dropped because no late output was asked for. */
@@ -134,29 +127,26 @@ public final class WindowOperator<K, T, A, R> implements Emitter<T> {
     backend.setCurrentKey(keyBytes);
   }
 
-  /** Fires every window whose time has come, oldest first. */
+  /** Fires every window whose time has come, oldest first (across the group's state scopes). */
   public void onWatermark(long watermark) throws Exception {
-    TreeSet<Bytes> pending = timers();
     long saved = group.currentEventTime();
-    while (!pending.isEmpty() && fireTimeOf(pending.first()) <= watermark) {
-      Bytes timer = pending.pollFirst();
-      ByteBuffer b = ByteBuffer.wrap(timer.get());
-      b.getLong();
-      Window w = new Window(b.getLong(), b.getLong());
-      byte[] keyBytes = Arrays.copyOfRange(timer.get(), 24, timer.get().length);
-      backend.setCurrentKey(TIMER_OWNER);
-      timerState.remove(timer.get());
-      backend.setCurrentKey(keyBytes);
-      A acc = accumulators.get(w);
-      if (acc == null) {
-        continue;
-      }
-      accumulators.remove(w);
-      group.setCurrentEventTime(w.maxTimestamp());
-      out.emit(
-          new WindowResult<>(
-              keySerde.deserialize(keyBytes), w.start(), w.end(), function.getResult(acc)));
-    }
+    timers.fire(
+        watermark,
+        (time, payload) -> {
+          ByteBuffer b = ByteBuffer.wrap(payload);
+          Window w = new Window(b.getLong(), b.getLong());
+          byte[] keyBytes = Arrays.copyOfRange(payload, 16, payload.length);
+          backend.setCurrentKey(keyBytes);
+          A acc = accumulators.get(w);
+          if (acc == null) {
+            return;
+          }
+          accumulators.remove(w);
+          group.setCurrentEventTime(w.maxTimestamp());
+          out.emit(
+              new WindowResult<>(
+                  keySerde.deserialize(keyBytes), w.start(), w.end(), function.getResult(acc)));
+        });
     group.setCurrentEventTime(saved);
   }
 
@@ -164,47 +154,21 @@ public final class WindowOperator<K, T, A, R> implements Emitter<T> {
     return w.maxTimestamp() + lateness;
   }
 
-  private TreeSet<Bytes> timers() {
-    if (timers == null) {
-      timers = new TreeSet<>();
-      byte[] current = backend.currentKey();
-      backend.setCurrentKey(TIMER_OWNER);
-      for (byte[] t : timerState.entries().keySet()) {
-        timers.add(new Bytes(t));
-      }
-      backend.setCurrentKey(current);
-    }
-    return timers;
-  }
-
   private void addTimer(long fireTime, Window w, byte[] keyBytes) {
-    byte[] t = timerKey(fireTime, w, keyBytes);
-    if (timers().add(new Bytes(t))) {
-      backend.setCurrentKey(TIMER_OWNER);
-      timerState.put(t, Boolean.TRUE);
-    }
+    timers.add(fireTime, timerPayload(w, keyBytes));
   }
 
   private void removeTimer(long fireTime, Window w, byte[] keyBytes) {
-    byte[] t = timerKey(fireTime, w, keyBytes);
-    if (timers().remove(new Bytes(t))) {
-      backend.setCurrentKey(TIMER_OWNER);
-      timerState.remove(t);
-    }
+    timers.remove(fireTime, timerPayload(w, keyBytes));
   }
 
-  /** Fire time first (sign-flipped so unsigned byte order is numeric order), then window, key. */
-  private static byte[] timerKey(long fireTime, Window w, byte[] keyBytes) {
-    return ByteBuffer.allocate(24 + keyBytes.length)
-        .putLong(fireTime ^ Long.MIN_VALUE)
+  /** Window, then key: fire time order comes from the timers. */
+  private static byte[] timerPayload(Window w, byte[] keyBytes) {
+    return ByteBuffer.allocate(16 + keyBytes.length)
         .putLong(w.start())
         .putLong(w.end())
         .put(keyBytes)
         .array();
-  }
-
-  private static long fireTimeOf(Bytes timer) {
-    return ByteBuffer.wrap(timer.get()).getLong() ^ Long.MIN_VALUE;
   }
 
   private static final Serde<Window> WINDOWS =

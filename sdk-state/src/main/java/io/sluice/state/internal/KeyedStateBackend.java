@@ -34,6 +34,7 @@ public final class KeyedStateBackend {
   private byte[] currentKey;
 
   private final byte[] namespace;
+  private byte[] scope = new byte[0];
 
   public KeyedStateBackend(StateStore store) {
     this(store, new byte[0]);
@@ -46,6 +47,30 @@ public final class KeyedStateBackend {
   public KeyedStateBackend(StateStore store, byte[] namespace) {
     this.store = Objects.requireNonNull(store, "store must not be null");
     this.namespace = Objects.requireNonNull(namespace, "namespace must not be null").clone();
+  }
+
+  /**
+   * Sets the scope that state handles refer to until the next call: state written in one scope is
+   * invisible in another, for every state name and key. Automatic slot groups scope state by source
+   * topic, so a topic can move to another group (sharing this namespace) with its state. Empty (the
+   * default): no scope.
+   */
+  public void setScope(byte[] scope) {
+    this.scope = scope;
+  }
+
+  public byte[] scope() {
+    return scope;
+  }
+
+  /** The encoded scope of {@code name} (e.g. a topic): marker byte, length, bytes. */
+  public static byte[] scopeOf(String name) {
+    byte[] n = name.getBytes(StandardCharsets.UTF_8);
+    return ByteBuffer.allocate(3 + n.length)
+        .put((byte) 1)
+        .putShort((short) n.length)
+        .put(n)
+        .array();
   }
 
   /** Sets the key that state handles refer to until the next call. */
@@ -202,19 +227,34 @@ public final class KeyedStateBackend {
     return merged;
   }
 
-  private byte[] namePrefix(String name) {
+  /**
+   * Length and bytes of a state name. Names are shorter than 256 bytes, so an unscoped key's first
+   * byte after the namespace is 0 and never the scope marker 1.
+   */
+  private static byte[] namePrefix(String name) {
     byte[] n = name.getBytes(StandardCharsets.UTF_8);
-    return ByteBuffer.allocate(namespace.length + 2 + n.length)
-        .put(namespace)
-        .putShort((short) n.length)
-        .put(n)
-        .array();
+    if (n.length > 255) {
+      throw new IllegalArgumentException(
+          "state name too long (" + n.length + " bytes; at most 255): " + name);
+    }
+    return ByteBuffer.allocate(2 + n.length).putShort((short) n.length).put(n).array();
   }
 
-  /** name prefix + key length + key (+ map key): a map's entries share a prefix. */
-  private static byte[] key(byte[] prefix, byte[] key, byte[] mapKey) {
+  /**
+   * namespace + scope + name prefix + key length + key (+ map key): a map's entries share a prefix.
+   */
+  private byte[] key(byte[] prefix, byte[] key, byte[] mapKey) {
     int mapLen = mapKey == null ? 0 : mapKey.length;
-    return ByteBuffer.allocate(prefix.length + 4 + key.length + mapLen + (mapKey == null ? 0 : 1))
+    return ByteBuffer.allocate(
+            namespace.length
+                + scope.length
+                + prefix.length
+                + 4
+                + key.length
+                + mapLen
+                + (mapKey == null ? 0 : 1))
+        .put(namespace)
+        .put(scope)
         .put(prefix)
         .putInt(key.length)
         .put(key)
