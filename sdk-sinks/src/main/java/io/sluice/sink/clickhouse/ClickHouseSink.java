@@ -30,40 +30,60 @@ import java.util.function.Function;
  *
  * <p>The target table needs two extra columns the sink fills, {@code _sluice_batch String} and
  * {@code _sluice_seq UInt32}: {@code ALTER TABLE events ADD COLUMN _sluice_batch String, ADD COLUMN
- * _sluice_seq UInt32}. The sink creates {@code events__sluice_stage} next to it.
+ * _sluice_seq UInt32}. It must be a (non-replicated) MergeTree-family table: the commit attaches
+ * parts. The sink creates one staging table per batch next to it, {@code events__sluice_<batch>},
+ * and drops it once the batch is committed.
  *
  * <p><b>Why it stays exactly-once when the process is killed at any instant.</b> A ClickHouse
  * insert is not all-or-nothing: a client that dies mid-request (FIN at a row boundary) gets its
- * partial rows committed. So the target never receives rows straight from the app:
+ * partial rows committed. So the target never receives rows straight from the app; each batch (a
+ * writer's rows between two checkpoints) is written to a staging table of its own, with the
+ * target's columns and engine, and its parts are then attached to the target:
  *
  * <pre>
- *  write ─▶ buffer (batchRows / batchBytes / flushInterval)
- *        ─▶ INSERT INTO stage, every row tagged (_sluice_batch = w&lt;writer&gt;-&lt;token&gt;-&lt;n&gt;, _sluice_seq)
- *  barrier: send the rest, check uniqExact(seq) = rows sent ─▶ committable = batch id
- *  checkpoint durable ─▶ INSERT INTO target SELECT … FROM stage WHERE batch = B LIMIT 1 BY seq
- *                     ─▶ ALTER TABLE stage DROP PARTITION B
- *  replay / retry     ─▶ same move, but only seqs NOT IN (target rows of B); then check counts
+ *  first row  ─▶ register batch B as pending; CREATE TABLE events__sluice_B (target's columns and
+ *                engine; _sluice_batch DEFAULT 'B', so rows on the wire carry only their seq)
+ *  write      ─▶ buffer (batchRows / batchBytes / flushInterval) ─▶ INSERT INTO events__sluice_B,
+ *                sent while the next chunk is encoded
+ *  barrier    ─▶ send the rest; only if some insert try failed: count() = rows sent? (if not, a
+ *                retried insert left rows twice: rebuild the table with one row per seq)
+ *             ─▶ committable = B
+ *  checkpoint durable ─▶ per partition p: ALTER TABLE events ATTACH PARTITION ID p FROM events__sluice_B
+ *                     ─▶ DROP TABLE events__sluice_B (in the background)
+ *  replay / retry     ─▶ staging gone and B in the target: done; else per staged partition p:
+ *                        attach only if the target has no row of B in p; then drop
  * </pre>
  *
- * A batch is registered as pending in the local state store before its first row is staged, and
- * recovery drops the staging partitions of batches that did not reach the restored checkpoint.
- * Partial or repeated staging inserts are harmless because the move keeps one row per seq. The move
- * of a batch runs under one query id, which ClickHouse refuses to run twice at once, so a move left
- * running by a killed process finishes before the replay, and the replay inserts only the seqs the
- * target lacks. The first move of a batch prepared by the same process skips that check (no earlier
- * run can have moved it), so the target's {@code _sluice_batch} column is read only on retries and
- * recovery. The batch columns are plain data: count with {@code count()}; no {@code FINAL} is
- * needed.
+ * Each chunk is sent under a query id of its own, which ClickHouse refuses while a statement with
+ * that id runs, so a retried insert waits until a try the client gave up on has ended on the
+ * server: the count at the barrier sees every row that will ever land in staging. A batch whose
+ * every chunk was accepted by its first request holds exactly its rows, so it is not counted.
  *
- * <p><b>Limits.</b> Use a MergeTree target without row-collapsing engines if counts must match. A
- * staging insert whose client died may still be finishing on the server while recovery drops its
- * batch; its rows then stay in the staging table (never in the target) until dropped by hand. After
- * {@code ALTER}ing the target, alter the staging table the same way. Rows are checked against the
- * target's columns when written. A record the sink cannot map (the mapping throws or returns null,
- * a column the table lacks, a value the server refuses for that row) goes to {@link
- * SinkContext#badRecord}: with the app's policy SKIP it is counted and left out (the rest of its
- * request is sent again without it), with FAIL the app stops naming the record, the table and the
- * column.
+ * <p>A batch is registered as pending in the local state store before its staging table is created,
+ * and recovery drops the staging tables of batches that did not reach the restored checkpoint, so
+ * rows of a killed writer's partial insert never reach the target. ATTACH PARTITION … FROM links
+ * the staged parts of one partition into the target as one atomic change, so a partition of a batch
+ * is in the target entirely or not at all, and one row of it tells. Its check and attach run under
+ * one query id per batch and partition, which ClickHouse refuses to run twice at once, so an attach
+ * left running by a killed process finishes before a replay looks. The first commit of a batch
+ * prepared by the same process skips the check (no earlier run can have attached it), so the
+ * target's {@code _sluice_batch} column is read only on retries and recovery. Rows are written
+ * once, into staging; the commit copies no row (the parts are hard links). The batch columns are
+ * plain data: count with {@code count()}; no {@code FINAL} is needed. On servers that support
+ * {@code insert_deduplication_token} (22.2 and later; detected from the version) staging inserts
+ * carry one too, so the server also drops a retried chunk.
+ *
+ * <p><b>Limits.</b> Use a MergeTree target without row-collapsing engines if counts must match.
+ * Replicated and distributed tables are refused (their parts cannot be attached from a local
+ * staging table). A server crash (not a client one) in the middle of an attach is not covered. A
+ * staging table left by a killed process is dropped by recovery; one whose background drop failed
+ * after its commit only holds rows the target already has, and is dropped by hand. The staging
+ * tables take the target's columns when a writer starts: after {@code ALTER}ing the target, restart
+ * the app. Rows are checked against the target's columns when written. A record the sink cannot map
+ * (the mapping throws or returns null, a column the table lacks, a value the server refuses for
+ * that row) goes to {@link SinkContext#badRecord}: with the app's policy SKIP it is counted and
+ * left out (the rest of its request is sent again without it), with FAIL the app stops naming the
+ * record, the table and the column.
  *
  * <p><b>Outages.</b> Every request is retried with backoff for up to {@link Builder#retryTimeout}
  * (default 60 s); meanwhile the writer's processing thread waits, which stops its readers
@@ -250,6 +270,7 @@ public final class ClickHouseSink<T> implements Sink<T> {
               retryTimeout,
               retryBackoff,
               commitTimeout,
+              null,
               null));
     }
   }

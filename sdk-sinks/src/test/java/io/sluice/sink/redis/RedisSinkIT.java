@@ -167,6 +167,38 @@ public class RedisSinkIT extends SinkCompatibilityKit {
     assertThat(client.lrange(p + ":l", 0, -1)).containsExactly("b", "b", "a", "a");
   }
 
+  /**
+   * A committer of another process (after a restart) has no commands in memory: it applies the
+   * staged batch with the commit script, byte for byte, once.
+   */
+  @Test
+  void shouldApplyAStagedBatchWithTheScriptAfterARestart() {
+    String p = newRun();
+    String odd = "é € 😀 \"q\" \\ \n\t\u0001 中文";
+    java.util.function.Supplier<Sink<String>> sinks =
+        () ->
+            RedisSink.<String>builder()
+                .uri(redis.url())
+                .chunkCommands(3)
+                .commands(
+                    v ->
+                        List.of(
+                            RedisCommand.hincrBy(p + ":h", v, 2),
+                            RedisCommand.lpush(p + ":l", v + odd),
+                            RedisCommand.set(p + ":s:" + v, odd).withTtl(Duration.ofMinutes(5))))
+                .build();
+    Committable c = writeAll(sinks.get(), new TestSinkContext("redis", 0), "a", "b", "a");
+    try (Committer afterRestart = sinks.get().createCommitter(new TestSinkContext("redis", 0))) {
+      afterRestart.commit(c);
+      afterRestart.commit(c);
+    }
+    assertThat(client.hget(p + ":h", "a")).isEqualTo("4");
+    assertThat(client.hget(p + ":h", "b")).isEqualTo("2");
+    assertThat(client.lrange(p + ":l", 0, -1)).containsExactly("a" + odd, "b" + odd, "a" + odd);
+    assertThat(client.get(p + ":s:b")).isEqualTo(odd);
+    assertThat(client.pttl(p + ":s:b")).isBetween(1L, 300_000L);
+  }
+
   @Test
   void shouldApplyTheRestAndCountCommandsRedisRefuses() {
     String p = newRun();

@@ -8,6 +8,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * ClickHouse's HTTP interface with the JDK client: plain HTTP and JSONEachRow are what work against
@@ -21,6 +23,18 @@ public final class ClickHouseHttp {
   private final Duration timeout;
   private final HttpClient http;
 
+  /**
+   * One JDK client for every sink, writer, committer and lookup of the JVM: it is thread-safe, and
+   * each instance has its own selector thread and connection pool, which a new writer would
+   * otherwise start (and warm up) again.
+   */
+  private static final HttpClient SHARED =
+      HttpClient.newBuilder()
+          .version(
+              HttpClient.Version.HTTP_1_1) // all ClickHouse speaks; no h2c upgrade per connection
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
+
   public ClickHouseHttp(
       String baseUrl, String database, String user, String password, Duration timeout) {
     this.baseUrl = baseUrl.endsWith("/") ? baseUrl : baseUrl + "/";
@@ -28,7 +42,7 @@ public final class ClickHouseHttp {
     this.user = user;
     this.password = password;
     this.timeout = timeout;
-    this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    this.http = SHARED;
   }
 
   public String url() {
@@ -40,21 +54,24 @@ public final class ClickHouseHttp {
     return send(params(null, queryId), HttpRequest.BodyPublishers.ofString(sql), sql);
   }
 
-  /** Sends {@code rows} as the data of {@code insert} (e.g. {@code INSERT INTO t FORMAT ...}). */
-  public void insert(String insert, byte[] rows) {
-    insert(insert, rows, null);
+  /**
+   * Sends {@code rows} as the data of {@code insert} (e.g. {@code INSERT INTO t FORMAT ...}), with
+   * {@code insert_deduplication_token} when {@code token} is not null (only for servers where
+   * {@link #supportsDeduplicationToken} is true), run under {@code queryId} when not null: the
+   * server refuses it (code 216) while a statement with that id still runs, e.g. an earlier try the
+   * client gave up on.
+   */
+  public void insert(String insert, byte[] rows, String token, String queryId) {
+    send(
+        insertParams(insert, token, queryId), HttpRequest.BodyPublishers.ofByteArray(rows), insert);
   }
 
-  /**
-   * Like {@link #insert(String, byte[])}, with {@code insert_deduplication_token} when {@code
-   * token} is not null (only for servers where {@link #supportsDeduplicationToken} is true).
-   */
-  public void insert(String insert, byte[] rows, String token) {
-    String params = params(insert, null);
+  private String insertParams(String insert, String token, String queryId) {
+    String params = params(insert, queryId);
     if (token != null) {
       params += "&insert_deduplication_token=" + encode(token);
     }
-    send(params, HttpRequest.BodyPublishers.ofByteArray(rows), insert);
+    return params;
   }
 
   /** The server's version, e.g. {@code 18.16.1}. */
@@ -79,7 +96,12 @@ public final class ClickHouseHttp {
 
   /** The number a one-value query returns (ClickHouse quotes nothing in TSV). */
   public long scalar(String sql) {
-    String answer = execute(sql + " FORMAT TSV", null).trim();
+    return scalar(sql, null);
+  }
+
+  /** Like {@link #scalar(String)}, run under {@code queryId} (refused while one runs under it). */
+  public long scalar(String sql, String queryId) {
+    String answer = execute(sql + " FORMAT TSV", queryId).trim();
     try {
       return Long.parseLong(answer);
     } catch (NumberFormatException e) {
@@ -89,6 +111,24 @@ public final class ClickHouseHttp {
           answer,
           e);
     }
+  }
+
+  /**
+   * Like {@link #insert(String, byte[], String, String)}, without waiting: the future fails with a
+   * {@link ClickHouseError} on anything but 200. The caller keeps the rows until it completes.
+   */
+  public CompletableFuture<Void> insertAsync(
+      String insert, byte[] rows, String token, String queryId) {
+    return sendAsync(
+            insertParams(insert, token, queryId),
+            HttpRequest.BodyPublishers.ofByteArray(rows),
+            insert)
+        .thenApply(body -> null);
+  }
+
+  /** Runs one statement without waiting; the future fails with a {@link ClickHouseError}. */
+  public CompletableFuture<String> executeAsync(String sql) {
+    return sendAsync(params(null, null), HttpRequest.BodyPublishers.ofString(sql), sql);
   }
 
   private String params(String query, String queryId) {
@@ -109,21 +149,47 @@ public final class ClickHouseHttp {
   }
 
   private String send(String params, HttpRequest.BodyPublisher body, String what) {
-    HttpRequest request =
-        HttpRequest.newBuilder(URI.create(baseUrl + params)).timeout(timeout).POST(body).build();
     HttpResponse<String> response;
     try {
-      response = http.send(request, HttpResponse.BodyHandlers.ofString());
+      response = http.send(request(params, body), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
-      throw new ClickHouseError(
-          "ClickHouse at " + baseUrl + " unreachable for [" + abbreviate(what) + "]: " + e,
-          -1,
-          null,
-          e);
+      throw unreachable(what, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ClickHouseError("interrupted during [" + abbreviate(what) + "]", -1, null, e);
     }
+    return checked(response, what);
+  }
+
+  private CompletableFuture<String> sendAsync(
+      String params, HttpRequest.BodyPublisher body, String what) {
+    return http.sendAsync(request(params, body), HttpResponse.BodyHandlers.ofString())
+        .handle(
+            (response, failure) -> {
+              if (failure != null) {
+                Throwable cause =
+                    failure instanceof CompletionException && failure.getCause() != null
+                        ? failure.getCause()
+                        : failure;
+                throw unreachable(what, cause);
+              }
+              return checked(response, what);
+            });
+  }
+
+  private HttpRequest request(String params, HttpRequest.BodyPublisher body) {
+    return HttpRequest.newBuilder(URI.create(baseUrl + params)).timeout(timeout).POST(body).build();
+  }
+
+  private ClickHouseError unreachable(String what, Throwable cause) {
+    return new ClickHouseError(
+        "ClickHouse at " + baseUrl + " unreachable for [" + abbreviate(what) + "]: " + cause,
+        -1,
+        null,
+        cause);
+  }
+
+  private String checked(HttpResponse<String> response, String what) {
     if (response.statusCode() != 200) {
       throw new ClickHouseError(
           "ClickHouse at "

@@ -8,12 +8,20 @@ import io.sluice.sink.internal.BatchId;
 import io.sluice.sink.internal.Retry;
 import io.sluice.sink.internal.SinkMetrics;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Moves a staged batch into the target table, or drops it on abort; see {@code ClickHouseSink}.
- * Runs on the checkpoint thread (and the start-up thread during recovery).
+ * Attaches a staged batch's partitions to the target table, or drops the batch on abort; see {@code
+ * ClickHouseSink}. Runs on the checkpoint thread (and the start-up thread during recovery); the
+ * HTTP client's threads only complete the futures of staging-table drops, which the next commit
+ * checks.
  */
 public final class ClickHouseSinkCommitter implements Committer {
   private static final Logger LOG = LoggerFactory.getLogger(ClickHouseSinkCommitter.class);
@@ -23,7 +31,7 @@ public final class ClickHouseSinkCommitter implements Committer {
   private final ClickHouseHttp http;
   private final Retry retry;
   private final SinkMetrics metrics;
-  private TargetTable target;
+  private final List<CompletableFuture<String>> drops = new ArrayList<>();
 
   public ClickHouseSinkCommitter(ClickHouseSinkSettings<?> settings, SinkContext context) {
     this.settings = settings;
@@ -35,47 +43,69 @@ public final class ClickHouseSinkCommitter implements Committer {
   }
 
   private TargetTable target() {
-    if (target == null) {
-      target = TargetTable.prepare(http, settings.database(), settings.table());
-    }
-    return target;
+    return settings.target(http);
   }
 
   @Override
   public void commit(Committable committable) {
-    metrics.timeCommit(() -> move(committable));
+    metrics.timeCommit(() -> attach(committable));
   }
 
-  private void move(Committable committable) {
+  /**
+   * One id per batch and partition: ClickHouse refuses a second statement with the id of a running
+   * one, so an attach started by a killed process (or a timed-out try) never runs alongside the
+   * check and attach of a replay.
+   */
+  private String queryId(String batch, String partition) {
+    return "sluice-" + app + "-" + settings.name() + "-" + batch + "-" + partition;
+  }
+
+  private void attach(Committable committable) {
     String batch = BatchId.of(committable, settings.name()).toString();
-    // One id per batch: ClickHouse refuses a second statement with the id of a running one, so a
-    // move started by a killed process can never run alongside this one.
-    String queryId = "sluice-" + app + "-" + settings.name() + "-" + batch;
+    checkDrops();
     if (settings.preparedHere().remove(batch)) {
+      // Prepared by this process and never attached: no check needed.
       try {
-        http.execute(target().moveStatement(batch, false), queryId);
-        drop(batch);
+        for (String p : partitions(batch)) {
+          http.execute(target().attach(batch, p), queryId(batch, p));
+        }
+        // The batch is in the target now; its staging table is only garbage, dropped in the
+        // background (a replay after a crash finds every partition attached and drops it).
+        drops.add(http.executeAsync(target().dropStatements(batch).get(0)));
         return;
       } catch (ClickHouseError e) {
         metrics.retry();
         LOG.warn(
-            "sink {}: moving batch {} failed, checking what arrived and retrying: {}",
+            "sink {}: attaching batch {} failed, checking what arrived and retrying: {}",
             settings.name(),
             batch,
             e.toString());
       }
     }
-    guardedMove(batch, queryId);
+    guardedAttach(batch);
   }
 
-  /** The move for a batch that may have been moved fully or partly before. */
-  private void guardedMove(String batch, String queryId) {
+  /** The staged partitions: 'all' for an unpartitioned target, else read from system.parts. */
+  private List<String> partitions(String batch) {
+    if (!target().partitioned()) {
+      return List.of("all");
+    }
+    List<String> ids = new ArrayList<>();
+    for (String line : http.execute(target().stagedPartitions(batch), null).split("\n")) {
+      if (!line.isBlank()) {
+        ids.add(line.trim());
+      }
+    }
+    return ids;
+  }
+
+  /** The attach of a batch that may have been attached fully or in part before. */
+  private void guardedAttach(String batch) {
     long deadline = System.nanoTime() + settings.commitTimeout().toNanos();
     long backoff = settings.retryBackoff().toMillis();
     while (true) {
       try {
-        long staged = http.scalar(target().countStaged(batch));
-        if (staged == 0) {
+        if ("0".equals(http.execute(target().stagingExists(batch), null).trim())) {
           if (http.scalar(target().countCommitted(batch)) > 0) {
             LOG.debug("sink {}: batch {} was already committed", settings.name(), batch);
             return;
@@ -86,28 +116,16 @@ public final class ClickHouseSinkCommitter implements Committer {
                   + ": batch "
                   + batch
                   + " of a completed checkpoint is neither staged in "
-                  + target().staging()
+                  + target().staging(batch)
                   + " nor in "
                   + target().name()
-                  + ": its rows were removed from the staging table by hand");
+                  + ": its staging table was dropped by hand");
         }
-        http.execute(target().moveStatement(batch, true), queryId);
-        long committed = http.scalar(target().countCommitted(batch));
-        if (committed != staged) {
-          throw new ClickHouseError(
-              "Sink "
-                  + settings.name()
-                  + ": after the move, "
-                  + target().name()
-                  + " holds "
-                  + committed
-                  + " of the "
-                  + staged
-                  + " rows of batch "
-                  + batch,
-              -1,
-              null,
-              null);
+        for (String p : partitions(batch)) {
+          // A partition is attached whole or not at all, so any row of the batch in it means done.
+          if (http.scalar(target().countCommitted(batch, p), queryId(batch, p)) == 0) {
+            http.execute(target().attach(batch, p), queryId(batch, p));
+          }
         }
         drop(batch);
         return;
@@ -123,7 +141,7 @@ public final class ClickHouseSinkCommitter implements Committer {
             settings.name(),
             batch,
             backoff,
-            e.sameQueryRunning() ? "a move of an earlier run is still running" : e.toString());
+            e.sameQueryRunning() ? "an attach of an earlier run is still running" : e.toString());
         sleep(backoff);
         backoff = Math.min(backoff * 2, 5000);
       }
@@ -131,18 +149,55 @@ public final class ClickHouseSinkCommitter implements Committer {
   }
 
   private void drop(String batch) {
-    retry.run(
-        "Sink " + settings.name() + ": dropping staged batch " + batch,
-        () -> http.execute(target().dropStatement(batch), null),
-        e -> e instanceof ClickHouseError c && c.retryable());
+    for (String sql : target().dropStatements(batch)) {
+      retry.run(
+          "Sink " + settings.name() + ": dropping staged batch " + batch,
+          () -> http.execute(sql, null),
+          e -> e instanceof ClickHouseError c && c.retryable());
+    }
+  }
+
+  /**
+   * Forgets finished background drops; a failed one only leaves a garbage table, so it is logged.
+   */
+  private void checkDrops() {
+    for (var it = drops.iterator(); it.hasNext(); ) {
+      CompletableFuture<String> d = it.next();
+      if (d.isDone()) {
+        it.remove();
+        if (d.isCompletedExceptionally()) {
+          d.exceptionally(
+              e -> {
+                LOG.warn(
+                    "sink {}: dropping a committed staging table failed: {}",
+                    settings.name(),
+                    e.toString());
+                return null;
+              });
+        }
+      }
+    }
   }
 
   @Override
   public void abort(Committable committable) {
     String batch = BatchId.of(committable, settings.name()).toString();
     settings.preparedHere().remove(batch);
-    // Staged rows are never visible in the target; dropping a missing partition is a no-op.
+    // Staged rows are never visible in the target; dropping a missing table is a no-op.
     drop(batch);
+  }
+
+  /** Waits (briefly) for the background drops, so a closed sink leaves no statement running. */
+  @Override
+  public void close() {
+    try {
+      CompletableFuture.allOf(drops.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      LOG.warn("sink {}: dropping committed staging tables: {}", settings.name(), e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    checkDrops();
   }
 
   private static void sleep(long millis) {

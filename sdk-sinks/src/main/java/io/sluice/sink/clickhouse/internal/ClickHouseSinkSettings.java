@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
@@ -25,6 +26,7 @@ import java.util.function.Function;
  * @param commitTimeout how long a commit waits for a commit statement of an earlier run to end
  * @param preparedHere batches prepared by this process and not committed yet: their first commit
  *     needs no duplicate check, since no earlier run can have committed them
+ * @param targetCache the target's description, read once and shared by the writers and committer
  */
 public record ClickHouseSinkSettings<T>(
     String name,
@@ -41,10 +43,22 @@ public record ClickHouseSinkSettings<T>(
     Duration retryTimeout,
     Duration retryBackoff,
     Duration commitTimeout,
-    Set<String> preparedHere) {
+    Set<String> preparedHere,
+    AtomicReference<TargetTable> targetCache) {
 
   public ClickHouseSinkSettings {
     preparedHere = preparedHere != null ? preparedHere : ConcurrentHashMap.newKeySet();
+    targetCache = targetCache != null ? targetCache : new AtomicReference<>();
+  }
+
+  /** The target's description, read from the server the first time (thread-safe). */
+  public TargetTable target(ClickHouseHttp http) {
+    TargetTable t = targetCache.get();
+    if (t == null) {
+      t = TargetTable.prepare(http, database, table);
+      targetCache.compareAndSet(null, t);
+    }
+    return t;
   }
 
   public ClickHouseHttp newHttp() {

@@ -1,8 +1,5 @@
 package io.sluice.sink.clickhouse.internal;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.SinkException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.SinkContext;
@@ -10,7 +7,6 @@ import io.sluice.sink.SinkWriter;
 import io.sluice.sink.internal.BatchId;
 import io.sluice.sink.internal.Retry;
 import io.sluice.sink.internal.SinkMetrics;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -18,38 +14,64 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Turns records into JSONEachRow rows tagged with (batch, seq) and sends them to the staging table
- * in chunks (by rows, bytes or age); see {@code ClickHouseSink}. Runs on its slot group's
- * processing thread only; it owns every field.
+ * Turns records into JSONEachRow rows tagged with their seq and sends them to the batch's own
+ * staging table in chunks (by rows, bytes or age); see {@code ClickHouseSink}. A chunk is sent
+ * without waiting while the next one is encoded; at most one is in flight, and it is checked before
+ * the next is sent and at prepare. Runs on its slot group's processing thread only; it owns every
+ * field (the HTTP client's threads only complete the in-flight future).
  */
 public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
+  private static final Logger LOG = LoggerFactory.getLogger(ClickHouseSinkWriter.class);
   private static final Pattern AT_ROW = Pattern.compile("\\(at row (\\d+)\\)");
   private static final Pattern COLUMN =
       Pattern.compile("(?:value of key |JSONEachRow format: |column )`?([A-Za-z0-9_.]+)");
 
+  /** Rows sent together, kept until the server has accepted them. */
+  private static final class Chunk {
+    byte[] body;
+    final List<Object> records;
+    final int index;
+    CompletableFuture<Void> sent;
+
+    Chunk(byte[] body, List<Object> records, int index) {
+      this.body = body;
+      this.records = records;
+      this.index = index;
+    }
+  }
+
   private final ClickHouseSinkSettings<T> settings;
   private final SinkContext context;
   private final ClickHouseHttp http;
-  private Boolean dedupSupported;
-  private long flushes;
   private final TargetTable target;
   private final Set<String> columns;
   private final Retry retry;
   private final SinkMetrics metrics;
-  private final JsonFactory json = new ObjectMapper().getFactory();
-  private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(1 << 16);
-  private final ByteArrayOutputStream line = new ByteArrayOutputStream(256);
+  private final RowEncoder encoder;
+  private final RowEncoder.Body buffer = new RowEncoder.Body(1 << 16);
 
   /** The records of the buffered rows, in order: a row the server refuses is handed over. */
-  private final List<Object> bufferedRecords = new ArrayList<>();
+  private List<Object> bufferedRecords = new ArrayList<>();
 
+  private Chunk inFlight;
+  private CompletableFuture<String> creating;
   private BatchId batch;
   private boolean registered;
+  private boolean stagingCreated;
+
+  /** Some insert try of this batch failed: it may have left rows in staging, so prepare counts. */
+  private boolean dirty;
+
+  private int chunks;
   private long bufferedSince;
   private long nextSeq;
   private long skipped;
@@ -65,9 +87,10 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
     this.target =
         retry.run(
             "Sink " + settings.name() + ": reading table " + settings.table(),
-            () -> TargetTable.prepare(client, settings.database(), settings.table()),
+            () -> settings.target(client),
             e -> e instanceof ClickHouseError c && c.retryable());
     this.columns = target.recordColumns();
+    this.encoder = new RowEncoder(columns, TargetTable.SEQ);
     this.batch = new BatchId(context.writerIndex(), BatchId.newToken(), 1);
   }
 
@@ -85,38 +108,32 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
           value, new SinkException("Sink " + settings.name() + ": the row mapping returned null"));
       return;
     }
-    for (String column : row.keySet()) {
-      if (!columns.contains(column)) {
-        context.badRecord(
-            value,
-            new SinkException(
-                "Sink "
-                    + settings.name()
-                    + ": record #"
-                    + nextSeq
-                    + " since the last checkpoint has column '"
-                    + column
-                    + "', which table "
-                    + target.name()
-                    + " does not have (insertable columns: "
-                    + columns
-                    + "). Fix the row mapping or add the column."));
-        return;
-      }
-    }
     if (nextSeq >= 0xFFFF_FFFFL) {
       throw new SinkException(
           "Sink " + settings.name() + ": more than 2^32-1 rows between two checkpoints");
     }
-    line.reset();
-    try (JsonGenerator g = json.createGenerator(line)) {
-      g.writeStartObject();
-      for (Map.Entry<String, ?> e : row.entrySet()) {
-        g.writeObjectField(e.getKey(), e.getValue());
-      }
-      g.writeStringField(TargetTable.BATCH, batch.toString());
-      g.writeNumberField(TargetTable.SEQ, nextSeq);
-      g.writeEndObject();
+    if (bufferedRecords.isEmpty()) {
+      bufferedSince = System.nanoTime();
+      createStagingSoon();
+    }
+    try {
+      encoder.append(row, nextSeq, buffer);
+    } catch (RowEncoder.UnknownColumnException e) {
+      context.badRecord(
+          value,
+          new SinkException(
+              "Sink "
+                  + settings.name()
+                  + ": record #"
+                  + nextSeq
+                  + " since the last checkpoint has column '"
+                  + e.column
+                  + "', which table "
+                  + target.name()
+                  + " does not have (insertable columns: "
+                  + columns
+                  + "). Fix the row mapping or add the column."));
+      return;
     } catch (IOException | RuntimeException e) {
       context.badRecord(
           value,
@@ -124,11 +141,6 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
               "Sink " + settings.name() + ": cannot encode the row as JSON: " + e, e));
       return;
     }
-    if (bufferedRecords.isEmpty()) {
-      bufferedSince = System.nanoTime();
-    }
-    buffer.write(line.toByteArray(), 0, line.size());
-    buffer.write('\n');
     bufferedRecords.add(value);
     nextSeq++;
     metrics.record();
@@ -139,61 +151,129 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
     }
   }
 
-  private String dedupToken() {
-    if (dedupSupported == null) {
-      dedupSupported = ClickHouseHttp.supportsDeduplicationToken(http.serverVersion());
+  /**
+   * Starts creating the batch's staging table without waiting, when its first row is buffered, so
+   * the table is usually there by the time the first chunk is sent. Registered as pending first:
+   * after a crash, recovery drops what it cannot commit.
+   */
+  private void createStagingSoon() {
+    if (!registered) {
+      context.registerPending(batch.toCommittable());
+      registered = true;
     }
-    return dedupSupported ? batch + "-" + bufferedRecords.size() + "-" + flushes : null;
+    if (creating == null && !stagingCreated) {
+      creating = http.executeAsync(target.createStaging(batch.toString()));
+    }
+  }
+
+  /** Waits for the staging table; created here (with retries) if the early try failed. */
+  private void awaitStaging() {
+    if (stagingCreated) {
+      return;
+    }
+    String name = batch.toString();
+    try {
+      if (creating == null) {
+        throw new CompletionException(new IllegalStateException("not started"));
+      }
+      creating.join();
+    } catch (CompletionException | CancellationException e) {
+      retry.run(
+          "Sink " + settings.name() + ": creating staging table " + target.staging(name),
+          () -> http.execute(target.createStaging(name), null),
+          x -> x instanceof ClickHouseError c && c.retryable());
+    }
+    creating = null;
+    stagingCreated = true;
+  }
+
+  /** On servers that support it, a retried chunk is also dropped by the server. */
+  private String dedupToken(Chunk chunk) {
+    return target.deduplicationToken()
+        ? batch + "-" + chunk.index + "-" + chunk.records.size()
+        : null;
   }
 
   /**
-   * Sends the buffered rows to staging; on failure they stay buffered for the next try. A row the
-   * server refuses goes to the bad-record handler and the rest is sent again without it.
+   * One query id per chunk: a retry is refused (and retried later) while an earlier try the client
+   * gave up on still runs on the server, so the count at prepare sees every try that will land.
    */
+  private String insertId(Chunk chunk) {
+    return "sluice-" + context.appName() + "-" + settings.name() + "-" + batch + "-c" + chunk.index;
+  }
+
+  /** Sends the buffered rows as a chunk, without waiting, once the chunk before is accepted. */
   private void flush() {
     if (bufferedRecords.isEmpty()) {
       return;
     }
-    if (!registered) {
-      // Before the first row reaches staging: after a crash, recovery aborts what it cannot commit.
-      context.registerPending(batch.toCommittable());
-      registered = true;
+    createStagingSoon();
+    awaitStaging();
+    awaitInFlight();
+    Chunk chunk = new Chunk(buffer.toByteArray(), bufferedRecords, chunks++);
+    buffer.reset();
+    bufferedRecords = new ArrayList<>();
+    chunk.sent =
+        http.insertAsync(
+            target.insertStaging(batch.toString()), chunk.body, dedupToken(chunk), insertId(chunk));
+    inFlight = chunk;
+  }
+
+  /**
+   * Waits for the chunk in flight. If it failed, it is sent again here with retries, a refused row
+   * going to the bad-record handler; if that throws, the chunk stays in flight for the next try.
+   */
+  private void awaitInFlight() {
+    Chunk chunk = inFlight;
+    if (chunk == null) {
+      return;
     }
-    while (!bufferedRecords.isEmpty()) {
-      byte[] body = buffer.toByteArray();
+    try {
+      chunk.sent.join();
+      metrics.bytes(chunk.body.length);
+    } catch (CompletionException | CancellationException e) {
+      // A failed try may have left the chunk's rows (partly) staged: the count at prepare finds
+      // a row held twice and rebuilds the staging table with one row per seq.
+      dirty = true;
+      sendNow(chunk);
+    }
+    inFlight = null;
+  }
+
+  private void sendNow(Chunk chunk) {
+    while (!chunk.records.isEmpty()) {
+      byte[] body = chunk.body;
       String label =
-          "Sink " + settings.name() + ": insert of " + bufferedRecords.size() + " rows to staging";
+          "Sink " + settings.name() + ": insert of " + chunk.records.size() + " rows to staging";
+      int[] tries = {0};
       try {
-        // A retry may leave a row twice (or a partial first try may stay): the commit keeps one
-        // row per seq, so repeating is harmless.
         retry.run(
             label,
             () -> {
-              // On servers that support it, a retried chunk is also deduplicated by the server
-              // (the same token for the same rows); the commit's one-row-per-seq rule is what
-              // keeps exactly-once on servers without it, such as 18.16.
-              http.insert(target.insertStaging(), body, dedupToken());
+              if (tries[0]++ > 0) {
+                dirty = true;
+              }
+              http.insert(
+                  target.insertStaging(batch.toString()), body, dedupToken(chunk), insertId(chunk));
               return null;
             },
             e -> e instanceof ClickHouseError c && c.retryable());
         metrics.bytes(body.length);
-        flushes++;
-        break;
+        return;
       } catch (ClickHouseError e) {
+        dirty = true;
         int row = refusedRow(e);
         SinkException described = describe(e, body, row);
-        if (row < 1 || row > bufferedRecords.size()) {
+        if (row < 1 || row > chunk.records.size()) {
           throw described;
         }
-        // Throws with the policy FAIL, leaving the rows buffered; with SKIP the row is dropped.
-        context.badRecord(bufferedRecords.get(row - 1), described);
-        removeLine(body, row);
-        bufferedRecords.remove(row - 1);
+        // Throws with the policy FAIL, leaving the chunk in flight; with SKIP the row is dropped.
+        context.badRecord(chunk.records.get(row - 1), described);
+        chunk.body = removeLine(body, row);
+        chunk.records.remove(row - 1);
         skipped++;
       }
     }
-    buffer.reset();
-    bufferedRecords.clear();
   }
 
   /** The 1-based row of the request the server named, or -1. */
@@ -202,15 +282,16 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
     return row.find() ? Integer.parseInt(row.group(1)) : -1;
   }
 
-  private void removeLine(byte[] body, int n) {
+  private static byte[] removeLine(byte[] body, int n) {
     int start = 0;
     for (int i = 1; i < n; i++) {
       start = indexOf(body, start) + 1;
     }
     int end = indexOf(body, start) + 1;
-    buffer.reset();
-    buffer.write(body, 0, start);
-    buffer.write(body, end, body.length - end);
+    byte[] rest = new byte[body.length - (end - start)];
+    System.arraycopy(body, 0, rest, 0, start);
+    System.arraycopy(body, end, rest, start, body.length - end);
+    return rest;
   }
 
   private static int indexOf(byte[] body, int from) {
@@ -258,39 +339,87 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
       return CompletableFuture.completedFuture(null);
     }
     flush();
-    long staged =
-        retry.run(
-            "Sink " + settings.name() + ": counting staged rows",
-            () -> http.scalar(target.countStaged(batch.toString())),
-            e -> e instanceof ClickHouseError c && c.retryable());
-    if (staged != nextSeq - skipped) {
-      // Rows acknowledged by the server are missing: nothing in memory can replace them.
-      return CompletableFuture.failedFuture(
-          new SinkException(
-              "Sink "
-                  + settings.name()
-                  + ": staging of batch "
-                  + batch
-                  + " holds "
-                  + staged
-                  + " of "
-                  + (nextSeq - skipped)
-                  + " rows (was the staging table "
-                  + target.staging()
-                  + " changed?)"));
+    awaitInFlight();
+    String name = batch.toString();
+    long expected = nextSeq - skipped;
+    // Every chunk of a clean batch was accepted by exactly one request, so staging holds exactly
+    // its rows. After a failed try it is counted: a try that landed although the client saw it
+    // fail (its query id kept the retry from running alongside it) left rows twice.
+    if (dirty) {
+      long staged = count(target.countStaged(name));
+      if (staged != expected) {
+        LOG.warn(
+            "sink {}: staging of batch {} holds {} rows for {} records; keeping one row per seq",
+            settings.name(),
+            name,
+            staged,
+            expected);
+        dedupStaging(name);
+        staged = count(target.countStaged(name));
+      }
+      if (staged != expected) {
+        // Rows acknowledged by the server are missing: nothing in memory can replace them.
+        return CompletableFuture.failedFuture(
+            new SinkException(
+                "Sink "
+                    + settings.name()
+                    + ": staging of batch "
+                    + name
+                    + " holds "
+                    + staged
+                    + " of "
+                    + expected
+                    + " rows (was the staging table "
+                    + target.staging(name)
+                    + " changed?)"));
+      }
     }
     Committable prepared = batch.toCommittable();
-    settings.preparedHere().add(batch.toString());
+    if (expected > 0) {
+      settings.preparedHere().add(name);
+    } else {
+      // Every row was refused: nothing to commit; the pending batch is dropped on recovery.
+      target.dropStatements(name).forEach(sql -> execute("dropping empty batch " + name, sql));
+      prepared = null;
+    }
     batch = batch.next();
     registered = false;
+    stagingCreated = false;
+    dirty = false;
+    creating = null;
+    chunks = 0;
     nextSeq = 0;
     skipped = 0;
     return CompletableFuture.completedFuture(prepared);
   }
 
+  private long count(String sql) {
+    return retry.run(
+        "Sink " + settings.name() + ": counting staged rows",
+        () -> http.scalar(sql),
+        e -> e instanceof ClickHouseError c && c.retryable());
+  }
+
+  /** Rebuilds the staging table with one row per seq; a half-done earlier rebuild is finished. */
+  private void dedupStaging(String name) {
+    List<String> steps = target.dedupStatements(name);
+    boolean stagingGone =
+        "0".equals(execute("checking staging", target.stagingExists(name)).trim());
+    for (String sql : stagingGone ? steps.subList(steps.size() - 1, steps.size()) : steps) {
+      execute("rebuilding staging of batch " + name, sql);
+    }
+  }
+
+  private String execute(String what, String sql) {
+    return retry.run(
+        "Sink " + settings.name() + ": " + what,
+        () -> http.execute(sql, null),
+        e -> e instanceof ClickHouseError c && c.retryable());
+  }
+
   @Override
   public void close() {
     // Nothing to release: the JDK client closes its connections when it is collected. Unsent
-    // rows belong to a batch that recovery aborts.
+    // rows, and a staging table created for them, belong to a batch that recovery aborts.
   }
 }

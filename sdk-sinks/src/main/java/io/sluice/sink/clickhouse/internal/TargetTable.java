@@ -6,14 +6,17 @@ import io.sluice.ConfigException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * The target table's columns, and its staging twin. The staging table is created {@code AS} the
- * target (same columns, defaults and types) with its own engine: one partition per batch, so a
- * batch is removed by a cheap, synchronous {@code DROP PARTITION} instead of a mutation.
+ * The target table's columns and engine, and the statements on its per-batch staging twins. A batch
+ * is staged in its own table {@code <table>__sluice_<batch>}, created with the target's columns and
+ * engine (so ClickHouse accepts {@code ATTACH PARTITION … FROM} it), whose {@code _sluice_batch}
+ * column defaults to the batch id: the server fills it, so rows on the wire carry only the record's
+ * columns and {@code _sluice_seq}.
  */
 public final class TargetTable {
   public static final String BATCH = "_sluice_batch";
@@ -23,15 +26,35 @@ public final class TargetTable {
 
   private final String database;
   private final String table;
-  private final Map<String, String> insertable;
 
-  private TargetTable(String database, String table, Map<String, String> insertable) {
+  /** Physical columns (not ALIAS) in table order: name to its definition after the name. */
+  private final Map<String, String> definitions;
+
+  /** Columns an insert may set: not MATERIALIZED, not ALIAS. */
+  private final List<String> insertable;
+
+  private final String engineFull;
+  private final boolean partitioned;
+  private final boolean deduplicationToken;
+
+  private TargetTable(
+      String database,
+      String table,
+      Map<String, String> definitions,
+      List<String> insertable,
+      String engineFull,
+      boolean partitioned,
+      boolean deduplicationToken) {
     this.database = database;
     this.table = table;
+    this.definitions = definitions;
     this.insertable = insertable;
+    this.engineFull = engineFull;
+    this.partitioned = partitioned;
+    this.deduplicationToken = deduplicationToken;
   }
 
-  /** Reads the target's columns, checks the batch columns and creates the staging table. */
+  /** Reads the target's columns and engine and checks that the exactly-once commit can use it. */
   public static TargetTable prepare(ClickHouseHttp http, String database, String table) {
     String qualified = quote(database) + "." + quote(table);
     String describe;
@@ -49,22 +72,34 @@ public final class TargetTable {
               + e.getMessage(),
           e);
     }
-    Map<String, String> columns = new LinkedHashMap<>();
+    Map<String, String> definitions = new LinkedHashMap<>();
+    Map<String, String> types = new LinkedHashMap<>();
+    List<String> insertable = new ArrayList<>();
     try {
       for (String line : describe.split("\n")) {
         if (line.isBlank()) {
           continue;
         }
         JsonNode c = JSON.readTree(line);
+        String name = c.path("name").asText();
+        String type = c.path("type").asText();
         String kind = c.path("default_type").asText("");
+        String expression = c.path("default_expression").asText("");
+        types.put(name, type);
+        if (!kind.equals("ALIAS")) {
+          definitions.put(name, type + (kind.isEmpty() ? "" : " " + kind + " " + expression));
+        }
         if (!kind.equals("MATERIALIZED") && !kind.equals("ALIAS")) {
-          columns.put(c.path("name").asText(), c.path("type").asText());
+          insertable.add(name);
         }
       }
     } catch (IOException e) {
       throw new ConfigException("Cannot read the columns of " + database + "." + table, e);
     }
-    if (!"String".equals(columns.get(BATCH)) || !"UInt32".equals(columns.get(SEQ))) {
+    if (!"String".equals(types.get(BATCH))
+        || !"UInt32".equals(types.get(SEQ))
+        || !insertable.contains(BATCH)
+        || !insertable.contains(SEQ)) {
       throw new ConfigException(
           "ClickHouse table "
               + database
@@ -78,18 +113,36 @@ public final class TargetTable {
               + SEQ
               + " UInt32");
     }
-    TargetTable t = new TargetTable(database, table, columns);
-    http.execute(
-        "CREATE TABLE IF NOT EXISTS "
-            + t.staging()
-            + " AS "
-            + t.qualified()
-            + " ENGINE = MergeTree PARTITION BY "
-            + BATCH
-            + " ORDER BY "
-            + SEQ,
-        null);
-    return t;
+    String[] engine =
+        http.execute(
+                "SELECT engine, engine_full, partition_key, version() FROM system.tables WHERE database = "
+                    + literal(database)
+                    + " AND name = "
+                    + literal(table)
+                    + " FORMAT TSVRaw",
+                null)
+            .split("\t", -1);
+    if (engine.length < 4
+        || !engine[0].endsWith("MergeTree")
+        || engine[0].startsWith("Replicated")) {
+      throw new ConfigException(
+          "ClickHouse table "
+              + database
+              + "."
+              + table
+              + " has engine "
+              + engine[0].trim()
+              + ": the exactly-once commit attaches staged parts, which needs a (non-replicated)"
+              + " MergeTree-family table; use one, e.g. ENGINE = MergeTree ORDER BY …");
+    }
+    return new TargetTable(
+        database,
+        table,
+        definitions,
+        List.copyOf(insertable),
+        engine[1].trim(),
+        !engine[2].trim().isEmpty(),
+        ClickHouseHttp.supportsDeduplicationToken(engine[3].trim()));
   }
 
   public String name() {
@@ -100,90 +153,158 @@ public final class TargetTable {
     return quote(database) + "." + quote(table);
   }
 
-  public String staging() {
-    return quote(database) + "." + quote(table + "__sluice_stage");
+  /** The table holding one batch until its commit. */
+  public String staging(String batch) {
+    return quote(database) + "." + quote(stagingName(batch));
+  }
+
+  private String stagingName(String batch) {
+    return table + "__sluice_" + batch;
+  }
+
+  /** Where a staged batch that holds a row twice is rebuilt with one row per seq. */
+  private String dedup(String batch) {
+    return quote(database) + "." + quote(stagingName(batch) + "__dedup");
   }
 
   /** Columns a record may set (not the batch columns, not MATERIALIZED or ALIAS ones). */
   public Set<String> recordColumns() {
-    Set<String> names = new java.util.LinkedHashSet<>(insertable.keySet());
+    Set<String> names = new LinkedHashSet<>(insertable);
     names.remove(BATCH);
     names.remove(SEQ);
     return names;
   }
 
-  /**
-   * Moves a staged batch into the target, one row per seq. With {@code guarded}, only the seqs the
-   * target does not hold yet: the set is built before any row is inserted, so the statement is
-   * idempotent as long as no other statement for the batch runs at the same time (the caller's
-   * query id ensures that).
-   */
-  public String moveStatement(String batch, boolean guarded) {
-    List<String> cols = new ArrayList<>();
-    insertable.keySet().forEach(c -> cols.add(quote(c)));
-    String list = String.join(", ", cols);
-    String where = BATCH + " = " + literal(batch);
-    return "INSERT INTO "
-        + qualified()
+  /** Whether the server honours {@code insert_deduplication_token} (read with the table). */
+  public boolean deduplicationToken() {
+    return deduplicationToken;
+  }
+
+  /** Whether the target has a partition key (if not, its one partition has the id 'all'). */
+  public boolean partitioned() {
+    return partitioned;
+  }
+
+  /** Creates the staging table of a batch: the target's columns and engine, batch as default. */
+  public String createStaging(String batch) {
+    return create(staging(batch), batch);
+  }
+
+  private String create(String name, String batch) {
+    List<String> columns = new ArrayList<>();
+    definitions.forEach(
+        (column, definition) ->
+            columns.add(
+                quote(column)
+                    + " "
+                    + (column.equals(BATCH) ? "String DEFAULT " + literal(batch) : definition)));
+    return "CREATE TABLE IF NOT EXISTS "
+        + name
         + " ("
-        + list
-        + ") SELECT "
-        + list
-        + " FROM "
-        + staging()
-        + " WHERE "
-        + where
-        + (guarded
-            ? " AND "
-                + SEQ
-                + " NOT IN (SELECT "
-                + SEQ
-                + " FROM "
-                + qualified()
-                + " WHERE "
-                + where
-                + ")"
-            : "")
-        + " LIMIT 1 BY "
-        + SEQ;
+        + String.join(", ", columns)
+        + ") ENGINE = "
+        + engineFull;
   }
 
-  public String dropStatement(String batch) {
-    return "ALTER TABLE " + staging() + " DROP PARTITION " + literal(batch);
+  /** The insert of rows into a batch's staging table; {@code _sluice_batch} comes from default. */
+  public String insertStaging(String batch) {
+    List<String> columns = new ArrayList<>();
+    recordColumns().forEach(c -> columns.add(quote(c)));
+    columns.add(SEQ);
+    return "INSERT INTO "
+        + staging(batch)
+        + " ("
+        + String.join(", ", columns)
+        + ") FORMAT JSONEachRow";
   }
 
+  /** Rows and distinct seqs in a batch's staging table (equal when no row was staged twice). */
   public String countStaged(String batch) {
-    return "SELECT uniqExact("
-        + SEQ
-        + ") FROM "
-        + staging()
-        + " WHERE "
-        + BATCH
-        + " = "
-        + literal(batch);
+    return "SELECT count() FROM " + staging(batch);
   }
 
-  public String countCommitted(String batch) {
-    return "SELECT uniqExact("
-        + SEQ
-        + ") FROM "
+  public String uniqueStaged(String batch) {
+    return "SELECT uniqExact(" + SEQ + ") FROM " + staging(batch);
+  }
+
+  /**
+   * Rebuilds a staging table that holds some rows twice (a retried insert whose first try had
+   * arrived, fully or in part) with one row per seq: create, copy, drop, rename.
+   */
+  public List<String> dedupStatements(String batch) {
+    List<String> cols = new ArrayList<>();
+    insertable.forEach(c -> cols.add(quote(c)));
+    String list = String.join(", ", cols);
+    return List.of(
+        "DROP TABLE IF EXISTS " + dedup(batch),
+        create(dedup(batch), batch),
+        "INSERT INTO "
+            + dedup(batch)
+            + " ("
+            + list
+            + ") SELECT "
+            + list
+            + " FROM "
+            + staging(batch)
+            + " LIMIT 1 BY "
+            + SEQ,
+        "DROP TABLE " + staging(batch),
+        "RENAME TABLE " + dedup(batch) + " TO " + staging(batch));
+  }
+
+  /** The partition ids of a staging table's active parts, as TSV lines. */
+  public String stagedPartitions(String batch) {
+    return "SELECT DISTINCT partition_id FROM system.parts WHERE active AND database = "
+        + literal(database)
+        + " AND table = "
+        + literal(stagingName(batch))
+        + " FORMAT TSVRaw";
+  }
+
+  /** Whether the staging table of a batch exists ("1" or "0"). */
+  public String stagingExists(String batch) {
+    return "EXISTS TABLE " + staging(batch) + " FORMAT TSV";
+  }
+
+  /** Copies (hard-links) one staged partition into the target: atomic, as one set of parts. */
+  public String attach(String batch, String partitionId) {
+    return "ALTER TABLE "
         + qualified()
-        + " WHERE "
+        + " ATTACH PARTITION ID "
+        + literal(partitionId)
+        + " FROM "
+        + staging(batch);
+  }
+
+  /** Rows of a batch the target holds in one partition: more than 0 once it was attached. */
+  public String countCommitted(String batch, String partitionId) {
+    return "SELECT count() FROM "
+        + qualified()
+        + " WHERE _partition_id = "
+        + literal(partitionId)
+        + " AND "
         + BATCH
         + " = "
         + literal(batch);
   }
 
-  public String insertStaging() {
-    return "INSERT INTO " + staging() + " FORMAT JSONEachRow";
+  /** Rows of a batch the target holds. */
+  public String countCommitted(String batch) {
+    return "SELECT count() FROM " + qualified() + " WHERE " + BATCH + " = " + literal(batch);
+  }
+
+  /** Drops a batch's staging tables (a no-op when they are gone). */
+  public List<String> dropStatements(String batch) {
+    return List.of(
+        "DROP TABLE IF EXISTS " + staging(batch), "DROP TABLE IF EXISTS " + dedup(batch));
   }
 
   static String quote(String identifier) {
     return "`" + identifier.replace("\\", "\\\\").replace("`", "\\`") + "`";
   }
 
-  /** Batch ids are [w0-9a-f-] only (see BatchId), so quoting cannot be escaped. */
-  static String literal(String batch) {
-    return "'" + batch.replace("\\", "\\\\").replace("'", "\\'") + "'";
+  /** Batch and partition ids are [A-Za-z0-9_-] only, so quoting cannot be escaped. */
+  static String literal(String value) {
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'";
   }
 }

@@ -48,7 +48,9 @@ public final class RedisSinkCommitter implements Committer {
       end
       local rejected, errors = 0, {}
       for i = 0, count - 1 do
-        local chunk = cjson.decode(redis.call('HGET', stage, tostring(i)))
+        local raw = redis.call('HGET', stage, tostring(i))
+        -- MessagePack (array32, 0xdd); JSON ('[') from sinks of earlier versions
+        local chunk = string.byte(raw, 1) == 91 and cjson.decode(raw) or cmsgpack.unpack(raw)
         for _, c in ipairs(chunk) do
           local r = redis.pcall(unpack(c))
           if type(r) == 'table' and r.err then
@@ -98,6 +100,34 @@ public final class RedisSinkCommitter implements Committer {
         List.of(
             settings.stagingKey(app, batch.toString()),
             settings.markerKey(app, batch.writer(), batch.token()));
+    List<List<EncodedCommand>> commands = settings.preparedHere().remove(batch.toString());
+    if (commands != null) {
+      try {
+        MultiExecCommit.Outcome outcome =
+            retry.run(
+                "Sink " + settings.name() + ": commit of batch " + batch,
+                () ->
+                    MultiExecCommit.apply(
+                        client,
+                        keys.get(0),
+                        keys.get(1),
+                        batch.seq(),
+                        settings.retention(),
+                        commands),
+                e -> e instanceof JedisConnectionException);
+        if (outcome != null) {
+          report(batch, outcome.applied(), outcome.refused(), outcome.firstErrors());
+          return;
+        }
+      } catch (JedisException e) {
+        // Not applied, or the answer was lost: the script below finds out from the marker.
+        LOG.warn(
+            "sink {}: MULTI/EXEC commit of batch {} failed, committing from staging: {}",
+            settings.name(),
+            batch,
+            e.toString());
+      }
+    }
     List<String> args =
         List.of(Long.toString(batch.seq()), Long.toString(settings.retention().toMillis()));
     Object result;
@@ -128,7 +158,14 @@ public final class RedisSinkCommitter implements Committer {
           "Sink " + settings.name() + ": commit of batch " + batch + " failed: " + e, e);
     }
     List<?> out = (List<?>) result;
-    long refused = ((Number) out.get(1)).longValue();
+    report(
+        batch,
+        ((Number) out.get(0)).longValue() == 1,
+        ((Number) out.get(1)).longValue(),
+        out.subList(2, out.size()));
+  }
+
+  private void report(BatchId batch, boolean applied, long refused, List<?> firstErrors) {
     if (refused > 0) {
       rejected.increment(refused);
       LOG.warn(
@@ -136,9 +173,9 @@ public final class RedisSinkCommitter implements Committer {
           settings.name(),
           refused,
           batch,
-          out.subList(2, out.size()));
+          firstErrors);
     }
-    if (((Number) out.get(0)).longValue() == 0) {
+    if (!applied) {
       LOG.debug("sink {}: batch {} was already committed", settings.name(), batch);
     }
   }
@@ -146,6 +183,7 @@ public final class RedisSinkCommitter implements Committer {
   @Override
   public void abort(Committable committable) {
     BatchId batch = BatchId.of(committable, settings.name());
+    settings.preparedHere().remove(batch.toString());
     try {
       // Staging never holds applied commands (commit deletes it atomically), so this cannot undo
       // a commit.

@@ -4,6 +4,9 @@ import io.sluice.sink.redis.RedisCommand;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.RedisClient;
@@ -21,6 +24,8 @@ import redis.clients.jedis.RedisClient;
  * @param timeout socket timeout (also bounds one commit script)
  * @param retryTimeout how long a call failing because Redis is unreachable is retried
  * @param retryBackoff first backoff between retries (doubles, up to 5 s)
+ * @param preparedHere the commands of batches prepared by this process and not committed yet, by
+ *     batch id: their commit sends them in one MULTI/EXEC instead of replaying staging in Lua
  */
 public record RedisSinkSettings<T>(
     String name,
@@ -32,7 +37,18 @@ public record RedisSinkSettings<T>(
     Duration retention,
     Duration timeout,
     Duration retryTimeout,
-    Duration retryBackoff) {
+    Duration retryBackoff,
+    Map<String, List<List<EncodedCommand>>> preparedHere) {
+
+  /**
+   * Most commands of one batch kept in memory for the MULTI/EXEC commit (about 100 bytes each); a
+   * larger batch is committed by the script from staging.
+   */
+  public static final int MAX_COMMANDS_IN_MEMORY = 250_000;
+
+  public RedisSinkSettings {
+    preparedHere = preparedHere != null ? preparedHere : new ConcurrentHashMap<>();
+  }
 
   /** A pooled client for this sink's server; the caller closes it. */
   public RedisClient newClient() {

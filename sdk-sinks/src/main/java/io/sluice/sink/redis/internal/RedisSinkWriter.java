@@ -1,7 +1,5 @@
 package io.sluice.sink.redis.internal;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.SinkException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.SinkContext;
@@ -14,10 +12,15 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.Protocol;
 import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisException;
 
@@ -27,8 +30,19 @@ import redis.clients.jedis.exceptions.JedisException;
  * field.
  */
 public final class RedisSinkWriter<T> implements SinkWriter<T> {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Map<RedisCommand.Type, Protocol.Command> COMMANDS =
+      new EnumMap<>(RedisCommand.Type.class);
 
+  static {
+    for (RedisCommand.Type t : RedisCommand.Type.values()) {
+      COMMANDS.put(t, Protocol.Command.valueOf(t.name()));
+    }
+  }
+
+  /** The staging hash field that seals a batch: its number of chunks (read by the commit). */
+  private static final String COUNT_FIELD = "count";
+
+  private static final byte[] COUNT = COUNT_FIELD.getBytes(StandardCharsets.US_ASCII);
   private final RedisSinkSettings<T> settings;
   private final SinkContext context;
   private final RedisClient client;
@@ -36,7 +50,11 @@ public final class RedisSinkWriter<T> implements SinkWriter<T> {
   private final SinkMetrics metrics;
   private BatchId batch;
   private boolean registered;
-  private List<List<String>> chunk = new ArrayList<>();
+  private List<EncodedCommand> chunk = new ArrayList<>();
+
+  /** The batch's staged chunks, kept for the MULTI/EXEC commit; null once the batch is too big. */
+  private List<List<EncodedCommand>> kept = new ArrayList<>();
+
   private int stagedChunks;
   private long batchCommands;
 
@@ -52,7 +70,7 @@ public final class RedisSinkWriter<T> implements SinkWriter<T> {
 
   @Override
   public void write(T value) {
-    List<List<String>> encoded = new ArrayList<>(2);
+    List<EncodedCommand> encoded = new ArrayList<>(2);
     try {
       Collection<RedisCommand> commands = settings.commands().apply(value);
       if (commands == null) {
@@ -66,7 +84,7 @@ public final class RedisSinkWriter<T> implements SinkWriter<T> {
       context.badRecord(value, e);
       return;
     }
-    for (List<String> c : encoded) {
+    for (EncodedCommand c : encoded) {
       if (batchCommands >= settings.maxCommandsPerCheckpoint()) {
         throw new SinkException(
             "Sink "
@@ -81,54 +99,74 @@ public final class RedisSinkWriter<T> implements SinkWriter<T> {
     }
     metrics.record();
     if (chunk.size() >= settings.chunkCommands()) {
-      stageChunk();
+      stageChunk(false);
     }
   }
 
   /** Commands as argument lists the commit script passes to redis.call unchanged. */
-  static void encode(RedisCommand c, List<List<String>> out) {
-    List<String> args = new ArrayList<>(c.arguments().size() + 4);
-    args.add(c.type().name());
-    args.add(c.key());
-    args.addAll(c.arguments());
-    if (c.ttl() != null && c.type() == RedisCommand.Type.SET) {
-      args.add("PX");
-      args.add(Long.toString(c.ttl().toMillis()));
-      out.add(args);
+  static void encode(RedisCommand c, List<EncodedCommand> out) {
+    List<String> arguments = c.arguments();
+    boolean setPx = c.ttl() != null && c.type() == RedisCommand.Type.SET;
+    String[] args = new String[arguments.size() + (setPx ? 3 : 1)];
+    args[0] = c.key();
+    for (int i = 0; i < arguments.size(); i++) {
+      args[i + 1] = arguments.get(i);
+    }
+    Protocol.Command command = COMMANDS.get(c.type());
+    if (setPx) {
+      args[args.length - 2] = "PX";
+      args[args.length - 1] = Long.toString(c.ttl().toMillis());
+      out.add(EncodedCommand.of(command, args));
       return;
     }
-    out.add(args);
+    out.add(EncodedCommand.of(command, args));
     if (c.ttl() != null) {
-      out.add(List.of("PEXPIRE", c.key(), Long.toString(c.ttl().toMillis())));
+      out.add(
+          EncodedCommand.of(Protocol.Command.PEXPIRE, c.key(), Long.toString(c.ttl().toMillis())));
     }
   }
 
-  private void stageChunk() {
+  /** Stages the chunk; with {@code seal}, in the same round trip, marks the batch complete. */
+  private void stageChunk(boolean seal) {
     if (!registered) {
       // Before anything is staged: after a crash, recovery aborts what it cannot commit.
       context.registerPending(batch.toCommittable());
       registered = true;
     }
-    byte[] blob;
-    try {
-      blob = JSON.writeValueAsBytes(chunk);
-    } catch (JsonProcessingException e) {
-      throw new SinkException("Sink " + settings.name() + ": cannot encode commands", e);
-    }
-    String field = Integer.toString(stagedChunks);
+    byte[] blob = ChunkPack.encode(chunk);
+    byte[] field = Integer.toString(stagedChunks).getBytes(StandardCharsets.US_ASCII);
+    byte[] key = stagingKey().getBytes(StandardCharsets.UTF_8);
     call(
-        "staging chunk " + field + " of batch " + batch,
+        "staging chunk " + stagedChunks + " of batch " + batch,
         () -> {
           // HSET by chunk number: a repeated write replaces itself, never doubles.
-          client.hset(
-              stagingKey().getBytes(StandardCharsets.UTF_8),
-              field.getBytes(StandardCharsets.US_ASCII),
-              blob);
-          client.pexpire(stagingKey(), settings.retention().toMillis());
+          try (AbstractPipeline p = client.pipelined()) {
+            Response<Long> set = p.hset(key, field, blob);
+            // Sealing last: a batch counts as staged only once every chunk is there.
+            Response<Long> sealed =
+                seal
+                    ? p.hset(
+                        key,
+                        COUNT,
+                        Integer.toString(stagedChunks + 1).getBytes(StandardCharsets.US_ASCII))
+                    : null;
+            Response<Long> expire = p.pexpire(key, settings.retention().toMillis());
+            p.sync();
+            set.get(); // throws what Redis answered, e.g. OOM
+            if (sealed != null) {
+              sealed.get();
+            }
+            expire.get();
+          }
           return null;
         });
     metrics.bytes(blob.length);
     stagedChunks++;
+    if (kept != null && batchCommands <= RedisSinkSettings.MAX_COMMANDS_IN_MEMORY) {
+      kept.add(chunk);
+    } else {
+      kept = null;
+    }
     chunk = new ArrayList<>();
   }
 
@@ -138,22 +176,38 @@ public final class RedisSinkWriter<T> implements SinkWriter<T> {
       return CompletableFuture.completedFuture(null);
     }
     if (!chunk.isEmpty()) {
-      stageChunk();
+      stageChunk(true);
+    } else {
+      seal(checkpointId);
     }
-    String count = Integer.toString(stagedChunks);
-    call(
-        "sealing batch " + batch + " for checkpoint " + checkpointId,
-        () -> {
-          client.hset(stagingKey(), "count", count);
-          client.pexpire(stagingKey(), settings.retention().toMillis());
-          return null;
-        });
+    if (kept != null) {
+      settings.preparedHere().put(batch.toString(), kept);
+    }
     Committable prepared = batch.toCommittable();
     batch = batch.next();
     registered = false;
     stagedChunks = 0;
     batchCommands = 0;
+    kept = new ArrayList<>();
     return CompletableFuture.completedFuture(prepared);
+  }
+
+  /** Marks the batch complete when its last chunk was already staged. */
+  private void seal(long checkpointId) {
+    String count = Integer.toString(stagedChunks);
+    String key = stagingKey();
+    call(
+        "sealing batch " + batch + " for checkpoint " + checkpointId,
+        () -> {
+          try (AbstractPipeline p = client.pipelined()) {
+            Response<Long> set = p.hset(key, COUNT_FIELD, count);
+            Response<Long> expire = p.pexpire(key, settings.retention().toMillis());
+            p.sync();
+            set.get();
+            expire.get();
+          }
+          return null;
+        });
   }
 
   private String stagingKey() {

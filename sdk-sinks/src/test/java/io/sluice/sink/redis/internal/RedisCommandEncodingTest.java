@@ -10,9 +10,9 @@ import org.junit.jupiter.api.Test;
 
 class RedisCommandEncodingTest {
   private static List<List<String>> encode(RedisCommand c) {
-    List<List<String>> out = new ArrayList<>();
+    List<EncodedCommand> out = new ArrayList<>();
     RedisSinkWriter.encode(c, out);
-    return out;
+    return out.stream().map(EncodedCommand::toStrings).toList();
   }
 
   @Test
