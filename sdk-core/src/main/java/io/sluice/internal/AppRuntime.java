@@ -207,6 +207,8 @@ public final class AppRuntime {
     hotTopics =
         SlotGroupPlanner.hotTopics(rates, settings.autoSlotGroupHotBytesPerSecond(), Set.of());
     applyPlan(SlotGroupPlanner.plan(rates, hotTopics, settings.autoSlotGroupShared()));
+    // the first re-measurement comes one interval after this plan, not at the first checkpoint
+    nextRegroupNanos = System.nanoTime() + settings.regroupInterval().toNanos();
   }
 
   /** Base topics of {@code partitions} that are not in a declared group. */
