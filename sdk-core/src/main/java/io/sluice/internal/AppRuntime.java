@@ -256,6 +256,14 @@ public final class AppRuntime {
             .tag("app", settings.name())
             .tag("group", g.name())
             .register(meters);
+        Gauge.builder(
+                "sluice.slotgroup.topics",
+                groupOfTopic,
+                m -> m.values().stream().filter(g.name()::equals).count())
+            .description("topics the automatic plan assigns to the group now")
+            .tag("app", settings.name())
+            .tag("group", g.name())
+            .register(meters);
       }
       LOG.info(
           "[{}] slot group {} (automatic): {} topics, {} B/s measured: {}",

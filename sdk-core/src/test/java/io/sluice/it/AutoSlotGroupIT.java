@@ -144,6 +144,13 @@ class AutoSlotGroupIT {
       }
       assertThat(app.slotGroups().get("hot-0"))
           .containsExactly(hot + "-partition-0", hot + "-partition-1");
+      assertThat(
+              app.meterRegistry()
+                  .get("sluice.slotgroup.topics")
+                  .tag("group", "hot-0")
+                  .gauge()
+                  .value())
+          .isEqualTo(1.0);
       // quiet now: the rate falls below half the threshold and it shares again
       await(
           "the cooled topic back in the shared group",

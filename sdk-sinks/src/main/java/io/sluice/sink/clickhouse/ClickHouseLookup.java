@@ -9,8 +9,8 @@ import io.sluice.ConfigException;
 import io.sluice.SourceException;
 import io.sluice.sink.clickhouse.internal.ClickHouseError;
 import io.sluice.sink.clickhouse.internal.ClickHouseHttp;
+import io.sluice.sink.internal.Checks;
 import io.sluice.stream.LookupTable;
-import java.net.URI;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -62,31 +62,13 @@ public final class ClickHouseLookup {
 
     /** The table's name in logs and thread names (default {@code clickhouse-<keyColumn>}). */
     public Builder name(String name) {
-      Objects.requireNonNull(name, "name must not be null");
-      if (!name.matches("[A-Za-z0-9._-]{1,64}")) {
-        throw new ConfigException(
-            "Invalid value '" + name + "' for name: must be 1-64 characters of [A-Za-z0-9._-]");
-      }
-      this.name = name;
+      this.name = Checks.simpleName(name, "name");
       return this;
     }
 
     /** The HTTP interface, e.g. {@code http://127.0.0.1:8123}. */
     public Builder url(String url) {
-      Objects.requireNonNull(url, "url must not be null");
-      URI parsed;
-      try {
-        parsed = URI.create(url);
-      } catch (IllegalArgumentException e) {
-        throw new ConfigException("Invalid value " + url + " for url: " + e.getMessage(), e);
-      }
-      if (parsed.getScheme() == null
-          || !parsed.getScheme().matches("https?")
-          || parsed.getHost() == null) {
-        throw new ConfigException(
-            "Invalid value " + url + " for url: must look like http://host:8123");
-      }
-      this.url = url;
+      this.url = Checks.httpUrl(url, "url");
       return this;
     }
 

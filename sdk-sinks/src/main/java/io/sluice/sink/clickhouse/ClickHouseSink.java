@@ -10,7 +10,7 @@ import io.sluice.sink.SinkWriter;
 import io.sluice.sink.clickhouse.internal.ClickHouseSinkCommitter;
 import io.sluice.sink.clickhouse.internal.ClickHouseSinkSettings;
 import io.sluice.sink.clickhouse.internal.ClickHouseSinkWriter;
-import java.net.URI;
+import io.sluice.sink.internal.Checks;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -153,20 +153,7 @@ public final class ClickHouseSink<T> implements Sink<T> {
 
     /** The HTTP interface, e.g. {@code http://127.0.0.1:8123}. */
     public Builder<T> url(String url) {
-      Objects.requireNonNull(url, "url must not be null");
-      URI parsed;
-      try {
-        parsed = URI.create(url);
-      } catch (IllegalArgumentException e) {
-        throw new ConfigException("Invalid value " + url + " for url: " + e.getMessage(), e);
-      }
-      if (parsed.getScheme() == null
-          || !parsed.getScheme().matches("https?")
-          || parsed.getHost() == null) {
-        throw new ConfigException(
-            "Invalid value " + url + " for url: must look like http://host:8123");
-      }
-      this.url = url;
+      this.url = Checks.httpUrl(url, "url");
       return this;
     }
 

@@ -6,6 +6,7 @@ import io.sluice.sink.hdfs.internal.CsvRows;
 import io.sluice.sink.hdfs.internal.JsonLinesRows;
 import io.sluice.sink.hdfs.internal.LookupFiles;
 import io.sluice.sink.hdfs.internal.ParquetRows;
+import io.sluice.sink.internal.Checks;
 import io.sluice.stream.LookupTable;
 import java.net.URI;
 import java.time.Duration;
@@ -93,12 +94,7 @@ public final class HdfsLookup {
 
     /** The table's name in logs and thread names (default: the path's last segment). */
     public Builder name(String name) {
-      Objects.requireNonNull(name, "name must not be null");
-      if (!name.matches("[A-Za-z0-9._-]{1,64}")) {
-        throw new ConfigException(
-            "Invalid value '" + name + "' for name: must be 1-64 characters of [A-Za-z0-9._-]");
-      }
-      this.name = name;
+      this.name = Checks.simpleName(name, "name");
       return this;
     }
 

@@ -34,4 +34,37 @@ public final class Checks {
     }
     return value;
   }
+
+  /** An http(s) URL with a host, e.g. ClickHouse's HTTP interface. */
+  public static String httpUrl(String url, String setting) {
+    Objects.requireNonNull(url, setting + " must not be null");
+    java.net.URI parsed;
+    try {
+      parsed = java.net.URI.create(url);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(
+          "Invalid value " + url + " for " + setting + ": " + e.getMessage(), e);
+    }
+    if (parsed.getScheme() == null
+        || !parsed.getScheme().matches("https?")
+        || parsed.getHost() == null) {
+      throw new ConfigException(
+          "Invalid value " + url + " for " + setting + ": must look like http://host:8123");
+    }
+    return url;
+  }
+
+  /** A name for logs, metrics and thread names: 1-64 characters of [A-Za-z0-9._-]. */
+  public static String simpleName(String name, String setting) {
+    Objects.requireNonNull(name, setting + " must not be null");
+    if (!name.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw new ConfigException(
+          "Invalid value '"
+              + name
+              + "' for "
+              + setting
+              + ": must be 1-64 characters of [A-Za-z0-9._-]");
+    }
+    return name;
+  }
 }
