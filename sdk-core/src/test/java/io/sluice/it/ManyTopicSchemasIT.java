@@ -31,13 +31,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * One job over 100 topics, each with its own schema: topic {@code i} requires a field {@code f<i>}.
+ * One job over 300 topics, each with its own schema: topic {@code i} requires a field {@code f<i>}.
  * Every topic gets one good record and one record carrying the next topic's field instead of its
- * own, which is valid for the neighbour's schema only; so the 100 skipped records prove that each
+ * own, which is valid for the neighbour's schema only; so the 300 skipped records prove that each
  * record was checked against its own topic's schema.
  */
 class ManyTopicSchemasIT {
-  private static final int TOPICS = 100;
+  private static final int TOPICS = 300;
 
   @TempDir Path stateDir;
 
