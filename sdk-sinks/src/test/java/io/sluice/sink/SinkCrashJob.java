@@ -56,8 +56,13 @@ public final class SinkCrashJob {
     app.start();
     System.out.println("RUNNING layer=" + app.recoveryLayer());
     while (app.state() == Sluice.State.RUNNING) {
+      // the sink's own retries, and the checkpoint thread's retries of a commit (an outage may
+      // fall while a commit is running: then only the latter count)
       double retries =
-          meters.find("sluice.sink.retries").counters().stream().mapToDouble(c -> c.count()).sum();
+          meters.find("sluice.sink.retries").counters().stream().mapToDouble(c -> c.count()).sum()
+              + meters.find("sluice.sink.commit.retries").counters().stream()
+                  .mapToDouble(c -> c.count())
+                  .sum();
       System.out.println(
           "CHECKPOINT " + app.lastCompletedCheckpoint() + " retries=" + (long) retries);
       Thread.sleep(200);
