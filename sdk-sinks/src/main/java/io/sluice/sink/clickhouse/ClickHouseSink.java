@@ -7,6 +7,7 @@ import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
 import io.sluice.sink.SinkContext;
 import io.sluice.sink.SinkWriter;
+import io.sluice.sink.builder.RetryingSinkBuilder;
 import io.sluice.sink.clickhouse.internal.ClickHouseSinkCommitter;
 import io.sluice.sink.clickhouse.internal.ClickHouseSinkSettings;
 import io.sluice.sink.clickhouse.internal.ClickHouseSinkWriter;
@@ -122,9 +123,11 @@ public final class ClickHouseSink<T> implements Sink<T> {
     return "ClickHouseSink{" + settings.name() + " -> " + settings.url() + "}";
   }
 
-  /** Settings of a {@link ClickHouseSink}; each setter validates its value at once. */
-  public static final class Builder<T> {
-    private String name;
+  /**
+   * Settings of a {@link ClickHouseSink}; each setter validates its value at once. Default name:
+   * {@code clickhouse:<table>}.
+   */
+  public static final class Builder<T> extends RetryingSinkBuilder<Builder<T>> {
     private String url;
     private String database = "default";
     private String table;
@@ -135,19 +138,12 @@ public final class ClickHouseSink<T> implements Sink<T> {
     private long batchBytes = 32L << 20;
     private Duration flushInterval = Duration.ofSeconds(5);
     private Duration requestTimeout = Duration.ofSeconds(60);
-    private Duration retryTimeout = Duration.ofSeconds(60);
-    private Duration retryBackoff = Duration.ofMillis(200);
     private Duration commitTimeout = Duration.ofMinutes(10);
 
     private Builder() {}
 
-    /** The sink's name in checkpoints (default {@code clickhouse:<table>}); keep it stable. */
-    public Builder<T> name(String name) {
-      Objects.requireNonNull(name, "name must not be null");
-      if (name.isBlank()) {
-        throw new ConfigException("Invalid value '' for name: must not be blank");
-      }
-      this.name = name;
+    @Override
+    protected Builder<T> self() {
       return this;
     }
 
@@ -208,23 +204,6 @@ public final class ClickHouseSink<T> implements Sink<T> {
       return this;
     }
 
-    /**
-     * How long a request that failed for a passing reason (server down, timeout, too many parts) is
-     * retried before the error surfaces (default 60 s; zero: never). While a writer retries, its
-     * slot group's processing thread waits, so the readers stop (backpressure) and nothing is lost:
-     * a server outage shorter than this is ridden out.
-     */
-    public Builder<T> retryTimeout(Duration timeout) {
-      this.retryTimeout = atLeast(timeout, Duration.ZERO, "retryTimeout");
-      return this;
-    }
-
-    /** First backoff between retries, doubled each time up to 5 s (default 200 ms). */
-    public Builder<T> retryBackoff(Duration backoff) {
-      this.retryBackoff = atLeast(backoff, Duration.ofMillis(1), "retryBackoff");
-      return this;
-    }
-
     /** How long a commit keeps retrying, e.g. behind a move of an earlier run (default 10 min). */
     public Builder<T> commitTimeout(Duration timeout) {
       this.commitTimeout = atLeast(timeout, Duration.ofSeconds(1), "commitTimeout");
@@ -243,7 +222,7 @@ public final class ClickHouseSink<T> implements Sink<T> {
       }
       return new ClickHouseSink<>(
           new ClickHouseSinkSettings<>(
-              name != null ? name : "clickhouse:" + table,
+              nameOr("clickhouse:" + table),
               url,
               database,
               table,
@@ -254,8 +233,8 @@ public final class ClickHouseSink<T> implements Sink<T> {
               batchBytes,
               flushInterval,
               requestTimeout,
-              retryTimeout,
-              retryBackoff,
+              retryTimeout(),
+              retryBackoff(),
               commitTimeout,
               null,
               null));

@@ -7,6 +7,7 @@ import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
 import io.sluice.sink.SinkContext;
 import io.sluice.sink.SinkWriter;
+import io.sluice.sink.builder.RetryingSinkBuilder;
 import io.sluice.sink.hdfs.internal.HdfsSinkCommitter;
 import io.sluice.sink.hdfs.internal.HdfsSinkSettings;
 import io.sluice.sink.hdfs.internal.HdfsSinkWriter;
@@ -124,9 +125,11 @@ public final class HdfsSink<T> implements Sink<T> {
     return new ParquetPartFormat<T>(f.name(), f.columns(), f.compression(), f.rowGroupSize(), conf);
   }
 
-  /** Settings of an {@link HdfsSink}; each setter validates its value at once. */
-  public static final class Builder<T> {
-    private String name;
+  /**
+   * Settings of an {@link HdfsSink}; each setter validates its value at once. Default name: {@code
+   * hdfs}.
+   */
+  public static final class Builder<T> extends RetryingSinkBuilder<Builder<T>> {
     private URI base;
     private Configuration conf;
     private Function<? super T, String> lines;
@@ -135,10 +138,13 @@ public final class HdfsSink<T> implements Sink<T> {
     private Boolean gzip;
     private long maxPartSize = 64L << 20;
     private Duration maxPartAge = Duration.ofMinutes(10);
-    private Duration retryTimeout = Duration.ofSeconds(60);
-    private Duration retryBackoff = Duration.ofMillis(200);
 
     private Builder() {}
+
+    @Override
+    protected Builder<T> self() {
+      return this;
+    }
 
     /** Gzip-compresses each JSON-lines part file ({@code part-*.jsonl.gz}); default off. */
     public Builder<T> gzip(boolean enabled) {
@@ -174,32 +180,6 @@ public final class HdfsSink<T> implements Sink<T> {
      */
     public Builder<T> maxPartAge(Duration age) {
       this.maxPartAge = atLeast(age, Duration.ofMillis(1), "maxPartAge");
-      return this;
-    }
-
-    /**
-     * How long a failing file system call is retried before the error surfaces (default 60 s; zero:
-     * never). While a writer retries, its slot group's processing thread waits, so the readers stop
-     * (backpressure) and nothing is lost: an HDFS outage shorter than this is ridden out.
-     */
-    public Builder<T> retryTimeout(Duration timeout) {
-      this.retryTimeout = atLeast(timeout, Duration.ZERO, "retryTimeout");
-      return this;
-    }
-
-    /** First backoff between retries, doubled each time up to 5 s (default 200 ms). */
-    public Builder<T> retryBackoff(Duration backoff) {
-      this.retryBackoff = atLeast(backoff, Duration.ofMillis(1), "retryBackoff");
-      return this;
-    }
-
-    /** The sink's name in checkpoints (default {@code hdfs}); keep it stable. */
-    public Builder<T> name(String name) {
-      Objects.requireNonNull(name, "name must not be null");
-      if (name.isBlank()) {
-        throw new ConfigException("Invalid value '' for name: must not be blank");
-      }
-      this.name = name;
       return this;
     }
 
@@ -288,7 +268,7 @@ public final class HdfsSink<T> implements Sink<T> {
       Configuration c = conf != null ? conf : new Configuration();
       return new HdfsSink<>(
           new HdfsSinkSettings<>(
-              name != null ? name : "hdfs",
+              nameOr("hdfs"),
               base,
               c,
               parquet != null
@@ -297,8 +277,8 @@ public final class HdfsSink<T> implements Sink<T> {
               bucket,
               maxPartSize,
               maxPartAge,
-              retryTimeout,
-              retryBackoff));
+              retryTimeout(),
+              retryBackoff()));
     }
   }
 }

@@ -7,6 +7,7 @@ import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
 import io.sluice.sink.SinkContext;
 import io.sluice.sink.SinkWriter;
+import io.sluice.sink.builder.RetryingSinkBuilder;
 import io.sluice.sink.redis.internal.RedisSinkCommitter;
 import io.sluice.sink.redis.internal.RedisSinkSettings;
 import io.sluice.sink.redis.internal.RedisSinkWriter;
@@ -109,9 +110,11 @@ public final class RedisSink<T> implements Sink<T> {
     return "RedisSink{" + settings.name() + " -> " + settings.uri() + "}";
   }
 
-  /** Settings of a {@link RedisSink}; each setter validates its value at once. */
-  public static final class Builder<T> {
-    private String name;
+  /**
+   * Settings of a {@link RedisSink}; each setter validates its value at once. Default name: {@code
+   * redis}.
+   */
+  public static final class Builder<T> extends RetryingSinkBuilder<Builder<T>> {
     private URI uri;
     private Function<? super T, ? extends Collection<RedisCommand>> commands;
     private String keyPrefix = "sluice:";
@@ -119,18 +122,11 @@ public final class RedisSink<T> implements Sink<T> {
     private long maxCommandsPerCheckpoint = 5_000_000;
     private Duration retention = Duration.ofDays(7);
     private Duration timeout = Duration.ofSeconds(60);
-    private Duration retryTimeout = Duration.ofSeconds(60);
-    private Duration retryBackoff = Duration.ofMillis(200);
 
     private Builder() {}
 
-    /** The sink's name in checkpoints and staging keys (default {@code redis}); keep it stable. */
-    public Builder<T> name(String name) {
-      Objects.requireNonNull(name, "name must not be null");
-      if (name.isBlank()) {
-        throw new ConfigException("Invalid value '' for name: must not be blank");
-      }
-      this.name = name;
+    @Override
+    protected Builder<T> self() {
       return this;
     }
 
@@ -205,23 +201,6 @@ public final class RedisSink<T> implements Sink<T> {
       return this;
     }
 
-    /**
-     * How long a call that failed because Redis was unreachable is retried before the error
-     * surfaces (default 60 s; zero: never). While a writer retries, its slot group's processing
-     * thread waits, so the readers stop (backpressure) and nothing is lost: a Redis outage shorter
-     * than this is ridden out.
-     */
-    public Builder<T> retryTimeout(Duration timeout) {
-      this.retryTimeout = atLeast(timeout, Duration.ZERO, "retryTimeout");
-      return this;
-    }
-
-    /** First backoff between retries, doubled each time up to 5 s (default 200 ms). */
-    public Builder<T> retryBackoff(Duration backoff) {
-      this.retryBackoff = atLeast(backoff, Duration.ofMillis(1), "retryBackoff");
-      return this;
-    }
-
     public RedisSink<T> build() {
       if (uri == null) {
         throw new ConfigException("RedisSink needs a server: call uri(\"redis://host:port\")");
@@ -239,7 +218,7 @@ public final class RedisSink<T> implements Sink<T> {
       }
       return new RedisSink<>(
           new RedisSinkSettings<>(
-              name != null ? name : "redis",
+              nameOr("redis"),
               uri,
               commands,
               keyPrefix,
@@ -247,8 +226,8 @@ public final class RedisSink<T> implements Sink<T> {
               maxCommandsPerCheckpoint,
               retention,
               timeout,
-              retryTimeout,
-              retryBackoff,
+              retryTimeout(),
+              retryBackoff(),
               null));
     }
   }
