@@ -272,34 +272,29 @@ final class CheckpointCoordinator {
   private boolean commitAll(List<SinkCommittable> committables) {
     for (SinkCommittable c : committables) {
       Committer committer = committers.get(c.sink());
-      long backoff = 100;
-      while (true) {
-        try {
-          committer.commit(Committable.of(c.payload()));
-          break;
-        } catch (RuntimeException e) {
-          if (stopping) {
-            LOG.warn(
-                "[{}] commit of sink {} not done before close; it is re-committed on restart",
-                app,
-                c.sink());
-            return false;
-          }
-          commitRetries.increment();
-          LOG.warn(
-              "[{}] commit of sink {} failed, retrying in {} ms: {}",
-              app,
-              c.sink(),
-              backoff,
-              e.toString());
-          try {
-            Thread.sleep(backoff);
-          } catch (InterruptedException ie) {
-            Thread.currentThread().interrupt();
-            return false;
-          }
-          backoff = Math.min(backoff * 2, 5000);
-        }
+      RuntimeException failure =
+          Backoff.retry(
+              () -> committer.commit(Committable.of(c.payload())),
+              (e, backoff) -> {
+                if (stopping) {
+                  LOG.warn(
+                      "[{}] commit of sink {} not done before close; it is re-committed on"
+                          + " restart",
+                      app,
+                      c.sink());
+                  return false;
+                }
+                commitRetries.increment();
+                LOG.warn(
+                    "[{}] commit of sink {} failed, retrying in {} ms: {}",
+                    app,
+                    c.sink(),
+                    backoff,
+                    e.toString());
+                return true;
+              });
+      if (failure != null) {
+        return false;
       }
     }
     return true;
