@@ -202,8 +202,7 @@ public final class AppRuntime {
             .description("times the automatic slot groups were re-planned while running")
             .tag("app", settings.name())
             .register(meters);
-    Set<String> topics = autoTopics(partitions);
-    Map<String, Double> rates = measureRates(topics);
+    Map<String, Double> rates = measureRates(autoTopics(partitions));
     hotTopics =
         SlotGroupPlanner.hotTopics(rates, settings.autoSlotGroupHotBytesPerSecond(), Set.of());
     applyPlan(SlotGroupPlanner.plan(rates, hotTopics, settings.autoSlotGroupShared()));
@@ -211,24 +210,28 @@ public final class AppRuntime {
     nextRegroupNanos = System.nanoTime() + settings.regroupInterval().toNanos();
   }
 
-  /** Base topics of {@code partitions} that are not in a declared group. */
-  private Set<String> autoTopics(Set<String> partitions) {
-    Set<String> topics = new java.util.TreeSet<>();
+  /**
+   * Base topics of {@code partitions} that are not in a declared group, each with whether it is
+   * partitioned (known from the partition names, so measuring needs no metadata call).
+   */
+  private Map<String, Boolean> autoTopics(Set<String> partitions) {
+    Map<String, Boolean> topics = new java.util.TreeMap<>();
     for (String partition : partitions) {
       String base = PartitionRef.baseOf(partition);
       if (!settings.slotGroupOfTopic().containsKey(base)) {
-        topics.add(base);
+        topics.put(base, PartitionRef.partitionIndexOf(partition) >= 0);
       }
     }
     return topics;
   }
 
   /** The broker's measured byte rate of each topic (0 when it cannot be read). */
-  private Map<String, Double> measureRates(Set<String> topics) {
+  private Map<String, Double> measureRates(Map<String, Boolean> topics) {
     Map<String, Double> rates = new HashMap<>();
-    for (String base : topics) {
+    for (Map.Entry<String, Boolean> topic : topics.entrySet()) {
+      String base = topic.getKey();
+      boolean partitioned = topic.getValue();
       try {
-        boolean partitioned = admin.topics().getPartitionedTopicMetadata(base).partitions > 0;
         rates.put(
             base,
             partitioned
@@ -577,30 +580,24 @@ public final class AppRuntime {
 
   /** Recovery commits/aborts ride out a short outage of the sink's server (up to ~60 s). */
   private void retrying(String what, Runnable action) {
-    long backoff = 100;
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (true) {
-      try {
-        action.run();
-        return;
-      } catch (RuntimeException e) {
-        if (System.nanoTime() > deadline) {
-          throw e;
-        }
-        LOG.warn(
-            "[{}] recovery: {} failed, retrying in {} ms: {}",
-            settings.name(),
-            what,
-            backoff,
-            e.toString());
-        try {
-          Thread.sleep(backoff);
-        } catch (InterruptedException ie) {
-          Thread.currentThread().interrupt();
-          throw e;
-        }
-        backoff = Math.min(backoff * 2, 5000);
-      }
+    RuntimeException failure =
+        Backoff.retry(
+            action,
+            (e, backoff) -> {
+              if (System.nanoTime() > deadline) {
+                return false;
+              }
+              LOG.warn(
+                  "[{}] recovery: {} failed, retrying in {} ms: {}",
+                  settings.name(),
+                  what,
+                  backoff,
+                  e.toString());
+              return true;
+            });
+    if (failure != null) {
+      throw failure;
     }
   }
 

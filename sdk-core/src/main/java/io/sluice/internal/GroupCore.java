@@ -345,14 +345,12 @@ final class GroupCore implements GroupServices {
 
   private void saveClocks() {
     if (topicScoped && watermark != Long.MIN_VALUE) {
-      for (PartitionRef p : partitions) {
-        if (p.stateScope.length > 0) {
-          backend.setScope(p.stateScope);
-          long floor = Math.max(floorOf(p.stateScope), watermark);
-          floors.put(new io.sluice.state.internal.Bytes(p.stateScope), floor);
-          backend.setCurrentKey(FLOOR_KEY);
-          clockState.update(floor);
-        }
+      for (byte[] scope : stateScopes()) {
+        backend.setScope(scope);
+        long floor = Math.max(floorOf(scope), watermark);
+        floors.put(new io.sluice.state.internal.Bytes(scope), floor);
+        backend.setCurrentKey(FLOOR_KEY);
+        clockState.update(floor);
       }
     }
     backend.setScope(NO_SCOPE);
