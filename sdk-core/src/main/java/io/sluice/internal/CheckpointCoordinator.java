@@ -301,10 +301,16 @@ final class CheckpointCoordinator {
   }
 
   private void forgetPending(List<SinkCommittable> committed) {
+    List<byte[]> handles = new ArrayList<>(committed.size());
+    for (SinkCommittable c : committed) {
+      Committer committer = committers.get(c.sink());
+      Committable committable = Committable.of(c.payload());
+      handles.add(committer == null ? c.payload() : committer.pendingHandleOf(committable).bytes());
+    }
     List<StateStore.PendingHandle> done = new ArrayList<>();
     for (StateStore.PendingHandle h : store.pending()) {
-      for (SinkCommittable c : committed) {
-        if (c.sink().equals(h.sink()) && Arrays.equals(c.payload(), h.handle())) {
+      for (int i = 0; i < committed.size(); i++) {
+        if (committed.get(i).sink().equals(h.sink()) && Arrays.equals(handles.get(i), h.handle())) {
           done.add(h);
         }
       }

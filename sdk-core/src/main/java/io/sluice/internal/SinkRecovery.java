@@ -51,7 +51,7 @@ final class SinkRecovery {
         }
         Committable committable = Committable.of(c.payload());
         attempt.accept("commit of sink " + c.sink(), () -> committer.commit(committable));
-        committed.add(key(c.sink(), c.payload()));
+        committed.add(key(c.sink(), committer.pendingHandleOf(committable).bytes()));
       }
     }
     List<StateStore.PendingHandle> pending = store.pending();

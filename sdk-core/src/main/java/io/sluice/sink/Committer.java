@@ -26,6 +26,17 @@ public interface Committer extends AutoCloseable {
     return 0;
   }
 
+  /**
+   * The pending handle (see {@link SinkContext#registerPending}) that {@code committable} finishes:
+   * once the committable is committed the runtime forgets that handle, and recovery does not abort
+   * it. The default is the committable itself, for sinks that register exactly the bytes they later
+   * prepare (a transaction id). A sink whose committable grows while the batch is written (e.g. the
+   * names of the files it created) registers a short id first and returns that id here.
+   */
+  default Committable pendingHandleOf(Committable committable) {
+    return committable;
+  }
+
   @Override
   default void close() {}
 }

@@ -29,8 +29,9 @@ public interface SinkContext {
 
   /**
    * Durably records (synced to the local state store before returning) a handle the writer is about
-   * to write into, e.g. a transaction id. The handle must be byte-for-byte the {@link Committable}
-   * the writer later prepares for that output: the runtime forgets a handle when an equal
+   * to write into, e.g. a transaction id. The handle must be byte-for-byte what {@link
+   * Committer#pendingHandleOf} returns for the {@link Committable} the writer later prepares for
+   * that output (by default the committable itself): the runtime forgets a handle when such a
    * committable is committed, and aborts it on recovery otherwise. After a crash, every recorded
    * handle that is not part of the restored checkpoint is passed to {@link Committer#abort};
    * handles are forgotten once their checkpoint's commit succeeded. May be called from any thread.

@@ -40,15 +40,15 @@ import org.apache.hadoop.conf.Configuration;
  *
  * <pre>
  *  write ─▶ &lt;bucket&gt;/.part-&lt;batch&gt;-&lt;n&gt;.&lt;ext&gt;.inprogress  (hidden; readers skip dot files)
- *  barrier: finish (footer), hsync + close every file; write + hsync _sluice/&lt;sink&gt;/&lt;batch&gt;
- *           (the manifest); the checkpoint completes only after all of this
- *  checkpoint durable ─▶ rename each file to &lt;bucket&gt;/part-&lt;batch&gt;-&lt;n&gt;.&lt;ext&gt;, delete manifest
+ *  barrier: finish (footer), hsync + close every file; the committable (batch id + the files'
+ *           names) goes into the checkpoint, which completes only after all of this
+ *  checkpoint durable ─▶ rename each file to &lt;bucket&gt;/part-&lt;batch&gt;-&lt;n&gt;.&lt;ext&gt;
  * </pre>
  *
  * The barrier's file work runs on a small finisher pool per writer, so the processing thread goes
  * on with the next batch at once; {@code prepareCommit}'s future completes when the batch's files
- * and manifest are durable. A manifest is read only by the commit of a completed checkpoint, so it
- * is written straight to its name: a torn one belongs to a batch that recovery aborts.
+ * are durable. The names travel in the local checkpoint (relative to the base path, one line per
+ * file), so a batch costs the file system what a plain writer's files cost plus one rename each.
  *
  * <p><b>Rolling and formats.</b> A part file is closed (synced) when it reaches {@link
  * Builder#maxPartSize}, when its bucket gets a record after {@link Builder#maxPartAge}, and always
@@ -69,20 +69,21 @@ import org.apache.hadoop.conf.Configuration;
  * and writes them again into a new part file once HDFS answers, then deletes the broken one.
  * Commits are retried by the runtime until they succeed.
  *
- * <p>A batch is registered as pending in the local state store before its first file is created.
+ * <p>A batch's id is registered as pending in the local state store before its first file is
+ * created (the runtime matches it with the committable through {@code Committer#pendingHandleOf}).
  * Rename is atomic and a renamed file is recognised by its final name, so a replayed commit renames
- * only what is left and then deletes the manifest (last, so a replay always finds its work).
- * Recovery re-commits the restored checkpoint's batches and aborts newer ones: their hidden files
- * are found by name and deleted.
+ * only what is left. Recovery re-commits the restored checkpoint's batches and aborts newer ones:
+ * their hidden files are found by name and deleted.
  *
  * <p><b>Metrics.</b> Besides the records written, {@code sluice.sink.bytes} counts each part file's
  * bytes (compressed, as stored) once the file is durably closed.
  *
- * <p><b>Limits.</b> Readers must ignore files starting with a dot (Hadoop and Hive tools do). A
- * replayed commit of a batch whose manifest is gone lists the base directory to confirm it was
- * committed. Local paths are written with plain Java file channels (Hadoop's raw local file system
- * forks {@code chmod} for every file it creates when its native library is missing) and read,
- * renamed and deleted through the raw local file system; no .crc files are written.
+ * <p><b>Limits.</b> Readers must ignore files starting with a dot (Hadoop and Hive tools do). Local
+ * paths are written with plain Java file channels (Hadoop's raw local file system forks {@code
+ * chmod} for every file it creates when its native library is missing) and read, renamed and
+ * deleted through the raw local file system; no .crc files are written. Each checkpoint holds the
+ * names of the files its batches wrote (about 60 bytes each), so a checkpoint interval that sees
+ * thousands of buckets makes checkpoints of some hundred kilobytes.
  */
 public final class HdfsSink<T> implements Sink<T> {
   private static final DateTimeFormatter HOUR =

@@ -4,12 +4,9 @@ import io.sluice.SinkException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.SinkContext;
-import io.sluice.sink.internal.BatchId;
 import io.sluice.sink.internal.SinkMetrics;
-import java.io.ByteArrayOutputStream;
+import java.io.FileNotFoundException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.fs.FileSystem;
@@ -38,46 +35,58 @@ public final class HdfsSinkCommitter implements Committer {
   }
 
   private void rename(Committable committable) {
-    String batch = BatchId.of(committable, settings.name()).toString();
-    Path manifest = settings.manifest(batch);
+    BatchFiles batch = BatchFiles.of(committable, settings.name());
     try {
-      if (!fs.exists(manifest)) {
-        if (hasFinalFiles(batch)) {
-          return; // committed before: the manifest is deleted last
-        }
-        throw new SinkException(
-            "Sink "
-                + settings.name()
-                + ": batch "
-                + batch
-                + " of a completed checkpoint has neither a manifest nor committed files under "
-                + settings.base());
-      }
-      for (Path inProgress : readManifest(manifest)) {
+      for (Path inProgress : batch.paths(settings.basePath())) {
         Path done = new Path(inProgress.getParent(), finalNameOf(inProgress));
-        if (fs.exists(inProgress)) {
-          if (!fs.rename(inProgress, done) && !fs.exists(done)) {
+        if (renamed(inProgress, done)) {
+          continue;
+        }
+        // A replayed commit: the file was renamed before (a rename is atomic).
+        if (!fs.exists(done)) {
+          if (fs.exists(inProgress)) {
             throw new IOException("cannot rename " + inProgress + " to " + done);
           }
-        } else if (!fs.exists(done)) {
           throw new SinkException(
-              "Sink " + settings.name() + ": file " + inProgress + " of batch " + batch + " lost");
+              "Sink "
+                  + settings.name()
+                  + ": file "
+                  + inProgress
+                  + " of batch "
+                  + batch.id()
+                  + " of a completed checkpoint is lost: neither it nor "
+                  + done
+                  + " exists. Something other than this sink deleted or moved it.");
         }
       }
-      fs.delete(manifest, false);
     } catch (IOException e) {
       // The runtime retries the commit (it is idempotent) until it succeeds.
       metrics.error();
       throw new SinkException(
-          "Sink " + settings.name() + ": commit of batch " + batch + " failed: " + e, e);
+          "Sink " + settings.name() + ": commit of batch " + batch.id() + " failed: " + e, e);
+    }
+  }
+
+  /** One name node call in the usual case; false when the source is not there (any FS). */
+  private boolean renamed(Path from, Path to) throws IOException {
+    try {
+      return fs.rename(from, to);
+    } catch (FileNotFoundException e) {
+      return false;
     }
   }
 
   @Override
+  public Committable pendingHandleOf(Committable committable) {
+    return BatchFiles.handleOf(committable, settings.name());
+  }
+
+  @Override
   public void abort(Committable committable) {
-    String batch = BatchId.of(committable, settings.name()).toString();
+    // A pending handle (the batch id alone: killed before the barrier) or, in principle, a
+    // committable: either way the files are found by name.
+    String batch = BatchFiles.of(committable, settings.name()).id().toString();
     try {
-      // Without a manifest (killed before the barrier) the files are found by name.
       String hidden = ".part-" + batch + "-";
       if (fs.exists(settings.basePath())) {
         RemoteIterator<LocatedFileStatus> it = fs.listFiles(settings.basePath(), true);
@@ -92,40 +101,10 @@ public final class HdfsSinkCommitter implements Committer {
           fs.delete(p, false);
         }
       }
-      fs.delete(settings.manifest(batch), false);
-      fs.delete(settings.manifest(batch).suffix(".tmp"), false);
     } catch (IOException e) {
       throw new SinkException(
           "Sink " + settings.name() + ": abort of batch " + batch + " failed: " + e, e);
     }
-  }
-
-  private boolean hasFinalFiles(String batch) throws IOException {
-    if (!fs.exists(settings.basePath())) {
-      return false;
-    }
-    String prefix = "part-" + batch + "-";
-    RemoteIterator<LocatedFileStatus> it = fs.listFiles(settings.basePath(), true);
-    while (it.hasNext()) {
-      if (it.next().getPath().getName().startsWith(prefix)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private List<Path> readManifest(Path manifest) throws IOException {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (InputStream in = fs.open(manifest)) {
-      in.transferTo(bytes);
-    }
-    List<Path> paths = new ArrayList<>();
-    for (String line : bytes.toString(StandardCharsets.UTF_8).split("\n")) {
-      if (!line.isBlank()) {
-        paths.add(fs.makeQualified(new Path(line)));
-      }
-    }
-    return paths;
   }
 
   private static String finalNameOf(Path inProgress) {

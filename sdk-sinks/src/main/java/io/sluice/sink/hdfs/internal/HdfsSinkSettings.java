@@ -54,11 +54,6 @@ public record HdfsSinkSettings<T>(
     return new Path(base);
   }
 
-  /** Where a batch's list of files waits for the commit. */
-  public Path manifest(String batch) {
-    return new Path(basePath(), "_sluice/" + name.replaceAll("[^A-Za-z0-9_.-]", "_") + "/" + batch);
-  }
-
   /** The hidden name a file has until its batch is committed. */
   public String inProgressName(String batch, int n) {
     return "." + finalName(batch, n) + ".inprogress";

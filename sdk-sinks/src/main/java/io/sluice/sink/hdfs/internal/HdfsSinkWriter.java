@@ -9,10 +9,8 @@ import io.sluice.sink.internal.Retry;
 import io.sluice.sink.internal.SinkMetrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -36,14 +34,14 @@ import org.slf4j.LoggerFactory;
  *  processing thread                         finisher (2 threads)
  *  write ─▶ encode, append to the open part
  *  roll   ─▶ hand the part over ───────────▶ finish encoding, hsync, close
- *  barrier ─▶ hand every open part over ───▶ finish, hsync, close    ┐ in parallel; the
- *            start the next batch at once ─▶ write the manifest, hsync┘ future completes after both
+ *  barrier ─▶ hand every open part over ───▶ finish, hsync, close (in parallel)
+ *            start the next batch at once
  * </pre>
  *
  * The future returned by {@link #prepareCommit} completes once every part of the batch is durably
- * closed and its manifest written (see {@code HdfsSink}); the checkpoint completes only after that.
- * A part whose stream broke is written again whole into a new file (see {@link PartFile}), in which
- * case the manifest is written again with the new name before the future completes. File system
+ * closed, with the batch id and the names of its files (see {@link BatchFiles}); the checkpoint
+ * completes only after that. A part whose stream broke is written again whole into a new file (see
+ * {@link PartFile}); the committable names the file as it is when the part is closed. File system
  * calls are retried for up to the retry timeout; one that still fails fails the future, and with it
  * the app, which recovers from its last complete checkpoint (the batch is aborted then).
  *
@@ -222,52 +220,12 @@ public final class HdfsSinkWriter<T, R> implements SinkWriter<T> {
     }
     Batch done = batch;
     batch = new Batch(done.id().next());
-    List<Path> planned = done.paths();
-    CompletableFuture<Void> manifest =
-        CompletableFuture.runAsync(
-            () -> call("writing the manifest of batch " + done, () -> writeManifest(done, planned)),
-            finisher);
     finishing =
-        CompletableFuture.allOf(done.allClosed(), manifest)
-            .thenApplyAsync(
-                ignored -> {
-                  List<Path> actual = done.paths();
-                  if (!actual.equals(planned)) {
-                    // a part was rewritten under a new name while closing
-                    call(
-                        "writing the manifest of batch " + done, () -> writeManifest(done, actual));
-                  }
-                  return done.id().toCommittable();
-                },
-                finisher);
+        done.allClosed()
+            .thenApply(
+                ignored ->
+                    BatchFiles.of(done.id(), settings.basePath(), done.paths()).toCommittable());
     return finishing;
-  }
-
-  /**
-   * Writes the manifest straight to its name: it is read only by the commit of a completed
-   * checkpoint, and a checkpoint completes only after this write was synced, so a torn manifest
-   * (killed mid-write) always belongs to a batch that recovery aborts.
-   */
-  private Void writeManifest(Batch b, List<Path> paths) throws IOException {
-    StringBuilder manifest = new StringBuilder();
-    paths.forEach(p -> manifest.append(p.toUri().getPath()).append('\n'));
-    FSDataOutputStream out = createFile(settings.manifest(b.toString()));
-    // Not try-with-resources: a broken HDFS stream throws the same exception again from close(),
-    // and adding an exception to itself as suppressed fails with an IllegalArgumentException,
-    // which would not be retried.
-    try {
-      out.write(manifest.toString().getBytes(StandardCharsets.UTF_8));
-      out.hsync();
-    } catch (IOException e) {
-      try {
-        out.close();
-      } catch (IOException | RuntimeException ignored) {
-        // the file is written again by the retry
-      }
-      throw e;
-    }
-    out.close();
-    return null;
   }
 
   private interface IoCall<V> {

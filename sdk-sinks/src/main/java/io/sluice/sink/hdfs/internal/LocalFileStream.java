@@ -13,10 +13,10 @@ import org.apache.hadoop.fs.Syncable;
 /**
  * A new local file as a syncable Hadoop stream, opened without Hadoop's raw local file system:
  * without the native Hadoop library (the usual case) its {@code create} sets the file's mode by
- * forking {@code chmod}, some milliseconds per part file and per manifest. Here the file is created
- * with the process's umask (as Hadoop's default mode would give), writes are gathered in a 64 KiB
- * buffer, {@code hflush} hands them to the OS and {@code hsync} forces them and the file's metadata
- * to disk, as the raw local file system's hsync does. Owned by one thread at a time.
+ * forking {@code chmod}, some milliseconds per part file. Here the file is created with the
+ * process's umask (as Hadoop's default mode would give), writes are gathered in a 64 KiB buffer,
+ * {@code hflush} hands them to the OS and {@code hsync} forces them and the file's metadata to
+ * disk, as the raw local file system's hsync does. Owned by one thread at a time.
  */
 final class LocalFileStream extends OutputStream implements Syncable {
   private final FileChannel channel;

@@ -19,7 +19,7 @@ final class PartFile<R> {
   private final PartEncoder<R> encoder;
   private final Batch batch;
   private final long openedAtNanos = System.nanoTime();
-  private volatile Path path; // read by the processing thread to plan the manifest
+  private volatile Path path; // replaced by a rewrite on the finisher
   private FSDataOutputStream out;
   private IOException failure;
   private boolean encodingFinished;
