@@ -36,6 +36,10 @@ import org.apache.pulsar.client.api.transaction.TxnID;
  * transaction is aborted, so readers of the topic are not blocked until a timeout and nothing
  * prepared after the checkpoint becomes visible. Readers see only committed messages.
  *
+ * <p><b>Backpressure.</b> A writer has at most {@link Builder#maxPendingMessages} sends in flight;
+ * past that, writing waits for the broker, so the readers slow to what the sink topic takes and a
+ * checkpoint's flush is short.
+ *
  * <p><b>Limits.</b> A transaction the broker times out is aborted: keep {@link
  * Builder#transactionTimeout} well above the checkpoint interval plus the longest time the app may
  * stay down (default 10 min); committing a transaction the broker aborted fails loudly rather than
@@ -56,6 +60,7 @@ public final class PulsarSink<T> implements Sink<T> {
   private final Function<? super T, String> key;
   private final Function<? super T, Map<String, String>> properties;
   private final Duration transactionTimeout;
+  private final int maxPendingMessages;
   private final Map<TxnID, Transaction> open = new ConcurrentHashMap<>();
   private PulsarClient client;
   private TransactionJournal journal;
@@ -69,6 +74,7 @@ public final class PulsarSink<T> implements Sink<T> {
     this.key = b.key;
     this.properties = b.properties;
     this.transactionTimeout = b.transactionTimeout;
+    this.maxPendingMessages = b.maxPendingMessages;
   }
 
   public static <T> Builder<T> builder() {
@@ -108,6 +114,10 @@ public final class PulsarSink<T> implements Sink<T> {
 
   Duration transactionTimeout() {
     return transactionTimeout;
+  }
+
+  int maxPendingMessages() {
+    return maxPendingMessages;
   }
 
   /** Transactions this process opened and has not ended: committed by object, not by id. */
@@ -162,6 +172,7 @@ public final class PulsarSink<T> implements Sink<T> {
     private Function<? super T, String> key;
     private Function<? super T, Map<String, String>> properties;
     private Duration transactionTimeout = Duration.ofMinutes(10);
+    private int maxPendingMessages = 10_000;
 
     private Builder() {}
 
@@ -209,6 +220,25 @@ public final class PulsarSink<T> implements Sink<T> {
                 + " checkpoint interval)");
       }
       this.transactionTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * How many sent messages a writer may have unacknowledged by the broker (default 10,000); a
+     * writer that reaches it waits (backpressure to the readers). A checkpoint waits for the
+     * current transaction's sends, so this bounds how long its preparation takes, and with it how
+     * late output becomes visible; the client's default (a share of 64 MB of memory, hundreds of
+     * thousands of small messages) let that reach seconds under load.
+     */
+    public Builder<T> maxPendingMessages(int max) {
+      if (max < 1) {
+        throw new io.sluice.ConfigException(
+            "Invalid value "
+                + max
+                + " for maxPendingMessages: must be at least 1 (a few thousand keep the producer"
+                + " busy)");
+      }
+      this.maxPendingMessages = max;
       return this;
     }
 

@@ -43,6 +43,7 @@ final class PulsarSinkWriter<T> implements SinkWriter<T> {
               .topic(sink.topic())
               .sendTimeout(0, TimeUnit.SECONDS)
               .blockIfQueueFull(true)
+              .maxPendingMessages(sink.maxPendingMessages())
               .enableBatching(true)
               .batchingMaxPublishDelay(1, TimeUnit.MILLISECONDS)
               .create();
