@@ -37,7 +37,13 @@ public final class HdfsSinkCommitter implements Committer {
   private void rename(Committable committable) {
     BatchFiles batch = BatchFiles.of(committable, settings.name());
     try {
-      for (Path inProgress : batch.paths(settings.basePath())) {
+      // A batch id alone comes from a checkpoint of an earlier version, which kept the names in a
+      // manifest file: its files, if not committed yet, are found by name.
+      List<Path> files =
+          batch.files().isEmpty()
+              ? hiddenFilesOf(batch.id().toString())
+              : batch.paths(settings.basePath());
+      for (Path inProgress : files) {
         Path done = new Path(inProgress.getParent(), finalNameOf(inProgress));
         if (renamed(inProgress, done)) {
           continue;
@@ -87,24 +93,30 @@ public final class HdfsSinkCommitter implements Committer {
     // committable: either way the files are found by name.
     String batch = BatchFiles.of(committable, settings.name()).id().toString();
     try {
-      String hidden = ".part-" + batch + "-";
-      if (fs.exists(settings.basePath())) {
-        RemoteIterator<LocatedFileStatus> it = fs.listFiles(settings.basePath(), true);
-        List<Path> doomed = new ArrayList<>();
-        while (it.hasNext()) {
-          Path p = it.next().getPath();
-          if (p.getName().startsWith(hidden) && p.getName().endsWith(".inprogress")) {
-            doomed.add(p);
-          }
-        }
-        for (Path p : doomed) {
-          fs.delete(p, false);
-        }
+      for (Path p : hiddenFilesOf(batch)) {
+        fs.delete(p, false);
       }
     } catch (IOException e) {
       throw new SinkException(
           "Sink " + settings.name() + ": abort of batch " + batch + " failed: " + e, e);
     }
+  }
+
+  /** The batch's in-progress files, wherever they are under the base path. */
+  private List<Path> hiddenFilesOf(String batch) throws IOException {
+    List<Path> found = new ArrayList<>();
+    if (!fs.exists(settings.basePath())) {
+      return found;
+    }
+    String hidden = ".part-" + batch + "-";
+    RemoteIterator<LocatedFileStatus> it = fs.listFiles(settings.basePath(), true);
+    while (it.hasNext()) {
+      Path p = it.next().getPath();
+      if (p.getName().startsWith(hidden) && p.getName().endsWith(".inprogress")) {
+        found.add(p);
+      }
+    }
+    return found;
   }
 
   private static String finalNameOf(Path inProgress) {
