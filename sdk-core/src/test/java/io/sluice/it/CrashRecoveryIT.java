@@ -42,15 +42,7 @@ class CrashRecoveryIT {
     System.out.println("crash test seed " + seed);
 
     CompletableFuture<Void> producing = CompletableFuture.runAsync(() -> produceSlowly(input));
-    int kills = 0;
-    while (kills < KILLS) {
-      try (ChildJvm job = startJob(input, output)) {
-        job.awaitLine(l -> l.startsWith("RUNNING"), Duration.ofSeconds(90));
-        Thread.sleep(200 + random.nextInt(2800));
-        job.kill();
-        kills++;
-      }
-    }
+    int kills = ChildJvm.killAtRandomMoments(() -> startJob(input, output), KILLS, random);
     producing.get(5, TimeUnit.MINUTES);
     assertThat(admin().topics().getPartitionedStats(input, false).getMsgInCounter())
         .as("messages the broker accepted on the input")

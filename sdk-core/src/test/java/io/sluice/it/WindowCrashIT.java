@@ -43,15 +43,7 @@ class WindowCrashIT {
     Random random = new Random(seed);
 
     CompletableFuture<Void> producing = CompletableFuture.runAsync(() -> produce(input));
-    int kills = 0;
-    while (kills < KILLS) {
-      try (ChildJvm job = start(input, output)) {
-        job.awaitLine(l -> l.startsWith("RUNNING"), Duration.ofSeconds(90));
-        Thread.sleep(300 + random.nextInt(2700));
-        job.kill();
-        kills++;
-      }
-    }
+    int kills = ChildJvm.killAtRandomMoments(() -> start(input, output), KILLS, random);
     producing.get(5, TimeUnit.MINUTES);
 
     Map<String, Long> expected = new HashMap<>();

@@ -243,15 +243,7 @@ public abstract class SinkCompatibilityKit {
     System.out.println("crash test " + kind() + " seed " + seed);
 
     CompletableFuture<Void> producing = CompletableFuture.runAsync(() -> produceSlowly(input));
-    int kills = 0;
-    while (kills < KILLS) {
-      try (ChildJvm job = startJob(run, input)) {
-        job.awaitLine(l -> l.startsWith("RUNNING"), Duration.ofSeconds(90));
-        Thread.sleep(200 + random.nextInt(2800));
-        job.kill();
-        kills++;
-      }
-    }
+    int kills = ChildJvm.killAtRandomMoments(() -> startJob(run, input), KILLS, random);
     producing.get(5, TimeUnit.MINUTES);
     try (ChildJvm job = startJob(run, input)) {
       job.awaitLine(l -> l.startsWith("RUNNING"), Duration.ofSeconds(90));

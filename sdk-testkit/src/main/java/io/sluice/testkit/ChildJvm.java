@@ -133,6 +133,27 @@ public final class ChildJvm implements AutoCloseable {
     }
   }
 
+  /**
+   * The crash tests' loop: {@code kills} times, starts a job, waits for its line starting with
+   * {@code RUNNING} (up to 90 s), lets it work for a random 200–3000 ms and SIGKILLs it.
+   *
+   * @return the number of jobs killed
+   */
+  public static int killAtRandomMoments(
+      java.util.function.Supplier<ChildJvm> start, int kills, java.util.Random random)
+      throws InterruptedException {
+    int killed = 0;
+    while (killed < kills) {
+      try (ChildJvm job = start.get()) {
+        job.awaitLine(l -> l.startsWith("RUNNING"), Duration.ofSeconds(90));
+        Thread.sleep(200 + random.nextInt(2800));
+        job.kill();
+        killed++;
+      }
+    }
+    return killed;
+  }
+
   /** Waits for a normal exit; returns the exit code, or -1 if it is still running. */
   public int waitFor(Duration timeout) {
     try {
