@@ -92,7 +92,9 @@ public abstract class SinkCompatibilityKit {
     TestSinkContext ctx = new TestSinkContext(sink.name(), 0);
     Committable c = writeAndPrepare(sink, ctx, 0, 25_000, 1);
     assertThat(visibleCounts(run)).as("visible before commit").isEmpty();
-    assertThat(ctx.pending()).as("registered before staging").containsExactly(c);
+    // contains, not containsExactly: a sink may also register output it prepares ahead for a
+    // later batch (ClickHouse creates the next batch's staging table early); recovery aborts it.
+    assertThat(ctx.pending()).as("registered before staging").contains(c);
     try (Committer committer = sink.createCommitter(new TestSinkContext(sink.name(), 0))) {
       committer.commit(c);
     }
