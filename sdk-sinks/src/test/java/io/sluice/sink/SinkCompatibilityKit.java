@@ -93,9 +93,11 @@ public abstract class SinkCompatibilityKit {
     Committable c = writeAndPrepare(sink, ctx, 0, 25_000, 1);
     assertThat(visibleCounts(run)).as("visible before commit").isEmpty();
     try (Committer committer = sink.createCommitter(new TestSinkContext(sink.name(), 0))) {
+      // contains, not containsExactly: a sink may also register output it prepares ahead for a
+      // later batch (ClickHouse creates the next batch's staging table early); recovery aborts it.
       assertThat(ctx.pending())
           .as("registered before staging")
-          .containsExactly(committer.pendingHandleOf(c));
+          .contains(committer.pendingHandleOf(c));
       committer.commit(c);
     }
     Map<Long, Long> counts = visibleCounts(run);

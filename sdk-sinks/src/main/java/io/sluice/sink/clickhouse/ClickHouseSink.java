@@ -43,12 +43,15 @@ import java.util.function.Function;
  *
  * <pre>
  *  first row  ─▶ register batch B as pending; CREATE TABLE events__sluice_B (target's columns and
- *                engine; _sluice_batch DEFAULT 'B', so rows on the wire carry only their seq)
+ *                engine; _sluice_batch DEFAULT 'B', so rows on the wire carry only their seq),
+ *                unless made ahead; register B+1 and CREATE its table ahead, so no batch waits
+ *                for its CREATE behind the server's other work
  *  write      ─▶ buffer (batchRows / batchBytes / flushInterval) ─▶ INSERT INTO events__sluice_B,
  *                sent while the next chunk is encoded
- *  barrier    ─▶ send the rest; only if some insert try failed: count() = rows sent? (if not, a
- *                retried insert left rows twice: rebuild the table with one row per seq)
- *             ─▶ committable = B
+ *  barrier    ─▶ send the rest and go on with the next batch at once; a finisher thread waits
+ *                for that insert (a failed try is sent again), then, only if some insert try
+ *                failed: count() = rows sent? (if not, a retried insert left rows twice: rebuild
+ *                the table with one row per seq) ─▶ the prepared future completes: committable = B
  *  checkpoint durable ─▶ per partition p: ALTER TABLE events ATTACH PARTITION ID p FROM events__sluice_B
  *                     ─▶ DROP TABLE events__sluice_B (in the background)
  *  replay / retry     ─▶ staging gone and B in the target: done; else per staged partition p:
@@ -57,22 +60,26 @@ import java.util.function.Function;
  *
  * Each chunk is sent under a query id of its own, which ClickHouse refuses while a statement with
  * that id runs, so a retried insert waits until a try the client gave up on has ended on the
- * server: the count at the barrier sees every row that will ever land in staging. A batch whose
- * every chunk was accepted by its first request holds exactly its rows, so it is not counted.
+ * server: the count before the batch is prepared sees every row that will ever land in staging. A
+ * batch whose every chunk was accepted by its first request holds exactly its rows, so it is not
+ * counted. The checkpoint waits for the prepared future, so it never names a batch whose staging is
+ * not yet complete and exact; the next batch's first insert waits for it too (one insert in
+ * flight).
  *
- * <p>A batch is registered as pending in the local state store before its staging table is created,
- * and recovery drops the staging tables of batches that did not reach the restored checkpoint, so
- * rows of a killed writer's partial insert never reach the target. ATTACH PARTITION … FROM links
- * the staged parts of one partition into the target as one atomic change, so a partition of a batch
- * is in the target entirely or not at all, and one row of it tells. Its check and attach run under
- * one query id per batch and partition, which ClickHouse refuses to run twice at once, so an attach
- * left running by a killed process finishes before a replay looks. The first commit of a batch
- * prepared by the same process skips the check (no earlier run can have attached it), so the
- * target's {@code _sluice_batch} column is read only on retries and recovery. Rows are written
- * once, into staging; the commit copies no row (the parts are hard links). The batch columns are
- * plain data: count with {@code count()}; no {@code FINAL} is needed. On servers that support
- * {@code insert_deduplication_token} (22.2 and later; detected from the version) staging inserts
- * carry one too, so the server also drops a retried chunk.
+ * <p>A batch is registered as pending in the local state store before its staging table is created
+ * (for a table made ahead too), and recovery drops the staging tables of batches that did not reach
+ * the restored checkpoint, so rows of a killed writer's partial insert never reach the target, and
+ * a table made ahead for a batch that never got a row is dropped as well (a closing writer drops it
+ * itself). ATTACH PARTITION … FROM links the staged parts of one partition into the target as one
+ * atomic change, so a partition of a batch is in the target entirely or not at all, and one row of
+ * it tells. Its check and attach run under one query id per batch and partition, which ClickHouse
+ * refuses to run twice at once, so an attach left running by a killed process finishes before a
+ * replay looks. The first commit of a batch prepared by the same process skips the check (no
+ * earlier run can have attached it), so the target's {@code _sluice_batch} column is read only on
+ * retries and recovery. Rows are written once, into staging; the commit copies no row (the parts
+ * are hard links). The batch columns are plain data: count with {@code count()}; no {@code FINAL}
+ * is needed. On servers that support {@code insert_deduplication_token} (22.2 and later; detected
+ * from the version) staging inserts carry one too, so the server also drops a retried chunk.
  *
  * <p><b>Limits.</b> Use a MergeTree target without row-collapsing engines if counts must match.
  * Replicated and distributed tables are refused (their parts cannot be attached from a local
@@ -88,7 +95,10 @@ import java.util.function.Function;
  *
  * <p><b>Outages.</b> Every request is retried with backoff for up to {@link Builder#retryTimeout}
  * (default 60 s); meanwhile the writer's processing thread waits, which stops its readers
- * (backpressure). Commits are retried by the runtime until they succeed.
+ * (backpressure). A batch's last insert is retried by the finisher while the processing thread
+ * waits at its next insert; if it still fails (or a row of it is refused under the policy FAIL),
+ * the batch's prepared future fails and the app stops and recovers from its last complete
+ * checkpoint, aborting the batch. Commits are retried by the runtime until they succeed.
  */
 public final class ClickHouseSink<T> implements Sink<T> {
   private final ClickHouseSinkSettings<T> settings;

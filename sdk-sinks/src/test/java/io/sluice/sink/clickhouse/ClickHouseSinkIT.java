@@ -14,9 +14,13 @@ import io.sluice.sink.TestRecord;
 import io.sluice.sink.TestSinkContext;
 import io.sluice.testkit.ClickHouseServer;
 import java.nio.file.Files;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -145,6 +149,38 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
   }
 
   @Test
+  void shouldDropTheTableMadeAheadForTheNextBatchWhenTheWriterDies() throws Exception {
+    String run = newRun();
+    Sink<TestRecord> sink = sink(run);
+    TestSinkContext ctx = new TestSinkContext(sink.name(), 0);
+    // Never closed: the process dies right after the first row, which started the CREATE of its
+    // batch's staging table and of the next batch's, made ahead.
+    SinkWriter<TestRecord> writer = sink.createWriter(ctx);
+    writer.write(new TestRecord(1, "k"));
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (stagingTables(run) < 2 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(stagingTables(run)).as("staging tables of this batch and the next").isEqualTo(2);
+    assertThat(ctx.pending()).as("both registered before they were created").hasSize(2);
+    // Recovery aborts every pending batch that is not in the restored checkpoint.
+    try (Committer recovery = sink(run).createCommitter(new TestSinkContext(sink.name(), 0))) {
+      ctx.pending().forEach(recovery::abort);
+    }
+    assertThat(stagingTables(run)).as("staging tables left").isZero();
+    assertThat(visibleCounts(run)).isEmpty();
+  }
+
+  private static long stagingTables(String run) {
+    return Long.parseLong(
+        ch.query(
+                "SELECT count() FROM system.tables WHERE startsWith(name, '"
+                    + run
+                    + "__sluice_') FORMAT TSV")
+            .trim());
+  }
+
+  @Test
   void shouldCompleteAPartlyAttachedBatchOnReplay() {
     String run = "parted" + RUNS.incrementAndGet() + "_" + System.nanoTime();
     ch.query(
@@ -207,15 +243,87 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
         writer.write(row(i, "k"));
       }
       writer.write(row("not-a-number", "k"));
-      assertThatThrownBy(() -> writer.prepareCommit(1))
-          .isInstanceOf(SinkException.class)
+      // The last insert of a batch is checked by the finisher: its refusal fails the prepared
+      // future, which stops the app (its recovery aborts the batch and reads the records again).
+      CompletableFuture<Committable> prepared = writer.prepareCommit(1);
+      assertThatThrownBy(prepared::join)
+          .isInstanceOf(CompletionException.class)
+          .hasCauseInstanceOf(SinkException.class)
           .hasMessageContaining("default." + run)
           .hasMessageContaining("column 'id'")
           .hasMessageContaining("record #5");
-      // The rows are kept: the same prepare fails the same way instead of losing them.
-      assertThatThrownBy(() -> writer.prepareCommit(2)).hasMessageContaining("record #5");
     }
     assertThat(visibleCounts(run)).isEmpty();
+  }
+
+  @Test
+  void shouldKeepTheRowsWhenARowOfAnEarlierChunkIsRefused() {
+    // A refused row in a chunk before the last is met on the processing thread, as before: the
+    // prepare throws (this checkpoint fails) and keeps the rows.
+    String run = newRun();
+    Sink<Map<String, Object>> sink =
+        ClickHouseSink.<Map<String, Object>>builder()
+            .url(ch.httpUrl())
+            .table(run)
+            .batchRows(3)
+            .retryTimeout(java.time.Duration.ZERO)
+            .rows(m -> m)
+            .build();
+    TestSinkContext ctx = new TestSinkContext(sink.name(), 0);
+    try (SinkWriter<Map<String, Object>> writer = sink.createWriter(ctx)) {
+      writer.write(row(0, "k"));
+      writer.write(row("not-a-number", "k"));
+      writer.write(row(2, "k"));
+      writer.write(row(3, "k"));
+      assertThatThrownBy(() -> writer.prepareCommit(1))
+          .isInstanceOf(SinkException.class)
+          .hasMessageContaining("column 'id'")
+          .hasMessageContaining("record #1");
+      assertThatThrownBy(() -> writer.prepareCommit(2)).hasMessageContaining("record #1");
+    }
+    assertThat(visibleCounts(run)).isEmpty();
+  }
+
+  @Test
+  void shouldCommitExactlyOnceWhenTheLastInsertOfABatchLandsButItsAnswerIsLost() throws Exception {
+    // The last insert of a batch is awaited by the finisher thread while the next batch is
+    // written: the retry of a lost answer, the count and the rebuild of staging happen there.
+    String run = newRun();
+    TestSinkContext ctx = new TestSinkContext("clickhouse-kit", 0);
+    List<Committable> prepared = new ArrayList<>();
+    try (AnswerDroppingProxy proxy = AnswerDroppingProxy.start(ch.httpPort(), 1)) {
+      Sink<TestRecord> sink =
+          ClickHouseSink.<TestRecord>builder()
+              .name("clickhouse-kit")
+              .url(proxy.url())
+              .table(run)
+              .batchRows(100_000)
+              .retryBackoff(java.time.Duration.ofMillis(10))
+              .rows(r -> Map.of("id", r.id(), "k", r.key()))
+              .build();
+      try (SinkWriter<TestRecord> writer = sink.createWriter(ctx);
+          Committer committer = sink.createCommitter(ctx)) {
+        List<CompletableFuture<Committable>> futures = new ArrayList<>();
+        for (long b = 0; b < 3; b++) {
+          for (long i = 0; i < 4000; i++) {
+            writer.write(new TestRecord(b * 4000 + i, "k"));
+          }
+          futures.add(writer.prepareCommit(b + 1));
+        }
+        for (CompletableFuture<Committable> f : futures) {
+          prepared.add(f.join());
+        }
+        prepared.forEach(committer::commit);
+        // replays change nothing
+        prepared.forEach(committer::commit);
+      }
+      assertThat(proxy.dropped()).as("answers dropped").isEqualTo(1);
+    }
+    assertThat(ch.query("SELECT count(), uniqExact(id) FROM " + run + " FORMAT TSV").trim())
+        .isEqualTo("12000\t12000");
+    assertThat(ch.query("SELECT uniqExact(_sluice_batch) FROM " + run + " FORMAT TSV").trim())
+        .isEqualTo("3");
+    assertThat(stagingTables(run)).as("staging tables left").isZero();
   }
 
   @Test

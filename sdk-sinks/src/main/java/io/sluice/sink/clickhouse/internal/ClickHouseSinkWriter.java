@@ -17,6 +17,11 @@ import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -26,8 +31,21 @@ import org.slf4j.LoggerFactory;
  * Turns records into JSONEachRow rows tagged with their seq and sends them to the batch's own
  * staging table in chunks (by rows, bytes or age); see {@code ClickHouseSink}. A chunk is sent
  * without waiting while the next one is encoded; at most one is in flight, and it is checked before
- * the next is sent and at prepare. Runs on its slot group's processing thread only; it owns every
- * field (the HTTP client's threads only complete the in-flight future).
+ * the next is sent. At prepare the last chunk is handed to a finisher thread with its batch:
+ *
+ * <pre>
+ *  processing thread                          finisher (1 thread)
+ *  barrier ─▶ send the last chunk, hand the ──▶ wait for it; a failed try is sent again (retries,
+ *             batch over, start the next one     refused rows to the bad-record handler); count
+ *             at once                            staging if any try failed ─▶ complete the future
+ *  next chunk ─▶ waits for the finisher first (one insert in flight, one batch being finished)
+ * </pre>
+ *
+ * So the server stores one batch while the next is encoded, and the checkpoint completes only once
+ * staging holds exactly the batch's rows. An insert still failing after the retry timeout, or a row
+ * refused under the policy FAIL, fails the batch's future, and with it the app, which recovers from
+ * its last complete checkpoint (the batch is aborted then). Fields belong to the processing thread;
+ * a batch and its last chunk belong to the finisher once handed over.
  */
 public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
   private static final Logger LOG = LoggerFactory.getLogger(ClickHouseSinkWriter.class);
@@ -35,19 +53,43 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
   private static final Pattern COLUMN =
       Pattern.compile("(?:value of key |JSONEachRow format: |column )`?([A-Za-z0-9_.]+)");
 
+  /**
+   * What a batch's chunks share: its id and what their tries found. Owned by the processing thread,
+   * then by the finisher once the batch is handed over.
+   */
+  private static final class Staged {
+    final BatchId id;
+    final String name;
+
+    /** Some insert try failed: it may have left rows in staging, so the batch is counted. */
+    boolean dirty;
+
+    /** Rows the server refused and the bad-record handler skipped. */
+    long skipped;
+
+    Staged(BatchId id) {
+      this.id = id;
+      this.name = id.toString();
+    }
+  }
+
   /** Rows sent together, kept until the server has accepted them. */
   private static final class Chunk {
+    final Staged batch;
     byte[] body;
     final List<Object> records;
     final int index;
     CompletableFuture<Void> sent;
 
-    Chunk(byte[] body, List<Object> records, int index) {
+    Chunk(Staged batch, byte[] body, List<Object> records, int index) {
+      this.batch = batch;
       this.body = body;
       this.records = records;
       this.index = index;
     }
   }
+
+  private static final AtomicInteger THREADS = new AtomicInteger();
 
   private final ClickHouseSinkSettings<T> settings;
   private final SinkContext context;
@@ -62,19 +104,27 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
   /** The records of the buffered rows, in order: a row the server refuses is handed over. */
   private List<Object> bufferedRecords = new ArrayList<>();
 
+  private final ExecutorService finisher;
+
+  /** The previous batch: completes once its staging holds exactly its rows. */
+  private CompletableFuture<Committable> finishing = CompletableFuture.completedFuture(null);
+
   private Chunk inFlight;
   private CompletableFuture<String> creating;
-  private BatchId batch;
+
+  /**
+   * The CREATE of the next batch's staging table (registered as pending first), sent when this
+   * batch's first row arrives: by the time the next batch starts, its table is there, so no CREATE
+   * waits behind the inserts, attaches and drops the server is busy with.
+   */
+  private CompletableFuture<String> creatingNext;
+
+  private Staged batch;
   private boolean registered;
   private boolean stagingCreated;
-
-  /** Some insert try of this batch failed: it may have left rows in staging, so prepare counts. */
-  private boolean dirty;
-
   private int chunks;
   private long bufferedSince;
   private long nextSeq;
-  private long skipped;
 
   public ClickHouseSinkWriter(ClickHouseSinkSettings<T> settings, SinkContext context) {
     this.settings = settings;
@@ -91,7 +141,28 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
             e -> e instanceof ClickHouseError c && c.retryable());
     this.columns = target.recordColumns();
     this.encoder = new RowEncoder(columns, TargetTable.SEQ);
-    this.batch = new BatchId(context.writerIndex(), BatchId.newToken(), 1);
+    this.batch = new Staged(new BatchId(context.writerIndex(), BatchId.newToken(), 1));
+    String threadName =
+        "sluice-"
+            + context.appName()
+            + "-"
+            + settings.name()
+            + "-finisher-"
+            + context.writerIndex();
+    ThreadPoolExecutor pool =
+        new ThreadPoolExecutor(
+            1,
+            1,
+            30,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            r -> {
+              Thread t = new Thread(r, threadName + "-" + THREADS.getAndIncrement());
+              t.setDaemon(true);
+              return t;
+            });
+    pool.allowCoreThreadTimeOut(true);
+    this.finisher = pool;
   }
 
   @Override
@@ -152,17 +223,23 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
   }
 
   /**
-   * Starts creating the batch's staging table without waiting, when its first row is buffered, so
-   * the table is usually there by the time the first chunk is sent. Registered as pending first:
-   * after a crash, recovery drops what it cannot commit.
+   * Starts creating the batch's staging table without waiting, when its first row is buffered,
+   * unless that was done one batch ahead, and the next batch's table too. Each is registered as
+   * pending before its CREATE is sent: after a crash, recovery drops what it cannot commit, a table
+   * made ahead for a batch that never got a row included.
    */
   private void createStagingSoon() {
     if (!registered) {
-      context.registerPending(batch.toCommittable());
+      context.registerPending(batch.id.toCommittable());
       registered = true;
     }
     if (creating == null && !stagingCreated) {
-      creating = http.executeAsync(target.createStaging(batch.toString()));
+      creating = http.executeAsync(target.createStaging(batch.name));
+    }
+    if (creatingNext == null) {
+      BatchId next = batch.id.next();
+      context.registerPending(next.toCommittable());
+      creatingNext = http.executeAsync(target.createStaging(next.toString()));
     }
   }
 
@@ -171,7 +248,7 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
     if (stagingCreated) {
       return;
     }
-    String name = batch.toString();
+    String name = batch.name;
     try {
       if (creating == null) {
         throw new CompletionException(new IllegalStateException("not started"));
@@ -190,7 +267,7 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
   /** On servers that support it, a retried chunk is also dropped by the server. */
   private String dedupToken(Chunk chunk) {
     return target.deduplicationToken()
-        ? batch + "-" + chunk.index + "-" + chunk.records.size()
+        ? chunk.batch.name + "-" + chunk.index + "-" + chunk.records.size()
         : null;
   }
 
@@ -199,7 +276,14 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
    * gave up on still runs on the server, so the count at prepare sees every try that will land.
    */
   private String insertId(Chunk chunk) {
-    return "sluice-" + context.appName() + "-" + settings.name() + "-" + batch + "-c" + chunk.index;
+    return "sluice-"
+        + context.appName()
+        + "-"
+        + settings.name()
+        + "-"
+        + chunk.batch.name
+        + "-c"
+        + chunk.index;
   }
 
   /** Sends the buffered rows as a chunk, without waiting, once the chunk before is accepted. */
@@ -209,13 +293,16 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
     }
     createStagingSoon();
     awaitStaging();
+    // One insert in flight: the previous batch's last one first. Its outcome is reported by its
+    // own future; here it only bounds memory and the server's load.
+    finishing.exceptionally(e -> null).join();
     awaitInFlight();
-    Chunk chunk = new Chunk(buffer.toByteArray(), bufferedRecords, chunks++);
+    Chunk chunk = new Chunk(batch, buffer.toByteArray(), bufferedRecords, chunks++);
     buffer.reset();
     bufferedRecords = new ArrayList<>();
     chunk.sent =
         http.insertAsync(
-            target.insertStaging(batch.toString()), chunk.body, dedupToken(chunk), insertId(chunk));
+            target.insertStaging(batch.name), chunk.body, dedupToken(chunk), insertId(chunk));
     inFlight = chunk;
   }
 
@@ -234,7 +321,7 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
     } catch (CompletionException | CancellationException e) {
       // A failed try may have left the chunk's rows (partly) staged: the count at prepare finds
       // a row held twice and rebuilds the staging table with one row per seq.
-      dirty = true;
+      chunk.batch.dirty = true;
       sendNow(chunk);
     }
     inFlight = null;
@@ -251,17 +338,17 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
             label,
             () -> {
               if (tries[0]++ > 0) {
-                dirty = true;
+                chunk.batch.dirty = true;
               }
               http.insert(
-                  target.insertStaging(batch.toString()), body, dedupToken(chunk), insertId(chunk));
+                  target.insertStaging(chunk.batch.name), body, dedupToken(chunk), insertId(chunk));
               return null;
             },
             e -> e instanceof ClickHouseError c && c.retryable());
         metrics.bytes(body.length);
         return;
       } catch (ClickHouseError e) {
-        dirty = true;
+        chunk.batch.dirty = true;
         int row = refusedRow(e);
         SinkException described = describe(e, body, row);
         if (row < 1 || row > chunk.records.size()) {
@@ -271,7 +358,7 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
         context.badRecord(chunk.records.get(row - 1), described);
         chunk.body = removeLine(body, row);
         chunk.records.remove(row - 1);
-        skipped++;
+        chunk.batch.skipped++;
       }
     }
   }
@@ -328,6 +415,38 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
     return new SinkException(m.toString(), e);
   }
 
+  /**
+   * Drops the tables made ahead that hold no row: the current batch's, when it got none, and the
+   * next batch's. If that fails, recovery drops them (they are registered as pending).
+   */
+  private void dropAhead() {
+    if (nextSeq == 0 && (creating != null || stagingCreated)) {
+      dropUnused(batch.name, creating);
+    }
+    if (creatingNext != null) {
+      dropUnused(batch.id.next().toString(), creatingNext);
+    }
+    creating = null;
+    creatingNext = null;
+  }
+
+  private void dropUnused(String name, CompletableFuture<String> created) {
+    try {
+      if (created != null) {
+        created.exceptionally(e -> null).join();
+      }
+      for (String sql : target.dropStatements(name)) {
+        http.execute(sql, null);
+      }
+    } catch (ClickHouseError e) {
+      LOG.warn(
+          "sink {}: cannot drop the unused staging table {} (recovery drops it): {}",
+          settings.name(),
+          target.staging(name),
+          e.toString());
+    }
+  }
+
   private static String line(byte[] body, int n) {
     String[] lines = new String(body, StandardCharsets.UTF_8).split("\n", n + 1);
     return n >= 1 && n <= lines.length ? lines[n - 1] : null;
@@ -339,13 +458,44 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
       return CompletableFuture.completedFuture(null);
     }
     flush();
-    awaitInFlight();
-    String name = batch.toString();
-    long expected = nextSeq - skipped;
+    Staged done = batch;
+    Chunk last = inFlight;
+    long rows = nextSeq;
+    inFlight = null;
+    batch = new Staged(done.id.next());
+    // Registered, and its table on the way, since the first row of the batch just prepared.
+    registered = creatingNext != null;
+    stagingCreated = false;
+    creating = creatingNext;
+    creatingNext = null;
+    chunks = 0;
+    nextSeq = 0;
+    CompletableFuture<Void> sent =
+        last == null ? CompletableFuture.completedFuture(null) : last.sent;
+    finishing = sent.handleAsync((ok, failed) -> finish(done, last, failed, rows), finisher);
+    return finishing;
+  }
+
+  /**
+   * On the finisher: makes sure staging holds exactly the batch's rows, then names the batch as
+   * prepared. Throws (failing the batch's future) when that cannot be done.
+   */
+  private Committable finish(Staged done, Chunk last, Throwable failed, long rows) {
+    if (last != null) {
+      if (failed == null) {
+        metrics.bytes(last.body.length);
+      } else {
+        // A failed try may have left the chunk's rows (partly) staged: counted below.
+        done.dirty = true;
+        sendNow(last);
+      }
+    }
+    String name = done.name;
+    long expected = rows - done.skipped;
     // Every chunk of a clean batch was accepted by exactly one request, so staging holds exactly
     // its rows. After a failed try it is counted: a try that landed although the client saw it
     // fail (its query id kept the retry from running alongside it) left rows twice.
-    if (dirty) {
+    if (done.dirty) {
       long staged = count(target.countStaged(name));
       if (staged != expected) {
         LOG.warn(
@@ -359,38 +509,27 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
       }
       if (staged != expected) {
         // Rows acknowledged by the server are missing: nothing in memory can replace them.
-        return CompletableFuture.failedFuture(
-            new SinkException(
-                "Sink "
-                    + settings.name()
-                    + ": staging of batch "
-                    + name
-                    + " holds "
-                    + staged
-                    + " of "
-                    + expected
-                    + " rows (was the staging table "
-                    + target.staging(name)
-                    + " changed?)"));
+        throw new SinkException(
+            "Sink "
+                + settings.name()
+                + ": staging of batch "
+                + name
+                + " holds "
+                + staged
+                + " of "
+                + expected
+                + " rows (was the staging table "
+                + target.staging(name)
+                + " changed?)");
       }
     }
-    Committable prepared = batch.toCommittable();
-    if (expected > 0) {
-      settings.preparedHere().add(name);
-    } else {
+    if (expected == 0) {
       // Every row was refused: nothing to commit; the pending batch is dropped on recovery.
       target.dropStatements(name).forEach(sql -> execute("dropping empty batch " + name, sql));
-      prepared = null;
+      return null;
     }
-    batch = batch.next();
-    registered = false;
-    stagingCreated = false;
-    dirty = false;
-    creating = null;
-    chunks = 0;
-    nextSeq = 0;
-    skipped = 0;
-    return CompletableFuture.completedFuture(prepared);
+    settings.preparedHere().add(name);
+    return done.id.toCommittable();
   }
 
   private long count(String sql) {
@@ -419,7 +558,21 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
 
   @Override
   public void close() {
-    // Nothing to release: the JDK client closes its connections when it is collected. Unsent
-    // rows, and a staging table created for them, belong to a batch that recovery aborts.
+    // The JDK client closes its connections when it is collected. Unsent rows, and a staging
+    // table created for them, belong to a batch that recovery aborts; tables made ahead without a
+    // row are dropped here. A batch being finished may still be awaited by its checkpoint: let it
+    // complete.
+    dropAhead();
+    finisher.shutdown();
+    try {
+      if (!finisher.awaitTermination(
+          settings.retryTimeout().toMillis() + 10_000, TimeUnit.MILLISECONDS)) {
+        LOG.warn("sink {}: closing with a batch still being finished", settings.name());
+        finisher.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      finisher.shutdownNow();
+    }
   }
 }
