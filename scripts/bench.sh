@@ -4,7 +4,7 @@
 #   scripts/bench.sh throughput [messages=1000000] [rounds=3]
 #   scripts/bench.sh latency    [rate=10000] [seconds=60]
 #   scripts/bench.sh windows    [events=1000000] [keys=100000]
-#   scripts/bench.sh sinks      [rows=200000] [rounds=3] [batch=20000] [sinks=clickhouse,redis,hdfs]
+#   scripts/bench.sh sinks      [rows=1000000] [rounds=5] [batch=20000] [sinks=clickhouse,redis,hdfs]
 #   scripts/bench.sh slotgroups [coldRatePerTopic=20] [seconds=30] [workNanosPerRecord=60000]
 set -euo pipefail
 cd "$(dirname "$0")/.."

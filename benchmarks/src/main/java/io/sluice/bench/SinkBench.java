@@ -53,8 +53,8 @@ import redis.clients.jedis.RedisClient;
  * prepared future completes. Plain and Sluice runs alternate; the reported ratio is the median of
  * the rounds' ratios.
  *
- * <p>Args: {@code [rows=200000] [rounds=3] [batch=20000] [sinks=clickhouse,redis,hdfs]}. Prints per
- * sink {@code RESULT sink=<name> plain_rows_per_s=… sluice_rows_per_s=… ratio=…}.
+ * <p>Args: {@code [rows=1000000] [rounds=5] [batch=20000] [sinks=clickhouse,redis,hdfs]}. Prints
+ * per sink {@code RESULT sink=<name> plain_rows_per_s=… sluice_rows_per_s=… ratio=…}.
  */
 public final class SinkBench {
   private record Row(long id, String key) {}
@@ -78,8 +78,8 @@ public final class SinkBench {
   }
 
   public static void main(String[] args) throws Exception {
-    int rows = args.length > 0 ? Integer.parseInt(args[0]) : 200_000;
-    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+    int rows = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
+    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
     int batch = args.length > 2 ? Integer.parseInt(args[2]) : 20_000;
     List<String> sinks =
         Arrays.asList((args.length > 3 ? args[3] : "clickhouse,redis,hdfs").split(","));
