@@ -68,6 +68,7 @@ public final class AppRuntime {
   private StateStore store;
   private SourceManager sources;
   private CheckpointCoordinator coordinator;
+  private java.util.concurrent.ExecutorService commitThread;
   // Slot groups: replaced only by a regroup, which runs on the checkpoint thread while the
   // fetchers are paused; read by the fetchers' router, the ticker and slotGroupAssignment().
   private final List<ProcessingGroup> groups = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -142,6 +143,9 @@ public final class AppRuntime {
       planAutomaticGroups(assignment.keySet());
       createGroups(restored);
       sources.startAll(assignment, plan);
+      commitThread =
+          Executors.newSingleThreadExecutor(
+              Threads.named(settings.threadFactory(), settings.name(), "commit"));
       coordinator =
           new CheckpointCoordinator(
               settings.name(),
@@ -154,7 +158,8 @@ public final class AppRuntime {
               settings.maxConsecutiveCheckpointFailures(),
               checkpoint.map(CheckpointRecord::id).orElse(0L),
               meters,
-              failure::fail);
+              failure::fail,
+              commitThread);
       checkpointThread =
           Executors.newSingleThreadScheduledExecutor(
               Threads.named(settings.threadFactory(), settings.name(), "checkpoint"));
@@ -324,6 +329,12 @@ public final class AppRuntime {
     if (!coordinator.checkpoint()) {
       LOG.warn("[{}] regrouping postponed: its checkpoint failed", settings.name());
       return false;
+    }
+    if (!coordinator.awaitCommits(settings.checkpointTimeout())) {
+      // The checkpoint is complete; its output stays committed-to-be (the next one lists it).
+      LOG.warn(
+          "[{}] regrouping goes on with the commit of its checkpoint still running",
+          settings.name());
     }
     CheckpointRecord checkpoint =
         store
@@ -651,12 +662,15 @@ public final class AppRuntime {
     }
     if (checkpointThread != null) {
       checkpointThread.shutdown();
+      boolean idle = false;
       try {
-        clean &= checkpointThread.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        idle = checkpointThread.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      if (finalCheckpoint && coordinator != null && !failure.failed()) {
+      clean &= idle;
+      // Not while a checkpoint still runs on the checkpoint thread: one checkpoint at a time.
+      if (finalCheckpoint && idle && coordinator != null && !failure.failed()) {
         try {
           coordinator.checkpoint();
         } catch (RuntimeException e) {
@@ -665,7 +679,23 @@ public final class AppRuntime {
       }
     }
     if (coordinator != null) {
+      if (!failure.failed() && !coordinator.awaitCommits(timeout)) {
+        LOG.warn(
+            "[{}] commits still running after {}; they are committed again on restart",
+            settings.name(),
+            timeout);
+        clean = false;
+      }
       coordinator.stop();
+    }
+    if (commitThread != null) {
+      // Retries end once stopping; the store and the committers close only after this.
+      commitThread.shutdown();
+      try {
+        clean &= commitThread.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
     for (ProcessingGroup g : groups) {
       clean &= g.stop(timeout);

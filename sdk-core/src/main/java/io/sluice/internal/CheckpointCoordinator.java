@@ -37,10 +37,19 @@ import org.slf4j.LoggerFactory;
  *  2 wait for the writers' prepared committables (flushes)
  *  3 ONE atomic, synced RocksDB batch: state deltas + positions + committables + cid
  *       └─ this write is the moment checkpoint cid is complete
+ *  on the commit thread, while the next checkpoint runs:
  *  4 commit the committables (idempotent; retried until they succeed)
  *  5 forget the sinks' pending handles that were committed
  *  6 advance the durable cursors to the checkpointed positions (async, binary protocol)
  * </pre>
+ *
+ * <p>Committing off the checkpoint thread keeps checkpoints on their interval when a commit is slow
+ * (a Pulsar transaction's commit grows with its size, so a late checkpoint would make the next
+ * transaction, and its commit, larger still). At most one commit runs behind: a checkpoint that
+ * completes while the previous one's commit still runs waits for it before queueing its own. A
+ * checkpoint record also lists the committables of earlier checkpoints whose commit has not
+ * finished, oldest first, so recovery from it commits them again (commits are idempotent, and sinks
+ * that keep a per-writer "last committed" marker see them in order).
  *
  * <p>A failure before step 3 fails only this checkpoint: state deltas already taken from the groups
  * and committables already prepared are carried into the next attempt, so the next checkpoint
@@ -70,6 +79,12 @@ final class CheckpointCoordinator {
   private final AtomicLong lastCompletedId = new AtomicLong();
   private final AtomicLong lastCompletedAt = new AtomicLong();
   private final AtomicLong lastCursorAdvanceAt = new AtomicLong(System.currentTimeMillis());
+  private final java.util.concurrent.Executor commitThread;
+
+  /** Committables of completed checkpoints whose commit has not finished, oldest first. */
+  private final List<SinkCommittable> uncommitted = new ArrayList<>();
+
+  private CompletableFuture<Void> lastCommit = CompletableFuture.completedFuture(null);
   private long nextId;
   private int consecutiveFailures;
   private volatile boolean stopping;
@@ -85,8 +100,10 @@ final class CheckpointCoordinator {
       int maxConsecutiveFailures,
       long lastRestoredId,
       MeterRegistry meters,
-      Consumer<Throwable> onFailure) {
+      Consumer<Throwable> onFailure,
+      java.util.concurrent.Executor commitThread) {
     this.app = app;
+    this.commitThread = commitThread;
     this.store = store;
     this.groups = groups;
     this.committers = committers;
@@ -131,8 +148,36 @@ final class CheckpointCoordinator {
     return lastCompletedAt.get();
   }
 
+  /**
+   * Ends commit retries; once this returns, no commit touches the state store or the cursors any
+   * more (the app closes them next).
+   */
   void stop() {
-    stopping = true;
+    synchronized (uncommitted) {
+      stopping = true;
+    }
+  }
+
+  /**
+   * Waits up to {@code timeout} for the commits of completed checkpoints; returns whether they
+   * finished. A failed commit was reported to the app already.
+   */
+  boolean awaitCommits(Duration timeout) {
+    CompletableFuture<Void> last;
+    synchronized (uncommitted) {
+      last = lastCommit;
+    }
+    try {
+      last.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (TimeoutException e) {
+      return false;
+    } catch (ExecutionException e) {
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   /** Runs one checkpoint; returns whether it completed. Called on the checkpoint thread only. */
@@ -205,8 +250,13 @@ final class CheckpointCoordinator {
     long prepared = System.nanoTime();
     Map<String, byte[]> encodedPositions = new HashMap<>();
     positions.forEach((topic, id) -> encodedPositions.put(topic, MessageIds.toBytes(id)));
+    List<SinkCommittable> recorded;
+    synchronized (uncommitted) {
+      recorded = new ArrayList<>(uncommitted); // older checkpoints' first
+    }
+    recorded.addAll(committables);
     CheckpointRecord record =
-        new CheckpointRecord(cid, System.currentTimeMillis(), encodedPositions, committables);
+        new CheckpointRecord(cid, System.currentTimeMillis(), encodedPositions, recorded);
     List<StateDelta> toWrite = new ArrayList<>();
     carriedDeltas.forEach(t -> toWrite.add(t.delta()));
     deltas.forEach(t -> toWrite.add(t.delta()));
@@ -226,24 +276,64 @@ final class CheckpointCoordinator {
     completed.increment();
     duration.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
     long written = System.nanoTime();
-    if (!commitAll(committables)) {
-      return true;
+    synchronized (uncommitted) {
+      uncommitted.addAll(committables);
     }
-    long committed = System.nanoTime();
-    forgetPending(committables);
-    cursors.advanceCursors(positions);
-    if (LOG.isDebugEnabled()) {
-      LOG.debug(
-          "[{}] checkpoint {}: barriers {} ms, prepare {} ms, write {} ms, commit {} ms",
-          app,
-          cid,
-          (barriersTaken - started) / 1_000_000,
-          (prepared - barriersTaken) / 1_000_000,
-          (written - prepared) / 1_000_000,
-          (committed - written) / 1_000_000);
+    // At most one commit behind this checkpoint: wait for the previous one (not for its failure,
+    // which the app was told about).
+    lastCommit.exceptionally(e -> null).join();
+    String timings =
+        "barriers "
+            + (barriersTaken - started) / 1_000_000
+            + " ms, prepare "
+            + (prepared - barriersTaken) / 1_000_000
+            + " ms, write "
+            + (written - prepared) / 1_000_000
+            + " ms";
+    CompletableFuture<Void> commit =
+        CompletableFuture.runAsync(
+            () -> commitPhase(cid, committables, positions, timings), commitThread);
+    synchronized (uncommitted) {
+      lastCommit = commit;
     }
-    lastCursorAdvanceAt.set(System.currentTimeMillis());
     return true;
+  }
+
+  /** Steps 4–6 of a completed checkpoint, on the commit thread. */
+  private void commitPhase(
+      long cid,
+      List<SinkCommittable> committables,
+      Map<String, MessageId> positions,
+      String timings) {
+    try {
+      long started = System.nanoTime();
+      if (!commitAll(committables)) {
+        return;
+      }
+      long committed = System.nanoTime();
+      synchronized (uncommitted) {
+        if (stopping) {
+          return; // committed; the store and cursors are closing: a restart forgets or re-commits
+        }
+        forgetPending(committables);
+        uncommitted.removeAll(committables);
+        cursors.advanceCursors(positions);
+      }
+      lastCursorAdvanceAt.set(System.currentTimeMillis());
+      if (LOG.isDebugEnabled()) {
+        LOG.debug(
+            "[{}] checkpoint {}: {}, commit {} ms",
+            app,
+            cid,
+            timings,
+            (committed - started) / 1_000_000);
+      }
+    } catch (RuntimeException e) {
+      onFailure.accept(
+          new CheckpointException(
+              "Finishing checkpoint " + cid + " (commit, cursors) failed: " + e, e));
+      throw e;
+    }
   }
 
   private boolean failed(long cid, Throwable cause, List<TakenDelta> takenDeltas) {

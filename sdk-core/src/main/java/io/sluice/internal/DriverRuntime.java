@@ -40,6 +40,7 @@ public final class DriverRuntime implements AutoCloseable {
   private StateStore store;
   private GroupCore core;
   private CheckpointCoordinator coordinator;
+  private java.util.concurrent.Executor commitExecutor = Runnable::run;
   private Throwable failure;
 
   public DriverRuntime(String name, JobGraph graph, Path stateDir, MeterRegistry meters) {
@@ -95,7 +96,8 @@ public final class DriverRuntime implements AutoCloseable {
             1,
             checkpoint == null ? 0 : checkpoint.id(),
             meters,
-            t -> failure = t);
+            t -> failure = t,
+            commitExecutor); // by default on the calling thread: checkpoint() returns committed
   }
 
   private SinkContextImpl context(Sink<?> sink, int index) {
@@ -187,9 +189,25 @@ public final class DriverRuntime implements AutoCloseable {
     return Map.copyOf(lastCommittedPositions);
   }
 
+  /**
+   * Commits completed checkpoints on {@code executor} instead of the calling thread, as the app
+   * runtime does; for tests of what happens while a commit is still running. Call before start.
+   */
+  void commitOn(java.util.concurrent.Executor executor) {
+    this.commitExecutor = executor;
+  }
+
+  /** The newest checkpoint whose record is written (its commit may still be running). */
+  long lastCompletedCheckpoint() {
+    return coordinator.lastCompletedId();
+  }
+
   /** Stops like a killed process would: no final checkpoint, writers closed. */
   @Override
   public void close() {
+    if (coordinator != null) {
+      coordinator.stop(); // a commit still running leaves the store alone from now on
+    }
     if (core != null) {
       core.closeWriters();
     }
