@@ -290,9 +290,17 @@ final class CheckpointCoordinator {
             + " ms, write "
             + (written - prepared) / 1_000_000
             + " ms";
-    CompletableFuture<Void> commit =
-        CompletableFuture.runAsync(
-            () -> commitPhase(cid, committables, positions, timings), commitThread);
+    CompletableFuture<Void> commit;
+    try {
+      commit =
+          CompletableFuture.runAsync(
+              () -> commitPhase(cid, committables, positions, timings), commitThread);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // The app is closing (a commit stuck in an outage held this checkpoint until then); the
+      // record lists this output, so the next start commits it.
+      LOG.warn("[{}] checkpoint {} is complete; its commit is left to the next start", app, cid);
+      return true;
+    }
     synchronized (uncommitted) {
       lastCommit = commit;
     }
