@@ -2,8 +2,8 @@ package io.sluice.internal;
 
 /**
  * Retrying with exponential backoff (100 ms, doubled up to 5 s) until an action succeeds or the
- * caller gives up: the one loop behind the checkpoint thread's sink commits and recovery's commits
- * and aborts, which differ only in when they give up and what they log.
+ * caller gives up: the one loop behind the commit thread's sink commits and recovery's commits and
+ * aborts, which differ only in when they give up and what they log.
  */
 final class Backoff {
   private Backoff() {}

@@ -47,7 +47,7 @@ import org.slf4j.LoggerFactory;
  * never receives), never one admin call per partition per checkpoint.
  *
  * <p>Thread ownership: start-up runs on the caller of {@code start()}, discovery on the discovery
- * thread, {@link #advanceCursors} on the checkpoint thread; the partition map is concurrent.
+ * thread, {@link #advanceCursors} on the commit thread; the partition map is concurrent.
  */
 final class SourceManager implements CursorCommitter {
   private static final Logger LOG = LoggerFactory.getLogger(SourceManager.class);

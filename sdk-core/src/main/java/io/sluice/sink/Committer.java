@@ -1,9 +1,11 @@
 package io.sluice.sink;
 
 /**
- * Makes prepared output visible, or throws it away. Runs on the checkpoint thread, after the
- * checkpoint holding the committable is durable, and on recovery. Both methods must be idempotent:
- * after a crash a committable may be committed again, or aborted when it was never prepared.
+ * Makes prepared output visible, or throws it away. Runs on the app's commit thread, after the
+ * checkpoint holding the committable is durable (committables of successive checkpoints in order,
+ * possibly while writers already prepare the next checkpoint), and on recovery. Both methods must
+ * be idempotent: after a crash a committable may be committed again, or aborted when it was never
+ * prepared.
  */
 public interface Committer extends AutoCloseable {
   void commit(Committable committable);

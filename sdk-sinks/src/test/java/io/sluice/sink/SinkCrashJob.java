@@ -56,7 +56,7 @@ public final class SinkCrashJob {
     app.start();
     System.out.println("RUNNING layer=" + app.recoveryLayer());
     while (app.state() == Sluice.State.RUNNING) {
-      // the sink's own retries, and the checkpoint thread's retries of a commit (an outage may
+      // the sink's own retries, and the commit thread's retries of a commit (an outage may
       // fall while a commit is running: then only the latter count)
       double retries =
           meters.find("sluice.sink.retries").counters().stream().mapToDouble(c -> c.count()).sum()

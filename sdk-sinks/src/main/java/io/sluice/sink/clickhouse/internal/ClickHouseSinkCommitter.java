@@ -19,9 +19,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Attaches a staged batch's partitions to the target table, or drops the batch on abort; see {@code
- * ClickHouseSink}. Runs on the checkpoint thread (and the start-up thread during recovery); the
- * HTTP client's threads only complete the futures of staging-table drops, which the next commit
- * checks.
+ * ClickHouseSink}. Runs on the commit thread (and the start-up thread during recovery); the HTTP
+ * client's threads only complete the futures of staging-table drops, which the next commit checks.
  */
 public final class ClickHouseSinkCommitter implements Committer {
   private static final Logger LOG = LoggerFactory.getLogger(ClickHouseSinkCommitter.class);

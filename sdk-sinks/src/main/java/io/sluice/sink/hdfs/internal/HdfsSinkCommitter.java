@@ -16,7 +16,7 @@ import org.apache.hadoop.fs.RemoteIterator;
 
 /**
  * Renames a batch's files to their visible names, or deletes them on abort; see {@code HdfsSink}.
- * Runs on the checkpoint thread (and the start-up thread during recovery).
+ * Runs on the commit thread (and the start-up thread during recovery).
  */
 public final class HdfsSinkCommitter implements Committer {
   private final HdfsSinkSettings<?> settings;

@@ -18,7 +18,7 @@ import redis.clients.jedis.exceptions.JedisException;
 
 /**
  * Commits a staged batch with one atomic script, or deletes it on abort; see {@code RedisSink}.
- * Runs on the checkpoint thread (and the start-up thread during recovery).
+ * Runs on the commit thread (and the start-up thread during recovery).
  */
 public final class RedisSinkCommitter implements Committer {
   private static final Logger LOG = LoggerFactory.getLogger(RedisSinkCommitter.class);
