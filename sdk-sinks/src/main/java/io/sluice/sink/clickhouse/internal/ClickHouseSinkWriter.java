@@ -5,6 +5,7 @@ import io.sluice.sink.Committable;
 import io.sluice.sink.SinkContext;
 import io.sluice.sink.SinkWriter;
 import io.sluice.sink.internal.BatchId;
+import io.sluice.sink.internal.Finisher;
 import io.sluice.sink.internal.Retry;
 import io.sluice.sink.internal.SinkMetrics;
 import java.io.IOException;
@@ -17,11 +18,6 @@ import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -89,8 +85,6 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
     }
   }
 
-  private static final AtomicInteger THREADS = new AtomicInteger();
-
   private final ClickHouseSinkSettings<T> settings;
   private final SinkContext context;
   private final ClickHouseHttp http;
@@ -104,7 +98,7 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
   /** The records of the buffered rows, in order: a row the server refuses is handed over. */
   private List<Object> bufferedRecords = new ArrayList<>();
 
-  private final ExecutorService finisher;
+  private final Finisher finisher;
 
   /** The previous batch: completes once its staging holds exactly its rows. */
   private CompletableFuture<Committable> finishing = CompletableFuture.completedFuture(null);
@@ -142,27 +136,7 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
     this.columns = target.recordColumns();
     this.encoder = new RowEncoder(columns, TargetTable.SEQ);
     this.batch = new Staged(new BatchId(context.writerIndex(), BatchId.newToken(), 1));
-    String threadName =
-        "sluice-"
-            + context.appName()
-            + "-"
-            + settings.name()
-            + "-finisher-"
-            + context.writerIndex();
-    ThreadPoolExecutor pool =
-        new ThreadPoolExecutor(
-            1,
-            1,
-            30,
-            TimeUnit.SECONDS,
-            new LinkedBlockingQueue<>(),
-            r -> {
-              Thread t = new Thread(r, threadName + "-" + THREADS.getAndIncrement());
-              t.setDaemon(true);
-              return t;
-            });
-    pool.allowCoreThreadTimeOut(true);
-    this.finisher = pool;
+    this.finisher = new Finisher(context, settings.name(), 1);
   }
 
   @Override
@@ -563,16 +537,6 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
     // row are dropped here. A batch being finished may still be awaited by its checkpoint: let it
     // complete.
     dropAhead();
-    finisher.shutdown();
-    try {
-      if (!finisher.awaitTermination(
-          settings.retryTimeout().toMillis() + 10_000, TimeUnit.MILLISECONDS)) {
-        LOG.warn("sink {}: closing with a batch still being finished", settings.name());
-        finisher.shutdownNow();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      finisher.shutdownNow();
-    }
+    finisher.close(settings.retryTimeout().plusSeconds(10));
   }
 }

@@ -5,6 +5,7 @@ import io.sluice.sink.Committable;
 import io.sluice.sink.SinkContext;
 import io.sluice.sink.SinkWriter;
 import io.sluice.sink.internal.BatchId;
+import io.sluice.sink.internal.Finisher;
 import io.sluice.sink.internal.Retry;
 import io.sluice.sink.internal.SinkMetrics;
 import java.io.IOException;
@@ -13,11 +14,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -52,8 +48,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class HdfsSinkWriter<T, R> implements SinkWriter<T> {
   private static final Logger LOG = LoggerFactory.getLogger(HdfsSinkWriter.class);
-  private static final AtomicInteger THREADS = new AtomicInteger();
-
   private final HdfsSinkSettings<T> settings;
   private final PartFormat<T, R> format;
   private final SinkContext context;
@@ -62,7 +56,7 @@ public final class HdfsSinkWriter<T, R> implements SinkWriter<T> {
   private final Retry retry;
   private final boolean local;
   private final Map<String, PartFile<R>> open = new LinkedHashMap<>();
-  private final ExecutorService finisher;
+  private final Finisher finisher;
 
   private Batch batch;
   private CompletableFuture<Committable> finishing = CompletableFuture.completedFuture(null);
@@ -78,27 +72,7 @@ public final class HdfsSinkWriter<T, R> implements SinkWriter<T> {
     this.retry =
         new Retry(settings.retryTimeout(), settings.retryBackoff(), Duration.ofSeconds(5), metrics);
     this.batch = new Batch(new BatchId(context.writerIndex(), BatchId.newToken(), 1));
-    String threadName =
-        "sluice-"
-            + context.appName()
-            + "-"
-            + settings.name()
-            + "-finisher-"
-            + context.writerIndex();
-    ThreadPoolExecutor pool =
-        new ThreadPoolExecutor(
-            2,
-            2,
-            30,
-            TimeUnit.SECONDS,
-            new LinkedBlockingQueue<>(),
-            r -> {
-              Thread t = new Thread(r, threadName + "-" + THREADS.getAndIncrement());
-              t.setDaemon(true);
-              return t;
-            });
-    pool.allowCoreThreadTimeOut(true);
-    this.finisher = pool;
+    this.finisher = new Finisher(context, settings.name(), 2);
   }
 
   /** A writer for {@code settings} (captures the format's encoded type). */
@@ -266,17 +240,7 @@ public final class HdfsSinkWriter<T, R> implements SinkWriter<T> {
     }
     open.clear();
     // Let a batch being finished complete: its checkpoint may still be waiting for it.
-    finisher.shutdown();
-    try {
-      if (!finisher.awaitTermination(
-          settings.retryTimeout().toMillis() + 10_000, TimeUnit.MILLISECONDS)) {
-        LOG.warn("sink {}: closing with parts still being finished", settings.name());
-        finisher.shutdownNow();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      finisher.shutdownNow();
-    }
+    finisher.close(settings.retryTimeout().plusSeconds(10));
     try {
       fs.close();
     } catch (IOException e) {
