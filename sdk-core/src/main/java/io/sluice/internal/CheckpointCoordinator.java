@@ -44,12 +44,12 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * <p>Committing off the checkpoint thread keeps checkpoints on their interval when a commit is slow
- * (a Pulsar transaction's commit grows with its size, so a late checkpoint would make the next
- * transaction, and its commit, larger still). At most one commit runs behind: a checkpoint that
- * completes while the previous one's commit still runs waits for it before queueing its own. A
- * checkpoint record also lists the committables of earlier checkpoints whose commit has not
- * finished, oldest first, so recovery from it commits them again (commits are idempotent, and sinks
- * that keep a per-writer "last committed" marker see them in order).
+ * (a large Pulsar transaction took seconds to commit here, and a late checkpoint makes the next
+ * transaction larger still). At most one commit runs behind: a checkpoint that completes while the
+ * previous one's commit still runs waits for it before queueing its own. A checkpoint record also
+ * lists the committables of earlier checkpoints whose commit has not finished, oldest first, so
+ * recovery from it commits them again (commits are idempotent, and sinks that keep a per-writer
+ * "last committed" marker see them in order).
  *
  * <p>A failure before step 3 fails only this checkpoint: state deltas already taken from the groups
  * and committables already prepared are carried into the next attempt, so the next checkpoint
