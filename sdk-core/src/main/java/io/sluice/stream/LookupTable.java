@@ -1,7 +1,7 @@
 package io.sluice.stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.stream.internal.JsonLinesReader;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -76,32 +76,21 @@ public final class LookupTable<K, V> implements AutoCloseable {
     return new LookupTable<>(name, loader, refresh);
   }
 
-  /** A JSON-lines file keyed by the text of {@code keyField}; each row is a JSON object. */
+  /**
+   * A JSON-lines file keyed by the text of {@code keyField}; each row is a JSON object. A line that
+   * is not a JSON object or has no scalar value for {@code keyField} is an error naming the file
+   * and the line.
+   */
   public static LookupTable<String, JsonNode> jsonLines(
       Path file, String keyField, Duration refresh) {
     Objects.requireNonNull(file, "file must not be null");
     Objects.requireNonNull(keyField, "keyField must not be null");
-    ObjectMapper mapper = new ObjectMapper();
     return of(
         file.getFileName().toString(),
         () -> {
           Map<String, JsonNode> rows = new HashMap<>();
           try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String line;
-            int n = 0;
-            while ((line = in.readLine()) != null) {
-              n++;
-              if (line.isBlank()) {
-                continue;
-              }
-              JsonNode row = mapper.readTree(line);
-              JsonNode key = row.get(keyField);
-              if (key == null || key.isNull()) {
-                throw new IllegalArgumentException(
-                    "line " + n + " of " + file + " has no field " + keyField);
-              }
-              rows.put(key.asText(), row);
-            }
+            JsonLinesReader.read(in, file, keyField, rows);
           } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot read lookup table " + file, e);
           }
