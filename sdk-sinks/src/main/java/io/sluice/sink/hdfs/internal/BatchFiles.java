@@ -54,8 +54,17 @@ record BatchFiles(BatchId id, List<String> files) {
     return new BatchFiles(id, List.of(lines).subList(1, lines.length));
   }
 
-  /** The batch id a committable starts with: the pending handle its writer registered. */
+  /**
+   * The batch id a committable starts with: the pending handle its writer registered (read without
+   * parsing the file names: the runtime asks once per committable and checkpoint).
+   */
   static Committable handleOf(Committable committable, String sink) {
-    return of(committable, sink).id().toCommittable();
+    byte[] bytes = committable.bytes();
+    int end = 0;
+    while (end < bytes.length && bytes[end] != '\n') {
+      end++;
+    }
+    Committable id = Committable.of(java.util.Arrays.copyOf(bytes, end));
+    return BatchId.of(id, sink).toCommittable();
   }
 }
