@@ -3,8 +3,10 @@ package io.sluice.it;
 import io.sluice.Sluice;
 import io.sluice.sink.pulsar.PulsarSink;
 import io.sluice.source.PulsarSource;
+import io.sluice.source.SourceRecord;
 import io.sluice.state.Serde;
 import io.sluice.state.ValueState;
+import io.sluice.stream.KeyedProcessFunction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,6 +20,16 @@ import java.time.Duration;
 public final class CrashJob {
   private CrashJob() {}
 
+  /** Emits {@code value,key,n}: the record with its key's running count, kept in keyed state. */
+  static KeyedProcessFunction<String, SourceRecord, String> countPerKey() {
+    return (r, ctx, out) -> {
+      ValueState<Long> count = ctx.valueState("count", Serde.longs());
+      long n = count.value() == null ? 1 : count.value() + 1;
+      count.update(n);
+      out.collect(new String(r.value(), StandardCharsets.UTF_8) + "," + r.key() + "," + n);
+    };
+  }
+
   public static void main(String[] args) throws Exception {
     Sluice app =
         Sluice.builder()
@@ -29,13 +41,7 @@ public final class CrashJob {
             .build();
     app.stream(PulsarSource.topics(args[2]).subscription("crash-job"))
         .keyBy(r -> r.key(), Serde.strings())
-        .<String>process(
-            (r, ctx, out) -> {
-              ValueState<Long> count = ctx.valueState("count", Serde.longs());
-              long n = count.value() == null ? 1 : count.value() + 1;
-              count.update(n);
-              out.collect(new String(r.value(), StandardCharsets.UTF_8) + "," + r.key() + "," + n);
-            })
+        .process(countPerKey())
         .sinkTo(
             PulsarSink.<String>builder()
                 .topic(args[3])

@@ -4,7 +4,6 @@ import io.sluice.Sluice;
 import io.sluice.sink.pulsar.PulsarSink;
 import io.sluice.source.PulsarSource;
 import io.sluice.state.Serde;
-import io.sluice.state.ValueState;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,13 +32,7 @@ public final class RegroupCrashJob {
             .build();
     app.stream(PulsarSource.topicsMatching(args[2] + "-.*").subscription("regroup-crash"))
         .keyBy(r -> r.key(), Serde.strings())
-        .<String>process(
-            (r, ctx, out) -> {
-              ValueState<Long> count = ctx.valueState("count", Serde.longs());
-              long n = count.value() == null ? 1 : count.value() + 1;
-              count.update(n);
-              out.collect(new String(r.value(), StandardCharsets.UTF_8) + "," + r.key() + "," + n);
-            })
+        .process(CrashJob.countPerKey())
         .sinkTo(
             PulsarSink.<String>builder()
                 .topic(args[3])

@@ -59,17 +59,20 @@ public class HdfsParquetSinkIT extends HdfsKit {
     }
   }
 
-  static final ParquetFormat<Order> ORDERS =
-      ParquetFormat.<Order>builder("order")
-          .required("id", Type.INT64, Order::id)
-          .required("customer", Type.STRING, Order::customer)
-          .optional("coupon", Type.STRING, Order::coupon)
-          .required("price", Type.DOUBLE, Order::price)
-          .required("qty", Type.INT32, Order::qty)
-          .required("paid", Type.BOOLEAN, Order::paid)
-          .required("time", Type.TIMESTAMP_MILLIS, Order::time)
-          .optional("tag", Type.BYTES, Order::tag)
-          .build();
+  /** The order columns, every Parquet type the sink writes. */
+  static ParquetFormat.Builder<Order> orderColumns() {
+    return ParquetFormat.<Order>builder("order")
+        .required("id", Type.INT64, Order::id)
+        .required("customer", Type.STRING, Order::customer)
+        .optional("coupon", Type.STRING, Order::coupon)
+        .required("price", Type.DOUBLE, Order::price)
+        .required("qty", Type.INT32, Order::qty)
+        .required("paid", Type.BOOLEAN, Order::paid)
+        .required("time", Type.TIMESTAMP_MILLIS, Order::time)
+        .optional("tag", Type.BYTES, Order::tag);
+  }
+
+  static final ParquetFormat<Order> ORDERS = orderColumns().build();
 
   /**
    * The kit's sink: columns id and k in three topic/date/hour buckets. Uncompressed, so that the
@@ -181,18 +184,7 @@ public class HdfsParquetSinkIT extends HdfsKit {
   @Test
   void shouldRollParquetPartsBySizeOnTheLocalFileSystem() throws Exception {
     ParquetFormat<Order> small =
-        ParquetFormat.<Order>builder("order")
-            .required("id", Type.INT64, Order::id)
-            .required("customer", Type.STRING, Order::customer)
-            .optional("coupon", Type.STRING, Order::coupon)
-            .required("price", Type.DOUBLE, Order::price)
-            .required("qty", Type.INT32, Order::qty)
-            .required("paid", Type.BOOLEAN, Order::paid)
-            .required("time", Type.TIMESTAMP_MILLIS, Order::time)
-            .optional("tag", Type.BYTES, Order::tag)
-            .compression(Compression.GZIP)
-            .rowGroupSize(64 << 10)
-            .build();
+        orderColumns().compression(Compression.GZIP).rowGroupSize(64 << 10).build();
     writeOrders(orderSink(localDir.toString(), 64 << 10, small), 60_000);
     FileSystem fs = FileSystem.getLocal(new Configuration()).getRawFileSystem();
     Path base = new Path(localDir.toUri());
