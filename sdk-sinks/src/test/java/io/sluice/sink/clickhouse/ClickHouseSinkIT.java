@@ -56,6 +56,19 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
         .build();
   }
 
+  /** The kit's sink through {@code proxy}, retrying quickly; {@code batchRows} per insert. */
+  private static Sink<TestRecord> throughProxy(
+      AnswerDroppingProxy proxy, String run, int batchRows) {
+    return ClickHouseSink.<TestRecord>builder()
+        .name("clickhouse-kit")
+        .url(proxy.url())
+        .table(run)
+        .batchRows(batchRows)
+        .retryBackoff(java.time.Duration.ofMillis(10))
+        .rows(r -> Map.of("id", r.id(), "k", r.key()))
+        .build();
+  }
+
   @Override
   protected String kind() {
     return "clickhouse";
@@ -118,15 +131,7 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
     try (AnswerDroppingProxy proxy = AnswerDroppingProxy.start(ch.httpPort(), 1)) {
       // The same sink as the kit's, through a proxy that loses the answer of the first insert:
       // its rows are staged, the writer sees a failure and sends them again.
-      Sink<TestRecord> sink =
-          ClickHouseSink.<TestRecord>builder()
-              .name("clickhouse-kit")
-              .url(proxy.url())
-              .table(run)
-              .batchRows(5000)
-              .retryBackoff(java.time.Duration.ofMillis(10))
-              .rows(r -> Map.of("id", r.id(), "k", r.key()))
-              .build();
+      Sink<TestRecord> sink = throughProxy(proxy, run, 5000);
       try (SinkWriter<TestRecord> writer = sink.createWriter(ctx)) {
         for (long i = 0; i < 7000; i++) {
           writer.write(new TestRecord(i, "k"));
@@ -292,15 +297,7 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
     TestSinkContext ctx = new TestSinkContext("clickhouse-kit", 0);
     List<Committable> prepared = new ArrayList<>();
     try (AnswerDroppingProxy proxy = AnswerDroppingProxy.start(ch.httpPort(), 1)) {
-      Sink<TestRecord> sink =
-          ClickHouseSink.<TestRecord>builder()
-              .name("clickhouse-kit")
-              .url(proxy.url())
-              .table(run)
-              .batchRows(100_000)
-              .retryBackoff(java.time.Duration.ofMillis(10))
-              .rows(r -> Map.of("id", r.id(), "k", r.key()))
-              .build();
+      Sink<TestRecord> sink = throughProxy(proxy, run, 100_000);
       try (SinkWriter<TestRecord> writer = sink.createWriter(ctx);
           Committer committer = sink.createCommitter(ctx)) {
         List<CompletableFuture<Committable>> futures = new ArrayList<>();
