@@ -44,6 +44,49 @@ final class BenchEnv implements AutoCloseable {
         .create();
   }
 
+  /**
+   * CPU time used so far, in nanoseconds: {@code [this JVM, the embedded broker]} (the broker's is
+   * -1 when it is not embedded). Read before and after a phase to see where a drain's CPU goes on a
+   * machine the broker shares.
+   */
+  long[] cpuNanos() {
+    return new long[] {ownCpuNanos(), embedded == null ? -1 : cpuNanosOf(embedded.pid())};
+  }
+
+  /** CPU time this JVM has used, in nanoseconds. */
+  static long ownCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
+
+  /**
+   * CPU time (user + system) a process has used, in nanoseconds, from /proc/PID/stat; -1 if it
+   * cannot be read. Assumes the kernel's usual 100 clock ticks per second.
+   */
+  static long cpuNanosOf(long pid) {
+    if (pid <= 0) {
+      return -1;
+    }
+    try {
+      String stat = java.nio.file.Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      // fields[11] and [12] are utime and stime (fields 14 and 15 of proc(5))
+      return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10_000_000L;
+    } catch (java.io.IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  /** CPU per message between two {@link #cpuNanos()} readings, for a printed line. */
+  static String cpuPerMessage(long[] before, long[] after, long messages) {
+    String line = String.format("client %.2f us/msg", (after[0] - before[0]) / 1e3 / messages);
+    if (before[1] >= 0 && after[1] >= 0) {
+      line += String.format(", broker %.2f us/msg", (after[1] - before[1]) / 1e3 / messages);
+    }
+    return line;
+  }
+
   /** A JSON event of about 200 bytes. */
   static byte[] event(long id, long nanos) {
     String json =

@@ -134,17 +134,23 @@ public final class SinkBench {
     double[] sluiceRates = new double[rounds];
     double[] ratios = new double[rounds];
     for (int r = 0; r < rounds; r++) {
+      long[] cpu0 = cpu();
       plainRates[r] = rows / (plain.run(sink + "_plain_" + r) / 1e9);
+      long[] cpu1 = cpu();
       sluiceRates[r] = rows / (sluice.run(sink + "_sluice_" + r) / 1e9);
+      long[] cpu2 = cpu();
       ratios[r] = sluiceRates[r] / plainRates[r];
       System.out.printf(
           Locale.ROOT,
-          "round %d sink=%s plain_rows_per_s=%.0f sluice_rows_per_s=%.0f ratio=%.2f%n",
+          "round %d sink=%s plain_rows_per_s=%.0f sluice_rows_per_s=%.0f ratio=%.2f"
+              + "  CPU us/row plain %s, sluice %s%n",
           r + 1,
           sink,
           plainRates[r],
           sluiceRates[r],
-          ratios[r]);
+          ratios[r],
+          cpuPerRow(cpu0, cpu1),
+          cpuPerRow(cpu1, cpu2));
     }
     return String.format(
         Locale.ROOT,
@@ -153,6 +159,27 @@ public final class SinkBench {
         median(plainRates),
         median(sluiceRates),
         median(ratios));
+  }
+
+  /**
+   * CPU used so far, in nanoseconds: this JVM (the client side, and the MiniDFSCluster when
+   * benchmarked) and the servers this JVM started (ClickHouse, Redis).
+   */
+  private static long[] cpu() {
+    long servers =
+        ProcessHandle.current()
+            .descendants()
+            .mapToLong(p -> Math.max(0, BenchEnv.cpuNanosOf(p.pid())))
+            .sum();
+    return new long[] {BenchEnv.ownCpuNanos(), servers};
+  }
+
+  private String cpuPerRow(long[] before, long[] after) {
+    return String.format(
+        Locale.ROOT,
+        "client %.2f server %.2f",
+        (after[0] - before[0]) / 1e3 / rows,
+        (after[1] - before[1]) / 1e3 / rows);
   }
 
   private static double median(double[] values) {
@@ -205,7 +232,7 @@ public final class SinkBench {
         "CREATE TABLE "
             + table
             + " (id UInt64, k String"
-            + (batchColumns ? ", _sluice_batch String, _sluice_seq UInt32" : "")
+            + (batchColumns ? ", _sluice_batch String" : "")
             + ") ENGINE = MergeTree ORDER BY id");
   }
 

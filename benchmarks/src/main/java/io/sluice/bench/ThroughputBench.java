@@ -90,6 +90,7 @@ public final class ThroughputBench {
               .create());
     }
     // timed from here: both sides are measured from "readers created" to "last message processed"
+    long[] cpu = env.cpuNanos();
     long start = System.nanoTime();
     for (int p = 0; p < partitions; p++) {
       Reader<byte[]> reader = readers.get(p);
@@ -117,7 +118,11 @@ public final class ThroughputBench {
     for (Thread t : threads) {
       t.join();
     }
-    return expected / ((System.nanoTime() - start) / 1e9);
+    double rate = expected / ((System.nanoTime() - start) / 1e9);
+    System.out.printf(
+        "  raw%s CPU: %s%n",
+        decode ? "+decode" : "", BenchEnv.cpuPerMessage(cpu, env.cpuNanos(), expected));
+    return rate;
   }
 
   /**
@@ -148,12 +153,15 @@ public final class ThroughputBench {
             .forEach(u -> count.increment());
       }
       app.start();
+      long[] cpu = env.cpuNanos();
       start = System.nanoTime();
       while (count.sum() < expected) {
         Thread.sleep(1);
       }
       double rate = expected / ((System.nanoTime() - start) / 1e9);
-      System.out.printf("  sluice start-up %.0f ms (not in the rate)%n", (start - built) / 1e6);
+      System.out.printf(
+          "  sluice start-up %.0f ms (not in the rate); CPU: %s%n",
+          (start - built) / 1e6, BenchEnv.cpuPerMessage(cpu, env.cpuNanos(), expected));
       return rate;
     }
   }

@@ -29,11 +29,10 @@ import java.util.function.Function;
  *     .build();
  * }</pre>
  *
- * <p>The target table needs two extra columns the sink fills, {@code _sluice_batch String} and
- * {@code _sluice_seq UInt32}: {@code ALTER TABLE events ADD COLUMN _sluice_batch String, ADD COLUMN
- * _sluice_seq UInt32}. It must be a (non-replicated) MergeTree-family table: the commit attaches
- * parts. The sink creates one staging table per batch next to it, {@code events__sluice_<batch>},
- * and drops it once the batch is committed.
+ * <p>The target table needs one extra column the sink fills, {@code _sluice_batch String}: {@code
+ * ALTER TABLE events ADD COLUMN _sluice_batch String}. It must be a (non-replicated)
+ * MergeTree-family table: the commit attaches parts. The sink creates one staging table per batch
+ * next to it, {@code events__sluice_<batch>}, and drops it once the batch is committed.
  *
  * <p><b>Why it stays exactly-once when the process is killed at any instant.</b> A ClickHouse
  * insert is not all-or-nothing: a client that dies mid-request (FIN at a row boundary) gets its
@@ -43,28 +42,36 @@ import java.util.function.Function;
  *
  * <pre>
  *  first row  ─▶ register batch B as pending; CREATE TABLE events__sluice_B (target's columns and
- *                engine; _sluice_batch DEFAULT 'B', so rows on the wire carry only their seq),
+ *                engine; _sluice_batch DEFAULT 'B', so rows on the wire carry only their columns),
  *                unless made ahead; register B+1 and CREATE its table ahead, so no batch waits
  *                for its CREATE behind the server's other work
  *  write      ─▶ buffer (batchRows / batchBytes / flushInterval) ─▶ INSERT INTO events__sluice_B,
  *                sent while the next chunk is encoded
+ *  failed try ─▶ count() staging: the rows before the chunk are known, so the count tells how
+ *                many of its rows the try staged (a prefix, see below); send only the rest
  *  barrier    ─▶ send the rest and go on with the next batch at once; a finisher thread waits
- *                for that insert (a failed try is sent again), then, only if some insert try
- *                failed: count() = rows sent? (if not, a retried insert left rows twice: rebuild
- *                the table with one row per seq) ─▶ the prepared future completes: committable = B
+ *                for that insert (handling a failed try as above), then, only if some insert try
+ *                failed: count() = rows sent? (if not, fail the batch) ─▶ the prepared future
+ *                completes: committable = B
  *  checkpoint durable ─▶ per partition p: ALTER TABLE events ATTACH PARTITION ID p FROM events__sluice_B
  *                     ─▶ DROP TABLE events__sluice_B (in the background)
  *  replay / retry     ─▶ staging gone and B in the target: done; else per staged partition p:
  *                        attach only if the target has no row of B in p; then drop
  * </pre>
  *
- * Each chunk is sent under a query id of its own, which ClickHouse refuses while a statement with
- * that id runs, so a retried insert waits until a try the client gave up on has ended on the
- * server: the count before the batch is prepared sees every row that will ever land in staging. A
- * batch whose every chunk was accepted by its first request holds exactly its rows, so it is not
- * counted. The checkpoint waits for the prepared future, so it never names a batch whose staging is
- * not yet complete and exact; the next batch's first insert waits for it too (one insert in
- * flight).
+ * A failed insert may still have staged rows: ClickHouse stores, in order, the rows it read before
+ * a connection ended at a row boundary, so what a failed try leaves is a prefix of its chunk (none,
+ * some or all of its rows). Chunks of a batch are sent one at a time, so the rows staged before a
+ * chunk are known; before each new try the staging table is counted, and only the chunk's rows
+ * beyond that prefix are sent. The count runs under the chunk's own query id, which ClickHouse
+ * refuses while a statement with that id runs, so it waits until a try the client gave up on has
+ * ended on the server. A count that cannot be (more rows than were sent: a try that started on the
+ * server after the client gave up on it) fails the batch instead of guessing; the app recovers from
+ * its last checkpoint and the batch is written again. A batch whose every chunk was accepted by its
+ * first request holds exactly its rows, so it is not counted; one that had a failed try is counted
+ * once more before it is named prepared. The checkpoint waits for the prepared future, so it never
+ * names a batch whose staging is not yet complete and exact; the next batch's first insert waits
+ * for it too (one insert in flight).
  *
  * <p>A batch is registered as pending in the local state store before its staging table is created
  * (for a table made ahead too), and recovery drops the staging tables of batches that did not reach
@@ -81,12 +88,11 @@ import java.util.function.Function;
  * is needed. On servers that support {@code insert_deduplication_token} (22.2 and later; detected
  * from the version) staging inserts carry one too, so the server also drops a retried chunk.
  *
- * <p><b>Throughput.</b> Each writer pays a fixed cost per checkpoint on the server (CREATE of the
- * staging table, one ATTACH per partition, DROP; about 2 ms of server CPU), and every row carries
- * its {@code _sluice_seq} on the wire. Measured against plain JSONEachRow inserts of small rows
- * (benchmarks/README.md): about 0.73–0.81 of their rate at 20,000 rows per checkpoint and writer,
- * above it at 100,000. Fewer, larger checkpoints (a longer interval, fewer slot groups writing to
- * one table) bring the sink closer to a plain insert.
+ * <p><b>Throughput.</b> Rows on the wire are the plain insert's rows. Each writer pays a fixed cost
+ * per checkpoint on the server (CREATE of the staging table, one ATTACH per partition, DROP; about
+ * 2 ms of server CPU) and the server fills and stores the {@code _sluice_batch} column. Fewer,
+ * larger checkpoints (a longer interval, fewer slot groups writing to one table) bring the sink
+ * closer to a plain insert; measured figures are in benchmarks/README.md.
  *
  * <p><b>Limits.</b> Use a MergeTree target without row-collapsing engines if counts must match.
  * Replicated and distributed tables are refused (their parts cannot be attached from a local

@@ -13,7 +13,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A loopback TCP proxy in front of a real ClickHouse that, for the first {@code drops} INSERT
  * requests, lets the server run the insert and then cuts the connection instead of passing the
  * answer on: the rows land, the client sees a failure and retries. This is the fault that makes a
- * retried insert leave rows twice.
+ * retried insert leave rows twice. With {@link #cutting}, the proxy also ends those requests early,
+ * at the end of the row that reaches a given number of body bytes (a FIN, as when a client dies):
+ * ClickHouse then stores the rows it read, a prefix of the insert.
  */
 final class AnswerDroppingProxy implements AutoCloseable {
   private final ServerSocket server;
@@ -21,17 +23,29 @@ final class AnswerDroppingProxy implements AutoCloseable {
   private final AtomicInteger dropsLeft;
   private final AtomicInteger dropped = new AtomicInteger();
 
-  private AnswerDroppingProxy(int target, int drops) throws IOException {
+  /** Body bytes passed on before a dropped insert is ended at a row boundary; -1: all of them. */
+  private final int cutAfter;
+
+  private AnswerDroppingProxy(int target, int drops, int cutAfter) throws IOException {
     this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     this.target = target;
     this.dropsLeft = new AtomicInteger(drops);
+    this.cutAfter = cutAfter;
     Thread accept = new Thread(this::accept, "answer-dropping-proxy");
     accept.setDaemon(true);
     accept.start();
   }
 
   static AnswerDroppingProxy start(int targetPort, int drops) throws IOException {
-    return new AnswerDroppingProxy(targetPort, drops);
+    return new AnswerDroppingProxy(targetPort, drops, -1);
+  }
+
+  /**
+   * A proxy that passes on only the first {@code bodyBytes} of the first {@code drops} inserts'
+   * bodies (up to the end of the row there), then ends the request and drops the answer.
+   */
+  static AnswerDroppingProxy cutting(int targetPort, int drops, int bodyBytes) throws IOException {
+    return new AnswerDroppingProxy(targetPort, drops, bodyBytes);
   }
 
   String url() {
@@ -59,14 +73,16 @@ final class AnswerDroppingProxy implements AutoCloseable {
 
   /**
    * Copies bytes one way. Requests are sent one at a time per connection, so a request line starts
-   * a read: an INSERT arms the drop; the answer's first bytes (the insert is done by then) trigger
-   * it.
+   * a read: an INSERT arms the drop (and the cut, if any); the answer's first bytes (the insert is
+   * done by then) trigger it.
    */
   private void pump(Socket from, Socket to, AtomicInteger dropNextAnswer, boolean request) {
     Thread t =
         new Thread(
             () -> {
               byte[] buf = new byte[1 << 16];
+              long cutAt = -1; // stream offset where the body is cut (at the next line end)
+              long offset = 0;
               try (InputStream in = from.getInputStream();
                   OutputStream out = to.getOutputStream()) {
                 int n;
@@ -77,6 +93,28 @@ final class AnswerDroppingProxy implements AutoCloseable {
                         && head.contains("query=INSERT")
                         && dropsLeft.getAndDecrement() > 0) {
                       dropNextAnswer.set(1);
+                      int body =
+                          new String(buf, 0, n, StandardCharsets.ISO_8859_1).indexOf("\r\n\r\n");
+                      if (cutAfter >= 0 && body >= 0) {
+                        cutAt = offset + body + 4 + cutAfter;
+                      }
+                    }
+                    if (cutAt >= 0 && offset + n > cutAt) {
+                      int scanFrom = (int) Math.max(0, cutAt - offset);
+                      int end = -1;
+                      for (int i = scanFrom; i < n; i++) {
+                        if (buf[i] == '\n') {
+                          end = i;
+                          break;
+                        }
+                      }
+                      if (end >= 0) {
+                        out.write(buf, 0, end + 1);
+                        out.flush();
+                        to.shutdownOutput(); // the server sees the body end at a row boundary
+                        in.transferTo(OutputStream.nullOutputStream());
+                        return;
+                      }
                     }
                   } else if (dropNextAnswer.compareAndSet(1, 0)) {
                     dropped.incrementAndGet();
@@ -86,6 +124,7 @@ final class AnswerDroppingProxy implements AutoCloseable {
                   }
                   out.write(buf, 0, n);
                   out.flush();
+                  offset += n;
                 }
               } catch (IOException e) {
                 // one side closed: close both

@@ -70,7 +70,7 @@ public final class ClickHouseSinkCommitter implements Committer {
         }
         // The batch is in the target now; its staging table is only garbage, dropped in the
         // background (a replay after a crash finds every partition attached and drops it).
-        drops.add(http.executeAsync(target().dropStatements(batch).get(0)));
+        drops.add(http.executeAsync(target().dropStaging(batch)));
         return;
       } catch (ClickHouseError e) {
         metrics.retry();
@@ -148,12 +148,10 @@ public final class ClickHouseSinkCommitter implements Committer {
   }
 
   private void drop(String batch) {
-    for (String sql : target().dropStatements(batch)) {
-      retry.run(
-          "Sink " + settings.name() + ": dropping staged batch " + batch,
-          () -> http.execute(sql, null),
-          e -> e instanceof ClickHouseError c && c.retryable());
-    }
+    retry.run(
+        "Sink " + settings.name() + ": dropping staged batch " + batch,
+        () -> http.execute(target().dropStaging(batch), null),
+        e -> e instanceof ClickHouseError c && c.retryable());
   }
 
   /**

@@ -24,24 +24,33 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns records into JSONEachRow rows tagged with their seq and sends them to the batch's own
- * staging table in chunks (by rows, bytes or age); see {@code ClickHouseSink}. A chunk is sent
- * without waiting while the next one is encoded; at most one is in flight, and it is checked before
- * the next is sent. At prepare the last chunk is handed to a finisher thread with its batch:
+ * Turns records into JSONEachRow rows and sends them to the batch's own staging table in chunks (by
+ * rows, bytes or age); see {@code ClickHouseSink}. A chunk is sent without waiting while the next
+ * one is encoded; at most one is in flight, and it is checked before the next is sent. At prepare
+ * the last chunk is handed to a finisher thread with its batch:
  *
  * <pre>
  *  processing thread                          finisher (1 thread)
- *  barrier ─▶ send the last chunk, hand the ──▶ wait for it; a failed try is sent again (retries,
- *             batch over, start the next one     refused rows to the bad-record handler); count
- *             at once                            staging if any try failed ─▶ complete the future
+ *  barrier ─▶ send the last chunk, hand the ──▶ wait for it; after a failed try, send the rows
+ *             batch over, start the next one     it did not stage (retries, refused rows to the
+ *             at once                            bad-record handler); count staging if any try
+ *                                                failed ─▶ complete the future
  *  next chunk ─▶ waits for the finisher first (one insert in flight, one batch being finished)
  * </pre>
  *
  * So the server stores one batch while the next is encoded, and the checkpoint completes only once
- * staging holds exactly the batch's rows. An insert still failing after the retry timeout, or a row
- * refused under the policy FAIL, fails the batch's future, and with it the app, which recovers from
- * its last complete checkpoint (the batch is aborted then). Fields belong to the processing thread;
- * a batch and its last chunk belong to the finisher once handed over.
+ * staging holds exactly the batch's rows.
+ *
+ * <p>A failed try may have staged a prefix of its chunk's rows: ClickHouse stores the rows it read
+ * before a connection ended at a row boundary, in order. Chunks of a batch are sent one after the
+ * other, so the rows staged before a chunk are known ({@code Staged.staged}); before each new try
+ * the staging table is counted, under the chunk's query id (refused by the server while a try with
+ * that id still runs), and only the rows not yet there are sent. A count that does not fit (more
+ * rows than were sent) fails the batch, which recovery aborts; nothing is repaired by guessing. An
+ * insert still failing after the retry timeout, or a row refused under the policy FAIL, fails the
+ * batch's future, and with it the app, which recovers from its last complete checkpoint (the batch
+ * is aborted then). Fields belong to the processing thread; a batch and its last chunk belong to
+ * the finisher once handed over.
  */
 public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
   private static final Logger LOG = LoggerFactory.getLogger(ClickHouseSinkWriter.class);
@@ -63,25 +72,65 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
     /** Rows the server refused and the bad-record handler skipped. */
     long skipped;
 
+    /** Rows known to be in the staging table: those of every chunk accepted so far. */
+    long staged;
+
     Staged(BatchId id) {
       this.id = id;
       this.name = id.toString();
     }
   }
 
-  /** Rows sent together, kept until the server has accepted them. */
+  /**
+   * Rows sent together, kept until the server has accepted them: one JSON line per record, in the
+   * same order.
+   */
   private static final class Chunk {
     final Staged batch;
     byte[] body;
     final List<Object> records;
     final int index;
+
+    private final long firstSeq;
+
+    /** Each row's record number since the last checkpoint, once rows were left out; else null. */
+    private long[] seqs;
+
     CompletableFuture<Void> sent;
 
-    Chunk(Staged batch, byte[] body, List<Object> records, int index) {
+    Chunk(Staged batch, byte[] body, List<Object> records, int index, long firstSeq) {
       this.batch = batch;
       this.body = body;
       this.records = records;
       this.index = index;
+      this.firstSeq = firstSeq;
+    }
+
+    /** The record number since the last checkpoint of row {@code i} (0-based) of the body. */
+    long seqOf(int i) {
+      return seqs == null ? firstSeq + i : seqs[i];
+    }
+
+    /** Leaves out rows {@code from} (0-based, inclusive) to {@code to} (exclusive). */
+    void remove(int from, int to) {
+      if (from == to) {
+        return;
+      }
+      int n = records.size();
+      long[] all = new long[n];
+      for (int i = 0; i < n; i++) {
+        all[i] = seqOf(i);
+      }
+      int start = lineStart(body, from);
+      int end = lineStart(body, to);
+      byte[] rest = new byte[body.length - (end - start)];
+      System.arraycopy(body, 0, rest, 0, start);
+      System.arraycopy(body, end, rest, start, body.length - end);
+      body = rest;
+      records.subList(from, to).clear();
+      seqs = new long[n - (to - from)];
+      System.arraycopy(all, 0, seqs, 0, from);
+      System.arraycopy(all, to, seqs, from, n - to);
     }
   }
 
@@ -134,7 +183,7 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
             () -> settings.target(client),
             e -> e instanceof ClickHouseError c && c.retryable());
     this.columns = target.recordColumns();
-    this.encoder = new RowEncoder(columns, TargetTable.SEQ);
+    this.encoder = new RowEncoder(columns);
     this.batch = new Staged(new BatchId(context.writerIndex(), BatchId.newToken(), 1));
     this.finisher = new Finisher(context, settings.name(), 1);
   }
@@ -162,7 +211,7 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
       createStagingSoon();
     }
     try {
-      encoder.append(row, nextSeq, buffer);
+      encoder.append(row, buffer);
     } catch (RowEncoder.UnknownColumnException e) {
       context.badRecord(
           value,
@@ -241,7 +290,7 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
   /** On servers that support it, a retried chunk is also dropped by the server. */
   private String dedupToken(Chunk chunk) {
     return target.deduplicationToken()
-        ? chunk.batch.name + "-" + chunk.index + "-" + chunk.records.size()
+        ? chunk.batch.name + "-" + chunk.index + "-" + chunk.seqOf(0) + "-" + chunk.records.size()
         : null;
   }
 
@@ -271,7 +320,13 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
     // own future; here it only bounds memory and the server's load.
     finishing.exceptionally(e -> null).join();
     awaitInFlight();
-    Chunk chunk = new Chunk(batch, buffer.toByteArray(), bufferedRecords, chunks++);
+    Chunk chunk =
+        new Chunk(
+            batch,
+            buffer.toByteArray(),
+            bufferedRecords,
+            chunks++,
+            nextSeq - bufferedRecords.size());
     buffer.reset();
     bufferedRecords = new ArrayList<>();
     chunk.sent =
@@ -291,50 +346,91 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
     }
     try {
       chunk.sent.join();
-      metrics.bytes(chunk.body.length);
+      accepted(chunk);
     } catch (CompletionException | CancellationException e) {
-      // A failed try may have left the chunk's rows (partly) staged: the count at prepare finds
-      // a row held twice and rebuilds the staging table with one row per seq.
+      // A failed try may have staged a prefix of the chunk's rows: the rest is sent.
       chunk.batch.dirty = true;
       sendNow(chunk);
     }
     inFlight = null;
   }
 
+  private void accepted(Chunk chunk) {
+    metrics.bytes(chunk.body.length);
+    chunk.batch.staged += chunk.records.size();
+  }
+
+  /**
+   * Sends the rows of a chunk that are not staged yet, after a failed try, with retries; a row the
+   * server refuses goes to the bad-record handler (which throws under the policy FAIL, leaving the
+   * chunk in flight for the next try) and the rest is sent without it.
+   */
   private void sendNow(Chunk chunk) {
-    while (!chunk.records.isEmpty()) {
-      byte[] body = chunk.body;
-      String label =
-          "Sink " + settings.name() + ": insert of " + chunk.records.size() + " rows to staging";
-      int[] tries = {0};
+    String label = "Sink " + settings.name() + ": insert into " + target.staging(chunk.batch.name);
+    while (true) {
       try {
         retry.run(
             label,
             () -> {
-              if (tries[0]++ > 0) {
-                chunk.batch.dirty = true;
-              }
-              http.insert(
-                  target.insertStaging(chunk.batch.name), body, dedupToken(chunk), insertId(chunk));
+              sendRest(chunk);
               return null;
             },
             e -> e instanceof ClickHouseError c && c.retryable());
-        metrics.bytes(body.length);
         return;
       } catch (ClickHouseError e) {
         chunk.batch.dirty = true;
         int row = refusedRow(e);
-        SinkException described = describe(e, body, row);
+        SinkException described = describe(e, chunk, row);
         if (row < 1 || row > chunk.records.size()) {
           throw described;
         }
-        // Throws with the policy FAIL, leaving the chunk in flight; with SKIP the row is dropped.
         context.badRecord(chunk.records.get(row - 1), described);
-        chunk.body = removeLine(body, row);
-        chunk.records.remove(row - 1);
+        chunk.remove(row - 1, row);
         chunk.batch.skipped++;
       }
     }
+  }
+
+  /**
+   * One try: counts staging (under the chunk's query id, so the server refuses the count while an
+   * earlier try of the chunk still runs), leaves out the prefix of the chunk that earlier tries
+   * staged, and sends the rest.
+   */
+  private void sendRest(Chunk chunk) {
+    Staged b = chunk.batch;
+    long landed = http.scalar(target.countStaged(b.name), insertId(chunk)) - b.staged;
+    if (landed < 0 || landed > chunk.records.size()) {
+      throw new SinkException(
+          "Sink "
+              + settings.name()
+              + ": staging table "
+              + target.staging(b.name)
+              + " holds "
+              + (b.staged + landed)
+              + " rows where "
+              + b.staged
+              + " to "
+              + (b.staged + chunk.records.size())
+              + " were sent (a try landed late, or the table was changed by hand); the batch is"
+              + " aborted and its records are written again from the last checkpoint");
+    }
+    if (landed > 0) {
+      LOG.info(
+          "sink {}: a failed insert into {} had staged {} of its {} rows; sending the other {}",
+          settings.name(),
+          target.staging(b.name),
+          landed,
+          chunk.records.size(),
+          chunk.records.size() - landed);
+      b.staged += landed;
+      chunk.remove(0, (int) landed);
+    }
+    if (chunk.records.isEmpty()) {
+      return;
+    }
+    http.insert(target.insertStaging(b.name), chunk.body, dedupToken(chunk), insertId(chunk));
+    accepted(chunk);
+    chunk.records.clear();
   }
 
   /** The 1-based row of the request the server named, or -1. */
@@ -343,28 +439,20 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
     return row.find() ? Integer.parseInt(row.group(1)) : -1;
   }
 
-  private static byte[] removeLine(byte[] body, int n) {
+  /** Where 0-based line {@code n} starts ({@code body.length} past the last). */
+  private static int lineStart(byte[] body, int n) {
     int start = 0;
-    for (int i = 1; i < n; i++) {
-      start = indexOf(body, start) + 1;
-    }
-    int end = indexOf(body, start) + 1;
-    byte[] rest = new byte[body.length - (end - start)];
-    System.arraycopy(body, 0, rest, 0, start);
-    System.arraycopy(body, end, rest, start, body.length - end);
-    return rest;
-  }
-
-  private static int indexOf(byte[] body, int from) {
-    for (int i = from; i < body.length; i++) {
-      if (body[i] == '\n') {
-        return i;
+    for (int i = 0; i < n; i++) {
+      while (start < body.length && body[start] != '\n') {
+        start++;
       }
+      start++;
     }
-    return body.length - 1;
+    return Math.min(start, body.length);
   }
 
-  private SinkException describe(ClickHouseError e, byte[] body, int n) {
+  private SinkException describe(ClickHouseError e, Chunk chunk, int n) {
+    byte[] body = chunk.body;
     StringBuilder m =
         new StringBuilder("Sink ")
             .append(settings.name())
@@ -373,11 +461,10 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
     if (n >= 1) {
       String row = line(body, n);
       m.append(", row ").append(n).append(" of the request");
+      if (n <= chunk.records.size()) {
+        m.append(" (record #").append(chunk.seqOf(n - 1)).append(" since the last checkpoint)");
+      }
       if (row != null) {
-        Matcher seq = Pattern.compile("\"" + TargetTable.SEQ + "\":(\\d+)").matcher(row);
-        if (seq.find()) {
-          m.append(" (record #").append(seq.group(1)).append(" since the last checkpoint)");
-        }
         m.append(" ").append(row.length() > 300 ? row.substring(0, 300) + "..." : row);
       }
     }
@@ -409,9 +496,7 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
       if (created != null) {
         created.exceptionally(e -> null).join();
       }
-      for (String sql : target.dropStatements(name)) {
-        http.execute(sql, null);
-      }
+      http.execute(target.dropStaging(name), null);
     } catch (ClickHouseError e) {
       LOG.warn(
           "sink {}: cannot drop the unused staging table {} (recovery drops it): {}",
@@ -457,49 +542,41 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
   private Committable finish(Staged done, Chunk last, Throwable failed, long rows) {
     if (last != null) {
       if (failed == null) {
-        metrics.bytes(last.body.length);
+        accepted(last);
       } else {
-        // A failed try may have left the chunk's rows (partly) staged: counted below.
+        // A failed try may have staged a prefix of the chunk's rows: the rest is sent.
         done.dirty = true;
         sendNow(last);
       }
     }
     String name = done.name;
     long expected = rows - done.skipped;
+    if (done.staged != expected) {
+      throw new IllegalStateException(
+          "batch " + name + ": " + done.staged + " rows accepted for " + expected + " records");
+    }
     // Every chunk of a clean batch was accepted by exactly one request, so staging holds exactly
-    // its rows. After a failed try it is counted: a try that landed although the client saw it
-    // fail (its query id kept the retry from running alongside it) left rows twice.
+    // its rows. After a failed try it is counted once more: a try that landed after the count
+    // that sent the rest of its chunk would show here.
     if (done.dirty) {
       long staged = count(target.countStaged(name));
       if (staged != expected) {
-        LOG.warn(
-            "sink {}: staging of batch {} holds {} rows for {} records; keeping one row per seq",
-            settings.name(),
-            name,
-            staged,
-            expected);
-        dedupStaging(name);
-        staged = count(target.countStaged(name));
-      }
-      if (staged != expected) {
-        // Rows acknowledged by the server are missing: nothing in memory can replace them.
         throw new SinkException(
             "Sink "
                 + settings.name()
-                + ": staging of batch "
-                + name
+                + ": staging table "
+                + target.staging(name)
                 + " holds "
                 + staged
-                + " of "
+                + " rows for the batch's "
                 + expected
-                + " rows (was the staging table "
-                + target.staging(name)
-                + " changed?)");
+                + " (a try landed late, or the table was changed by hand); the batch is aborted"
+                + " and its records are written again from the last checkpoint");
       }
     }
     if (expected == 0) {
       // Every row was refused: nothing to commit; the pending batch is dropped on recovery.
-      target.dropStatements(name).forEach(sql -> execute("dropping empty batch " + name, sql));
+      execute("dropping empty batch " + name, target.dropStaging(name));
       return null;
     }
     settings.preparedHere().add(name);
@@ -511,16 +588,6 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
         "Sink " + settings.name() + ": counting staged rows",
         () -> http.scalar(sql),
         e -> e instanceof ClickHouseError c && c.retryable());
-  }
-
-  /** Rebuilds the staging table with one row per seq; a half-done earlier rebuild is finished. */
-  private void dedupStaging(String name) {
-    List<String> steps = target.dedupStatements(name);
-    boolean stagingGone =
-        "0".equals(execute("checking staging", target.stagingExists(name)).trim());
-    for (String sql : stagingGone ? steps.subList(steps.size() - 1, steps.size()) : steps) {
-      execute("rebuilding staging of batch " + name, sql);
-    }
   }
 
   private String execute(String what, String sql) {

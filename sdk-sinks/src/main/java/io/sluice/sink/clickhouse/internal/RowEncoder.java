@@ -83,13 +83,10 @@ final class RowEncoder {
   /** Column name to its encoded {@code "name":} prefix (with a leading comma after the first). */
   private final Map<String, byte[]> keys = new HashMap<>();
 
-  private final byte[] seqKey;
-
-  RowEncoder(Set<String> columns, String seqColumn) {
+  RowEncoder(Set<String> columns) {
     for (String c : columns) {
       keys.put(c, key(c));
     }
-    this.seqKey = key(seqColumn);
   }
 
   private static byte[] key(String column) {
@@ -104,24 +101,25 @@ final class RowEncoder {
   }
 
   /**
-   * Appends {@code {…row…, "<seq column>":seq}\n}. On any failure the body is left as it was and
-   * the failure is thrown.
+   * Appends {@code {…row…}\n}. On any failure the body is left as it was and the failure is thrown.
    */
-  void append(Map<String, ?> row, long seq, Body out) throws UnknownColumnException, IOException {
+  void append(Map<String, ?> row, Body out) throws UnknownColumnException, IOException {
     int mark = out.size();
     try {
       out.write('{');
+      boolean first = true;
       for (Map.Entry<String, ?> e : row.entrySet()) {
         byte[] key = keys.get(e.getKey());
         if (key == null) {
           throw new UnknownColumnException(String.valueOf(e.getKey()));
         }
+        if (!first) {
+          out.write(',');
+        }
+        first = false;
         out.write(key);
         writeValue(e.getValue(), out);
-        out.write(',');
       }
-      out.write(seqKey);
-      writeAscii(Long.toString(seq), out);
       out.write('}');
       out.write('\n');
     } catch (UnknownColumnException | IOException | RuntimeException e) {

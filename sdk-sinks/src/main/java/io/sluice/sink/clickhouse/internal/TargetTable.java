@@ -16,11 +16,10 @@ import java.util.Set;
  * is staged in its own table {@code <table>__sluice_<batch>}, created with the target's columns and
  * engine (so ClickHouse accepts {@code ATTACH PARTITION … FROM} it), whose {@code _sluice_batch}
  * column defaults to the batch id: the server fills it, so rows on the wire carry only the record's
- * columns and {@code _sluice_seq}.
+ * columns.
  */
 public final class TargetTable {
   public static final String BATCH = "_sluice_batch";
-  public static final String SEQ = "_sluice_seq";
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -96,22 +95,17 @@ public final class TargetTable {
     } catch (IOException e) {
       throw new ConfigException("Cannot read the columns of " + database + "." + table, e);
     }
-    if (!"String".equals(types.get(BATCH))
-        || !"UInt32".equals(types.get(SEQ))
-        || !insertable.contains(BATCH)
-        || !insertable.contains(SEQ)) {
+    if (!"String".equals(types.get(BATCH)) || !insertable.contains(BATCH)) {
       throw new ConfigException(
           "ClickHouse table "
               + database
               + "."
               + table
-              + " lacks the columns the exactly-once commit needs; add them with: ALTER TABLE "
+              + " lacks the column the exactly-once commit needs; add it with: ALTER TABLE "
               + qualified
               + " ADD COLUMN "
               + BATCH
-              + " String, ADD COLUMN "
-              + SEQ
-              + " UInt32");
+              + " String");
     }
     String[] engine =
         http.execute(
@@ -162,16 +156,10 @@ public final class TargetTable {
     return table + "__sluice_" + batch;
   }
 
-  /** Where a staged batch that holds a row twice is rebuilt with one row per seq. */
-  private String dedup(String batch) {
-    return quote(database) + "." + quote(stagingName(batch) + "__dedup");
-  }
-
   /** Columns a record may set (not the batch columns, not MATERIALIZED or ALIAS ones). */
   public Set<String> recordColumns() {
     Set<String> names = new LinkedHashSet<>(insertable);
     names.remove(BATCH);
-    names.remove(SEQ);
     return names;
   }
 
@@ -210,7 +198,6 @@ public final class TargetTable {
   public String insertStaging(String batch) {
     List<String> columns = new ArrayList<>();
     recordColumns().forEach(c -> columns.add(quote(c)));
-    columns.add(SEQ);
     return "INSERT INTO "
         + staging(batch)
         + " ("
@@ -218,38 +205,9 @@ public final class TargetTable {
         + ") FORMAT JSONEachRow";
   }
 
-  /** Rows and distinct seqs in a batch's staging table (equal when no row was staged twice). */
+  /** Rows in a batch's staging table. */
   public String countStaged(String batch) {
     return "SELECT count() FROM " + staging(batch);
-  }
-
-  public String uniqueStaged(String batch) {
-    return "SELECT uniqExact(" + SEQ + ") FROM " + staging(batch);
-  }
-
-  /**
-   * Rebuilds a staging table that holds some rows twice (a retried insert whose first try had
-   * arrived, fully or in part) with one row per seq: create, copy, drop, rename.
-   */
-  public List<String> dedupStatements(String batch) {
-    List<String> cols = new ArrayList<>();
-    insertable.forEach(c -> cols.add(quote(c)));
-    String list = String.join(", ", cols);
-    return List.of(
-        "DROP TABLE IF EXISTS " + dedup(batch),
-        create(dedup(batch), batch),
-        "INSERT INTO "
-            + dedup(batch)
-            + " ("
-            + list
-            + ") SELECT "
-            + list
-            + " FROM "
-            + staging(batch)
-            + " LIMIT 1 BY "
-            + SEQ,
-        "DROP TABLE " + staging(batch),
-        "RENAME TABLE " + dedup(batch) + " TO " + staging(batch));
   }
 
   /** The partition ids of a staging table's active parts, as TSV lines. */
@@ -293,10 +251,9 @@ public final class TargetTable {
     return "SELECT count() FROM " + qualified() + " WHERE " + BATCH + " = " + literal(batch);
   }
 
-  /** Drops a batch's staging tables (a no-op when they are gone). */
-  public List<String> dropStatements(String batch) {
-    return List.of(
-        "DROP TABLE IF EXISTS " + staging(batch), "DROP TABLE IF EXISTS " + dedup(batch));
+  /** Drops a batch's staging table (a no-op when it is gone). */
+  public String dropStaging(String batch) {
+    return "DROP TABLE IF EXISTS " + staging(batch);
   }
 
   static String quote(String identifier) {

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 class RowEncoderTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private final RowEncoder encoder = new RowEncoder(Set.of("s", "n", "x", "b", "z"), "_sluice_seq");
+  private final RowEncoder encoder = new RowEncoder(Set.of("s", "n", "x", "b", "z"));
 
   private static String text(RowEncoder.Body body) {
     return new String(body.toByteArray(), StandardCharsets.UTF_8);
@@ -31,8 +31,8 @@ class RowEncoderTest {
     row.put("b", true);
     row.put("z", null);
     RowEncoder.Body body = new RowEncoder.Body(4);
-    encoder.append(row, 42, body);
-    encoder.append(Map.of("n", 7), 43, body);
+    encoder.append(row, body);
+    encoder.append(Map.of("n", 7), body);
     String[] lines = text(body).split("\n", -1);
     assertThat(lines).hasSize(3);
     assertThat(lines[2]).isEmpty();
@@ -42,37 +42,37 @@ class RowEncoderTest {
     assertThat(first.get("x").asDouble()).isEqualTo(2.5e-7);
     assertThat(first.get("b").asBoolean()).isTrue();
     assertThat(first.get("z").isNull()).isTrue();
-    assertThat(first.get("_sluice_seq").asLong()).isEqualTo(42);
-    assertThat(lines[1]).isEqualTo("{\"n\":7,\"_sluice_seq\":43}");
+    assertThat(first.size()).isEqualTo(5);
+    assertThat(lines[1]).isEqualTo("{\"n\":7}");
   }
 
   @Test
   void shouldEncodeOtherValuesAsJacksonDoes() throws Exception {
     RowEncoder.Body body = new RowEncoder.Body(16);
-    encoder.append(Map.of("x", List.of(1, 2)), 0, body);
-    assertThat(text(body)).isEqualTo("{\"x\":[1,2],\"_sluice_seq\":0}\n");
+    encoder.append(Map.of("x", List.of(1, 2)), body);
+    assertThat(text(body)).isEqualTo("{\"x\":[1,2]}\n");
   }
 
   @Test
   void shouldLeaveTheBodyAsItWasWhenAColumnIsUnknown() throws Exception {
     RowEncoder.Body body = new RowEncoder.Body(16);
-    encoder.append(Map.of("n", 1), 0, body);
+    encoder.append(Map.of("n", 1), body);
     Map<String, Object> bad = new LinkedHashMap<>();
     bad.put("n", 2);
     bad.put("colour", "red");
-    assertThatThrownBy(() -> encoder.append(bad, 1, body))
+    assertThatThrownBy(() -> encoder.append(bad, body))
         .isInstanceOfSatisfying(
             RowEncoder.UnknownColumnException.class, e -> assertThat(e.column).isEqualTo("colour"));
-    assertThat(text(body)).isEqualTo("{\"n\":1,\"_sluice_seq\":0}\n");
+    assertThat(text(body)).isEqualTo("{\"n\":1}\n");
   }
 
   @Test
   void shouldRefuseABrokenSurrogatePairAndKeepTheBody() throws Exception {
     RowEncoder.Body body = new RowEncoder.Body(16);
-    encoder.append(Map.of("n", 1), 0, body);
-    assertThatThrownBy(() -> encoder.append(Map.of("s", "a\uD83Db"), 1, body))
+    encoder.append(Map.of("n", 1), body);
+    assertThatThrownBy(() -> encoder.append(Map.of("s", "a\uD83Db"), body))
         .isInstanceOf(IOException.class)
         .hasMessageContaining("surrogate");
-    assertThat(text(body)).isEqualTo("{\"n\":1,\"_sluice_seq\":0}\n");
+    assertThat(text(body)).isEqualTo("{\"n\":1}\n");
   }
 }
