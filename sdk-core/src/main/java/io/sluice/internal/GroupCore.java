@@ -58,7 +58,13 @@ final class GroupCore implements GroupServices {
   private final KeyedStateBackend backend;
   private final Map<Integer, Emitter<Object>> chains = new HashMap<>();
   private final Map<String, SinkWriter<?>> writers = new LinkedHashMap<>();
+
+  /** Restored positions; those advanced since are on the partitions in {@link #owned}. */
   private final Map<String, MessageId> positions = new HashMap<>();
+
+  /** Partitions whose position this group advanced (it holds their {@code position}). */
+  private final List<PartitionRef> owned = new ArrayList<>();
+
   private final Map<Integer, Sink<io.sluice.internal.graph.DeadLetter>> deadLetterSinks =
       new HashMap<>();
   private final List<PartitionRef> partitions = new CopyOnWriteArrayList<>();
@@ -253,7 +259,8 @@ final class GroupCore implements GroupServices {
       Throwable decodeError,
       long publishTime)
       throws Exception {
-    MessageId last = positions.get(partition.topic);
+    MessageId last =
+        partition.positionOwner == this ? partition.position : positions.get(partition.topic);
     if (last != null && id.compareTo(last) <= 0) {
       duplicatesSkipped.increment();
       return;
@@ -262,7 +269,7 @@ final class GroupCore implements GroupServices {
     partition.lastRecordNanos = nanoClock.getAsLong();
     if (decodeError != null) {
       badRecord(partition, id, decodeError, value);
-      positions.put(partition.topic, id);
+      advance(partition, id);
       return;
     }
     currentPartition = partition;
@@ -280,12 +287,29 @@ final class GroupCore implements GroupServices {
     } finally {
       currentPartition = null;
     }
-    positions.put(partition.topic, id);
+    advance(partition, id);
     partition.lastPublishTime = publishTime;
     Counter in = partition.recordsIn;
     if (in != null) {
       in.increment();
     }
+  }
+
+  private void advance(PartitionRef partition, MessageId id) {
+    if (partition.positionOwner != this) {
+      partition.positionOwner = this;
+      owned.add(partition);
+    }
+    partition.position = id;
+  }
+
+  /** The last processed position of every partition this group read or restored. */
+  private Map<String, MessageId> positions() {
+    Map<String, MessageId> all = new HashMap<>(positions);
+    for (PartitionRef p : owned) {
+      all.put(p.topic, p.position);
+    }
+    return Map.copyOf(all);
   }
 
   /** Recomputes the watermark from the partition clocks; fires listeners if it advanced. */
@@ -337,7 +361,7 @@ final class GroupCore implements GroupServices {
       }
       saveClocks();
       StateDelta delta = backend.snapshot();
-      return new GroupSnapshot(checkpointId, Map.copyOf(positions), delta, prepared, null);
+      return new GroupSnapshot(checkpointId, positions(), delta, prepared, null);
     } catch (RuntimeException e) {
       return new GroupSnapshot(checkpointId, Map.of(), null, prepared, e);
     }

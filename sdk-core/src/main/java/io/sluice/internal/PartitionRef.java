@@ -37,6 +37,15 @@ public final class PartitionRef {
   long maxEventTime = Long.MIN_VALUE;
   long lastRecordNanos;
   boolean clockRestored;
+
+  /**
+   * The last position processed, held here by the group that processed it ({@code positionOwner})
+   * so the processing thread needs no map lookup per record; only that group's thread touches
+   * these. A group that does not own it reads its own restored copy instead.
+   */
+  GroupCore positionOwner;
+
+  org.apache.pulsar.client.api.MessageId position;
   volatile Reader<byte[]> reader;
   volatile Consumer<byte[]> cursor;
 
