@@ -52,7 +52,7 @@ import redis.clients.jedis.RedisClient;
  * checkpoint ({@code checkpointRows} rows) {@code prepareCommit} on the writing thread and {@code
  * commit} on a coordinator thread once the prepared future completes. The ClickHouse sink sends
  * {@code batch} rows per insert, like the plain side. Plain and Sluice runs alternate; the reported
- * ratio is the median of the rounds' ratios.
+ * ratio is the median of the rounds' ratios, after three unmeasured warm-up runs of each.
  *
  * <p>Args: {@code [rows=1000000] [rounds=5] [batch=20000] [sinks=clickhouse,redis,hdfs]
  * [checkpointRows=batch]}. Prints per sink {@code RESULT sink=<name> plain_rows_per_s=…
@@ -67,6 +67,8 @@ public final class SinkBench {
   }
 
   private final int rows;
+  private static final int WARM_UP_RUNS = 3;
+
   private final int batch;
 
   /** Rows between two checkpoints of the Sluice side (prepareCommit, then commit). */
@@ -143,9 +145,12 @@ public final class SinkBench {
   }
 
   private String compare(String sink, int rounds, Runner plain, Runner sluice) throws Exception {
-    // One warm-up of each (JIT, connections, table creation), not counted.
-    plain.run(sink + "_warm_plain");
-    sluice.run(sink + "_warm_sluice");
+    // Warm-up runs of each, not counted: JIT compilation (on 2 cores the compiler threads take CPU
+    // from the first runs, the Sluice side's longer code paths longer), connections, servers.
+    for (int w = 0; w < WARM_UP_RUNS; w++) {
+      plain.run(sink + "_warm_plain_" + w);
+      sluice.run(sink + "_warm_sluice_" + w);
+    }
     double[] plainRates = new double[rounds];
     double[] sluiceRates = new double[rounds];
     double[] ratios = new double[rounds];
