@@ -22,11 +22,13 @@ import org.apache.pulsar.client.api.Reader;
  * is the median of the per-round ratios).
  */
 public final class ThroughputBench {
+  private static final int WARM_UP_ROUNDS = 3;
+
   private ThroughputBench() {}
 
   public static void main(String[] args) throws Exception {
     int messages = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
-    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
     int partitions = 8;
     try (BenchEnv env = new BenchEnv("throughput")) {
       String topic = "persistent://public/default/bench-throughput-" + System.currentTimeMillis();
@@ -40,9 +42,13 @@ public final class ThroughputBench {
       }
       System.out.printf(
           "produced %,d messages in %.1f s%n", messages, (System.nanoTime() - t0) / 1e9);
-      // one unmeasured round of each, so JIT compilation and the broker's cache are warm for all
-      rawDrain(env, topic, partitions, messages, true);
-      sluiceDrain(env, topic, messages, -1);
+      // unmeasured rounds of each, so JIT compilation (whose threads take CPU from the first
+      // runs on 2 cores) is done and the broker's cache is warm for all
+      for (int w = 0; w < WARM_UP_ROUNDS; w++) {
+        rawDrain(env, topic, partitions, messages, false);
+        rawDrain(env, topic, partitions, messages, true);
+        sluiceDrain(env, topic, messages, "warm" + w);
+      }
       double[] raw = new double[rounds];
       double[] rawDecode = new double[rounds];
       double[] sluice = new double[rounds];
@@ -51,7 +57,7 @@ public final class ThroughputBench {
       for (int r = 0; r < rounds; r++) {
         raw[r] = rawDrain(env, topic, partitions, messages, false);
         rawDecode[r] = rawDrain(env, topic, partitions, messages, true);
-        sluice[r] = sluiceDrain(env, topic, messages, r);
+        sluice[r] = sluiceDrain(env, topic, messages, "r" + (r + 1));
         ratios[r] = sluice[r] / raw[r];
         decodeRatios[r] = sluice[r] / rawDecode[r];
         System.out.printf(
@@ -129,7 +135,7 @@ public final class ThroughputBench {
    * Timed from the end of {@code start()} (readers created, durable cursors subscribed, state
    * opened) to the last message processed, like the raw drain; the start-up is printed apart.
    */
-  static double sluiceDrain(BenchEnv env, String topic, int expected, int round) throws Exception {
+  static double sluiceDrain(BenchEnv env, String topic, int expected, String run) throws Exception {
     LongAdder count = new LongAdder();
     long built = System.nanoTime();
     long start;
@@ -137,19 +143,19 @@ public final class ThroughputBench {
         Sluice.builder()
             .name("bench-throughput")
             .pulsar(env.serviceUrl, env.adminUrl)
-            .stateDir(env.work.resolve("state-" + (round + 1)))
+            .stateDir(env.work.resolve("state-" + run))
             .checkpointInterval(Duration.ofSeconds(1))
             .discoveryInterval(Duration.ZERO)
             .waitStrategy(System.getProperty("bench.waitStrategy", "blocking"))
             .build()) {
       if (Boolean.parseBoolean(System.getProperty("bench.decode", "true"))) {
         app.stream(
-                PulsarSource.topics(topic).subscription("bench-throughput-" + (round + 1)),
+                PulsarSource.topics(topic).subscription("bench-throughput-" + run),
                 RecordDecoder.json(Event.class))
             .map(e -> e.user)
             .forEach(u -> count.increment());
       } else {
-        app.stream(PulsarSource.topics(topic).subscription("bench-throughput-" + (round + 1)))
+        app.stream(PulsarSource.topics(topic).subscription("bench-throughput-" + run))
             .forEach(u -> count.increment());
       }
       app.start();
