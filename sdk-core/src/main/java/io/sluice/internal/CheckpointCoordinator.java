@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * <p>Committing off the checkpoint thread keeps checkpoints on their interval when a commit is slow
- * (a large Pulsar transaction took seconds to commit here, and a late checkpoint makes the next
+ * (a large Pulsar transaction can take seconds to commit, and a late checkpoint makes the next
  * transaction larger still). At most one commit runs behind: a checkpoint that completes while the
  * previous one's commit still runs waits for it before queueing its own. A checkpoint record also
  * lists the committables of earlier checkpoints whose commit has not finished, oldest first, so
