@@ -56,7 +56,10 @@ final class GroupCore implements GroupServices {
   private final int index;
   private final String appName;
   private final KeyedStateBackend backend;
-  private final Map<Integer, Emitter<Object>> chains = new HashMap<>();
+
+  /** Each source's compiled operator chain, by source index (an array: looked up per record). */
+  private Emitter<Object>[] chains = newChains(0);
+
   private final Map<String, SinkWriter<?>> writers = new LinkedHashMap<>();
 
   /** Restored positions; those advanced since are on the partitions in {@link #owned}. */
@@ -132,7 +135,10 @@ final class GroupCore implements GroupServices {
     for (JobGraph.SourceBinding binding : graph.sources()) {
       @SuppressWarnings("unchecked")
       StreamNode<Object> root = (StreamNode<Object>) binding.root();
-      chains.put(binding.index(), root.compile(this));
+      if (binding.index() >= chains.length) {
+        chains = java.util.Arrays.copyOf(chains, binding.index() + 1);
+      }
+      chains[binding.index()] = root.compile(this);
       if (binding.deadLetters() != null) {
         deadLetterSinks.put(binding.index(), binding.deadLetters());
       }
@@ -277,7 +283,7 @@ final class GroupCore implements GroupServices {
     backend.setScope(partition.stateScope);
     observeEventTime(eventTime);
     try {
-      chains.get(partition.sourceIndex).emit(value);
+      chains[partition.sourceIndex].emit(value);
     } catch (StreamNode.OperatorException e) {
       throw failure(partition, id, e.getCause());
     } catch (SluiceException e) {
@@ -293,6 +299,11 @@ final class GroupCore implements GroupServices {
     if (in != null) {
       in.increment();
     }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Emitter<Object>[] newChains(int n) {
+    return (Emitter<Object>[]) new Emitter<?>[n];
   }
 
   private void advance(PartitionRef partition, MessageId id) {
