@@ -186,6 +186,41 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
   }
 
   @Test
+  void shouldFailTheBatchWhenStagingHoldsMoreRowsThanWereSent() throws Exception {
+    // A failed try that landed, plus a row nobody sent (a try that landed late, or a hand-made
+    // change): the count before the retry cannot be explained by a prefix of the chunk, so the
+    // batch fails (recovery aborts it) instead of guessing which rows to keep.
+    String run = newRun();
+    TestSinkContext ctx = new TestSinkContext("clickhouse-kit", 0);
+    try (AnswerDroppingProxy proxy = AnswerDroppingProxy.start(ch.httpPort(), 1)) {
+      Sink<TestRecord> sink = throughProxy(proxy, run, 5000);
+      try (SinkWriter<TestRecord> writer = sink.createWriter(ctx)) {
+        for (long i = 0; i < 5000; i++) {
+          writer.write(new TestRecord(i, "k"));
+        }
+        // the chunk is sent (async); its rows land, its answer is dropped
+        String batch =
+            new String(ctx.pending().get(0).bytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        String staging = "`" + run + "__sluice_" + batch + "`";
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (proxy.dropped() < 1 && System.nanoTime() < deadline) {
+          Thread.sleep(20);
+        }
+        assertThat(proxy.dropped()).as("answers dropped").isEqualTo(1);
+        assertThat(ch.query("SELECT count() FROM " + staging + " FORMAT TSV").trim())
+            .isEqualTo("5000");
+        ch.query("INSERT INTO " + staging + " (id, k) VALUES (999999, 'stray')");
+        CompletableFuture<Committable> prepared = writer.prepareCommit(1);
+        assertThatThrownBy(prepared::join)
+            .hasRootCauseInstanceOf(SinkException.class)
+            .rootCause()
+            .hasMessageContaining("holds 5001 rows where 0 to 5000 were sent")
+            .hasMessageContaining("the batch is aborted");
+      }
+    }
+  }
+
+  @Test
   void shouldDropTheTableMadeAheadForTheNextBatchWhenTheWriterDies() throws Exception {
     String run = newRun();
     Sink<TestRecord> sink = sink(run);
