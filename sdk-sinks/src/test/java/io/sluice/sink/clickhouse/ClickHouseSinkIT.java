@@ -221,6 +221,31 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
   }
 
   @Test
+  void shouldStillWriteToATableMadeForTheEarlierProtocolWithASeqColumn() {
+    // Tables made for the earlier protocol have _sluice_seq UInt32: now an ordinary column that
+    // rows do not set, so it takes its default.
+    String run = "seqcol" + RUNS.incrementAndGet() + "_" + System.nanoTime();
+    ch.query(
+        "CREATE TABLE "
+            + run
+            + " (id UInt64, k String, _sluice_batch String, _sluice_seq UInt32)"
+            + " ENGINE = MergeTree ORDER BY id");
+    Sink<TestRecord> sink = sink(run);
+    TestSinkContext ctx = new TestSinkContext(sink.name(), 0);
+    try (SinkWriter<TestRecord> writer = sink.createWriter(ctx);
+        Committer committer = sink.createCommitter(ctx)) {
+      for (long i = 0; i < 3000; i++) {
+        writer.write(new TestRecord(i, "k"));
+      }
+      committer.commit(writer.prepareCommit(1).join());
+    }
+    assertThat(
+            ch.query("SELECT count(), uniqExact(id), max(_sluice_seq) FROM " + run + " FORMAT TSV")
+                .trim())
+        .isEqualTo("3000\t3000\t0");
+  }
+
+  @Test
   void shouldDropTheTableMadeAheadForTheNextBatchWhenTheWriterDies() throws Exception {
     String run = newRun();
     Sink<TestRecord> sink = sink(run);
