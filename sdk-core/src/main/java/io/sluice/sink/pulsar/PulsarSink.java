@@ -39,9 +39,9 @@ import org.apache.pulsar.client.api.transaction.TxnID;
  * <p><b>Backpressure.</b> A writer has at most {@link Builder#maxPendingMessages} sends in flight;
  * past that, writing waits for the broker, so the readers slow to what the sink topic takes and a
  * checkpoint's flush is short. Sends are batched generously (up to 20 ms, 10,000 messages or 1 MB
- * per batch): the broker stores a transaction's sends to a topic one batch after the other, so
- * small batches limit what the sink can write; the wait is invisible to readers, who see output
- * only when its checkpoint's transaction commits.
+ * per batch): a Pulsar 4.0 standalone was seen storing the sink's transactional batches one after
+ * the other, so small batches limited what the sink could write; the wait is invisible to readers,
+ * who see output only when its checkpoint's transaction commits.
  *
  * <p><b>Limits.</b> A transaction the broker times out is aborted: keep {@link
  * Builder#transactionTimeout} well above the checkpoint interval plus the longest time the app may
