@@ -59,6 +59,15 @@ class AsyncCommitTest {
     return runtime;
   }
 
+  /** Polls {@code done} for up to 10 s; the caller asserts what it expects afterwards. */
+  private static void awaitUpTo10s(java.util.function.BooleanSupplier done)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!done.getAsBoolean() && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+  }
+
   private static void send(DriverRuntime runtime, String value) throws Exception {
     runtime.send(IN, -1, "k", value.getBytes(StandardCharsets.UTF_8), 1, Map.of());
   }
@@ -75,10 +84,7 @@ class AsyncCommitTest {
       send(first, "y1");
       // Checkpoint 2 is recorded, then waits for checkpoint 1's commit (one commit behind).
       CompletableFuture<Long> second = CompletableFuture.supplyAsync(first::checkpoint);
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (first.lastCompletedCheckpoint() < 2 && System.nanoTime() < deadline) {
-        Thread.sleep(5);
-      }
+      awaitUpTo10s(() -> first.lastCompletedCheckpoint() >= 2);
       assertThat(first.lastCompletedCheckpoint()).isEqualTo(2);
       assertThat(second).isNotDone();
       assertThat(sink.commits).isEmpty();
@@ -104,10 +110,7 @@ class AsyncCommitTest {
         send(runtime, "v" + i);
         runtime.checkpoint();
       }
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (sink.commits.size() < 3 && System.nanoTime() < deadline) {
-        Thread.sleep(5);
-      }
+      awaitUpTo10s(() -> sink.commits.size() >= 3);
       assertThat(sink.commits).containsExactly("b1|v1", "b2|v2", "b3|v3");
       runtime.close();
       DriverRuntime restarted = runtime(sink, null);

@@ -13,6 +13,7 @@ import io.sluice.sink.SinkWriter;
 import io.sluice.sink.TestRecord;
 import io.sluice.sink.TestSinkContext;
 import io.sluice.testkit.ClickHouseServer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -67,6 +68,18 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
         .retryBackoff(java.time.Duration.ofMillis(10))
         .rows(r -> Map.of("id", r.id(), "k", r.key()))
         .build();
+  }
+
+  /** The quoted staging table of the batch a committable (or pending handle) names. */
+  private static String stagingOf(String run, Committable batch) {
+    return "`" + run + "__sluice_" + new String(batch.bytes(), StandardCharsets.US_ASCII) + "`";
+  }
+
+  /** Writes records with ids {@code from} to {@code from + count - 1}, key "k". */
+  private static void writeRecords(SinkWriter<TestRecord> writer, long from, long count) {
+    for (long i = from; i < from + count; i++) {
+      writer.write(new TestRecord(i, "k"));
+    }
   }
 
   @Override
@@ -126,20 +139,16 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
   void shouldCommitExactlyOnceWhenAnInsertLandsButItsAnswerIsLost() throws Exception {
     String run = newRun();
     Committable c;
-    String batch;
     TestSinkContext ctx = new TestSinkContext("clickhouse-kit", 0);
     try (AnswerDroppingProxy proxy = AnswerDroppingProxy.start(ch.httpPort(), 1)) {
       // The same sink as the kit's, through a proxy that loses the answer of the first insert:
       // its rows are staged, the writer sees a failure and sends them again.
       Sink<TestRecord> sink = throughProxy(proxy, run, 5000);
       try (SinkWriter<TestRecord> writer = sink.createWriter(ctx)) {
-        for (long i = 0; i < 7000; i++) {
-          writer.write(new TestRecord(i, "k"));
-        }
+        writeRecords(writer, 0, 7000);
         c = writer.prepareCommit(1).join();
       }
       assertThat(proxy.dropped()).as("answers dropped").isEqualTo(1);
-      batch = new String(c.bytes(), java.nio.charset.StandardCharsets.US_ASCII);
       try (Committer committer = sink.createCommitter(ctx)) {
         committer.commit(c);
       }
@@ -148,7 +157,7 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
         .isEqualTo("7000\t7000");
     assertThat(ch.query("SELECT uniqExact(_sluice_batch) FROM " + run + " FORMAT TSV").trim())
         .isEqualTo("1");
-    assertThat(ch.query("EXISTS TABLE `" + run + "__sluice_" + batch + "` FORMAT TSV").trim())
+    assertThat(ch.query("EXISTS TABLE " + stagingOf(run, c) + " FORMAT TSV").trim())
         .as("staging dropped after commit")
         .isEqualTo("0");
   }
@@ -164,18 +173,15 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
       Sink<TestRecord> sink = throughProxy(proxy, run, 5000);
       Committable c;
       try (SinkWriter<TestRecord> writer = sink.createWriter(ctx)) {
-        for (long i = 0; i < 12_000; i++) {
-          writer.write(new TestRecord(i, "k"));
-        }
+        writeRecords(writer, 0, 12_000);
         c = writer.prepareCommit(1).join();
       }
       assertThat(proxy.dropped()).as("answers dropped").isEqualTo(1);
-      String batch = new String(c.bytes(), java.nio.charset.StandardCharsets.US_ASCII);
       try (Committer committer = sink.createCommitter(ctx)) {
         committer.commit(c);
         committer.commit(c);
       }
-      assertThat(ch.query("EXISTS TABLE `" + run + "__sluice_" + batch + "` FORMAT TSV").trim())
+      assertThat(ch.query("EXISTS TABLE " + stagingOf(run, c) + " FORMAT TSV").trim())
           .as("staging dropped after commit")
           .isEqualTo("0");
     }
@@ -195,13 +201,9 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
     try (AnswerDroppingProxy proxy = AnswerDroppingProxy.start(ch.httpPort(), 1)) {
       Sink<TestRecord> sink = throughProxy(proxy, run, 5000);
       try (SinkWriter<TestRecord> writer = sink.createWriter(ctx)) {
-        for (long i = 0; i < 5000; i++) {
-          writer.write(new TestRecord(i, "k"));
-        }
+        writeRecords(writer, 0, 5000);
         // the chunk is sent (async); its rows land, its answer is dropped
-        String batch =
-            new String(ctx.pending().get(0).bytes(), java.nio.charset.StandardCharsets.US_ASCII);
-        String staging = "`" + run + "__sluice_" + batch + "`";
+        String staging = stagingOf(run, ctx.pending().get(0));
         long deadline = System.nanoTime() + 30_000_000_000L;
         while (proxy.dropped() < 1 && System.nanoTime() < deadline) {
           Thread.sleep(20);
@@ -234,9 +236,7 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
     TestSinkContext ctx = new TestSinkContext(sink.name(), 0);
     try (SinkWriter<TestRecord> writer = sink.createWriter(ctx);
         Committer committer = sink.createCommitter(ctx)) {
-      for (long i = 0; i < 3000; i++) {
-        writer.write(new TestRecord(i, "k"));
-      }
+      writeRecords(writer, 0, 3000);
       committer.commit(writer.prepareCommit(1).join());
     }
     assertThat(
@@ -289,15 +289,11 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
     TestSinkContext ctx = new TestSinkContext(sink.name(), 0);
     Committable c;
     try (SinkWriter<TestRecord> writer = sink.createWriter(ctx)) {
-      for (long i = 0; i < 9000; i++) {
-        writer.write(new TestRecord(i, "k"));
-      }
+      writeRecords(writer, 0, 9000);
       c = writer.prepareCommit(1).join();
     }
-    String batch = new String(c.bytes(), java.nio.charset.StandardCharsets.US_ASCII);
     // A commit cut short (as by a crash between two attaches): one partition is in the target.
-    ch.query(
-        "ALTER TABLE " + run + " ATTACH PARTITION ID '1' FROM `" + run + "__sluice_" + batch + "`");
+    ch.query("ALTER TABLE " + run + " ATTACH PARTITION ID '1' FROM " + stagingOf(run, c));
     assertThat(ch.query("SELECT count() FROM " + run + " FORMAT TSV").trim()).isEqualTo("3000");
     try (Committer afterRestart = sink(run).createCommitter(new TestSinkContext(sink.name(), 0))) {
       afterRestart.commit(c);
@@ -306,7 +302,7 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
     assertThat(ch.query("SELECT count(), uniqExact(id) FROM " + run + " FORMAT TSV").trim())
         .isEqualTo("9000\t9000");
     assertThat(ch.query("SELECT DISTINCT _sluice_batch FROM " + run + " FORMAT TSV").trim())
-        .isEqualTo(batch);
+        .isEqualTo(new String(c.bytes(), StandardCharsets.US_ASCII));
   }
 
   @Test
@@ -391,9 +387,7 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
           Committer committer = sink.createCommitter(ctx)) {
         List<CompletableFuture<Committable>> futures = new ArrayList<>();
         for (long b = 0; b < 3; b++) {
-          for (long i = 0; i < 4000; i++) {
-            writer.write(new TestRecord(b * 4000 + i, "k"));
-          }
+          writeRecords(writer, b * 4000, 4000);
           futures.add(writer.prepareCommit(b + 1));
         }
         for (CompletableFuture<Committable> f : futures) {

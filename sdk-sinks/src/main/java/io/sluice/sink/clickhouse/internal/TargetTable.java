@@ -175,10 +175,6 @@ public final class TargetTable {
 
   /** Creates the staging table of a batch: the target's columns and engine, batch as default. */
   public String createStaging(String batch) {
-    return create(staging(batch), batch);
-  }
-
-  private String create(String name, String batch) {
     List<String> columns = new ArrayList<>();
     definitions.forEach(
         (column, definition) ->
@@ -187,7 +183,7 @@ public final class TargetTable {
                     + " "
                     + (column.equals(BATCH) ? "String DEFAULT " + literal(batch) : definition)));
     return "CREATE TABLE IF NOT EXISTS "
-        + name
+        + staging(batch)
         + " ("
         + String.join(", ", columns)
         + ") ENGINE = "
