@@ -77,6 +77,12 @@ final class GroupCore implements GroupServices {
   private final long epochMillisAtZeroNanos;
   private final BiFunction<Sink<?>, Integer, SinkContext> sinkContexts;
   private final LongSupplier nanoClock;
+
+  private static final long NO_BATCH = Long.MIN_VALUE;
+
+  /** The clock reading of the current run of ring events, or NO_BATCH. */
+  private long batchNanos = NO_BATCH;
+
   private final ValueState<Long> clockState;
   // topic-scoped groups (automatic slot groups): each topic's state lives in its own scope and
   // its watermark never goes back below the highest one applied to it, whichever group ran it
@@ -272,7 +278,7 @@ final class GroupCore implements GroupServices {
       return;
     }
     restoreClock(partition);
-    partition.lastRecordNanos = nanoClock.getAsLong();
+    partition.lastRecordNanos = batchNanos != NO_BATCH ? batchNanos : nanoClock.getAsLong();
     if (decodeError != null) {
       badRecord(partition, id, decodeError, value);
       advance(partition, id);
@@ -321,6 +327,15 @@ final class GroupCore implements GroupServices {
       all.put(p.topic, p.position);
     }
     return Map.copyOf(all);
+  }
+
+  /**
+   * A run of ring events begins: its records are stamped with this one clock reading instead of one
+   * reading each (idleness is judged in timeouts of seconds; a run's span does not matter). Callers
+   * that never start batches (the test driver) get a reading per record.
+   */
+  void startBatch() {
+    batchNanos = nanoClock.getAsLong();
   }
 
   /** Recomputes the watermark from the partition clocks; fires listeners if it advanced. */

@@ -150,10 +150,10 @@ final class ProcessingGroup implements SlotGroup {
     int n = messages.size();
     Object[] values = new Object[n];
     Throwable[] errors = new Throwable[n];
-    long[] eventTimes = new long[n];
+    SourceRecord[] records = new SourceRecord[n];
     for (int i = 0; i < n; i++) {
       SourceRecord record = SourceRecord.of(messages.get(i), partition.topic);
-      eventTimes[i] = record.eventTime();
+      records[i] = record;
       errors[i] = partition.decode(record, values, i);
     }
     long hi = ring.next(n);
@@ -161,12 +161,14 @@ final class ProcessingGroup implements SlotGroup {
     try {
       for (int i = 0; i < n; i++) {
         RingEvent event = ring.get(lo + i);
+        SourceRecord record = records[i];
         event.kind = RingEvent.RECORD;
-        event.message = messages.get(i);
+        event.id = record.messageId();
+        event.publishTime = record.publishTime();
+        event.eventTime = record.eventTime();
         event.partition = partition;
         event.decoded = values[i];
         event.decodeError = errors[i];
-        event.eventTime = eventTimes[i];
       }
     } finally {
       ring.publish(lo, hi);
@@ -215,6 +217,11 @@ final class ProcessingGroup implements SlotGroup {
 
   private final class Handler implements EventHandler<RingEvent> {
     @Override
+    public void onBatchStart(long batchSize, long queueDepth) {
+      core.startBatch();
+    }
+
+    @Override
     public void onEvent(RingEvent event, long sequence, boolean endOfBatch) throws Exception {
       try {
         if (failed) {
@@ -228,11 +235,11 @@ final class ProcessingGroup implements SlotGroup {
           case RingEvent.RECORD ->
               core.onRecord(
                   event.partition,
-                  event.message.getMessageId(),
+                  event.id,
                   event.eventTime,
                   event.decoded,
                   event.decodeError,
-                  event.message.getPublishTime());
+                  event.publishTime);
           case RingEvent.BARRIER -> {
             long started = System.nanoTime();
             GroupSnapshot snapshot = core.onBarrier(event.checkpointId);

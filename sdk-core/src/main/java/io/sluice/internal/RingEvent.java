@@ -1,7 +1,7 @@
 package io.sluice.internal;
 
 import java.util.concurrent.CompletableFuture;
-import org.apache.pulsar.client.api.Message;
+import org.apache.pulsar.client.api.MessageId;
 
 /** A slot of a slot group's ring: a message from a partition, or a checkpoint barrier. */
 final class RingEvent {
@@ -10,7 +10,14 @@ final class RingEvent {
   static final int TICK = 3;
 
   int kind;
-  Message<byte[]> message;
+
+  /**
+   * The record's message id and publish time, read by the fetcher (the processing thread then does
+   * not touch the message itself, which the client's threads wrote).
+   */
+  MessageId id;
+
+  long publishTime;
   PartitionRef partition;
 
   /** The decoded value, when the source has a decoder (decoded on the reader thread). */
@@ -25,7 +32,7 @@ final class RingEvent {
 
   void clear() {
     kind = 0;
-    message = null;
+    id = null;
     partition = null;
     decoded = null;
     decodeError = null;

@@ -15,6 +15,9 @@ public final class SourceRecord {
   private final long eventTime;
   private final Map<String, String> properties;
 
+  /** The message this record was read from (key and properties come from it), or null. */
+  private final Message<byte[]> message;
+
   /**
    * A record built from its parts (the test driver uses this; the runtime uses {@link #of}).
    *
@@ -36,18 +39,27 @@ public final class SourceRecord {
     this.publishTime = publishTime;
     this.eventTime = eventTime;
     this.properties = properties == null ? Map.of() : properties;
+    this.message = null;
   }
 
-  /** The record of a message read from {@code partitionTopic}. */
+  /**
+   * The record of a message read from {@code partitionTopic}. Key and properties are read from the
+   * message when asked for (most decoders never do).
+   */
   public static SourceRecord of(Message<byte[]> message, String partitionTopic) {
-    return new SourceRecord(
-        partitionTopic,
-        message.getMessageId(),
-        message.hasKey() ? message.getKey() : null,
-        message.getValue(),
-        message.getPublishTime(),
-        message.getEventTime(),
-        message.getProperties());
+    return new SourceRecord(partitionTopic, message);
+  }
+
+  private SourceRecord(String partitionTopic, Message<byte[]> message) {
+    this.partitionTopic = Objects.requireNonNull(partitionTopic, "partitionTopic must not be null");
+    this.messageId = message.getMessageId();
+    this.key = null;
+    byte[] data = message.getValue();
+    this.value = data == null ? new byte[0] : data;
+    this.publishTime = message.getPublishTime();
+    this.eventTime = message.getEventTime();
+    this.properties = null;
+    this.message = message;
   }
 
   /** The partition's topic name, e.g. {@code persistent://public/default/orders-partition-3}. */
@@ -67,6 +79,9 @@ public final class SourceRecord {
 
   /** The message key, or {@code null}. */
   public String key() {
+    if (message != null) {
+      return message.hasKey() ? message.getKey() : null;
+    }
     return key;
   }
 
@@ -85,7 +100,7 @@ public final class SourceRecord {
   }
 
   public Map<String, String> properties() {
-    return properties;
+    return message != null ? message.getProperties() : properties;
   }
 
   @Override
