@@ -333,9 +333,10 @@ public final class Sluice implements AutoCloseable {
       return this;
     }
 
-    public Builder ringSize(int slots) {
+    /** Records each slot group's ring holds; see the docs table. */
+    public Builder ringSize(int records) {
       once(this.ringSize, Options.RING_SIZE.key());
-      this.ringSize = Options.RING_SIZE.check(slots);
+      this.ringSize = Options.RING_SIZE.check(records);
       return this;
     }
 

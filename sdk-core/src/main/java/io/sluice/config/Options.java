@@ -86,7 +86,8 @@ public final class Options {
           "sluice.pipeline.ringSize",
           "16384",
           "must be a power of 2 between 64 and 1048576",
-          "Slots in a slot group's ring; a full ring blocks the readers (bounded memory).",
+          "Records a slot group's ring holds (in at least 16 slots of up to 64 records of one"
+              + " partition); a full ring blocks the readers (bounded memory).",
           n -> n >= 64 && n <= (1 << 20) && Integer.bitCount(n) == 1);
 
   public static final Option<String> WAIT_STRATEGY =

@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import org.apache.pulsar.client.api.Message;
@@ -46,6 +47,9 @@ import org.apache.pulsar.client.api.MessageId;
  * </pre>
  */
 final class ProcessingGroup implements SlotGroup {
+  /** The most records one ring slot carries. */
+  static final int MAX_BATCH = 64;
+
   private final int index;
   private final String name;
   private final String appName;
@@ -55,6 +59,11 @@ final class ProcessingGroup implements SlotGroup {
   private final Consumer<Throwable> onFailure;
   private final Timer barrierStall;
   private final Gauge occupancy;
+  private final int maxBatch;
+
+  /** Records published and not yet processed (the occupancy gauge). */
+  private final LongAdder recordsInRing = new LongAdder();
+
   private volatile boolean failed;
 
   ProcessingGroup(
@@ -75,19 +84,22 @@ final class ProcessingGroup implements SlotGroup {
     this.onFailure = onFailure;
     this.core =
         new GroupCore(index, appName, backend, sinkContexts, meters, System::nanoTime, topicScoped);
+    // ringSize records in at least 16 slots of up to 64 records each (both powers of two)
+    this.maxBatch = Math.max(1, Math.min(MAX_BATCH, ringSize / 16));
     this.disruptor =
         new Disruptor<>(
-            RingEvent::new, ringSize, threads, ProducerType.MULTI, waitStrategy(waitStrategy));
+            RingEvent::new,
+            ringSize / maxBatch,
+            threads,
+            ProducerType.MULTI,
+            waitStrategy(waitStrategy));
     this.disruptor.handleEventsWith(new Handler());
     this.disruptor.setDefaultExceptionHandler(new FailOnError());
     this.ring = disruptor.getRingBuffer();
     String group = Integer.toString(index);
     this.occupancy =
-        Gauge.builder(
-                "sluice.pipeline.ring.occupancy",
-                ring,
-                r -> r.getBufferSize() - r.remainingCapacity())
-            .description("events waiting in the slot group's ring")
+        Gauge.builder("sluice.pipeline.ring.occupancy", recordsInRing, LongAdder::sum)
+            .description("records waiting in the slot group's ring")
             .tag("app", appName)
             .tag("group", group)
             .register(meters);
@@ -110,6 +122,11 @@ final class ProcessingGroup implements SlotGroup {
 
   int index() {
     return index;
+  }
+
+  /** The most records a fetcher may publish in one slot. */
+  int maxBatch() {
+    return maxBatch;
   }
 
   String name() {
@@ -142,36 +159,28 @@ final class ProcessingGroup implements SlotGroup {
   }
 
   /**
-   * Publishes a batch of one partition's messages with one claim of ring slots (fewer contended
-   * claims and wake-ups than one publish per message). Decodes on the calling fetcher thread, so
-   * decoding runs in parallel across partitions. Blocks while the ring is full.
+   * Publishes up to {@link #maxBatch} messages of one partition in one ring slot. Decodes on the
+   * calling fetcher thread, so decoding runs in parallel across partitions. Blocks while the ring
+   * is full.
    */
   void publish(java.util.List<Message<byte[]>> messages, PartitionRef partition) {
     int n = messages.size();
-    Object[] values = new Object[n];
-    Throwable[] errors = new Throwable[n];
-    SourceRecord[] records = new SourceRecord[n];
+    RecordBatch batch = new RecordBatch(partition, n);
     for (int i = 0; i < n; i++) {
       SourceRecord record = SourceRecord.of(messages.get(i), partition.topic);
-      records[i] = record;
-      errors[i] = partition.decode(record, values, i);
+      batch.ids[i] = record.messageId();
+      batch.publishTimes[i] = record.publishTime();
+      batch.eventTimes[i] = record.eventTime();
+      batch.decodeErrors[i] = partition.decode(record, batch.values, i);
     }
-    long hi = ring.next(n);
-    long lo = hi - (n - 1);
+    recordsInRing.add(n);
+    long sequence = ring.next();
     try {
-      for (int i = 0; i < n; i++) {
-        RingEvent event = ring.get(lo + i);
-        SourceRecord record = records[i];
-        event.kind = RingEvent.RECORD;
-        event.id = record.messageId();
-        event.publishTime = record.publishTime();
-        event.eventTime = record.eventTime();
-        event.partition = partition;
-        event.decoded = values[i];
-        event.decodeError = errors[i];
-      }
+      RingEvent event = ring.get(sequence);
+      event.kind = RingEvent.RECORDS;
+      event.batch = batch;
     } finally {
-      ring.publish(lo, hi);
+      ring.publish(sequence);
     }
   }
 
@@ -232,14 +241,19 @@ final class ProcessingGroup implements SlotGroup {
           return;
         }
         switch (event.kind) {
-          case RingEvent.RECORD ->
+          case RingEvent.RECORDS -> {
+            RecordBatch b = event.batch;
+            recordsInRing.add(-b.size);
+            for (int i = 0; i < b.size; i++) {
               core.onRecord(
-                  event.partition,
-                  event.id,
-                  event.eventTime,
-                  event.decoded,
-                  event.decodeError,
-                  event.publishTime);
+                  b.partition,
+                  b.ids[i],
+                  b.eventTimes[i],
+                  b.values[i],
+                  b.decodeErrors[i],
+                  b.publishTimes[i]);
+            }
+          }
           case RingEvent.BARRIER -> {
             long started = System.nanoTime();
             GroupSnapshot snapshot = core.onBarrier(event.checkpointId);

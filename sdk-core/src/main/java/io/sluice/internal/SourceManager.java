@@ -67,8 +67,6 @@ final class SourceManager implements CursorCommitter {
   private final Counter ackFailures;
 
   /** Most messages a fetcher hands to the ring at once. */
-  private static final int FETCH_BATCH = 64;
-
   private volatile boolean closed;
 
   /**
@@ -554,7 +552,7 @@ final class SourceManager implements CursorCommitter {
               // the same cursor position at a fraction of the bookkeeping.
               org.apache.pulsar.client.api.Consumer<byte[]> direct =
                   reader instanceof ReaderImpl<byte[]> impl ? impl.getConsumer() : null;
-              List<Message<byte[]>> batch = new ArrayList<>(FETCH_BATCH);
+              List<Message<byte[]>> batch = new ArrayList<>(ProcessingGroup.MAX_BATCH);
               while (!closed) {
                 try {
                   Message<byte[]> message = next(reader, direct, 100);
@@ -563,8 +561,8 @@ final class SourceManager implements CursorCommitter {
                   }
                   // Take what is already prefetched (no waiting), then claim ring slots once.
                   batch.add(message);
-                  while (batch.size() < FETCH_BATCH
-                      && (message = next(reader, direct, 0)) != null) {
+                  int limit = ref.group.maxBatch();
+                  while (batch.size() < limit && (message = next(reader, direct, 0)) != null) {
                     batch.add(message);
                   }
                   gate.readLock().lock();

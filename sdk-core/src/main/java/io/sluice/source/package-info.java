@@ -9,7 +9,8 @@
  *   <caption>JSON decoders</caption>
  *   <tr><th>decoder</th><th>schema comes from</th><th>checks</th></tr>
  *   <tr><td>{@link io.sluice.source.RecordDecoder#json RecordDecoder.json(Order.class)}</td>
- *       <td>the Java class</td><td>what Jackson checks while binding</td></tr>
+ *       <td>the Java class</td><td>what Jackson checks while binding (plain classes are bound by a
+ *       faster parser that leaves anything unusual to Jackson)</td></tr>
  *   <tr><td>{@link io.sluice.source.JsonSchemaDocument#decoder
  *       JsonSchemaDocument.fromResource("order.schema.json").decoder(Order.class)}</td>
  *       <td>a JSON Schema document (file, class path, string)</td>

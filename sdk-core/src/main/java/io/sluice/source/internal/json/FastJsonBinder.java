@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Binds the common case of a JSON document to a plain class about three times faster than Jackson
+ * Binds the common case of a JSON document to a plain class about twice as fast as Jackson
  * databind, and declines everything else so Jackson binds it: results and errors stay Jackson's.
  *
  * <p>It takes only documents it can bind exactly as a default {@code ObjectMapper} with {@code
@@ -430,8 +430,9 @@ public final class FastJsonBinder<T> {
     }
 
     /**
-     * Skips whole 8-byte words of printable ASCII other than '"' and '\\' (the usual string bytes),
-     * testing all eight at once; returns where the byte-by-byte scan must go on.
+     * Skips printable ASCII other than quote and backslash (the usual string bytes) eight at a
+     * time; returns the first other byte (usually the closing quote), or where fewer than eight are
+     * left.
      */
     private static int plainAsciiEnd(byte[] b, int p) {
       while (p + Long.BYTES <= b.length) {
@@ -441,8 +442,10 @@ public final class FastJsonBinder<T> {
                 | zeroByte(w ^ 0x5C5C5C5C5C5C5C5CL)
                 | ((w - 0x2020202020202020L) & ~w)
                 | w;
-        if ((special & 0x8080808080808080L) != 0) {
-          return p;
+        special &= 0x8080808080808080L;
+        if (special != 0) {
+          // the lowest flagged byte is a real one (a borrow only flags bytes above a real match)
+          return p + (Long.numberOfTrailingZeros(special) >>> 3);
         }
         p += Long.BYTES;
       }
