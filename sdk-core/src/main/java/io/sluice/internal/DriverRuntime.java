@@ -130,9 +130,9 @@ public final class DriverRuntime implements AutoCloseable {
     long publishTime = eventTime > 0 ? eventTime : System.currentTimeMillis();
     SourceRecord record =
         new SourceRecord(partitionTopic, id, key, value, publishTime, eventTime, props);
-    Object[] decoded = new Object[1];
-    Throwable error = ref.decode(record, decoded, 0);
-    core.onRecord(ref, id, record.eventTime(), decoded[0], error, publishTime);
+    RecordBatch batch = new RecordBatch(ref, 1);
+    batch.read(0, record);
+    core.onRecord(batch, 0);
   }
 
   private PartitionRef newPartition(String topic, String partitionTopic, int partition) {

@@ -262,26 +262,32 @@ final class GroupCore implements GroupServices {
     tickListeners.add(listener);
   }
 
-  /** Processes one record (or its decode failure). */
-  void onRecord(
-      PartitionRef partition,
-      MessageId id,
-      long eventTime,
-      Object value,
-      Throwable decodeError,
-      long publishTime)
-      throws Exception {
-    MessageId last =
-        partition.positionOwner == this ? partition.position : positions.get(partition.topic);
-    if (last != null && id.compareTo(last) <= 0) {
+  /**
+   * Processes record {@code i} of {@code batch} (or its decode failure), unless it is at or before
+   * the partition's last processed position.
+   */
+  void onRecord(RecordBatch batch, int i) throws Exception {
+    PartitionRef partition = batch.partition;
+    MessageId id = batch.ids[i];
+    boolean seen;
+    if (partition.positionOwner == this) {
+      seen = batch.compareWithPosition(i) <= 0;
+    } else {
+      MessageId restored = positions.get(partition.topic);
+      seen = restored != null && id.compareTo(restored) <= 0;
+    }
+    if (seen) {
       duplicatesSkipped.increment();
       return;
     }
+    long eventTime = batch.eventTimes[i];
+    Object value = batch.values[i];
+    Throwable decodeError = batch.decodeErrors[i];
     restoreClock(partition);
     partition.lastRecordNanos = batchNanos != NO_BATCH ? batchNanos : nanoClock.getAsLong();
     if (decodeError != null) {
       badRecord(partition, id, decodeError, value);
-      advance(partition, id);
+      advance(batch, i);
       return;
     }
     currentPartition = partition;
@@ -299,8 +305,8 @@ final class GroupCore implements GroupServices {
     } finally {
       currentPartition = null;
     }
-    advance(partition, id);
-    partition.lastPublishTime = publishTime;
+    advance(batch, i);
+    partition.lastPublishTime = batch.publishTimes[i];
     Counter in = partition.recordsIn;
     if (in != null) {
       in.increment();
@@ -312,12 +318,13 @@ final class GroupCore implements GroupServices {
     return (Emitter<Object>[]) new Emitter<?>[n];
   }
 
-  private void advance(PartitionRef partition, MessageId id) {
+  private void advance(RecordBatch batch, int i) {
+    PartitionRef partition = batch.partition;
     if (partition.positionOwner != this) {
       partition.positionOwner = this;
       owned.add(partition);
     }
-    partition.position = id;
+    batch.advancePosition(i);
   }
 
   /** The last processed position of every partition this group read or restored. */

@@ -46,6 +46,13 @@ public final class PartitionRef {
   GroupCore positionOwner;
 
   org.apache.pulsar.client.api.MessageId position;
+
+  /** {@link #position}'s fields (see {@link RecordBatch#compareWithPosition}). */
+  long positionLedger;
+
+  long positionEntry;
+  int positionPartition;
+  int positionBatch;
   volatile Reader<byte[]> reader;
   volatile Consumer<byte[]> cursor;
 

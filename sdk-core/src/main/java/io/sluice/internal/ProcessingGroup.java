@@ -167,11 +167,7 @@ final class ProcessingGroup implements SlotGroup {
     int n = messages.size();
     RecordBatch batch = new RecordBatch(partition, n);
     for (int i = 0; i < n; i++) {
-      SourceRecord record = SourceRecord.of(messages.get(i), partition.topic);
-      batch.ids[i] = record.messageId();
-      batch.publishTimes[i] = record.publishTime();
-      batch.eventTimes[i] = record.eventTime();
-      batch.decodeErrors[i] = partition.decode(record, batch.values, i);
+      batch.read(i, SourceRecord.of(messages.get(i), partition.topic));
     }
     recordsInRing.add(n);
     long sequence = ring.next();
@@ -245,13 +241,7 @@ final class ProcessingGroup implements SlotGroup {
             RecordBatch b = event.batch;
             recordsInRing.add(-b.size);
             for (int i = 0; i < b.size; i++) {
-              core.onRecord(
-                  b.partition,
-                  b.ids[i],
-                  b.eventTimes[i],
-                  b.values[i],
-                  b.decodeErrors[i],
-                  b.publishTimes[i]);
+              core.onRecord(b, i);
             }
           }
           case RingEvent.BARRIER -> {

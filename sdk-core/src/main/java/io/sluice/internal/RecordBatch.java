@@ -1,6 +1,8 @@
 package io.sluice.internal;
 
+import io.sluice.source.SourceRecord;
 import org.apache.pulsar.client.api.MessageId;
+import org.apache.pulsar.client.api.MessageIdAdv;
 
 /**
  * Records of one partition that a fetcher read in one go, decoded, and hands to its slot group's
@@ -21,6 +23,17 @@ final class RecordBatch {
   /** Why decoding a record failed, or null. */
   final Throwable[] decodeErrors;
 
+  /**
+   * The ids' fields in {@link MessageIdAdv#compareTo}'s order, read by the fetcher (which has the
+   * message at hand), so the processing thread compares positions without loading id objects that
+   * other threads wrote.
+   */
+  final long[] ledgers;
+
+  final long[] entries;
+  final int[] partitionIndexes;
+  final int[] batchIndexes;
+
   RecordBatch(PartitionRef partition, int size) {
     this.partition = partition;
     this.size = size;
@@ -29,5 +42,74 @@ final class RecordBatch {
     this.eventTimes = new long[size];
     this.values = new Object[size];
     this.decodeErrors = new Throwable[size];
+    this.ledgers = new long[size];
+    this.entries = new long[size];
+    this.partitionIndexes = new int[size];
+    this.batchIndexes = new int[size];
+  }
+
+  /** Fills slot {@code i} from {@code record}, decoding it with the partition's decoder. */
+  void read(int i, SourceRecord record) {
+    MessageIdAdv id = (MessageIdAdv) record.messageId();
+    ids[i] = id;
+    ledgers[i] = id.getLedgerId();
+    entries[i] = id.getEntryId();
+    partitionIndexes[i] = id.getPartitionIndex();
+    batchIndexes[i] = id.getBatchIndex();
+    publishTimes[i] = record.publishTime();
+    eventTimes[i] = record.eventTime();
+    decodeErrors[i] = partition.decode(record, values, i);
+  }
+
+  /**
+   * Compares record {@code i} with the partition's last processed position, as {@link
+   * MessageIdAdv#compareTo} would.
+   */
+  int compareWithPosition(int i) {
+    PartitionRef p = partition;
+    return compare(
+        ledgers[i],
+        entries[i],
+        partitionIndexes[i],
+        batchIndexes[i],
+        p.positionLedger,
+        p.positionEntry,
+        p.positionPartition,
+        p.positionBatch);
+  }
+
+  /**
+   * Two positions in the order of {@link MessageIdAdv#compareTo}: ledger, entry, partition, batch.
+   */
+  static int compare(
+      long ledgerA,
+      long entryA,
+      int partitionA,
+      int batchA,
+      long ledgerB,
+      long entryB,
+      int partitionB,
+      int batchB) {
+    int c = Long.compare(ledgerA, ledgerB);
+    if (c == 0) {
+      c = Long.compare(entryA, entryB);
+      if (c == 0) {
+        c = Integer.compare(partitionA, partitionB);
+        if (c == 0) {
+          c = Integer.compare(batchA, batchB);
+        }
+      }
+    }
+    return c;
+  }
+
+  /** Makes record {@code i} the partition's last processed position. */
+  void advancePosition(int i) {
+    PartitionRef p = partition;
+    p.position = ids[i];
+    p.positionLedger = ledgers[i];
+    p.positionEntry = entries[i];
+    p.positionPartition = partitionIndexes[i];
+    p.positionBatch = batchIndexes[i];
   }
 }
