@@ -18,6 +18,7 @@ final class BenchEnv implements AutoCloseable {
   final Path work;
   private final PulsarStandalone embedded;
 
+  @SuppressWarnings("deprecation") // statsInterval: deprecated for OpenTelemetry, still honoured
   BenchEnv(String name) throws Exception {
     work = Path.of("work-data", "bench-" + name + "-" + System.currentTimeMillis());
     String url = System.getenv("SLUICE_PULSAR_URL");
@@ -31,7 +32,9 @@ final class BenchEnv implements AutoCloseable {
       adminUrl = System.getenv("SLUICE_PULSAR_ADMIN_URL");
     }
     admin = PulsarAdmin.builder().serviceHttpUrl(adminUrl).build();
-    client = PulsarClient.builder().serviceUrl(serviceUrl).build();
+    // without the client's per-message statistics, as Sluice's own client runs
+    client =
+        PulsarClient.builder().serviceUrl(serviceUrl).statsInterval(0, TimeUnit.SECONDS).build();
   }
 
   Producer<byte[]> producer(String topic) throws Exception {

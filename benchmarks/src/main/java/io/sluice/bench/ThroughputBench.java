@@ -22,7 +22,7 @@ import org.apache.pulsar.client.api.Reader;
  * is the median of the per-round ratios).
  */
 public final class ThroughputBench {
-  private static final int WARM_UP_ROUNDS = 3;
+  private static final int WARM_UP_ROUNDS = 5;
 
   private ThroughputBench() {}
 

@@ -445,6 +445,7 @@ public final class AppRuntime {
     }
   }
 
+  @SuppressWarnings("deprecation") // statsInterval: deprecated for OpenTelemetry, still honoured
   private void connect() {
     URI service = URI.create(settings.serviceUrl());
     int port = service.getPort() > 0 ? service.getPort() : 6650;
@@ -482,6 +483,9 @@ public final class AppRuntime {
               .serviceUrl(settings.serviceUrl())
               .listenerThreads(Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors())))
               .ioThreads(1)
+              // the client's own statistics (counted per message on the fetcher threads, logged
+              // every minute) duplicate Sluice's metrics; switched off, they cost nothing
+              .statsInterval(0, TimeUnit.SECONDS)
               .connectionTimeout(10, TimeUnit.SECONDS)
               .operationTimeout(30, TimeUnit.SECONDS)
               .build();
