@@ -146,6 +146,21 @@ final class BeanPlan {
         || type.getTypeParameters().length > 0) {
       return null;
     }
+    // Jackson binds collections, maps, text and numbers as such, not as beans; a superclass from
+    // the JDK (Exception, HashMap...) can bring such handling too
+    if (Iterable.class.isAssignableFrom(type)
+        || Map.class.isAssignableFrom(type)
+        || Map.Entry.class.isAssignableFrom(type)
+        || CharSequence.class.isAssignableFrom(type)
+        || Number.class.isAssignableFrom(type)) {
+      return null;
+    }
+    for (Class<?> c = type.getSuperclass(); c != Object.class; c = c.getSuperclass()) {
+      ClassLoader l = c.getClassLoader();
+      if (l == null || l == ClassLoader.getPlatformClassLoader()) {
+        return null;
+      }
+    }
     for (Constructor<?> c : type.getDeclaredConstructors()) {
       if (hasJacksonAnnotation(c)) {
         return null;

@@ -130,6 +130,31 @@ class FastJsonBinderTest {
 
   public record AsRecord(long id, String name) {}
 
+  /** Jackson reads these as a list, a map and an exception, not as beans. */
+  public static final class ListLike extends java.util.ArrayList<String> {
+    private static final long serialVersionUID = 1L;
+    public long id;
+  }
+
+  public static final class MapLike extends java.util.HashMap<String, String> {
+    private static final long serialVersionUID = 1L;
+    public long id;
+  }
+
+  public static final class ErrorLike extends Exception {
+    private static final long serialVersionUID = 1L;
+    public long id;
+  }
+
+  public static final class IterableLike implements Iterable<String> {
+    public long id;
+
+    @Override
+    public java.util.Iterator<String> iterator() {
+      return List.of("a").iterator();
+    }
+  }
+
   /** Jackson reads annotations on implemented interfaces as well. */
   @JsonIgnoreProperties(ignoreUnknown = true)
   public interface Tolerant {}
@@ -213,6 +238,10 @@ class FastJsonBinderTest {
             AsRecord.class,
             WithBadNested.class,
             ImplementsAnnotated.class,
+            ListLike.class,
+            MapLike.class,
+            ErrorLike.class,
+            IterableLike.class,
             String.class,
             List.class)) {
       assertThat(FastJsonBinder.forType(type)).as(type.getSimpleName()).isNull();
