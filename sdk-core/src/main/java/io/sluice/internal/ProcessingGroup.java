@@ -228,6 +228,9 @@ final class ProcessingGroup implements SlotGroup {
 
     @Override
     public void onEvent(RingEvent event, long sequence, boolean endOfBatch) throws Exception {
+      if (event.kind == RingEvent.RECORDS) {
+        recordsInRing.add(-event.batch.size);
+      }
       try {
         if (failed) {
           if (event.kind == RingEvent.BARRIER) {
@@ -239,7 +242,6 @@ final class ProcessingGroup implements SlotGroup {
         switch (event.kind) {
           case RingEvent.RECORDS -> {
             RecordBatch b = event.batch;
-            recordsInRing.add(-b.size);
             for (int i = 0; i < b.size; i++) {
               core.onRecord(b, i);
             }
