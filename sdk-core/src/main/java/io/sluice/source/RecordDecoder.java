@@ -29,10 +29,10 @@ public interface RecordDecoder<T> {
    *
    * <p>For a plain class — public fields of type String, long, int, double, boolean (or their
    * boxes), {@code List} of those or of another plain class; a public no-argument constructor; no
-   * setters and no Jackson annotations — Sluice binds well-formed documents with its own parser,
-   * about twice as fast as Jackson databind, and hands anything else (an unknown key, a coercion,
-   * malformed input) to Jackson, so the result or the error is the one Jackson gives. To have
-   * Jackson bind everything, pass your own decoder, e.g. {@code record ->
+   * setters, no Jackson or {@code java.beans} annotations — Sluice binds well-formed documents with
+   * its own parser, about twice as fast as Jackson databind, and hands anything else (an unknown
+   * key, a coercion, malformed input) to Jackson, so the result or the error is the one Jackson
+   * gives. To have Jackson bind everything, pass your own decoder, e.g. {@code record ->
    * mapper.readValue(record.value(), Order.class)}.
    */
   static <T> RecordDecoder<T> json(Class<T> type) {

@@ -21,9 +21,9 @@ import java.util.Set;
  * How {@link FastJsonBinder} fills one class: its no-argument constructor and its properties, each
  * a public field of a supported type. Built only for classes whose binding by a default Jackson
  * {@code ObjectMapper} is exactly "construct, then set the public fields named in the document": no
- * Jackson annotations anywhere, no setters (Jackson prefers a setter to a field, at any
- * visibility), no final or transient public fields, a public no-argument constructor. Any other
- * class gets no plan and is bound by Jackson alone.
+ * Jackson (or {@code java.beans}) annotations anywhere, no setters (Jackson prefers a setter to a
+ * field, at any visibility), no final or transient public fields, a public no-argument constructor.
+ * Any other class gets no plan and is bound by Jackson alone.
  */
 final class BeanPlan {
   /** What a property holds; decides how its JSON value is read. */
@@ -269,21 +269,28 @@ final class BeanPlan {
   }
 
   /**
-   * Any annotation of Jackson's, or one meta-annotated by Jackson (e.g. JacksonAnnotationsInside).
+   * Any annotation Jackson reads: its own, one meta-annotated by Jackson (e.g. through
+   * JacksonAnnotationsInside), or a {@code java.beans} one ({@code @ConstructorProperties} makes a
+   * constructor Jackson's creator, {@code @Transient} hides a property).
    */
   private static boolean hasJacksonAnnotation(AnnotatedElement element) {
     for (Annotation a : element.getDeclaredAnnotations()) {
       Class<? extends Annotation> t = a.annotationType();
-      if (t.getName().startsWith("com.fasterxml.jackson.")) {
+      if (readByJackson(t)) {
         return true;
       }
       for (Annotation meta : t.getDeclaredAnnotations()) {
-        if (meta.annotationType().getName().startsWith("com.fasterxml.jackson.")) {
+        if (readByJackson(meta.annotationType())) {
           return true;
         }
       }
     }
     return false;
+  }
+
+  private static boolean readByJackson(Class<? extends Annotation> type) {
+    String name = type.getName();
+    return name.startsWith("com.fasterxml.jackson.") || name.startsWith("java.beans.");
   }
 
   Object newInstance() {

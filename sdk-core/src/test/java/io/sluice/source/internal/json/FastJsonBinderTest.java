@@ -130,6 +130,18 @@ class FastJsonBinderTest {
 
   public record AsRecord(long id, String name) {}
 
+  /** Jackson makes a {@code @ConstructorProperties} constructor its creator. */
+  public static final class WithConstructorProperties {
+    public long id;
+
+    public WithConstructorProperties() {}
+
+    @java.beans.ConstructorProperties({"id"})
+    public WithConstructorProperties(long id) {
+      this.id = id * 2;
+    }
+  }
+
   /** Jackson reads these as a list, a map and an exception, not as beans. */
   public static final class ListLike extends java.util.ArrayList<String> {
     private static final long serialVersionUID = 1L;
@@ -239,6 +251,7 @@ class FastJsonBinderTest {
             WithBadNested.class,
             ImplementsAnnotated.class,
             ListLike.class,
+            WithConstructorProperties.class,
             MapLike.class,
             ErrorLike.class,
             IterableLike.class,
