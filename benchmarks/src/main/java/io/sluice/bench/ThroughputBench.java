@@ -124,9 +124,7 @@ public final class ThroughputBench {
       t.start();
       threads.add(t);
     }
-    while (count.sum() < expected) {
-      Thread.sleep(1);
-    }
+    untilCounted(count, expected);
     double rate = expected / ((System.nanoTime() - start) / 1e9);
     long[] cpuAfter = env.cpuNanos();
     done.set(true);
@@ -169,14 +167,22 @@ public final class ThroughputBench {
       app.start();
       long[] cpu = env.cpuNanos();
       start = System.nanoTime();
-      while (count.sum() < expected) {
-        Thread.sleep(1);
-      }
+      untilCounted(count, expected);
       double rate = expected / ((System.nanoTime() - start) / 1e9);
       System.out.printf(
           "  sluice start-up %.0f ms (not in the rate); CPU: %s%n",
           (start - built) / 1e6, BenchEnv.cpuPerMessage(cpu, env.cpuNanos(), expected));
       return rate;
+    }
+  }
+
+  /**
+   * Returns once {@code count} reaches {@code expected}, polling every millisecond: both sides see
+   * their end the same way.
+   */
+  private static void untilCounted(LongAdder count, long expected) throws InterruptedException {
+    while (count.sum() < expected) {
+      Thread.sleep(1);
     }
   }
 

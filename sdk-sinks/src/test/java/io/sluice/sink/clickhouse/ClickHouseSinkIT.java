@@ -94,12 +94,13 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
 
   @Override
   protected String newRun() {
-    String table = "kit" + RUNS.incrementAndGet() + "_" + System.nanoTime();
-    ch.query(
-        "CREATE TABLE "
-            + table
-            + " (id UInt64, k String, _sluice_batch String)"
-            + " ENGINE = MergeTree ORDER BY id");
+    return newTable("kit", "id UInt64, k String, _sluice_batch String", "ORDER BY id");
+  }
+
+  /** A fresh MergeTree table {@code <prefix><n>_<nanos>} with these columns and clauses. */
+  private static String newTable(String prefix, String columns, String mergeTreeClauses) {
+    String table = prefix + RUNS.incrementAndGet() + "_" + System.nanoTime();
+    ch.query("CREATE TABLE " + table + " (" + columns + ") ENGINE = MergeTree " + mergeTreeClauses);
     return table;
   }
 
@@ -226,12 +227,11 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
   void shouldStillWriteToATableMadeForTheEarlierProtocolWithASeqColumn() {
     // Tables made for the earlier protocol have _sluice_seq UInt32: now an ordinary column that
     // rows do not set, so it takes its default.
-    String run = "seqcol" + RUNS.incrementAndGet() + "_" + System.nanoTime();
-    ch.query(
-        "CREATE TABLE "
-            + run
-            + " (id UInt64, k String, _sluice_batch String, _sluice_seq UInt32)"
-            + " ENGINE = MergeTree ORDER BY id");
+    String run =
+        newTable(
+            "seqcol",
+            "id UInt64, k String, _sluice_batch String, _sluice_seq UInt32",
+            "ORDER BY id");
     Sink<TestRecord> sink = sink(run);
     TestSinkContext ctx = new TestSinkContext(sink.name(), 0);
     try (SinkWriter<TestRecord> writer = sink.createWriter(ctx);
@@ -279,12 +279,11 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
 
   @Test
   void shouldCompleteAPartlyAttachedBatchOnReplay() {
-    String run = "parted" + RUNS.incrementAndGet() + "_" + System.nanoTime();
-    ch.query(
-        "CREATE TABLE "
-            + run
-            + " (id UInt64, k String, _sluice_batch String)"
-            + " ENGINE = MergeTree PARTITION BY id % 3 ORDER BY id");
+    String run =
+        newTable(
+            "parted",
+            "id UInt64, k String, _sluice_batch String",
+            "PARTITION BY id % 3 ORDER BY id");
     Sink<TestRecord> sink = sink(run);
     TestSinkContext ctx = new TestSinkContext(sink.name(), 0);
     Committable c;
