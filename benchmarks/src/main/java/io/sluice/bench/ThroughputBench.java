@@ -20,6 +20,10 @@ import org.apache.pulsar.client.api.Reader;
  * JSON, maps it and discards it, checkpointing every second; alternating, {@code rounds} times.
  * Prints {@code RESULT throughput raw_msgs_per_s=… sluice_msgs_per_s=… ratio=…} (medians; the ratio
  * is the median of the per-round ratios).
+ *
+ * <p>Two more drains per round split the ratio into its parts: plain Readers that also bind the
+ * JSON with Jackson ({@code ratio_vs_raw_decode}: the same work on both sides), and the same Sluice
+ * job without a decoder ({@code ratio_no_decode}: what the pipeline itself costs).
  */
 public final class ThroughputBench {
   private static final int WARM_UP_ROUNDS = 5;
@@ -47,32 +51,48 @@ public final class ThroughputBench {
       for (int w = 0; w < WARM_UP_ROUNDS; w++) {
         rawDrain(env, topic, partitions, messages, false);
         rawDrain(env, topic, partitions, messages, true);
-        sluiceDrain(env, topic, messages, "warm" + w);
+        sluiceDrain(env, topic, messages, "warm" + w, true);
+        sluiceDrain(env, topic, messages, "warm-plain" + w, false);
       }
       double[] raw = new double[rounds];
       double[] rawDecode = new double[rounds];
       double[] sluice = new double[rounds];
+      double[] sluicePlain = new double[rounds];
       double[] ratios = new double[rounds];
       double[] decodeRatios = new double[rounds];
+      double[] plainRatios = new double[rounds];
       for (int r = 0; r < rounds; r++) {
         raw[r] = rawDrain(env, topic, partitions, messages, false);
         rawDecode[r] = rawDrain(env, topic, partitions, messages, true);
-        sluice[r] = sluiceDrain(env, topic, messages, "r" + (r + 1));
+        sluice[r] = sluiceDrain(env, topic, messages, "r" + (r + 1), true);
+        sluicePlain[r] = sluiceDrain(env, topic, messages, "r-plain" + (r + 1), false);
         ratios[r] = sluice[r] / raw[r];
         decodeRatios[r] = sluice[r] / rawDecode[r];
+        plainRatios[r] = sluicePlain[r] / raw[r];
         System.out.printf(
-            "round %d: raw %,.0f msg/s  raw+decode %,.0f msg/s  sluice %,.0f msg/s  ratio %.3f"
-                + "  ratio_vs_raw_decode %.3f%n",
-            r + 1, raw[r], rawDecode[r], sluice[r], ratios[r], decodeRatios[r]);
+            "round %d: raw %,.0f msg/s  raw+decode %,.0f msg/s  sluice %,.0f msg/s"
+                + "  sluice without decoder %,.0f msg/s  ratio %.3f  ratio_vs_raw_decode %.3f"
+                + "  ratio_no_decode %.3f%n",
+            r + 1,
+            raw[r],
+            rawDecode[r],
+            sluice[r],
+            sluicePlain[r],
+            ratios[r],
+            decodeRatios[r],
+            plainRatios[r]);
       }
       System.out.printf(
           "RESULT throughput raw_msgs_per_s=%.0f sluice_msgs_per_s=%.0f ratio=%.3f"
-              + " raw_decode_msgs_per_s=%.0f ratio_vs_raw_decode=%.3f%n",
+              + " raw_decode_msgs_per_s=%.0f ratio_vs_raw_decode=%.3f"
+              + " sluice_no_decode_msgs_per_s=%.0f ratio_no_decode=%.3f%n",
           BenchEnv.median(raw),
           BenchEnv.median(sluice),
           BenchEnv.median(ratios),
           BenchEnv.median(rawDecode),
-          BenchEnv.median(decodeRatios));
+          BenchEnv.median(decodeRatios),
+          BenchEnv.median(sluicePlain),
+          BenchEnv.median(plainRatios));
     }
   }
 
@@ -139,9 +159,12 @@ public final class ThroughputBench {
 
   /**
    * Timed from the end of {@code start()} (readers created, durable cursors subscribed, state
-   * opened) to the last message processed, like the raw drain; the start-up is printed apart.
+   * opened) to the last message processed, like the raw drain; the start-up is printed apart. With
+   * {@code decode}, the job binds each message with {@code RecordDecoder.json} and maps the event
+   * to its user; without, it counts the raw records.
    */
-  static double sluiceDrain(BenchEnv env, String topic, int expected, String run) throws Exception {
+  static double sluiceDrain(BenchEnv env, String topic, int expected, String run, boolean decode)
+      throws Exception {
     LongAdder count = new LongAdder();
     long built = System.nanoTime();
     long start;
@@ -154,7 +177,7 @@ public final class ThroughputBench {
             .discoveryInterval(Duration.ZERO)
             .waitStrategy(System.getProperty("bench.waitStrategy", "blocking"))
             .build()) {
-      if (Boolean.parseBoolean(System.getProperty("bench.decode", "true"))) {
+      if (decode) {
         app.stream(
                 PulsarSource.topics(topic).subscription("bench-throughput-" + run),
                 RecordDecoder.json(Event.class))
@@ -170,8 +193,10 @@ public final class ThroughputBench {
       untilCounted(count, expected);
       double rate = expected / ((System.nanoTime() - start) / 1e9);
       System.out.printf(
-          "  sluice start-up %.0f ms (not in the rate); CPU: %s%n",
-          (start - built) / 1e6, BenchEnv.cpuPerMessage(cpu, env.cpuNanos(), expected));
+          "  sluice%s start-up %.0f ms (not in the rate); CPU: %s%n",
+          decode ? "" : " without decoder",
+          (start - built) / 1e6,
+          BenchEnv.cpuPerMessage(cpu, env.cpuNanos(), expected));
       return rate;
     }
   }
