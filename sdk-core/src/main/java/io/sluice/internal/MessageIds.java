@@ -21,6 +21,21 @@ final class MessageIds {
     }
   }
 
+  /**
+   * A copy of {@code id} that shares nothing with the message it came from. The ids of one batch
+   * share the client's record of which of its messages are acknowledged: acknowledging a received
+   * id cumulatively on another consumer would find the batch fully acknowledged once the reader's
+   * own cursor passed its end, and move that consumer past messages after {@code id}. A copy
+   * carries a fresh record, so a position inside a batch moves a cursor to the entry before.
+   */
+  static MessageId detached(MessageId id) {
+    try {
+      return MessageId.fromByteArray(id.toByteArray());
+    } catch (IOException e) {
+      throw new IllegalArgumentException("unreadable message id " + id, e);
+    }
+  }
+
   /** A cursor position such as {@code 12:-1} as the id to read after. */
   static MessageId fromPosition(String position, int partitionIndex) {
     String[] parts = position.split(":");

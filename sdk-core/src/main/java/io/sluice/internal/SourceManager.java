@@ -508,7 +508,7 @@ final class SourceManager implements CursorCommitter {
       }
       MessageId id = e.getValue();
       ref.cursor
-          .acknowledgeCumulativeAsync(id)
+          .acknowledgeCumulativeAsync(MessageIds.detached(id))
           .whenComplete(
               (ok, t) -> {
                 if (t == null) {
