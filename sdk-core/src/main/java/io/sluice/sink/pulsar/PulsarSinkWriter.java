@@ -34,6 +34,10 @@ final class PulsarSinkWriter<T> implements SinkWriter<T> {
   private final Counter written;
   private Transaction current;
   private CompletableFuture<Transaction> next;
+
+  /** When {@link #next} was asked for ({@link System#nanoTime}). */
+  private long nextRequestedNanos;
+
   private CompletableFuture<?> lastSend = CompletableFuture.completedFuture(null);
 
   PulsarSinkWriter(PulsarSink<T> sink, PulsarClient client, SinkContext context) {
@@ -72,6 +76,7 @@ final class PulsarSinkWriter<T> implements SinkWriter<T> {
   }
 
   private CompletableFuture<Transaction> open() {
+    nextRequestedNanos = System.nanoTime();
     return client
         .newTransaction()
         .withTransactionTimeout(sink.transactionTimeout().toMillis(), TimeUnit.MILLISECONDS)
@@ -103,22 +108,44 @@ final class PulsarSinkWriter<T> implements SinkWriter<T> {
 
   private Transaction current() {
     if (current == null) {
-      try {
-        current = next.join();
-      } catch (RuntimeException e) {
+      Transaction txn = take();
+      if (stale(txn)) {
+        // opened ahead and then left unused (no output for a while): the broker would time it
+        // out while this writer sends in it, so it is aborted and a fresh one is waited for
+        end(txn);
         next = open();
-        throw new SinkException(
-            "Sink "
-                + sink.name()
-                + ": cannot open a transaction and record it in its journal (is"
-                + " transactionCoordinatorEnabled=true on the broker, and may the app create topics"
-                + " in the sink topic's namespace?): "
-                + e.getCause(),
-            e);
+        txn = take();
       }
+      current = txn;
       next = open();
     }
     return current;
+  }
+
+  private Transaction take() {
+    try {
+      return next.join();
+    } catch (RuntimeException e) {
+      next = open();
+      throw new SinkException(
+          "Sink "
+              + sink.name()
+              + ": cannot open a transaction and record it in its journal (is"
+              + " transactionCoordinatorEnabled=true on the broker, and may the app create topics"
+              + " in the sink topic's namespace?): "
+              + e.getCause(),
+          e);
+    }
+  }
+
+  /**
+   * Whether a transaction opened ahead is too old to write a checkpoint's output in: past half of
+   * its timeout (the other half is the checkpoint's time to fill and commit it) or no longer open.
+   */
+  private boolean stale(Transaction txn) {
+    long age = System.nanoTime() - nextRequestedNanos;
+    return txn.getState() != Transaction.State.OPEN
+        || age > sink.transactionTimeout().toNanos() / 2;
   }
 
   @Override
