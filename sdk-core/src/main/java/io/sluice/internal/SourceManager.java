@@ -583,6 +583,16 @@ final class SourceManager implements CursorCommitter {
                         new SourceException("Reading " + ref.topic + " failed: " + e, e));
                   }
                   return;
+                } catch (RuntimeException | Error e) {
+                  // e.g. an Error from a user decoder (decoders' exceptions are bad records): the
+                  // partition would silently stop being read while the app kept checkpointing
+                  if (!closed) {
+                    onFailure.accept(
+                        new SourceException(
+                            "The fetcher of " + ref.topic + " failed: " + e + " (see the cause)",
+                            e));
+                  }
+                  return;
                 }
               }
             });

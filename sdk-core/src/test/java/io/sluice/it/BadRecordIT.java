@@ -67,6 +67,29 @@ class BadRecordIT {
     assertThat(seen).containsExactly(new Event(1, "a"));
   }
 
+  /**
+   * A decoder's exceptions are bad records; an Error thrown by a decoder (here what a failed static
+   * initializer raises) ends the partition's fetcher, and must fail the app instead of leaving the
+   * partition unread while the app keeps checkpointing.
+   */
+  @Test
+  void shouldFailTheAppWhenADecoderThrowsAnError() throws Exception {
+    String topic = topicWithOneBadRecord();
+    Sluice app = app("bad-error", new SimpleMeterRegistry()).build();
+    RecordDecoder<String> broken =
+        r -> {
+          throw new ExceptionInInitializerError("decoder class could not initialise");
+        };
+    app.stream(PulsarSource.topics(topic), broken).forEach(v -> {});
+    app.start();
+    assertThat(app.awaitTermination(Duration.ofSeconds(30))).isTrue();
+    assertThat(app.state()).isEqualTo(Sluice.State.FAILED);
+    assertThatThrownBy(app::close)
+        .isInstanceOf(SourceException.class)
+        .hasMessageContaining("The fetcher of " + topic + " failed")
+        .hasRootCauseInstanceOf(ExceptionInInitializerError.class);
+  }
+
   @Test
   void shouldSkipAndCountBadRecordsWhenConfigured() throws Exception {
     String topic = topicWithOneBadRecord();
