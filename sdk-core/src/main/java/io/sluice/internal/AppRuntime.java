@@ -3,6 +3,7 @@ package io.sluice.internal;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.CheckpointException;
 import io.sluice.ConfigException;
 import io.sluice.RecoveryLayer;
 import io.sluice.SluiceException;
@@ -600,7 +601,7 @@ public final class AppRuntime {
         Backoff.retry(
             action,
             (e, backoff) -> {
-              if (System.nanoTime() > deadline) {
+              if (System.nanoTime() > deadline || e instanceof io.sluice.sink.CommitLostException) {
                 return false;
               }
               LOG.warn(
@@ -611,6 +612,16 @@ public final class AppRuntime {
                   e.toString());
               return true;
             });
+    if (failure instanceof io.sluice.sink.CommitLostException lost) {
+      throw new CheckpointException(
+          "Recovery: "
+              + what
+              + " failed: "
+              + lost.getMessage()
+              + " "
+              + CheckpointCoordinator.LOST_COMMIT_REMEDY,
+          lost);
+    }
     if (failure != null) {
       throw failure;
     }

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.sluice.CheckpointException;
 import io.sluice.SinkException;
+import io.sluice.sink.CommitLostException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.state.StateException;
@@ -88,6 +89,12 @@ final class CheckpointCoordinator {
   private long nextId;
   private int consecutiveFailures;
   private volatile boolean stopping;
+
+  /** What to do about a {@link CommitLostException}, here and in recovery. */
+  static final String LOST_COMMIT_REMEDY =
+      "A restart from the local state fails the same way; to produce the lost output again,"
+          + " delete the app's state directory: the app then resumes from its durable cursors"
+          + " (records after them are processed again, so some output may be written twice).";
 
   CheckpointCoordinator(
       String app,
@@ -315,7 +322,7 @@ final class CheckpointCoordinator {
       String timings) {
     try {
       long started = System.nanoTime();
-      if (!commitAll(committables)) {
+      if (!commitAll(cid, committables)) {
         return;
       }
       long committed = System.nanoTime();
@@ -366,14 +373,35 @@ final class CheckpointCoordinator {
     return false;
   }
 
-  /** Commits with retries; returns false if the app is stopping before all succeeded. */
-  private boolean commitAll(List<SinkCommittable> committables) {
+  /**
+   * Commits with retries; returns false if the app is stopping before all succeeded, or if a
+   * committable was lost (then the app fails, and no later commit moves the cursors).
+   */
+  private boolean commitAll(long cid, List<SinkCommittable> committables) {
     for (SinkCommittable c : committables) {
       Committer committer = committers.get(c.sink());
       RuntimeException failure =
           Backoff.retry(
               () -> committer.commit(Committable.of(c.payload())),
               (e, backoff) -> {
+                if (e instanceof CommitLostException) {
+                  synchronized (uncommitted) {
+                    stopping = true;
+                  }
+                  onFailure.accept(
+                      new CheckpointException(
+                          "Checkpoint "
+                              + cid
+                              + " is complete, but sink "
+                              + c.sink()
+                              + " cannot commit its output: "
+                              + e.getMessage()
+                              + " The app stops, and the durable cursors stay before this"
+                              + " checkpoint. "
+                              + LOST_COMMIT_REMEDY,
+                          e));
+                  return false;
+                }
                 if (stopping) {
                   LOG.warn(
                       "[{}] commit of sink {} not done before close; it is re-committed on"

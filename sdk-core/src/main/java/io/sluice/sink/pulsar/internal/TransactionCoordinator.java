@@ -1,6 +1,7 @@
 package io.sluice.sink.pulsar.internal;
 
 import io.sluice.SinkException;
+import io.sluice.sink.CommitLostException;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.transaction.TransactionCoordinatorClientException;
 import org.apache.pulsar.client.api.transaction.TxnID;
@@ -36,7 +37,7 @@ public final class TransactionCoordinator {
     } catch (TransactionCoordinatorClientException.InvalidTxnStatusException e) {
       String m = String.valueOf(e.getMessage());
       if (m.contains("ABORT")) {
-        throw new SinkException(
+        throw new CommitLostException(
             "Sink "
                 + sink
                 + ": transaction "

@@ -1,0 +1,189 @@
+package io.sluice.it;
+
+import static io.sluice.it.PulsarFixture.admin;
+import static io.sluice.it.PulsarFixture.broker;
+import static io.sluice.it.PulsarFixture.uniqueTopic;
+import static io.sluice.it.SourceIT.await;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.sluice.CheckpointException;
+import io.sluice.Sluice;
+import io.sluice.sink.CommitLostException;
+import io.sluice.sink.Committable;
+import io.sluice.sink.Committer;
+import io.sluice.sink.Sink;
+import io.sluice.sink.SinkContext;
+import io.sluice.sink.SinkWriter;
+import io.sluice.source.PulsarSource;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A commit that can never succeed ({@link CommitLostException}: e.g. a transaction the broker
+ * aborted) fails the app at once instead of being retried forever while checkpoints stop; the
+ * durable cursors stay before the lost checkpoint, so a restart without the local state produces
+ * the lost output again and nothing is missing.
+ */
+class CommitLostIT {
+  @TempDir Path stateDir;
+
+  @Test
+  void shouldFailAtOnceAndRecoverTheLostOutputFromTheDurableCursor() throws Exception {
+    String input = uniqueTopic("lost-in");
+    admin().topics().createNonPartitionedTopic(input);
+    LosingSink sink = new LosingSink();
+
+    // run 1: the second non-empty checkpoint's output cannot be committed
+    Sluice first = app(input, sink);
+    first.start();
+    int rounds = 0;
+    while (rounds < 5 && first.state() == Sluice.State.RUNNING) {
+      PulsarFixture.produce(input, "r" + rounds, 0, 200, 10);
+      rounds++;
+      Thread.sleep(500);
+    }
+    assertThat(first.awaitTermination(Duration.ofSeconds(30))).isTrue();
+    assertThat(first.state()).isEqualTo(Sluice.State.FAILED);
+    assertThatThrownBy(first::close)
+        .isInstanceOf(CheckpointException.class)
+        .hasMessageContaining("sink losing cannot commit its output")
+        .hasMessageContaining("delete the app's state directory")
+        .hasCauseInstanceOf(CommitLostException.class);
+    assertThat(sink.lost.get()).isPositive();
+    int produced = 200 * rounds;
+
+    // run 2: the local state still lists the lost output; recovery refuses to start
+    Sluice second = app(input, sink);
+    assertThatThrownBy(second::start)
+        .isInstanceOf(CheckpointException.class)
+        .hasMessageContaining("Recovery")
+        .hasMessageContaining("delete the app's state directory");
+    second.close();
+
+    // run 3: without the local state, the app resumes from the durable cursor
+    deleteRecursively(stateDir);
+    try (Sluice third = app(input, sink)) {
+      third.start();
+      await(
+          "every input committed",
+          Duration.ofSeconds(60),
+          () -> new HashSet<>(sink.committed).size() >= produced);
+      assertThat(third.state()).isEqualTo(Sluice.State.RUNNING);
+    }
+    Set<String> expected = new HashSet<>();
+    for (int round = 0; round < rounds; round++) {
+      for (int i = 0; i < 200; i++) {
+        expected.add("r" + round + "-" + i);
+      }
+    }
+    assertThat(new HashSet<>(sink.committed)).isEqualTo(expected);
+  }
+
+  private Sluice app(String input, LosingSink sink) {
+    Sluice app =
+        Sluice.builder()
+            .name("commit-lost-app")
+            .pulsar(broker().serviceUrl(), broker().adminUrl())
+            .stateDir(stateDir)
+            .checkpointInterval(Duration.ofMillis(200))
+            .build();
+    app.stream(PulsarSource.topics(input).subscription("commit-lost"))
+        .map(r -> new String(r.value(), StandardCharsets.UTF_8))
+        .sinkTo(sink);
+    return app;
+  }
+
+  private static void deleteRecursively(Path dir) throws Exception {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+
+  /**
+   * An in-memory two-phase sink whose second non-empty batch can never be committed, in this run or
+   * any later one.
+   */
+  static final class LosingSink implements Sink<String> {
+    final Map<Long, List<String>> staged = new ConcurrentHashMap<>();
+    final List<String> committed = new CopyOnWriteArrayList<>();
+    final AtomicLong lost = new AtomicLong();
+    private final AtomicLong epochs = new AtomicLong();
+
+    @Override
+    public String name() {
+      return "losing";
+    }
+
+    @Override
+    public SinkWriter<String> createWriter(SinkContext context) {
+      return new SinkWriter<>() {
+        private List<String> buffer = new ArrayList<>();
+
+        @Override
+        public void write(String value) {
+          buffer.add(value);
+        }
+
+        @Override
+        public CompletableFuture<Committable> prepareCommit(long checkpointId) {
+          if (buffer.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+          }
+          long epoch = epochs.incrementAndGet();
+          if (epoch == 2) {
+            lost.set(epoch);
+          }
+          staged.put(epoch, buffer);
+          buffer = new ArrayList<>();
+          return CompletableFuture.completedFuture(
+              Committable.of(ByteBuffer.allocate(8).putLong(epoch).array()));
+        }
+
+        @Override
+        public void close() {}
+      };
+    }
+
+    @Override
+    public Committer createCommitter(SinkContext context) {
+      return new Committer() {
+        @Override
+        public void commit(Committable c) {
+          long epoch = ByteBuffer.wrap(c.bytes()).getLong();
+          if (epoch == lost.get()) {
+            throw new CommitLostException(
+                "batch " + epoch + " is gone", new IllegalStateException("injected"));
+          }
+          List<String> batch = staged.remove(epoch);
+          if (batch != null) {
+            committed.addAll(batch);
+          }
+        }
+
+        @Override
+        public void abort(Committable c) {
+          staged.remove(ByteBuffer.wrap(c.bytes()).getLong());
+        }
+      };
+    }
+  }
+}
