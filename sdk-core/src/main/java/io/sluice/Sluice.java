@@ -117,15 +117,24 @@ public final class Sluice implements AutoCloseable {
     if (!state.compareAndSet(State.CREATED, State.STARTING)) {
       throw new IllegalStateException("start() may be called once; the app is " + state.get());
     }
-    try {
-      runtime.start();
-    } catch (RuntimeException e) {
-      state.set(State.FAILED);
-      terminated.countDown();
-      throw e;
-    }
-    if (!transition(State.STARTING, State.RUNNING)) {
-      LOG.warn("[{}] failed while starting: {}", settings.name(), failure.cause());
+    // Held while starting: a failure on a thread that runs before start() returns (a fetcher, a
+    // processing thread) stops the app only once everything start() creates exists, and close()
+    // from another thread waits for start() too.
+    synchronized (lifecycle) {
+      try {
+        runtime.start();
+      } catch (RuntimeException e) {
+        stopped = true; // the runtime released what it had started
+        state.set(State.FAILED);
+        terminated.countDown();
+        throw e;
+      }
+      if (!transition(State.STARTING, State.RUNNING)) {
+        LOG.warn(
+            "[{}] failed while starting (stopping now; close() reports it): {}",
+            settings.name(),
+            String.valueOf(failure.cause()));
+      }
     }
   }
 
@@ -223,7 +232,8 @@ public final class Sluice implements AutoCloseable {
 
   private void onFailure(Throwable t) {
     LOG.error("[{}] failed: {}", settings.name(), t.toString(), t);
-    state.set(State.FAILED);
+    // a straggler's error after close() completed does not turn CLOSED into FAILED
+    state.getAndUpdate(cur -> cur == State.CLOSED ? cur : State.FAILED);
     try {
       settings.failureListener().accept(t);
     } catch (RuntimeException e) {

@@ -81,6 +81,7 @@ public final class AppRuntime {
   private Counter regroups;
   private final Map<String, Committer> committers = new LinkedHashMap<>();
   private ScheduledExecutorService checkpointThread;
+  private boolean stopCalled;
   private ScheduledExecutorService discoveryThread;
   private ScheduledExecutorService tickerThread;
   private RecoveryLayer recoveryLayer;
@@ -665,6 +666,12 @@ public final class AppRuntime {
    * records everything processed. Returns whether every thread stopped in time.
    */
   public boolean stop(Duration timeout, boolean finalCheckpoint) {
+    synchronized (this) {
+      if (stopCalled) {
+        return true; // stopped already (e.g. by a failed start)
+      }
+      stopCalled = true;
+    }
     boolean clean = true;
     if (discoveryThread != null) {
       discoveryThread.shutdownNow();

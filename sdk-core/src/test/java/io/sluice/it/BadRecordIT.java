@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadFactory;
 import org.apache.pulsar.client.api.Producer;
 import org.apache.pulsar.client.api.Schema;
 import org.junit.jupiter.api.Test;
@@ -88,6 +89,47 @@ class BadRecordIT {
         .isInstanceOf(SourceException.class)
         .hasMessageContaining("The fetcher of " + topic + " failed")
         .hasRootCauseInstanceOf(ExceptionInInitializerError.class);
+  }
+
+  /**
+   * A record fails the app while {@code start()} is still creating threads (the thread factory
+   * makes each thread the starting thread asks for take a second, so the bad record is processed
+   * meanwhile). The stop must wait for the start: no thread of the app may outlive it.
+   */
+  @Test
+  void shouldStopEveryThreadWhenARecordFailsTheAppDuringStart() throws Exception {
+    String topic = topicWithOneBadRecord();
+    Thread starter = Thread.currentThread();
+    ThreadFactory slowFromStarter =
+        r -> {
+          if (Thread.currentThread() == starter) {
+            try {
+              Thread.sleep(1000);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          return new Thread(r);
+        };
+    Sluice app =
+        app("bad-start-race", new SimpleMeterRegistry())
+            .threadFactory(slowFromStarter)
+            .discoveryInterval(Duration.ofSeconds(1))
+            .build();
+    List<Event> seen = new CopyOnWriteArrayList<>();
+    app.stream(PulsarSource.topics(topic), RecordDecoder.json(Event.class)).forEach(seen::add);
+    app.start();
+    assertThat(app.awaitTermination(Duration.ofSeconds(30))).isTrue();
+    assertThat(app.state()).isEqualTo(Sluice.State.FAILED);
+    assertThatThrownBy(app::close)
+        .isInstanceOf(SourceException.class)
+        .hasMessageContaining("Cannot decode the message");
+    await(
+        "no thread of the app left",
+        Duration.ofSeconds(20),
+        () ->
+            Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.isAlive() && t.getName().startsWith("sluice-bad-start-race-")));
   }
 
   @Test
