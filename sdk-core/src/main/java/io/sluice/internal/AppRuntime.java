@@ -746,7 +746,21 @@ public final class AppRuntime {
       store.close();
       store = null;
     }
+    removeGauges();
     return clean;
+  }
+
+  /**
+   * Gauges read live objects of this run (the store, rings, partitions). Micrometer hands an app
+   * started again under the same name the gauge already registered, still bound to the stopped
+   * run's objects, so they go when the run stops; counters and timers stay (they accumulate).
+   */
+  private void removeGauges() {
+    for (io.micrometer.core.instrument.Meter m : List.copyOf(meters.getMeters())) {
+      if (m instanceof Gauge && settings.name().equals(m.getId().getTag("app"))) {
+        meters.remove(m);
+      }
+    }
   }
 
   /** For errors on start-up that must name the source. */

@@ -40,7 +40,8 @@ import org.rocksdb.WriteOptions;
  * would let sinks see already-committed output again.
  *
  * <p>Thread-safety: RocksDB is thread-safe; the checkpoint coordinator writes, processing threads
- * read state, and sink writers may register pending handles from any thread.
+ * read state, and sink writers may register pending handles from any thread. After {@link #close}
+ * every method throws {@link StateException} ({@link #approximateSizeBytes} returns -1).
  */
 public final class StateStore implements AutoCloseable {
   static {
@@ -61,6 +62,16 @@ public final class StateStore implements AutoCloseable {
   private final ColumnFamilyHandle pending;
   private final WriteOptions syncWrite;
   private final ReadOptions verifiedRead;
+
+  /**
+   * RocksJava frees a closed object's native memory and does not check it again: a call after
+   * {@link #close} would read freed memory (typically crashing the JVM). Every call holds the read
+   * side and checks {@link #closed}; close holds the write side.
+   */
+  private final java.util.concurrent.locks.ReentrantReadWriteLock guard =
+      new java.util.concurrent.locks.ReentrantReadWriteLock();
+
+  private boolean closed;
 
   private StateStore(
       Path dir,
@@ -141,28 +152,38 @@ public final class StateStore implements AutoCloseable {
    * @throws StateException if it cannot be read or fails its checksum
    */
   public Optional<CheckpointRecord> latestCheckpoint() {
-    try (RocksIterator it = db.newIterator(checkpoints, verifiedRead)) {
-      it.seekToLast();
-      if (!it.isValid()) {
-        it.status();
-        return Optional.empty();
+    enter();
+    try {
+      try (RocksIterator it = db.newIterator(checkpoints, verifiedRead)) {
+        it.seekToLast();
+        if (!it.isValid()) {
+          it.status();
+          return Optional.empty();
+        }
+        return Optional.of(CheckpointRecord.decode(it.value()));
+      } catch (RocksDBException | IllegalArgumentException e) {
+        throw new StateException(
+            "The newest checkpoint in " + dir + " is damaged: " + e.getMessage(), e);
       }
-      return Optional.of(CheckpointRecord.decode(it.value()));
-    } catch (RocksDBException | IllegalArgumentException e) {
-      throw new StateException(
-          "The newest checkpoint in " + dir + " is damaged: " + e.getMessage(), e);
+    } finally {
+      exit();
     }
   }
 
   /** Ids of the checkpoints kept (oldest first). */
   public List<Long> checkpointIds() {
-    List<Long> ids = new ArrayList<>();
-    try (RocksIterator it = db.newIterator(checkpoints)) {
-      for (it.seekToFirst(); it.isValid(); it.next()) {
-        ids.add(ByteBuffer.wrap(it.key()).getLong());
+    enter();
+    try {
+      List<Long> ids = new ArrayList<>();
+      try (RocksIterator it = db.newIterator(checkpoints)) {
+        for (it.seekToFirst(); it.isValid(); it.next()) {
+          ids.add(ByteBuffer.wrap(it.key()).getLong());
+        }
       }
+      return ids;
+    } finally {
+      exit();
     }
-    return ids;
   }
 
   /**
@@ -170,60 +191,80 @@ public final class StateStore implements AutoCloseable {
    * (applied in order) and the removal of checkpoints older than the newest {@code retain}.
    */
   public void commitCheckpoint(CheckpointRecord record, List<StateDelta> deltas, int retain) {
-    try (WriteBatch batch = new WriteBatch()) {
-      for (StateDelta delta : deltas) {
-        for (Map.Entry<Bytes, byte[]> change : delta.changes().entrySet()) {
-          if (change.getValue() == StateDelta.TOMBSTONE) {
-            batch.delete(state, change.getKey().get());
-          } else {
-            batch.put(state, change.getKey().get(), change.getValue());
+    enter();
+    try {
+      try (WriteBatch batch = new WriteBatch()) {
+        for (StateDelta delta : deltas) {
+          for (Map.Entry<Bytes, byte[]> change : delta.changes().entrySet()) {
+            if (change.getValue() == StateDelta.TOMBSTONE) {
+              batch.delete(state, change.getKey().get());
+            } else {
+              batch.put(state, change.getKey().get(), change.getValue());
+            }
           }
         }
+        batch.put(checkpoints, longKey(record.id()), record.encode());
+        long oldestKept = record.id() - retain + 1;
+        if (oldestKept > 0) {
+          batch.deleteRange(checkpoints, longKey(0), longKey(oldestKept));
+        }
+        db.write(syncWrite, batch);
+      } catch (RocksDBException e) {
+        throw new StateException(
+            "Cannot write checkpoint " + record.id() + " to " + dir + ": " + e.getMessage(), e);
       }
-      batch.put(checkpoints, longKey(record.id()), record.encode());
-      long oldestKept = record.id() - retain + 1;
-      if (oldestKept > 0) {
-        batch.deleteRange(checkpoints, longKey(0), longKey(oldestKept));
-      }
-      db.write(syncWrite, batch);
-    } catch (RocksDBException e) {
-      throw new StateException(
-          "Cannot write checkpoint " + record.id() + " to " + dir + ": " + e.getMessage(), e);
+    } finally {
+      exit();
     }
   }
 
   /** The stored value of a keyed-state entry as of the newest checkpoint, or {@code null}. */
   public byte[] getState(byte[] key) {
+    enter();
     try {
-      return db.get(state, key);
-    } catch (RocksDBException e) {
-      throw new StateException("Cannot read state from " + dir + ": " + e.getMessage(), e);
+      try {
+        return db.get(state, key);
+      } catch (RocksDBException e) {
+        throw new StateException("Cannot read state from " + dir + ": " + e.getMessage(), e);
+      }
+    } finally {
+      exit();
     }
   }
 
   /** Every stored keyed-state entry whose key starts with {@code prefix}. */
   public Map<Bytes, byte[]> scanState(byte[] prefix) {
-    Map<Bytes, byte[]> out = new LinkedHashMap<>();
-    try (RocksIterator it = db.newIterator(state)) {
-      for (it.seek(prefix); it.isValid(); it.next()) {
-        Bytes key = new Bytes(it.key());
-        if (!key.startsWith(prefix)) {
-          break;
+    enter();
+    try {
+      Map<Bytes, byte[]> out = new LinkedHashMap<>();
+      try (RocksIterator it = db.newIterator(state)) {
+        for (it.seek(prefix); it.isValid(); it.next()) {
+          Bytes key = new Bytes(it.key());
+          if (!key.startsWith(prefix)) {
+            break;
+          }
+          out.put(key, it.value());
         }
-        out.put(key, it.value());
       }
+      return out;
+    } finally {
+      exit();
     }
-    return out;
   }
 
   /** Durably records a handle a sink is about to write into (synced before returning). */
   public void putPending(String sink, long sequence, byte[] handle) {
+    enter();
     try {
-      db.put(pending, syncWrite, pendingKey(sink, sequence), handle);
-    } catch (RocksDBException e) {
-      throw new StateException(
-          "Cannot record a pending handle of sink " + sink + " in " + dir + ": " + e.getMessage(),
-          e);
+      try {
+        db.put(pending, syncWrite, pendingKey(sink, sequence), handle);
+      } catch (RocksDBException e) {
+        throw new StateException(
+            "Cannot record a pending handle of sink " + sink + " in " + dir + ": " + e.getMessage(),
+            e);
+      }
+    } finally {
+      exit();
     }
   }
 
@@ -232,32 +273,43 @@ public final class StateStore implements AutoCloseable {
 
   /** Every pending handle, in the order recorded per sink. */
   public List<PendingHandle> pending() {
-    List<PendingHandle> out = new ArrayList<>();
-    try (RocksIterator it = db.newIterator(pending)) {
-      for (it.seekToFirst(); it.isValid(); it.next()) {
-        ByteBuffer key = ByteBuffer.wrap(it.key());
-        byte[] name = new byte[key.getShort()];
-        key.get(name);
-        out.add(
-            new PendingHandle(new String(name, StandardCharsets.UTF_8), key.getLong(), it.value()));
+    enter();
+    try {
+      List<PendingHandle> out = new ArrayList<>();
+      try (RocksIterator it = db.newIterator(pending)) {
+        for (it.seekToFirst(); it.isValid(); it.next()) {
+          ByteBuffer key = ByteBuffer.wrap(it.key());
+          byte[] name = new byte[key.getShort()];
+          key.get(name);
+          out.add(
+              new PendingHandle(
+                  new String(name, StandardCharsets.UTF_8), key.getLong(), it.value()));
+        }
       }
+      return out;
+    } finally {
+      exit();
     }
-    return out;
   }
 
   /** Removes pending handles once their outcome (commit or abort) is durable elsewhere. */
   public void removePending(List<PendingHandle> done) {
-    if (done.isEmpty()) {
-      return;
-    }
-    try (WriteBatch batch = new WriteBatch()) {
-      for (PendingHandle h : done) {
-        batch.delete(pending, pendingKey(h.sink(), h.sequence()));
+    enter();
+    try {
+      if (done.isEmpty()) {
+        return;
       }
-      db.write(syncWrite, batch);
-    } catch (RocksDBException e) {
-      throw new StateException(
-          "Cannot remove pending handles in " + dir + ": " + e.getMessage(), e);
+      try (WriteBatch batch = new WriteBatch()) {
+        for (PendingHandle h : done) {
+          batch.delete(pending, pendingKey(h.sink(), h.sequence()));
+        }
+        db.write(syncWrite, batch);
+      } catch (RocksDBException e) {
+        throw new StateException(
+            "Cannot remove pending handles in " + dir + ": " + e.getMessage(), e);
+      }
+    } finally {
+      exit();
     }
   }
 
@@ -276,23 +328,52 @@ public final class StateStore implements AutoCloseable {
 
   /** Approximate on-disk size of the live SST files and logs, for the checkpoint-size metric. */
   public long approximateSizeBytes() {
+    guard.readLock().lock();
     try {
+      if (closed) {
+        return -1;
+      }
       return Long.parseLong(db.getProperty("rocksdb.total-sst-files-size"))
           + Long.parseLong(db.getProperty("rocksdb.cur-size-all-mem-tables"));
     } catch (RocksDBException | NumberFormatException e) {
       return -1;
+    } finally {
+      guard.readLock().unlock();
     }
   }
 
+  /** Closes the database once calls in progress have returned. Idempotent. */
   @Override
   public void close() {
-    for (ColumnFamilyHandle h : handles) {
-      h.close();
+    guard.writeLock().lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      for (ColumnFamilyHandle h : handles) {
+        h.close();
+      }
+      db.close();
+      syncWrite.close();
+      verifiedRead.close();
+      dbOptions.close();
+      cfOptions.close();
+    } finally {
+      guard.writeLock().unlock();
     }
-    db.close();
-    syncWrite.close();
-    verifiedRead.close();
-    dbOptions.close();
-    cfOptions.close();
+  }
+
+  private void enter() {
+    guard.readLock().lock();
+    if (closed) {
+      guard.readLock().unlock();
+      throw new StateException(
+          "The state store in " + dir + " is closed: the app using it has stopped");
+    }
+  }
+
+  private void exit() {
+    guard.readLock().unlock();
   }
 }
