@@ -238,11 +238,40 @@ final class SourceManager implements CursorCommitter {
         continue;
       }
       PartitionStart fromCursor = cursorStart(topic, subscriptionOf(binding), s);
-      plan.put(
-          topic,
-          fromCursor != null
-              ? fromCursor
-              : configuredStart(topic, binding.source().startPosition()));
+      if (fromCursor != null) {
+        plan.put(topic, fromCursor);
+      }
+    }
+    // Neither checkpointed nor subscribed: a partition created while the app was stopped (of a
+    // topic it already read, or of a new topic matching a pattern it already read from) starts at
+    // its earliest message, as discovery would have started it; anything else is new to the app
+    // and starts at the source's start position.
+    Set<String> knownTopics = new HashSet<>();
+    Set<SourceBinding> resumedSources = new HashSet<>();
+    plan.keySet()
+        .forEach(
+            t -> {
+              knownTopics.add(PartitionRef.baseOf(t));
+              resumedSources.add(assignment.get(t));
+            });
+    for (Map.Entry<String, SourceBinding> e : assignment.entrySet()) {
+      String topic = e.getKey();
+      SourceBinding binding = e.getValue();
+      if (plan.containsKey(topic)) {
+        continue;
+      }
+      boolean createdWhileStopped =
+          knownTopics.contains(PartitionRef.baseOf(topic))
+              || (binding.source().pattern().isPresent() && resumedSources.contains(binding));
+      if (createdWhileStopped) {
+        LOG.info(
+            "[{}] {} was created while the app was stopped; reading it from its earliest message",
+            app,
+            topic);
+        plan.put(topic, new PartitionStart(MessageId.earliest, true, RecoveryLayer.START_POSITION));
+      } else {
+        plan.put(topic, configuredStart(topic, binding.source().startPosition()));
+      }
     }
     return plan;
   }

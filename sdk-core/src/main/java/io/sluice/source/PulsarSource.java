@@ -100,6 +100,12 @@ public final class PulsarSource {
         .withClock(this);
   }
 
+  /**
+   * Where a partition new to the app starts (default earliest). A partition with a checkpointed
+   * position or a durable cursor continues from there instead; one that appeared while the app was
+   * stopped, of a topic it already read or matching a pattern it already read from, starts at its
+   * earliest message, as discovery starts the ones that appear while it runs.
+   */
   public PulsarSource startAt(StartPosition position) {
     Objects.requireNonNull(position, "position must not be null");
     return new PulsarSource(

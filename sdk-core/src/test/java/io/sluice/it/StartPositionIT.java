@@ -72,4 +72,50 @@ class StartPositionIT {
       assertThat(meters.get("sluice.pipeline.ring.occupancy").gauge().value()).isZero();
     }
   }
+
+  /**
+   * The start position applies to what is new to the app. Partitions that appear while it is
+   * stopped belong to topics it already reads: they start at their earliest message, as discovery
+   * would have started them, so nothing published to them during the downtime is skipped. (Pulsar
+   * itself subscribes partitions added to a partitioned topic; a new topic matching a pattern has
+   * no subscription.)
+   */
+  @Test
+  void shouldReadTopicsCreatedWhileStoppedFromTheirEarliestMessage() throws Exception {
+    String prefix = "grown-" + System.nanoTime();
+    String pattern = "persistent://public/default/" + prefix + "-.*";
+    String existing = "persistent://public/default/" + prefix + "-a";
+    admin().topics().createPartitionedTopic(existing, 2);
+    Set<String> first = ConcurrentHashMap.newKeySet();
+    try (Sluice app = startMatching("grown", pattern, first)) {
+      produce(existing, "a", 0, 50, 10);
+      await("first run", Duration.ofSeconds(30), () -> first.size() == 50);
+    }
+    String created = "persistent://public/default/" + prefix + "-b";
+    admin().topics().createPartitionedTopic(created, 2);
+    produce(created, "b", 0, 100, 10);
+    admin().topics().updatePartitionedTopic(existing, 3);
+    produce(existing, "c", 0, 100, 30);
+    Set<String> second = ConcurrentHashMap.newKeySet();
+    try (Sluice app = startMatching("grown", pattern, second)) {
+      assertThat(app.partitions()).hasSize(5);
+      await("second run", Duration.ofSeconds(30), () -> second.size() == 200);
+      assertThat(second).noneMatch(v -> v.startsWith("a-"));
+    }
+  }
+
+  private Sluice startMatching(String name, String pattern, Set<String> seen) {
+    Sluice app =
+        Sluice.builder()
+            .name(name)
+            .pulsar(broker().serviceUrl(), broker().adminUrl())
+            .stateDir(stateDir.resolve(name))
+            .discoveryInterval(Duration.ZERO)
+            .build();
+    app.stream(PulsarSource.topicsMatching(pattern).startAt(StartPosition.latest()))
+        .map(r -> new String(r.value(), StandardCharsets.UTF_8))
+        .forEach(seen::add);
+    app.start();
+    return app;
+  }
 }
