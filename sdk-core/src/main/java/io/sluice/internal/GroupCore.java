@@ -170,6 +170,11 @@ final class GroupCore implements GroupServices {
     partitions.add(partition);
   }
 
+  /** A partition whose start failed before any of its records was read (any thread). */
+  void removePartition(PartitionRef partition) {
+    partitions.remove(partition);
+  }
+
   @Override
   public KeyedStateBackend keyedState() {
     return backend;

@@ -149,6 +149,10 @@ final class ProcessingGroup implements SlotGroup {
     core.addPartition(partition);
   }
 
+  void removePartition(PartitionRef partition) {
+    core.removePartition(partition);
+  }
+
   void start() {
     disruptor.start();
   }

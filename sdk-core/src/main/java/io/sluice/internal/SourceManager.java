@@ -457,17 +457,14 @@ final class SourceManager implements CursorCommitter {
     if (start.inclusive()) {
       builder.startMessageIdInclusive();
     }
-    CompletableFuture<Void> reader =
-        builder
-            .createAsync()
-            .thenAccept(
-                r -> {
-                  ref.reader = r;
-                  startFetcher(ref);
-                });
+    CompletableFuture<Void> reader = builder.createAsync().thenAccept(r -> ref.reader = r);
+    // The fetcher starts once both exist: a partition whose start fails has read nothing, so
+    // forgetting it lets the next discovery start it afresh.
     return CompletableFuture.allOf(cursor, reader)
+        .thenRun(() -> startFetcher(ref))
         .exceptionally(
             t -> {
+              forget(ref, cursor, reader);
               Throwable cause =
                   t instanceof java.util.concurrent.CompletionException ? t.getCause() : t;
               if (cause instanceof PulsarClientException.ConsumerBusyException) {
@@ -485,6 +482,25 @@ final class SourceManager implements CursorCommitter {
               }
               throw new SourceException("Cannot start reading " + topic + ": " + cause, cause);
             });
+  }
+
+  /**
+   * Undoes a partition's start that failed: the reader or cursor that was created is closed, and
+   * the partition is no longer known, so discovery tries it again.
+   */
+  private void forget(
+      PartitionRef ref,
+      CompletableFuture<Void> cursorCreated,
+      CompletableFuture<Void> readerCreated) {
+    partitions.remove(ref.topic, ref);
+    ref.group.removePartition(ref);
+    var lag = meters.find("sluice.source.lag.ms").tag("partition", ref.topic).gauge();
+    if (lag != null) {
+      meters.remove(lag);
+    }
+    // both futures are done (allOf failed only once each had completed)
+    cursorCreated.thenRun(() -> ref.cursor.closeAsync());
+    readerCreated.thenRun(() -> ref.reader.closeAsync());
   }
 
   /** Looks for new partitions and topics; new ones start at their earliest message. */

@@ -104,6 +104,62 @@ class SourceIT {
     assertThat(seen).contains("new-partition-0", "new-partition-99", "b-0", "b-199");
   }
 
+  /**
+   * Starting a discovered topic can fail (here its subscription is held by another consumer for a
+   * while); the topic must be tried again at the next discovery, not stay known and unread.
+   */
+  @Test
+  void shouldRetryADiscoveredTopicWhoseStartFailed() throws Exception {
+    String prefix = "disc-retry" + System.nanoTime();
+    String first = "persistent://public/default/" + prefix + "-a";
+    admin().topics().createNonPartitionedTopic(first);
+    Set<String> seen = ConcurrentHashMap.newKeySet();
+    try (Sluice app =
+        Sluice.builder()
+            .name("src-discovery-retry")
+            .pulsar(broker().serviceUrl(), broker().adminUrl())
+            .stateDir(stateDir)
+            .checkpointInterval(Duration.ofMillis(500))
+            .discoveryInterval(Duration.ofMillis(300))
+            .build()) {
+      app.stream(
+              PulsarSource.topicsMatching("persistent://public/default/" + prefix + "-.*")
+                  .subscription("retry-sub"))
+          .map(r -> new String(r.value(), StandardCharsets.UTF_8))
+          .forEach(seen::add);
+      app.start();
+      String second = "persistent://public/default/" + prefix + "-b";
+      // creates the topic with the app's subscription held exclusively by someone else
+      try (var blocker =
+          PulsarFixture.client()
+              .newConsumer()
+              .topic(second)
+              .subscriptionName("retry-sub")
+              .subscriptionType(org.apache.pulsar.client.api.SubscriptionType.Exclusive)
+              .subscribe()) {
+        produce(second, "b", 0, 100, 10);
+        Thread.sleep(2000); // several discoveries fail meanwhile
+        assertThat(app.partitions()).doesNotContain(second);
+        assertThat(app.state()).isEqualTo(Sluice.State.RUNNING);
+      }
+      await("the topic read once free", Duration.ofSeconds(30), () -> seen.size() == 100);
+      assertThat(app.partitions()).contains(second);
+      // and its durable cursor follows the checkpoints (the broker may let go of what was read)
+      await(
+          "the durable cursor advanced",
+          Duration.ofSeconds(30),
+          () -> backlog(second, "retry-sub") == 0);
+    }
+  }
+
+  private static long backlog(String topic, String subscription) {
+    try {
+      return admin().topics().getStats(topic).getSubscriptions().get(subscription).getMsgBacklog();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   @Test
   void shouldNameAMissingTopicBeforeStarting() throws Exception {
     String missing = uniqueTopic("does-not-exist");
