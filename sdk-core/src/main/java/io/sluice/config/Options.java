@@ -61,7 +61,9 @@ public final class Options {
           "sluice.checkpoint.timeout",
           "60000 ms",
           "must be at least 1000 ms",
-          "A checkpoint not complete by then fails (and is superseded by the next).",
+          "A checkpoint not complete by then fails (and is superseded by the next); while a"
+              + " processing thread has not reached a barrier, each timeout counts as one more"
+              + " failed checkpoint.",
           d -> d.toMillis() >= 1000,
           Options::ms);
 

@@ -201,7 +201,10 @@ final class CheckpointCoordinator {
     for (int i = 0; i < groups.size(); i++) {
       GroupSnapshot s;
       try {
-        s = barriers.get(i).get();
+        s = awaitBarrier(cid, i, barriers.get(i));
+        if (s == null) {
+          return false; // the app fails: a processing thread never took the barrier
+        }
       } catch (ExecutionException e) {
         return failed(cid, e.getCause(), deltas);
       } catch (InterruptedException e) {
@@ -348,6 +351,45 @@ final class CheckpointCoordinator {
           new CheckpointException(
               "Finishing checkpoint " + cid + " (commit, cursors) failed: " + e, e));
       throw e;
+    }
+  }
+
+  /**
+   * Waits for group {@code i} to take barrier {@code cid}. Each checkpoint timeout that passes
+   * meanwhile counts as a failed checkpoint (the processing thread is stuck, e.g. in a sink write
+   * that blocks, or far behind); the wait goes on, since the snapshot still has to be taken, until
+   * {@code maxConsecutiveFailures} is reached: then the app fails and this returns {@code null}.
+   */
+  private GroupSnapshot awaitBarrier(long cid, int i, CompletableFuture<GroupSnapshot> barrier)
+      throws ExecutionException, InterruptedException {
+    while (true) {
+      try {
+        return barrier.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        failures.increment();
+        consecutiveFailures++;
+        String msg =
+            "checkpoint "
+                + cid
+                + ": slot group "
+                + i
+                + " has not reached the barrier for "
+                + consecutiveFailures
+                + " checkpoint timeouts of "
+                + timeout
+                + " (its processing thread is stuck in an operator or a sink, or far behind)";
+        LOG.warn("[{}] {}", app, msg);
+        if (consecutiveFailures >= maxConsecutiveFailures) {
+          onFailure.accept(
+              new CheckpointException(
+                  msg
+                      + "; sluice.checkpoint.maxConsecutiveFailures reached. Find what the"
+                      + " processing thread waits for (a thread dump names it"
+                      + " sluice-<app>-process-…), or raise sluice.checkpoint.timeout if the"
+                      + " pipeline is only slow."));
+          return null;
+        }
+      }
     }
   }
 

@@ -252,7 +252,13 @@ final class ProcessingGroup implements SlotGroup {
           }
           case RingEvent.BARRIER -> {
             long started = System.nanoTime();
-            GroupSnapshot snapshot = core.onBarrier(event.checkpointId);
+            GroupSnapshot snapshot;
+            try {
+              snapshot = core.onBarrier(event.checkpointId);
+            } catch (Throwable t) {
+              event.snapshot.completeExceptionally(t); // the coordinator must not wait for it
+              throw t;
+            }
             barrierStall.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
             event.snapshot.complete(snapshot);
           }
