@@ -686,9 +686,12 @@ final class SourceManager implements CursorCommitter {
   /** Stops the readers (no more messages reach the rings). */
   void closeReaders() {
     closed = true;
+    // one deadline for all: a fetcher blocked on a full ring (its processing thread stuck) must
+    // not hold up close() for 5 s per partition
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     for (Thread t : fetchers) {
       try {
-        t.join(5000);
+        t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }

@@ -11,6 +11,10 @@ import io.sluice.SinkException;
 public class CommitLostException extends SinkException {
   private static final long serialVersionUID = 1L;
 
+  public CommitLostException(String message) {
+    super(message);
+  }
+
   public CommitLostException(String message, Throwable cause) {
     super(message, cause);
   }
