@@ -206,8 +206,9 @@ public abstract class SinkCompatibilityKit {
       committer.abort(c);
       committer.abort(c);
       assertThat(visibleCounts(run)).isEmpty();
-      // Committing output that is gone must fail loudly, never pass silently.
-      assertThatThrownBy(() -> committer.commit(c)).isInstanceOf(SinkException.class);
+      // Committing output that is gone must fail loudly, never pass silently, and as lost (the
+      // runtime then fails the app instead of retrying a commit that cannot succeed).
+      assertThatThrownBy(() -> committer.commit(c)).isInstanceOf(CommitLostException.class);
     }
     assertThat(visibleCounts(run)).isEmpty();
   }

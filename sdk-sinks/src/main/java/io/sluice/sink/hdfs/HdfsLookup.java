@@ -18,11 +18,12 @@ import org.apache.hadoop.conf.Configuration;
 /**
  * An offline table for {@link LookupTable} enrichment, read from any Hadoop file system path
  * ({@code hdfs://namenode:8020/dim/users}, {@code file:///data/users}, {@code /data/users}) in JSON
- * lines, CSV or Parquet. The path is one file or a directory: every data file below it is read, in
- * path order, skipping names that start with {@code .} or {@code _} (in-progress files, {@code
- * _SUCCESS} markers), so a directory an {@link HdfsSink} writes can be looked up as it is. Text
- * files ending in {@code .gz} are gunzipped. Rows become JSON objects keyed by the text of the key
- * field; a later row replaces an earlier one with the same key.
+ * lines, CSV or Parquet. The path is one file or a directory: every data file below it is read,
+ * oldest first (by modification time, then path), skipping names that start with {@code .} or
+ * {@code _} (in-progress files, {@code _SUCCESS} markers), so a directory an {@link HdfsSink}
+ * writes can be looked up as it is. Text files ending in {@code .gz} are gunzipped. Rows become
+ * JSON objects keyed by the text of the key field; a later row replaces an earlier one with the
+ * same key, so updates written later win (part names alone do not sort by time).
  *
  * <pre>{@code
  * LookupTable<String, JsonNode> users =

@@ -111,6 +111,27 @@ class HdfsLookupIT {
     }
   }
 
+  /**
+   * Rows written later replace earlier ones with the same key, whatever the file names: part names
+   * (batch numbers without padding, a random token per writer) do not sort by time. Here the newer
+   * file's name sorts first; a damaged .gz file is named in the error.
+   */
+  @Test
+  void shouldLetTheNewestFileWinAndNameABrokenGzipFile() throws Exception {
+    String dir = newDir();
+    write(dir + "/part-w0-b-9-0.jsonl", "{\"id\":\"u1\",\"country\":\"old\"}\n");
+    write(dir + "/part-w0-a-10-0.jsonl", "{\"id\":\"u1\",\"country\":\"new\"}\n");
+    FileSystem fs = hdfs.fileSystem();
+    fs.setTimes(new Path(dir + "/part-w0-b-9-0.jsonl"), 1_000_000L, -1);
+    fs.setTimes(new Path(dir + "/part-w0-a-10-0.jsonl"), 2_000_000L, -1);
+    try (LookupTable<String, JsonNode> users = load(HdfsLookup.jsonLines(dir, "id"))) {
+      assertThat(users.get("u1").get("country").asText()).isEqualTo("new");
+    }
+    write(dir + "/broken.jsonl.gz", "not gzip");
+    assertThatThrownBy(() -> load(HdfsLookup.jsonLines(dir, "id")))
+        .hasMessageContaining("broken.jsonl.gz");
+  }
+
   @Test
   void shouldLoadGzippedJsonLinesThatTheSinkWroteLocally() {
     Sink<User> sink =

@@ -3,7 +3,7 @@ package io.sluice.sink.hdfs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.sluice.SinkException;
+import io.sluice.sink.CommitLostException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.SinkWriter;
@@ -93,7 +93,7 @@ class HdfsSinkCommitTest {
     try (Committer committer = sink().createCommitter(new TestSinkContext("files", 0))) {
       assertThatThrownBy(
               () -> committer.commit(Committable.of(lost.getBytes(StandardCharsets.UTF_8))))
-          .isInstanceOf(SinkException.class)
+          .isInstanceOf(CommitLostException.class)
           .hasMessageContaining("Sink files: file ")
           .hasMessageContaining("of a completed checkpoint is lost");
     }

@@ -1,6 +1,7 @@
 package io.sluice.sink.clickhouse.internal;
 
 import io.sluice.SinkException;
+import io.sluice.sink.CommitLostException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.SinkContext;
@@ -109,7 +110,7 @@ public final class ClickHouseSinkCommitter implements Committer {
             LOG.debug("sink {}: batch {} was already committed", settings.name(), batch);
             return;
           }
-          throw new SinkException(
+          throw new CommitLostException(
               "Sink "
                   + settings.name()
                   + ": batch "

@@ -414,6 +414,21 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
               + " were sent (a try landed late, or the table was changed by hand); the batch is"
               + " aborted and its records are written again from the last checkpoint");
     }
+    if (landed > 0 && landed < chunk.records.size() && target.partitioned()) {
+      // ClickHouse writes an insert's rows as one part per partition, one part after another: a
+      // try that failed between two parts staged whole partitions, not a prefix of the rows
+      throw new SinkException(
+          "Sink "
+              + settings.name()
+              + ": a failed insert staged "
+              + landed
+              + " of its "
+              + chunk.records.size()
+              + " rows in the partitioned table "
+              + target.staging(b.name)
+              + ", which need not be a prefix of them; the batch is aborted and its records are"
+              + " written again from the last checkpoint");
+    }
     if (landed > 0) {
       LOG.info(
           "sink {}: a failed insert into {} had staged {} of its {} rows; sending the other {}",

@@ -1,6 +1,7 @@
 package io.sluice.sink.hdfs.internal;
 
 import io.sluice.SinkException;
+import io.sluice.sink.CommitLostException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.SinkContext;
@@ -53,7 +54,7 @@ public final class HdfsSinkCommitter implements Committer {
           if (fs.exists(inProgress)) {
             throw new IOException("cannot rename " + inProgress + " to " + done);
           }
-          throw new SinkException(
+          throw new CommitLostException(
               "Sink "
                   + settings.name()
                   + ": file "

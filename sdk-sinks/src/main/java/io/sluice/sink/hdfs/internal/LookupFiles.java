@@ -45,13 +45,25 @@ public final class LookupFiles {
   public Map<String, JsonNode> load() {
     Path path = new Path(location);
     Map<String, JsonNode> rows = new HashMap<>();
+    Path current = null;
     try {
       FileSystem fs = path.getFileSystem(conf); // Hadoop's shared instance: not closed here
       for (Path file : dataFiles(fs, path)) {
+        current = file;
         reader.read(fs, file, rows);
       }
     } catch (IOException e) {
-      throw new SluiceException("Lookup table " + location + ": cannot read it: " + e, e);
+      throw new SluiceException(
+          "Lookup table "
+              + location
+              + ": cannot read "
+              + (current == null ? "it" : current.toString())
+              + ": "
+              + e
+              + (current == null
+                  ? ""
+                  : " (fix or remove the file; names starting with . or _ are skipped)"),
+          e);
     }
     return rows;
   }
@@ -59,7 +71,15 @@ public final class LookupFiles {
   /** Opens a text file, gunzipping it when its name ends with {@code .gz}. */
   public static InputStream open(FileSystem fs, Path file) throws IOException {
     InputStream in = fs.open(file);
-    return file.getName().endsWith(".gz") ? new GZIPInputStream(in, 1 << 16) : in;
+    if (!file.getName().endsWith(".gz")) {
+      return in;
+    }
+    try {
+      return new GZIPInputStream(in, 1 << 16);
+    } catch (IOException | RuntimeException e) {
+      in.close(); // not gzip (or empty): the caller reports it; the stream must not leak
+      throw e;
+    }
   }
 
   private List<Path> dataFiles(FileSystem fs, Path path) throws IOException {
@@ -71,15 +91,21 @@ public final class LookupFiles {
     if (status.isFile()) {
       return List.of(status.getPath());
     }
-    List<Path> files = new ArrayList<>();
+    List<LocatedFileStatus> found = new ArrayList<>();
     RemoteIterator<LocatedFileStatus> it = fs.listFiles(path, true);
     String root = status.getPath().toUri().getPath();
     while (it.hasNext()) {
-      Path p = it.next().getPath();
-      if (!hidden(root, p)) {
-        files.add(p);
+      LocatedFileStatus f = it.next();
+      if (!hidden(root, f.getPath())) {
+        found.add(f);
       }
     }
+    // oldest first, so that rows written later replace earlier ones
+    found.sort(
+        java.util.Comparator.comparingLong(LocatedFileStatus::getModificationTime)
+            .thenComparing(LocatedFileStatus::getPath));
+    List<Path> files = new ArrayList<>(found.size());
+    found.forEach(f -> files.add(f.getPath()));
     if (files.isEmpty()) {
       throw new SluiceException(
           "Lookup table "
@@ -88,7 +114,6 @@ public final class LookupFiles {
               + " an empty table is refused so that a half-written directory cannot replace a"
               + " good one");
     }
-    files.sort(null);
     return files;
   }
 

@@ -15,7 +15,7 @@ import org.apache.hadoop.fs.Path;
  * owns it.
  */
 final class PartFile<R> {
-  private final ByteArrayOutputStream retained = new ByteArrayOutputStream(1 << 16);
+  private ByteArrayOutputStream retained = new ByteArrayOutputStream(1 << 16);
   private final PartEncoder<R> encoder;
   private final Batch batch;
   private final long openedAtNanos = System.nanoTime();
@@ -115,9 +115,12 @@ final class PartFile<R> {
     }
   }
 
-  /** Frees the memory copy: only once the file is durably closed. */
+  /**
+   * Frees the memory copy: only once the file is durably closed. The buffer itself goes (a reset
+   * would keep its capacity, up to twice the part size, for as long as the batch lists the part).
+   */
   void release() {
-    retained.reset();
+    retained = new ByteArrayOutputStream(0);
   }
 
   void closeQuietly() {

@@ -2,6 +2,7 @@ package io.sluice.sink.redis.internal;
 
 import io.micrometer.core.instrument.Counter;
 import io.sluice.SinkException;
+import io.sluice.sink.CommitLostException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.SinkContext;
@@ -141,7 +142,7 @@ public final class RedisSinkCommitter implements Committer {
     } catch (JedisException e) {
       String m = String.valueOf(e.getMessage());
       if (m.contains("SLUICE_LOST") || m.contains("SLUICE_UNSEALED")) {
-        throw new SinkException(
+        throw new CommitLostException(
             "Sink "
                 + settings.name()
                 + ": batch "
