@@ -140,6 +140,11 @@ public final class HdfsSinkWriter<T, R> implements SinkWriter<T> {
   /** Writes a broken part's bytes into a new file and deletes the broken one. */
   private Void rewrite(PartFile<?> part) throws IOException {
     Path old = part.path();
+    if (!part.rewritable()) {
+      // checked before creating the new file, which each retry would otherwise leave behind
+      throw new IOException(
+          "cannot write " + old + " again: its bytes were not kept", part.failure());
+    }
     Path fresh = newPartPath(part.batch(), old.getParent());
     LOG.warn(
         "sink {}: part {} broke ({}); writing its {} bytes again into {}",

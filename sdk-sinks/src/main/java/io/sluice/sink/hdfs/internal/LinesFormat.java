@@ -88,7 +88,9 @@ public final class LinesFormat<T> implements PartFormat<T, byte[]> {
     public void finish() throws IOException {
       drain();
       if (out instanceof GZIPOutputStream gz) {
-        gz.finish();
+        // close, not finish: it also frees the Deflater's native memory; closing the part's
+        // stream beneath is a no-op (the part file closes its HDFS stream itself)
+        gz.close();
       }
     }
   }

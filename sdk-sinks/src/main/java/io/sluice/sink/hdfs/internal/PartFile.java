@@ -87,9 +87,14 @@ final class PartFile<R> {
     }
     path = to;
     out = fresh;
-    failure = null;
     retained.writeTo(fresh);
     fresh.hflush();
+    failure = null; // only now: if the rewrite broke too, the next try rewrites again
+  }
+
+  /** Whether {@link #replaceWith} can work: the bytes were kept. */
+  boolean rewritable() {
+    return retain;
   }
 
   /**
