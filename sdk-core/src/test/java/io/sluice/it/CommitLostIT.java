@@ -10,27 +10,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.sluice.CheckpointException;
 import io.sluice.Sluice;
 import io.sluice.sink.CommitLostException;
-import io.sluice.sink.Committable;
-import io.sluice.sink.Committer;
-import io.sluice.sink.Sink;
-import io.sluice.sink.SinkContext;
-import io.sluice.sink.SinkWriter;
 import io.sluice.source.PulsarSource;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
-import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,7 +35,7 @@ class CommitLostIT {
   void shouldFailAtOnceAndRecoverTheLostOutputFromTheDurableCursor() throws Exception {
     String input = uniqueTopic("lost-in");
     admin().topics().createNonPartitionedTopic(input);
-    LosingSink sink = new LosingSink();
+    FlakySink sink = FlakySink.losingSecondBatch();
 
     // run 1: the second non-empty checkpoint's output cannot be committed
     Sluice first = app(input, sink);
@@ -63,7 +50,7 @@ class CommitLostIT {
     assertThat(first.state()).isEqualTo(Sluice.State.FAILED);
     assertThatThrownBy(first::close)
         .isInstanceOf(CheckpointException.class)
-        .hasMessageContaining("sink losing cannot commit its output")
+        .hasMessageContaining("sink flaky cannot commit its output")
         .hasMessageContaining("delete the app's state directory")
         .hasCauseInstanceOf(CommitLostException.class);
     assertThat(sink.lost.get()).isPositive();
@@ -96,7 +83,7 @@ class CommitLostIT {
     assertThat(new HashSet<>(sink.committed)).isEqualTo(expected);
   }
 
-  private Sluice app(String input, LosingSink sink) {
+  private Sluice app(String input, FlakySink sink) {
     Sluice app =
         Sluice.builder()
             .name("commit-lost-app")
@@ -115,75 +102,6 @@ class CommitLostIT {
       for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
         Files.delete(p);
       }
-    }
-  }
-
-  /**
-   * An in-memory two-phase sink whose second non-empty batch can never be committed, in this run or
-   * any later one.
-   */
-  static final class LosingSink implements Sink<String> {
-    final Map<Long, List<String>> staged = new ConcurrentHashMap<>();
-    final List<String> committed = new CopyOnWriteArrayList<>();
-    final AtomicLong lost = new AtomicLong();
-    private final AtomicLong epochs = new AtomicLong();
-
-    @Override
-    public String name() {
-      return "losing";
-    }
-
-    @Override
-    public SinkWriter<String> createWriter(SinkContext context) {
-      return new SinkWriter<>() {
-        private List<String> buffer = new ArrayList<>();
-
-        @Override
-        public void write(String value) {
-          buffer.add(value);
-        }
-
-        @Override
-        public CompletableFuture<Committable> prepareCommit(long checkpointId) {
-          if (buffer.isEmpty()) {
-            return CompletableFuture.completedFuture(null);
-          }
-          long epoch = epochs.incrementAndGet();
-          if (epoch == 2) {
-            lost.set(epoch);
-          }
-          staged.put(epoch, buffer);
-          buffer = new ArrayList<>();
-          return CompletableFuture.completedFuture(
-              Committable.of(ByteBuffer.allocate(8).putLong(epoch).array()));
-        }
-
-        @Override
-        public void close() {}
-      };
-    }
-
-    @Override
-    public Committer createCommitter(SinkContext context) {
-      return new Committer() {
-        @Override
-        public void commit(Committable c) {
-          long epoch = ByteBuffer.wrap(c.bytes()).getLong();
-          if (epoch == lost.get()) {
-            throw new CommitLostException(
-                "batch " + epoch + " is gone", new IllegalStateException("injected"));
-          }
-          List<String> batch = staged.remove(epoch);
-          if (batch != null) {
-            committed.addAll(batch);
-          }
-        }
-
-        @Override
-        public void abort(Committable c) {
-          staged.remove(ByteBuffer.wrap(c.bytes()).getLong());
-        }
-      };
     }
   }
 }

@@ -32,7 +32,7 @@ class DurableCursorIT {
       throws Exception {
     String input = uniqueTopic("cursor-in");
     admin().topics().createPartitionedTopic(input, 2);
-    FlakySink sink = new FlakySink();
+    FlakySink sink = FlakySink.failingEveryOtherPrepare();
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     List<String> markDeletes = new ArrayList<>();
     try (Sluice app =

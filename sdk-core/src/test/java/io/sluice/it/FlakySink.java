@@ -1,5 +1,6 @@
 package io.sluice.it;
 
+import io.sluice.sink.CommitLostException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
@@ -16,15 +17,37 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * An in-memory two-phase sink whose prepare throws on every other call: data of a failed prepare
- * must stay in the writer and be committed with a later checkpoint, exactly once.
+ * An in-memory two-phase sink that misbehaves in one of two ways. {@link
+ * #failingEveryOtherPrepare}: prepare throws on every other call, so data of a failed prepare must
+ * stay in the writer and be committed with a later checkpoint, exactly once. {@link
+ * #losingSecondBatch}: the second non-empty batch can never be committed (its commit throws {@link
+ * CommitLostException}), in this run or any later one using the same instance.
  */
 final class FlakySink implements Sink<String> {
   final Map<Long, List<String>> staged = new ConcurrentHashMap<>();
   final List<String> committed = new CopyOnWriteArrayList<>();
   final AtomicInteger prepareCalls = new AtomicInteger();
   final AtomicInteger commits = new AtomicInteger();
+
+  /** The batch whose commit is lost (0: none yet). */
+  final AtomicLong lost = new AtomicLong();
+
   private final AtomicLong epochs = new AtomicLong();
+  private final boolean failEveryOtherPrepare;
+  private final boolean loseSecondBatch;
+
+  private FlakySink(boolean failEveryOtherPrepare, boolean loseSecondBatch) {
+    this.failEveryOtherPrepare = failEveryOtherPrepare;
+    this.loseSecondBatch = loseSecondBatch;
+  }
+
+  static FlakySink failingEveryOtherPrepare() {
+    return new FlakySink(true, false);
+  }
+
+  static FlakySink losingSecondBatch() {
+    return new FlakySink(false, true);
+  }
 
   @Override
   public String name() {
@@ -43,10 +66,16 @@ final class FlakySink implements Sink<String> {
 
       @Override
       public CompletableFuture<Committable> prepareCommit(long checkpointId) {
-        if (prepareCalls.incrementAndGet() % 2 == 1) {
+        if (failEveryOtherPrepare && prepareCalls.incrementAndGet() % 2 == 1) {
           throw new IllegalStateException("injected prepare failure at checkpoint " + checkpointId);
         }
+        if (loseSecondBatch && buffer.isEmpty()) {
+          return CompletableFuture.completedFuture(null);
+        }
         long epoch = epochs.incrementAndGet();
+        if (loseSecondBatch && epoch == 2) {
+          lost.set(epoch);
+        }
         staged.put(epoch, buffer);
         buffer = new ArrayList<>();
         return CompletableFuture.completedFuture(
@@ -63,7 +92,12 @@ final class FlakySink implements Sink<String> {
     return new Committer() {
       @Override
       public void commit(Committable c) {
-        List<String> batch = staged.remove(ByteBuffer.wrap(c.bytes()).getLong());
+        long epoch = ByteBuffer.wrap(c.bytes()).getLong();
+        if (epoch == lost.get()) {
+          throw new CommitLostException(
+              "batch " + epoch + " is gone", new IllegalStateException("injected"));
+        }
+        List<String> batch = staged.remove(epoch);
         if (batch != null) {
           committed.addAll(batch);
           commits.incrementAndGet();
