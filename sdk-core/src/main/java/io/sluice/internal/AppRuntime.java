@@ -10,6 +10,7 @@ import io.sluice.SluiceException;
 import io.sluice.SourceException;
 import io.sluice.internal.graph.JobGraph;
 import io.sluice.internal.graph.JobGraph.SourceBinding;
+import io.sluice.sink.CommitLostException;
 import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
 import io.sluice.state.StateException;
@@ -602,7 +603,7 @@ public final class AppRuntime {
         Backoff.retry(
             action,
             (e, backoff) -> {
-              if (System.nanoTime() > deadline || e instanceof io.sluice.sink.CommitLostException) {
+              if (System.nanoTime() > deadline || e instanceof CommitLostException) {
                 return false;
               }
               LOG.warn(
@@ -613,7 +614,7 @@ public final class AppRuntime {
                   e.toString());
               return true;
             });
-    if (failure instanceof io.sluice.sink.CommitLostException lost) {
+    if (failure instanceof CommitLostException lost) {
       throw new CheckpointException(
           "Recovery: "
               + what

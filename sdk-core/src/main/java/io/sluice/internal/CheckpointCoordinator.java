@@ -366,27 +366,16 @@ final class CheckpointCoordinator {
       try {
         return barrier.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
       } catch (TimeoutException e) {
-        failures.increment();
-        consecutiveFailures++;
-        String msg =
-            "checkpoint "
-                + cid
-                + ": slot group "
-                + i
-                + " has not reached the barrier for "
-                + consecutiveFailures
-                + " checkpoint timeouts of "
-                + timeout
-                + " (its processing thread is stuck in an operator or a sink, or far behind)";
-        LOG.warn("[{}] {}", app, msg);
-        if (consecutiveFailures >= maxConsecutiveFailures) {
-          onFailure.accept(
-              new CheckpointException(
-                  msg
-                      + "; sluice.checkpoint.maxConsecutiveFailures reached. Find what the"
-                      + " processing thread waits for (a thread dump names it"
-                      + " sluice-<app>-process-…), or raise sluice.checkpoint.timeout if the"
-                      + " pipeline is only slow."));
+        CheckpointException stuck =
+            new CheckpointException(
+                "slot group "
+                    + i
+                    + " has not reached the barrier within "
+                    + timeout
+                    + ": its processing thread is stuck in an operator or a sink, or far behind."
+                    + " Find what it waits for (a thread dump names it sluice-<app>-process-…),"
+                    + " or raise sluice.checkpoint.timeout if the pipeline is only slow");
+        if (countFailure(cid, stuck)) {
           return null;
         }
       }
@@ -395,24 +384,34 @@ final class CheckpointCoordinator {
 
   private boolean failed(long cid, Throwable cause, List<TakenDelta> takenDeltas) {
     carriedDeltas.addAll(takenDeltas);
+    countFailure(cid, cause);
+    return false;
+  }
+
+  /**
+   * Counts a failed checkpoint (or one more timeout waiting for a barrier); returns whether that
+   * failed the app, at {@code maxConsecutiveFailures} in a row.
+   */
+  private boolean countFailure(long cid, Throwable cause) {
     failures.increment();
     consecutiveFailures++;
     LOG.warn(
-        "[{}] checkpoint {} failed ({} in a row; the next one supersedes it): {}",
+        "[{}] checkpoint {} failed ({} in a row): {}",
         app,
         cid,
         consecutiveFailures,
         cause.toString());
-    if (consecutiveFailures >= maxConsecutiveFailures) {
-      onFailure.accept(
-          new CheckpointException(
-              consecutiveFailures
-                  + " checkpoints in a row failed (sluice.checkpoint.maxConsecutiveFailures); last"
-                  + " cause: "
-                  + cause,
-              cause));
+    if (consecutiveFailures < maxConsecutiveFailures) {
+      return false;
     }
-    return false;
+    onFailure.accept(
+        new CheckpointException(
+            consecutiveFailures
+                + " checkpoints in a row failed (sluice.checkpoint.maxConsecutiveFailures); last"
+                + " cause: "
+                + cause,
+            cause));
+    return true;
   }
 
   /**
@@ -427,9 +426,7 @@ final class CheckpointCoordinator {
               () -> committer.commit(Committable.of(c.payload())),
               (e, backoff) -> {
                 if (e instanceof CommitLostException) {
-                  synchronized (uncommitted) {
-                    stopping = true;
-                  }
+                  stop(); // no later commit moves the cursors past the lost output
                   onFailure.accept(
                       new CheckpointException(
                           "Checkpoint "

@@ -20,6 +20,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadFactory;
 import org.apache.pulsar.client.api.Producer;
 import org.apache.pulsar.client.api.Schema;
+import org.assertj.core.api.AbstractThrowableAssert;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,6 +52,14 @@ class BadRecordIT {
         .checkpointInterval(Duration.ofMillis(300));
   }
 
+  /** Waits for the app to fail on its own; the returned assertion is on what close() throws. */
+  private static AbstractThrowableAssert<?, ? extends Throwable> assertFailed(Sluice app)
+      throws InterruptedException {
+    assertThat(app.awaitTermination(Duration.ofSeconds(30))).isTrue();
+    assertThat(app.state()).isEqualTo(Sluice.State.FAILED);
+    return assertThatThrownBy(app::close);
+  }
+
   @Test
   void shouldFailNamingTopicPartitionAndMessageByDefault() throws Exception {
     String topic = topicWithOneBadRecord();
@@ -58,9 +67,7 @@ class BadRecordIT {
     Sluice app = app("bad-fail", new SimpleMeterRegistry()).build();
     app.stream(PulsarSource.topics(topic), RecordDecoder.json(Event.class)).forEach(seen::add);
     app.start();
-    assertThat(app.awaitTermination(Duration.ofSeconds(30))).isTrue();
-    assertThat(app.state()).isEqualTo(Sluice.State.FAILED);
-    assertThatThrownBy(app::close)
+    assertFailed(app)
         .isInstanceOf(SourceException.class)
         .hasMessageContaining("Cannot decode the message")
         .hasMessageContaining(topic)
@@ -83,9 +90,7 @@ class BadRecordIT {
         };
     app.stream(PulsarSource.topics(topic), broken).forEach(v -> {});
     app.start();
-    assertThat(app.awaitTermination(Duration.ofSeconds(30))).isTrue();
-    assertThat(app.state()).isEqualTo(Sluice.State.FAILED);
-    assertThatThrownBy(app::close)
+    assertFailed(app)
         .isInstanceOf(SourceException.class)
         .hasMessageContaining("The fetcher of " + topic + " failed")
         .hasRootCauseInstanceOf(ExceptionInInitializerError.class);
@@ -119,9 +124,7 @@ class BadRecordIT {
     List<Event> seen = new CopyOnWriteArrayList<>();
     app.stream(PulsarSource.topics(topic), RecordDecoder.json(Event.class)).forEach(seen::add);
     app.start();
-    assertThat(app.awaitTermination(Duration.ofSeconds(30))).isTrue();
-    assertThat(app.state()).isEqualTo(Sluice.State.FAILED);
-    assertThatThrownBy(app::close)
+    assertFailed(app)
         .isInstanceOf(SourceException.class)
         .hasMessageContaining("Cannot decode the message");
     await(

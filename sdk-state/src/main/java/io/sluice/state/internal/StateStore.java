@@ -153,18 +153,16 @@ public final class StateStore implements AutoCloseable {
    */
   public Optional<CheckpointRecord> latestCheckpoint() {
     enter();
-    try {
-      try (RocksIterator it = db.newIterator(checkpoints, verifiedRead)) {
-        it.seekToLast();
-        if (!it.isValid()) {
-          it.status();
-          return Optional.empty();
-        }
-        return Optional.of(CheckpointRecord.decode(it.value()));
-      } catch (RocksDBException | IllegalArgumentException e) {
-        throw new StateException(
-            "The newest checkpoint in " + dir + " is damaged: " + e.getMessage(), e);
+    try (RocksIterator it = db.newIterator(checkpoints, verifiedRead)) {
+      it.seekToLast();
+      if (!it.isValid()) {
+        it.status();
+        return Optional.empty();
       }
+      return Optional.of(CheckpointRecord.decode(it.value()));
+    } catch (RocksDBException | IllegalArgumentException e) {
+      throw new StateException(
+          "The newest checkpoint in " + dir + " is damaged: " + e.getMessage(), e);
     } finally {
       exit();
     }
@@ -192,27 +190,25 @@ public final class StateStore implements AutoCloseable {
    */
   public void commitCheckpoint(CheckpointRecord record, List<StateDelta> deltas, int retain) {
     enter();
-    try {
-      try (WriteBatch batch = new WriteBatch()) {
-        for (StateDelta delta : deltas) {
-          for (Map.Entry<Bytes, byte[]> change : delta.changes().entrySet()) {
-            if (change.getValue() == StateDelta.TOMBSTONE) {
-              batch.delete(state, change.getKey().get());
-            } else {
-              batch.put(state, change.getKey().get(), change.getValue());
-            }
+    try (WriteBatch batch = new WriteBatch()) {
+      for (StateDelta delta : deltas) {
+        for (Map.Entry<Bytes, byte[]> change : delta.changes().entrySet()) {
+          if (change.getValue() == StateDelta.TOMBSTONE) {
+            batch.delete(state, change.getKey().get());
+          } else {
+            batch.put(state, change.getKey().get(), change.getValue());
           }
         }
-        batch.put(checkpoints, longKey(record.id()), record.encode());
-        long oldestKept = record.id() - retain + 1;
-        if (oldestKept > 0) {
-          batch.deleteRange(checkpoints, longKey(0), longKey(oldestKept));
-        }
-        db.write(syncWrite, batch);
-      } catch (RocksDBException e) {
-        throw new StateException(
-            "Cannot write checkpoint " + record.id() + " to " + dir + ": " + e.getMessage(), e);
       }
+      batch.put(checkpoints, longKey(record.id()), record.encode());
+      long oldestKept = record.id() - retain + 1;
+      if (oldestKept > 0) {
+        batch.deleteRange(checkpoints, longKey(0), longKey(oldestKept));
+      }
+      db.write(syncWrite, batch);
+    } catch (RocksDBException e) {
+      throw new StateException(
+          "Cannot write checkpoint " + record.id() + " to " + dir + ": " + e.getMessage(), e);
     } finally {
       exit();
     }
@@ -222,11 +218,9 @@ public final class StateStore implements AutoCloseable {
   public byte[] getState(byte[] key) {
     enter();
     try {
-      try {
-        return db.get(state, key);
-      } catch (RocksDBException e) {
-        throw new StateException("Cannot read state from " + dir + ": " + e.getMessage(), e);
-      }
+      return db.get(state, key);
+    } catch (RocksDBException e) {
+      throw new StateException("Cannot read state from " + dir + ": " + e.getMessage(), e);
     } finally {
       exit();
     }
@@ -256,13 +250,11 @@ public final class StateStore implements AutoCloseable {
   public void putPending(String sink, long sequence, byte[] handle) {
     enter();
     try {
-      try {
-        db.put(pending, syncWrite, pendingKey(sink, sequence), handle);
-      } catch (RocksDBException e) {
-        throw new StateException(
-            "Cannot record a pending handle of sink " + sink + " in " + dir + ": " + e.getMessage(),
-            e);
-      }
+      db.put(pending, syncWrite, pendingKey(sink, sequence), handle);
+    } catch (RocksDBException e) {
+      throw new StateException(
+          "Cannot record a pending handle of sink " + sink + " in " + dir + ": " + e.getMessage(),
+          e);
     } finally {
       exit();
     }

@@ -75,11 +75,11 @@ final class PartFile<R> {
     return failure;
   }
 
-  /** Moves to {@code to}, a new empty file: writes everything kept so far into it. */
+  /**
+   * Moves to {@code to}, a new empty file: writes everything kept so far into it. Only for a {@link
+   * #rewritable} part (the caller checks before it creates the new file).
+   */
   void replaceWith(Path to, FSDataOutputStream fresh) throws IOException {
-    if (!retain) {
-      throw new IOException("cannot write " + path + " again: its bytes were not kept", failure);
-    }
     try {
       out.close();
     } catch (IOException | RuntimeException e) {
