@@ -145,16 +145,36 @@ public final class PulsarStandalone implements AutoCloseable {
     return dir == null ? null : dir.resolve("logs/pulsar-standalone.log");
   }
 
-  /** Stops the broker gracefully and starts it on the same ports and data. */
+  /**
+   * Stops the broker gracefully (if it is running; see {@link #crash}) and starts it on the same
+   * ports and data.
+   */
   public synchronized void restart() {
+    requireEmbedded("restart()");
+    stopProcess();
+    launch(false);
+  }
+
+  /**
+   * Kills the broker with SIGKILL, as a machine or process crash would: nothing is flushed or
+   * closed. {@link #restart} starts it again on the same ports and data.
+   */
+  public synchronized void crash() {
+    requireEmbedded("crash()");
+    if (process != null) {
+      process.kill();
+      process = null;
+    }
+  }
+
+  private void requireEmbedded(String what) {
     if (external) {
       throw new UnsupportedOperationException(
-          "restart() needs a broker started by the test kit; this one is external ("
+          what
+              + " needs a broker started by the test kit; this one is external ("
               + serviceUrl
               + ")");
     }
-    stopProcess();
-    launch(false);
   }
 
   private void launch(boolean wipeData) {
@@ -252,6 +272,13 @@ public final class PulsarStandalone implements AutoCloseable {
             // rates (msgThroughputIn) every 2 s instead of 60 s, for automatic slot groups in tests
             "statsUpdateInitialDelayInSecs=2",
             "statsUpdateFrequencyInSecs=2",
+            // The standalone's bookie reads this file too. By default it turns read-only once its
+            // disk is 95 % full, counting the whole file system; on the shared disks here that
+            // can mean 10+ GB still free, and a read-only bookie fails every write ("Not enough
+            // non-faulty bookies"). Only a truly full disk stops it now.
+            "diskUsageThreshold=0.999",
+            "diskUsageWarnThreshold=0.998",
+            "diskUsageLwmThreshold=0.998",
             "");
     Path file = dir.resolve("standalone.conf");
     Files.writeString(file, conf, StandardCharsets.UTF_8);
