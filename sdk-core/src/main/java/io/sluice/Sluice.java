@@ -234,17 +234,18 @@ public final class Sluice implements AutoCloseable {
     LOG.error("[{}] failed: {}", settings.name(), t.toString(), t);
     // a straggler's error after close() completed does not turn CLOSED into FAILED
     state.getAndUpdate(cur -> cur == State.CLOSED ? cur : State.FAILED);
-    try {
-      settings.failureListener().accept(t);
-    } catch (RuntimeException e) {
-      LOG.warn("[{}] failure listener threw", settings.name(), e);
-    }
-    // Stop the threads off the failing thread (it may be the processing thread itself).
+    // Tell the listener and stop the threads off the failing thread: it may be the processing
+    // thread itself, which a close() from the listener would otherwise wait for until it timed out.
     Thread stopper =
         settings
             .threadFactory()
             .newThread(
                 () -> {
+                  try {
+                    settings.failureListener().accept(t);
+                  } catch (RuntimeException e) {
+                    LOG.warn("[{}] failure listener threw", settings.name(), e);
+                  }
                   synchronized (lifecycle) {
                     if (!stopped) {
                       stopped = true;
@@ -475,7 +476,11 @@ public final class Sluice implements AutoCloseable {
       return this;
     }
 
-    /** Told once, on the failing thread, when the app fails. */
+    /**
+     * Told once when the app fails, on a thread of the app's own (not the failing one), before its
+     * threads are stopped. The listener may call {@link Sluice#close}, which then stops the app and
+     * throws the failure.
+     */
     public Builder onFailure(Consumer<Throwable> listener) {
       Objects.requireNonNull(listener, "listener must not be null");
       once(this.failureListener, "onFailure");

@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pulsar.client.api.Producer;
 import org.apache.pulsar.client.api.Schema;
 import org.assertj.core.api.AbstractThrowableAssert;
@@ -94,6 +95,40 @@ class BadRecordIT {
         .isInstanceOf(SourceException.class)
         .hasMessageContaining("The fetcher of " + topic + " failed")
         .hasRootCauseInstanceOf(ExceptionInInitializerError.class);
+  }
+
+  /**
+   * Closing the app from its failure listener (a common way to react) must not hang. The listener
+   * used to run on the failing thread, here the processing thread, and close() then waited for that
+   * same thread to stop until its timeout (60 s).
+   */
+  @Test
+  void shouldLetTheFailureListenerCloseTheApp() throws Exception {
+    String topic = topicWithOneBadRecord();
+    AtomicReference<Sluice> self = new AtomicReference<>();
+    List<Throwable> closeThrew = new CopyOnWriteArrayList<>();
+    Sluice app =
+        app("bad-listener", new SimpleMeterRegistry())
+            .onFailure(
+                t -> {
+                  try {
+                    self.get().close();
+                  } catch (RuntimeException e) {
+                    closeThrew.add(e);
+                  }
+                })
+            .build();
+    self.set(app);
+    app.stream(PulsarSource.topics(topic))
+        .forEach(
+            r -> {
+              throw new IllegalStateException("a bug in an operator");
+            });
+    app.start();
+    assertFailed(app).hasRootCauseMessage("a bug in an operator");
+    assertThat(closeThrew)
+        .singleElement()
+        .satisfies(e -> assertThat(e).hasRootCauseMessage("a bug in an operator"));
   }
 
   /**
