@@ -1,0 +1,209 @@
+package io.sluice.it;
+
+import static io.sluice.it.SourceIT.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.Sluice;
+import io.sluice.sink.pulsar.PulsarSink;
+import io.sluice.source.PulsarSource;
+import io.sluice.source.StartPosition;
+import io.sluice.testkit.PulsarStandalone;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.pulsar.client.admin.PulsarAdmin;
+import org.apache.pulsar.client.api.Message;
+import org.apache.pulsar.client.api.MessageId;
+import org.apache.pulsar.client.api.Producer;
+import org.apache.pulsar.client.api.PulsarClient;
+import org.apache.pulsar.client.api.Reader;
+import org.apache.pulsar.client.api.Schema;
+import org.apache.pulsar.common.policies.data.RetentionPolicies;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The broker itself is SIGKILLed, twice, while a job reads from it and writes to it in
+ * transactions, and while a producer keeps publishing: the job's readers, durable cursors, sink
+ * producer and transaction coordinator client all lose their broker at once, mid-checkpoint. After
+ * each restart the app must carry on by itself (no restart of the app, no FAILED state) and, at the
+ * end, every message of the input topic must appear exactly once in the output topic.
+ *
+ * <p>This test starts a broker of its own (the shared one must not be killed under other tests).
+ * The input is compared message by message with what the input topic holds at the end, not with
+ * what the producer meant to send: a producer that loses its broker may store a message twice (the
+ * broker kept it, the receipt was lost, the producer sent it again), and the job must then deliver
+ * it twice, once per input message.
+ */
+class BrokerCrashIT {
+  private static final int MESSAGES = Integer.getInteger("sluice.brokercrash.messages", 60_000);
+  private static final int KILLS = 2;
+
+  @TempDir Path dir;
+
+  @Test
+  void shouldRideOutBrokerCrashesExactlyOnce() throws Exception {
+    try (PulsarStandalone broker = PulsarStandalone.start(dir.resolve("pulsar"));
+        PulsarAdmin admin = PulsarAdmin.builder().serviceHttpUrl(broker.adminUrl()).build();
+        PulsarClient client = PulsarClient.builder().serviceUrl(broker.serviceUrl()).build()) {
+      String input = "persistent://public/default/broker-crash-in-" + System.nanoTime();
+      String output = "persistent://public/default/broker-crash-out-" + System.nanoTime();
+      // The input is read back at the end; without retention the broker deletes what the job's
+      // durable subscription has acknowledged once a ledger rolls over (as at a restart).
+      admin.namespaces().setRetention("public/default", new RetentionPolicies(-1, -1));
+      admin.topics().createPartitionedTopic(input, 4);
+      admin.topics().createNonPartitionedTopic(output);
+      Map<String, Integer> outputCounts = new ConcurrentHashMap<>();
+      AtomicBoolean stop = new AtomicBoolean();
+      CompletableFuture<Void> collecting =
+          CompletableFuture.runAsync(() -> collect(client, output, outputCounts, stop));
+      CompletableFuture<Void> producing = CompletableFuture.runAsync(() -> produce(client, input));
+      AtomicReference<Throwable> failure = new AtomicReference<>();
+      int kills = 0;
+      try (Sluice app =
+          Sluice.builder()
+              .name("broker-crash-app")
+              .pulsar(broker.serviceUrl(), broker.adminUrl())
+              .stateDir(dir.resolve("state"))
+              .checkpointInterval(Duration.ofSeconds(1))
+              .onFailure(failure::set)
+              .build()) {
+        app.stream(
+                PulsarSource.topics(input)
+                    .subscription("broker-crash")
+                    .startAt(StartPosition.earliest()))
+            .map(
+                r -> {
+                  // slow enough that the job is still busy when the broker dies
+                  LockSupport.parkNanos(20_000);
+                  return r.value();
+                })
+            .sinkTo(PulsarSink.<byte[]>builder().topic(output).serializer(v -> v).build());
+        app.start();
+        for (int k = 0; k < KILLS; k++) {
+          long before = app.lastCompletedCheckpoint();
+          await(
+              "a checkpoint after " + before,
+              Duration.ofMinutes(3),
+              () -> app.lastCompletedCheckpoint() > before || failure.get() != null);
+          assertThat(failure.get()).as("app failure").isNull();
+          Thread.sleep(ThreadLocalRandom.current().nextLong(500, 2500));
+          broker.crash();
+          kills++;
+          Thread.sleep(ThreadLocalRandom.current().nextLong(1000, 5000));
+          broker.restart();
+        }
+        producing.get(5, TimeUnit.MINUTES);
+        Map<String, Integer> inputCounts = readCounts(client, input);
+        int inputs = inputCounts.values().stream().mapToInt(Integer::intValue).sum();
+        await(
+            "all " + inputs + " inputs in the output",
+            Duration.ofMinutes(5),
+            () ->
+                failure.get() != null
+                    || outputCounts.values().stream().mapToInt(Integer::intValue).sum() >= inputs);
+        assertThat(failure.get()).as("app failure").isNull();
+        assertThat(app.state()).isEqualTo(Sluice.State.RUNNING);
+        // anything more would be a duplicate: give it time to show
+        Thread.sleep(3000);
+        stop.set(true);
+        collecting.get(1, TimeUnit.MINUTES);
+        int outputs = outputCounts.values().stream().mapToInt(Integer::intValue).sum();
+        long lost = 0;
+        long duplicates = 0;
+        for (Map.Entry<String, Integer> e : inputCounts.entrySet()) {
+          int out = outputCounts.getOrDefault(e.getKey(), 0);
+          lost += Math.max(0, e.getValue() - out);
+          duplicates += Math.max(0, out - e.getValue());
+        }
+        for (Map.Entry<String, Integer> e : outputCounts.entrySet()) {
+          if (!inputCounts.containsKey(e.getKey())) {
+            duplicates += e.getValue(); // not an input at all
+          }
+        }
+        System.out.printf(
+            "RESULT broker-crash inputs=%d outputs=%d duplicates=%d lost=%d kills=%d"
+                + " stored_twice_by_producer=%d%n",
+            inputs, outputs, duplicates, lost, kills, inputs - inputCounts.size());
+        assertThat(inputCounts.keySet()).as("every produced id is in the input").hasSize(MESSAGES);
+        assertThat(duplicates).as("duplicates").isZero();
+        assertThat(lost).as("lost").isZero();
+      } finally {
+        stop.set(true);
+      }
+    }
+  }
+
+  /** Publishes ids 0..MESSAGES-1 at about 5,000 per second, riding out the broker's crashes. */
+  private static void produce(PulsarClient client, String topic) {
+    try (Producer<String> producer =
+        client
+            .newProducer(Schema.STRING)
+            .topic(topic)
+            .sendTimeout(0, TimeUnit.SECONDS)
+            .blockIfQueueFull(true)
+            .batchingMaxPublishDelay(1, TimeUnit.MILLISECONDS)
+            .create()) {
+      List<CompletableFuture<MessageId>> sent = new ArrayList<>();
+      for (int i = 0; i < MESSAGES; i++) {
+        sent.add(producer.newMessage().key("k" + (i % 64)).value("id-" + i).sendAsync());
+        if (i % 500 == 499) {
+          Thread.sleep(100);
+        }
+      }
+      CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
+    } catch (Exception e) {
+      throw new IllegalStateException("producing the input failed", e);
+    }
+  }
+
+  /** Reads the output as it is committed (readers see only committed transactions). */
+  private static void collect(
+      PulsarClient client, String topic, Map<String, Integer> counts, AtomicBoolean stop) {
+    try (Reader<byte[]> reader =
+        client.newReader().topic(topic).startMessageId(MessageId.earliest).create()) {
+      while (!stop.get()) {
+        Message<byte[]> m = reader.readNext(200, TimeUnit.MILLISECONDS);
+        if (m != null) {
+          counts.merge(new String(m.getValue(), StandardCharsets.UTF_8), 1, Integer::sum);
+        }
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException("reading the output failed", e);
+    }
+  }
+
+  /** How many times each value is stored in the topic's partitions. */
+  private static Map<String, Integer> readCounts(PulsarClient client, String topic)
+      throws Exception {
+    Map<String, Integer> counts = new HashMap<>();
+    for (int p = 0; p < 4; p++) {
+      try (Reader<byte[]> reader =
+          client
+              .newReader()
+              .topic(topic + "-partition-" + p)
+              .startMessageId(MessageId.earliest)
+              .create()) {
+        while (reader.hasMessageAvailable()) {
+          Message<byte[]> m = reader.readNext(30, TimeUnit.SECONDS);
+          if (m == null) {
+            break;
+          }
+          counts.merge(new String(m.getValue(), StandardCharsets.UTF_8), 1, Integer::sum);
+        }
+      }
+    }
+    return counts;
+  }
+}
