@@ -115,6 +115,11 @@ class BrokerCrashIT {
                     || outputCounts.values().stream().mapToInt(Integer::intValue).sum() >= inputs);
         assertThat(failure.get()).as("app failure").isNull();
         assertThat(app.state()).isEqualTo(Sluice.State.RUNNING);
+        // the durable cursors came back with the broker: they follow the checkpoints to the end
+        await(
+            "no backlog left on the job's durable subscription",
+            Duration.ofMinutes(1),
+            () -> backlog(admin, input) == 0);
         // anything more would be a duplicate: give it time to show
         Thread.sleep(3000);
         stop.set(true);
@@ -142,6 +147,19 @@ class BrokerCrashIT {
       } finally {
         stop.set(true);
       }
+    }
+  }
+
+  private static long backlog(PulsarAdmin admin, String topic) {
+    try {
+      return admin
+          .topics()
+          .getPartitionedStats(topic, false)
+          .getSubscriptions()
+          .get("broker-crash")
+          .getMsgBacklog();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
     }
   }
 
