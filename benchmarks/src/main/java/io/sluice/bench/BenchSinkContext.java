@@ -42,6 +42,11 @@ final class BenchSinkContext implements SinkContext {
   }
 
   @Override
+  public String pulsarAdminUrl() {
+    return "http://127.0.0.1:1";
+  }
+
+  @Override
   public MeterRegistry meterRegistry() {
     return meters;
   }

@@ -572,6 +572,7 @@ public final class AppRuntime {
         sink.name(),
         index,
         settings.serviceUrl(),
+        settings.adminUrl(),
         meters,
         store,
         settings.badSinkRecordPolicy());

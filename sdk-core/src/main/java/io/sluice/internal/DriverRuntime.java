@@ -106,6 +106,7 @@ public final class DriverRuntime implements AutoCloseable {
         sink.name(),
         index,
         "pulsar://test-driver:6650",
+        "http://test-driver:8080",
         meters,
         store,
         io.sluice.source.BadRecordPolicy.FAIL);

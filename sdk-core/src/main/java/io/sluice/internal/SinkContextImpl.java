@@ -15,6 +15,7 @@ final class SinkContextImpl implements SinkContext {
   private final String sink;
   private final int writerIndex;
   private final String serviceUrl;
+  private final String adminUrl;
   private final MeterRegistry meters;
   private final StateStore store;
   private final io.sluice.source.BadRecordPolicy badRecordPolicy;
@@ -24,6 +25,7 @@ final class SinkContextImpl implements SinkContext {
       String sink,
       int writerIndex,
       String serviceUrl,
+      String adminUrl,
       MeterRegistry meters,
       StateStore store,
       io.sluice.source.BadRecordPolicy badRecordPolicy) {
@@ -32,6 +34,7 @@ final class SinkContextImpl implements SinkContext {
     this.sink = sink;
     this.writerIndex = writerIndex;
     this.serviceUrl = serviceUrl;
+    this.adminUrl = adminUrl;
     this.meters = meters;
     this.store = store;
   }
@@ -54,6 +57,11 @@ final class SinkContextImpl implements SinkContext {
   @Override
   public String pulsarServiceUrl() {
     return serviceUrl;
+  }
+
+  @Override
+  public String pulsarAdminUrl() {
+    return adminUrl;
   }
 
   @Override

@@ -16,6 +16,9 @@ public interface SinkContext {
   /** The Pulsar service URL the app reads from (sinks writing to Pulsar may use it). */
   String pulsarServiceUrl();
 
+  /** The admin (HTTP) URL of the same cluster. */
+  String pulsarAdminUrl();
+
   MeterRegistry meterRegistry();
 
   /**

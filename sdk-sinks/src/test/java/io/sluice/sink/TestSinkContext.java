@@ -60,6 +60,11 @@ public final class TestSinkContext implements SinkContext {
   }
 
   @Override
+  public String pulsarAdminUrl() {
+    return "http://127.0.0.1:1";
+  }
+
+  @Override
   public MeterRegistry meterRegistry() {
     return meters;
   }

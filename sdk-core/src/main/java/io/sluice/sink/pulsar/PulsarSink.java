@@ -10,7 +10,9 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.client.api.transaction.Transaction;
@@ -45,8 +47,10 @@ import org.apache.pulsar.client.api.transaction.TxnID;
  *
  * <p><b>Limits.</b> A transaction the broker times out is aborted: keep {@link
  * Builder#transactionTimeout} well above the checkpoint interval plus the longest time the app may
- * stay down (default 10 min); committing a transaction the broker aborted fails loudly rather than
- * losing output silently — but one the coordinator has forgotten is taken as committed.
+ * stay down (default 10 min). Committing a transaction the broker aborted fails loudly ({@link
+ * io.sluice.sink.CommitLostException}) rather than losing output silently: the coordinator forgets
+ * a transaction once it has ended, so the sink then asks the topic's transaction buffer (admin
+ * API), which lists aborted transactions for as long as their messages are stored.
  *
  * <p><b>A lost state directory.</b> Every transaction id is also appended to a small journal topic
  * in the sink topic's namespace ({@code __sluice-txns-<app>-<hash>}) before its first message, and
@@ -59,6 +63,7 @@ public final class PulsarSink<T> implements Sink<T> {
   private final String name;
   private final String topic;
   private final String serviceUrl;
+  private final String adminUrl;
   private final Function<? super T, byte[]> serializer;
   private final Function<? super T, String> key;
   private final Function<? super T, Map<String, String>> properties;
@@ -66,6 +71,7 @@ public final class PulsarSink<T> implements Sink<T> {
   private final int maxPendingMessages;
   private final Map<TxnID, Transaction> open = new ConcurrentHashMap<>();
   private PulsarClient client;
+  private PulsarAdmin admin;
   private TransactionJournal journal;
   private int users;
 
@@ -73,6 +79,7 @@ public final class PulsarSink<T> implements Sink<T> {
     this.topic = b.topic;
     this.name = b.name != null ? b.name : "pulsar:" + b.topic;
     this.serviceUrl = b.serviceUrl;
+    this.adminUrl = b.adminUrl;
     this.serializer = b.serializer;
     this.key = b.key;
     this.properties = b.properties;
@@ -100,7 +107,8 @@ public final class PulsarSink<T> implements Sink<T> {
 
   @Override
   public Committer createCommitter(SinkContext context) {
-    return new PulsarSinkCommitter(this, acquire(context));
+    PulsarClient c = acquire(context);
+    return new PulsarSinkCommitter(this, c, admin(context));
   }
 
   Function<? super T, byte[]> serializer() {
@@ -148,6 +156,28 @@ public final class PulsarSink<T> implements Sink<T> {
     return client;
   }
 
+  /**
+   * The admin client the committer asks whether a forgotten transaction was aborted (after {@link
+   * #acquire}, released with the client).
+   */
+  private synchronized PulsarAdmin admin(SinkContext context) {
+    if (admin == null) {
+      String url = adminUrl != null ? adminUrl : context.pulsarAdminUrl();
+      try {
+        admin =
+            PulsarAdmin.builder()
+                .serviceHttpUrl(url)
+                .connectionTimeout(10, TimeUnit.SECONDS)
+                .readTimeout(30, TimeUnit.SECONDS)
+                .build();
+      } catch (PulsarClientException e) {
+        throw new SinkException(
+            "Sink " + name + ": cannot create a Pulsar admin client for " + url, e);
+      }
+    }
+    return admin;
+  }
+
   /** The journal of this sink's open transactions (while a writer or committer exists). */
   synchronized TransactionJournal journal() {
     return journal;
@@ -157,6 +187,10 @@ public final class PulsarSink<T> implements Sink<T> {
     if (--users == 0 && client != null) {
       journal.close();
       journal = null;
+      if (admin != null) {
+        admin.close();
+        admin = null;
+      }
       try {
         client.close();
       } catch (PulsarClientException e) {
@@ -171,6 +205,7 @@ public final class PulsarSink<T> implements Sink<T> {
     private String name;
     private String topic;
     private String serviceUrl;
+    private String adminUrl;
     private Function<? super T, byte[]> serializer;
     private Function<? super T, String> key;
     private Function<? super T, Map<String, String>> properties;
@@ -191,9 +226,18 @@ public final class PulsarSink<T> implements Sink<T> {
       return this;
     }
 
-    /** Another cluster's service URL; by default the app's. */
+    /** Another cluster's service URL; by default the app's. Needs {@link #adminUrl} too. */
     public Builder<T> serviceUrl(String url) {
       this.serviceUrl = Objects.requireNonNull(url, "url must not be null");
+      return this;
+    }
+
+    /**
+     * That other cluster's admin (HTTP) URL; by default the app's. Recovery asks it whether a
+     * checkpoint's transaction the coordinator has forgotten was committed or aborted.
+     */
+    public Builder<T> adminUrl(String url) {
+      this.adminUrl = Objects.requireNonNull(url, "url must not be null");
       return this;
     }
 
@@ -251,6 +295,11 @@ public final class PulsarSink<T> implements Sink<T> {
       }
       if (serializer == null) {
         throw new io.sluice.ConfigException("PulsarSink needs a serializer: call serializer(...)");
+      }
+      if ((serviceUrl == null) != (adminUrl == null)) {
+        throw new io.sluice.ConfigException(
+            "PulsarSink on another cluster needs both serviceUrl(...) and adminUrl(...) (or"
+                + " neither, to write to the app's cluster)");
       }
       return new PulsarSink<>(this);
     }

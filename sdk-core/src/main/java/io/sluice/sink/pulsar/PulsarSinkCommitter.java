@@ -4,6 +4,7 @@ import io.sluice.SinkException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.pulsar.internal.TransactionCoordinator;
+import io.sluice.sink.pulsar.internal.TransactionOutcomes;
 import io.sluice.sink.pulsar.internal.TxnIds;
 import java.util.Collection;
 import java.util.HashSet;
@@ -11,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.transaction.Transaction;
 import org.apache.pulsar.client.api.transaction.TxnID;
@@ -20,9 +22,11 @@ final class PulsarSinkCommitter implements Committer {
   private final PulsarSink<?> sink;
   private final TransactionCoordinator coordinator;
 
-  PulsarSinkCommitter(PulsarSink<?> sink, PulsarClient client) {
+  PulsarSinkCommitter(PulsarSink<?> sink, PulsarClient client, PulsarAdmin admin) {
     this.sink = sink;
-    this.coordinator = new TransactionCoordinator(client, sink.name());
+    this.coordinator =
+        new TransactionCoordinator(
+            client, sink.name(), new TransactionOutcomes(admin, sink.topic(), sink.name()));
   }
 
   @Override

@@ -1,0 +1,160 @@
+package io.sluice.it;
+
+import static io.sluice.it.PulsarFixture.admin;
+import static io.sluice.it.PulsarFixture.broker;
+import static io.sluice.it.PulsarFixture.uniqueTopic;
+import static io.sluice.it.SourceIT.await;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sluice.sink.CommitLostException;
+import io.sluice.sink.Committable;
+import io.sluice.sink.Committer;
+import io.sluice.sink.SinkContext;
+import io.sluice.sink.SinkWriter;
+import io.sluice.sink.pulsar.PulsarSink;
+import io.sluice.sink.pulsar.internal.TxnIds;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.pulsar.client.admin.PulsarAdminException;
+import org.apache.pulsar.client.api.transaction.TxnID;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A checkpoint's transaction that the broker aborted at its timeout (the app, or the broker, was
+ * down longer than the sink's transactionTimeout) must fail recovery's commit loudly: the
+ * coordinator forgets a transaction as soon as it has ended, so "not found" does not mean
+ * "committed". A transaction that was committed and is then committed again (recovery after a crash
+ * that followed the commit) must still pass.
+ */
+class PulsarSinkTimeoutIT {
+  private static final Duration SHORT = Duration.ofSeconds(2);
+  private static final Duration LONG = Duration.ofMinutes(2);
+
+  @Test
+  void shouldFailLoudlyCommittingATransactionTheBrokerTimedOut() throws Exception {
+    String topic = uniqueTopic("sink-timed-out");
+    admin().topics().createNonPartitionedTopic(topic);
+    Committable prepared = writeAndPrepare(topic, "lost", SHORT);
+    awaitForgotten(prepared); // the broker aborts it after 2 s
+    // a new sink object, as after a restart: the transaction is committed by its id alone
+    PulsarSink<String> restarted = sink(topic, SHORT);
+    try (Committer committer = restarted.createCommitter(new Context(restarted.name()))) {
+      assertThatThrownBy(() -> committer.commit(prepared))
+          .isInstanceOf(CommitLostException.class)
+          .hasMessageContaining("aborted by the broker")
+          .hasMessageContaining("transactionTimeout");
+    }
+    assertThat(PulsarFixture.readAll(topic)).isEmpty();
+  }
+
+  @Test
+  void shouldTakeAForgottenCommittedTransactionAsCommitted() throws Exception {
+    String topic = uniqueTopic("sink-committed");
+    admin().topics().createPartitionedTopic(topic, 2);
+    Committable prepared = writeAndPrepare(topic, "kept", LONG);
+    PulsarSink<String> first = sink(topic, LONG);
+    try (Committer committer = first.createCommitter(new Context(first.name()))) {
+      committer.commit(prepared);
+    }
+    awaitForgotten(prepared); // at once: committed
+    PulsarSink<String> restarted = sink(topic, LONG);
+    try (Committer committer = restarted.createCommitter(new Context(restarted.name()))) {
+      committer.commit(prepared); // recovery commits the restored checkpoint's transaction again
+    }
+    assertThat(PulsarFixture.readAll(topic)).hasSize(10).doesNotHaveDuplicates();
+  }
+
+  private static PulsarSink<String> sink(String topic, Duration transactionTimeout) {
+    return PulsarSink.<String>builder()
+        .name("timeout-sink")
+        .topic(topic)
+        .serializer(s -> s.getBytes(StandardCharsets.UTF_8))
+        .transactionTimeout(transactionTimeout)
+        .build();
+  }
+
+  private static Committable writeAndPrepare(
+      String topic, String prefix, Duration transactionTimeout) throws Exception {
+    PulsarSink<String> sink = sink(topic, transactionTimeout);
+    try (SinkWriter<String> writer = sink.createWriter(new Context(sink.name()))) {
+      for (int i = 0; i < 10; i++) {
+        writer.write(prefix + "-" + i);
+      }
+      return writer.prepareCommit(1).get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Until the coordinator no longer knows the transaction (it ended, or timed out). */
+  private static void awaitForgotten(Committable prepared) throws Exception {
+    TxnID id = TxnIds.fromBytes(prepared.bytes());
+    await(
+        "the coordinator to forget " + id,
+        Duration.ofSeconds(60),
+        () -> {
+          try {
+            admin().transactions().getTransactionMetadata(id);
+            return false;
+          } catch (PulsarAdminException.NotFoundException e) {
+            return true;
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
+  }
+
+  /** What the runtime gives a sink, without a state store: pending handles are only kept here. */
+  private static final class Context implements SinkContext {
+    private final String sink;
+    private final MeterRegistry meters = new SimpleMeterRegistry();
+    private final List<Committable> pending = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    Context(String sink) {
+      this.sink = sink;
+    }
+
+    @Override
+    public String appName() {
+      return "timeout-app";
+    }
+
+    @Override
+    public String sinkName() {
+      return sink;
+    }
+
+    @Override
+    public int writerIndex() {
+      return 0;
+    }
+
+    @Override
+    public String pulsarServiceUrl() {
+      return broker().serviceUrl();
+    }
+
+    @Override
+    public String pulsarAdminUrl() {
+      return broker().adminUrl();
+    }
+
+    @Override
+    public MeterRegistry meterRegistry() {
+      return meters;
+    }
+
+    @Override
+    public void badRecord(Object record, Throwable cause) {
+      throw new AssertionError("no bad records here: " + record, cause);
+    }
+
+    @Override
+    public void registerPending(Committable handle) {
+      pending.add(handle);
+    }
+  }
+}
