@@ -34,7 +34,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The broker itself is SIGKILLed, twice, while a job reads from it and writes to it in
+ * The broker itself is SIGKILLed, twice (down for a few seconds, then for 40 s: longer than the
+ * Pulsar clients' 30 s operation timeout), while a job reads from it and writes to it in
  * transactions, and while a producer keeps publishing: the job's readers, durable cursors, sink
  * producer and transaction coordinator client all lose their broker at once, mid-checkpoint. After
  * each restart the app must carry on by itself (no restart of the app, no FAILED state) and, at the
@@ -49,6 +50,7 @@ import org.junit.jupiter.api.io.TempDir;
 class BrokerCrashIT {
   private static final int MESSAGES = Integer.getInteger("sluice.brokercrash.messages", 60_000);
   private static final int KILLS = 2;
+  private static final long LONG_OUTAGE_MS = 40_000;
 
   @TempDir Path dir;
 
@@ -85,8 +87,9 @@ class BrokerCrashIT {
                     .startAt(StartPosition.earliest()))
             .map(
                 r -> {
-                  // slow enough that the job is still busy when the broker dies
-                  LockSupport.parkNanos(20_000);
+                  // slower than the producer: the job has a backlog (in its ring and readers'
+                  // queues) to work through, and output to write, while the broker is down
+                  LockSupport.parkNanos(200_000);
                   return r.value();
                 })
             .sinkTo(PulsarSink.<byte[]>builder().topic(output).serializer(v -> v).build());
@@ -101,7 +104,8 @@ class BrokerCrashIT {
           Thread.sleep(ThreadLocalRandom.current().nextLong(500, 2500));
           broker.crash();
           kills++;
-          Thread.sleep(ThreadLocalRandom.current().nextLong(1000, 5000));
+          // the second outage outlasts the clients' 30 s operation timeout
+          Thread.sleep(k == 0 ? ThreadLocalRandom.current().nextLong(1000, 5000) : LONG_OUTAGE_MS);
           broker.restart();
         }
         producing.get(5, TimeUnit.MINUTES);
@@ -163,7 +167,7 @@ class BrokerCrashIT {
     }
   }
 
-  /** Publishes ids 0..MESSAGES-1 at about 5,000 per second, riding out the broker's crashes. */
+  /** Publishes ids 0..MESSAGES-1 at about 25,000 per second, riding out the broker's crashes. */
   private static void produce(PulsarClient client, String topic) {
     try (Producer<String> producer =
         client
@@ -177,7 +181,7 @@ class BrokerCrashIT {
       for (int i = 0; i < MESSAGES; i++) {
         sent.add(producer.newMessage().key("k" + (i % 64)).value("id-" + i).sendAsync());
         if (i % 500 == 499) {
-          Thread.sleep(100);
+          Thread.sleep(20);
         }
       }
       CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);

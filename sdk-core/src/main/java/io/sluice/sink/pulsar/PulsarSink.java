@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.apache.pulsar.client.admin.PulsarAdmin;
+import org.apache.pulsar.client.admin.PulsarAdminException;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.client.api.transaction.Transaction;
@@ -52,6 +53,12 @@ import org.apache.pulsar.client.api.transaction.TxnID;
  * a transaction once it has ended, so the sink then asks the topic's transaction buffer (admin
  * API), which lists aborted transactions for as long as their messages are stored.
  *
+ * <p><b>Broker restarts.</b> The sink turns on message deduplication for its topic (a topic policy,
+ * unless the namespace or broker already has it): a producer that reconnects sends again what the
+ * broker had not acknowledged, and only deduplication keeps a message the broker had already stored
+ * from being committed twice. Requests to the broker wait up to half the transaction timeout (at
+ * most 5 min) before failing, so a broker restart or failover only pauses the writer.
+ *
  * <p><b>A lost state directory.</b> Every transaction id is also appended to a small journal topic
  * in the sink topic's namespace ({@code __sluice-txns-<app>-<hash>}) before its first message, and
  * leaves it once ended. Recovery aborts whatever the journal still lists beyond the restored
@@ -60,6 +67,7 @@ import org.apache.pulsar.client.api.transaction.TxnID;
  * same app from aborting the first one's transactions.
  */
 public final class PulsarSink<T> implements Sink<T> {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PulsarSink.class);
   private final String name;
   private final String topic;
   private final String serviceUrl;
@@ -72,6 +80,7 @@ public final class PulsarSink<T> implements Sink<T> {
   private final Map<TxnID, Transaction> open = new ConcurrentHashMap<>();
   private PulsarClient client;
   private PulsarAdmin admin;
+  private boolean deduplicationChecked;
   private TransactionJournal journal;
   private int users;
 
@@ -102,7 +111,64 @@ public final class PulsarSink<T> implements Sink<T> {
 
   @Override
   public SinkWriter<T> createWriter(SinkContext context) {
-    return new PulsarSinkWriter<>(this, acquire(context), context);
+    PulsarSinkWriter<T> writer = new PulsarSinkWriter<>(this, acquire(context), context);
+    try {
+      ensureDeduplication(context); // the writer's producer has created the topic by now
+    } catch (RuntimeException e) {
+      writer.close();
+      throw e;
+    }
+    return writer;
+  }
+
+  /**
+   * Makes sure the broker deduplicates the sink topic's messages. A producer that loses its broker
+   * (a crash, a restart) sends its unacknowledged messages again once reconnected; the broker may
+   * have stored some of them already, and inside a transaction they would then be committed twice.
+   * With deduplication the broker drops what it has by the producer's sequence ids. Enabled as a
+   * topic policy when neither the topic, its namespace nor the broker has it on.
+   */
+  private synchronized void ensureDeduplication(SinkContext context) {
+    if (deduplicationChecked) {
+      return;
+    }
+    PulsarAdmin a = admin(context);
+    try {
+      if (!Boolean.TRUE.equals(a.topicPolicies().getDeduplicationStatus(topic, true))) {
+        a.topicPolicies().setDeduplicationStatus(topic, true);
+        // topic policies reach the broker through a system topic: wait until it applies them
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!Boolean.TRUE.equals(a.topicPolicies().getDeduplicationStatus(topic, true))) {
+          if (System.nanoTime() > deadline) {
+            throw new SinkException(
+                "Sink "
+                    + name
+                    + ": message deduplication on "
+                    + topic
+                    + " set but not applied"
+                    + " within 30 s");
+          }
+          Thread.sleep(100);
+        }
+        LOG.info("sink {}: enabled message deduplication on {} (topic policy)", name, topic);
+      }
+    } catch (PulsarAdminException e) {
+      throw new SinkException(
+          "Sink "
+              + name
+              + ": cannot enable message deduplication on "
+              + topic
+              + " ("
+              + e.getMessage()
+              + "). The sink needs it so that a broker restart cannot store a message twice:"
+              + " enable it on the topic or its namespace (pulsar-admin namespaces"
+              + " set-deduplication --enable), or let the app set topic policies.",
+          e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SinkException("Sink " + name + ": interrupted enabling deduplication", e);
+    }
+    deduplicationChecked = true;
   }
 
   @Override
@@ -146,6 +212,7 @@ public final class PulsarSink<T> implements Sink<T> {
                 .enableTransaction(true)
                 .ioThreads(1)
                 .listenerThreads(1)
+                .operationTimeout((int) operationTimeout().toSeconds(), TimeUnit.SECONDS)
                 .build();
       } catch (PulsarClientException e) {
         throw new SinkException("Sink " + name + ": cannot create a Pulsar client for " + url, e);
@@ -176,6 +243,21 @@ public final class PulsarSink<T> implements Sink<T> {
       }
     }
     return admin;
+  }
+
+  /**
+   * How long the sink's requests to the broker may wait for an answer. The first send into a
+   * transaction registers its partition with the transaction coordinator; with the client's default
+   * (30 s), a broker restart or failover that took longer failed that send, and with it the app,
+   * though the transaction was still good for {@link Builder#transactionTimeout}. Now such an
+   * outage makes the writer wait (backpressure), for up to half the transaction timeout (at most 5
+   * min); one longer than that fails the app's checkpoints and then the app.
+   */
+  Duration operationTimeout() {
+    Duration half = transactionTimeout.dividedBy(2);
+    Duration max = Duration.ofMinutes(5);
+    Duration min = Duration.ofSeconds(30);
+    return half.compareTo(max) > 0 ? max : half.compareTo(min) < 0 ? min : half;
   }
 
   /** The journal of this sink's open transactions (while a writer or committer exists). */
