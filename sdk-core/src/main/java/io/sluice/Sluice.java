@@ -243,8 +243,10 @@ public final class Sluice implements AutoCloseable {
                 () -> {
                   try {
                     settings.failureListener().accept(t);
-                  } catch (RuntimeException e) {
-                    LOG.warn("[{}] failure listener threw", settings.name(), e);
+                  } catch (Throwable e) { // even an Error must not keep the app from stopping
+                    if (e != t && e.getCause() != t) { // not close() rethrowing the failure
+                      LOG.warn("[{}] failure listener threw", settings.name(), e);
+                    }
                   }
                   synchronized (lifecycle) {
                     if (!stopped) {

@@ -16,8 +16,10 @@ public interface SinkContext {
   /** The Pulsar service URL the app reads from (sinks writing to Pulsar may use it). */
   String pulsarServiceUrl();
 
-  /** The admin (HTTP) URL of the same cluster. */
-  String pulsarAdminUrl();
+  /** The admin (HTTP) URL of the same cluster, or null if the runtime has none. */
+  default String pulsarAdminUrl() {
+    return null;
+  }
 
   MeterRegistry meterRegistry();
 

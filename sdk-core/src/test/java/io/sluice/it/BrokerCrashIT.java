@@ -119,6 +119,9 @@ class BrokerCrashIT {
                     || outputCounts.values().stream().mapToInt(Integer::intValue).sum() >= inputs);
         assertThat(failure.get()).as("app failure").isNull();
         assertThat(app.state()).isEqualTo(Sluice.State.RUNNING);
+        assertThat(admin.topicPolicies().getDeduplicationStatus(output, true))
+            .as("deduplication on the sink topic, which the sink turned on")
+            .isTrue();
         // the durable cursors came back with the broker: they follow the checkpoints to the end
         await(
             "no backlog left on the job's durable subscription",

@@ -18,6 +18,7 @@ import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.client.api.transaction.Transaction;
 import org.apache.pulsar.client.api.transaction.TxnID;
+import org.apache.pulsar.common.naming.TopicName;
 
 /**
  * Writes records to a Pulsar topic exactly once, with one Pulsar transaction per checkpoint.
@@ -80,6 +81,7 @@ public final class PulsarSink<T> implements Sink<T> {
   private final Map<TxnID, Transaction> open = new ConcurrentHashMap<>();
   private PulsarClient client;
   private PulsarAdmin admin;
+  private final Object deduplicationLock = new Object();
   private boolean deduplicationChecked;
   private TransactionJournal journal;
   private int users;
@@ -128,13 +130,41 @@ public final class PulsarSink<T> implements Sink<T> {
    * With deduplication the broker drops what it has by the producer's sequence ids. Enabled as a
    * topic policy when neither the topic, its namespace nor the broker has it on.
    */
-  private synchronized void ensureDeduplication(SinkContext context) {
-    if (deduplicationChecked) {
-      return;
+  private void ensureDeduplication(SinkContext context) {
+    // its own lock: the client's I/O thread takes the sink's lock (journal()) while this waits
+    synchronized (deduplicationLock) {
+      if (!deduplicationChecked) {
+        enableDeduplication(admin(context));
+        deduplicationChecked = true;
+      }
     }
-    PulsarAdmin a = admin(context);
+  }
+
+  private void enableDeduplication(PulsarAdmin a) {
     try {
-      if (!Boolean.TRUE.equals(a.topicPolicies().getDeduplicationStatus(topic, true))) {
+      Boolean applied;
+      try {
+        applied = a.topicPolicies().getDeduplicationStatus(topic, true);
+      } catch (PulsarAdminException e) {
+        if (e.getStatusCode() != 405 && e.getStatusCode() != 403) {
+          throw e;
+        }
+        // topic policies disabled on the broker, or not ours to read: the namespace's setting,
+        // or when it has none the broker's, must have it on
+        Boolean namespace =
+            a.namespaces().getDeduplicationStatus(TopicName.get(topic).getNamespace());
+        if (Boolean.TRUE.equals(namespace)
+            || (namespace == null
+                && "true"
+                    .equals(
+                        a.brokers()
+                            .getRuntimeConfigurations()
+                            .get("brokerDeduplicationEnabled")))) {
+          return;
+        }
+        throw e;
+      }
+      if (!Boolean.TRUE.equals(applied)) {
         a.topicPolicies().setDeduplicationStatus(topic, true);
         // topic policies reach the broker through a system topic: wait until it applies them
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -168,13 +198,17 @@ public final class PulsarSink<T> implements Sink<T> {
       Thread.currentThread().interrupt();
       throw new SinkException("Sink " + name + ": interrupted enabling deduplication", e);
     }
-    deduplicationChecked = true;
   }
 
   @Override
   public Committer createCommitter(SinkContext context) {
     PulsarClient c = acquire(context);
-    return new PulsarSinkCommitter(this, c, admin(context));
+    try {
+      return new PulsarSinkCommitter(this, c, admin(context));
+    } catch (RuntimeException e) {
+      release();
+      throw e;
+    }
   }
 
   Function<? super T, byte[]> serializer() {
@@ -230,6 +264,10 @@ public final class PulsarSink<T> implements Sink<T> {
   private synchronized PulsarAdmin admin(SinkContext context) {
     if (admin == null) {
       String url = adminUrl != null ? adminUrl : context.pulsarAdminUrl();
+      if (url == null) {
+        throw new io.sluice.ConfigException(
+            "Sink " + name + " needs the Pulsar admin URL: set PulsarSink.Builder.adminUrl(...)");
+      }
       try {
         admin =
             PulsarAdmin.builder()

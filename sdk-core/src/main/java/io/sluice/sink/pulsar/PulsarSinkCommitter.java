@@ -26,7 +26,7 @@ final class PulsarSinkCommitter implements Committer {
     this.sink = sink;
     this.coordinator =
         new TransactionCoordinator(
-            client, sink.name(), new TransactionOutcomes(admin, sink.topic(), sink.name()));
+            client, sink.name(), new TransactionOutcomes(admin, client, sink.topic(), sink.name()));
   }
 
   @Override

@@ -75,9 +75,16 @@ public final class ManagedProcess {
     descendants.forEach(ProcessHandle::destroyForcibly);
   }
 
-  /** SIGKILL now, and wait until it is gone. */
+  /** SIGKILL now (no SIGTERM first: nothing gets to shut down), and wait until it is gone. */
   public void kill() {
-    stop(Duration.ZERO);
+    List<ProcessHandle> descendants = process.descendants().toList();
+    process.destroyForcibly();
+    descendants.forEach(ProcessHandle::destroyForcibly);
+    try {
+      process.waitFor(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   @Override
