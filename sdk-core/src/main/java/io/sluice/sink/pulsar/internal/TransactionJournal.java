@@ -102,7 +102,7 @@ public final class TransactionJournal implements AutoCloseable {
                 .subscribe();
       }
       byte[] marker = ("scan " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
-      producer().send(marker);
+      appendMarker(marker);
       while (true) {
         Message<byte[]> m = consumer.receive(60, TimeUnit.SECONDS);
         if (m == null) {
@@ -150,6 +150,29 @@ public final class TransactionJournal implements AutoCloseable {
     } catch (RuntimeException e) {
       closeConsumer();
       throw e;
+    }
+  }
+
+  /**
+   * Appends the scan's marker, waiting at most 60 s: the producer never gives up on a send by
+   * itself, and a broker that went away during start-up would otherwise hang it.
+   */
+  private void appendMarker(byte[] marker) throws PulsarClientException {
+    try {
+      producer().sendAsync(marker).get(60, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw PulsarClientException.unwrap(e.getCause());
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new SinkException(
+          "Sink "
+              + sink
+              + ": appending to the transaction journal "
+              + topic
+              + " did not complete within 60 s; is the broker reachable?",
+          e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SinkException("Sink " + sink + ": interrupted scanning the journal " + topic, e);
     }
   }
 
