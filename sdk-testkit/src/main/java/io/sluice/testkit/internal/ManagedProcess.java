@@ -61,23 +61,26 @@ public final class ManagedProcess {
 
   /** SIGTERM, wait up to {@code grace}, then SIGKILL the process and every descendant. */
   public void stop(Duration grace) {
+    // taken first: once the process is gone, its children are no longer its descendants
     List<ProcessHandle> descendants = process.descendants().toList();
     process.destroy();
     try {
-      if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-        process.destroyForcibly();
-        process.waitFor(30, TimeUnit.SECONDS);
+      if (process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+        descendants.forEach(ProcessHandle::destroyForcibly);
+        return;
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      process.destroyForcibly();
     }
-    descendants.forEach(ProcessHandle::destroyForcibly);
+    killNow(descendants);
   }
 
   /** SIGKILL now (no SIGTERM first: nothing gets to shut down), and wait until it is gone. */
   public void kill() {
-    List<ProcessHandle> descendants = process.descendants().toList();
+    killNow(process.descendants().toList());
+  }
+
+  private void killNow(List<ProcessHandle> descendants) {
     process.destroyForcibly();
     descendants.forEach(ProcessHandle::destroyForcibly);
     try {
