@@ -11,9 +11,7 @@ import io.sluice.testkit.PulsarStandalone;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -25,10 +23,8 @@ import java.util.concurrent.locks.LockSupport;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.api.Message;
 import org.apache.pulsar.client.api.MessageId;
-import org.apache.pulsar.client.api.Producer;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.Reader;
-import org.apache.pulsar.client.api.Schema;
 import org.apache.pulsar.common.policies.data.RetentionPolicies;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -70,7 +66,17 @@ class BrokerCrashIT {
       AtomicBoolean stop = new AtomicBoolean();
       CompletableFuture<Void> collecting =
           CompletableFuture.runAsync(() -> collect(client, output, outputCounts, stop));
-      CompletableFuture<Void> producing = CompletableFuture.runAsync(() -> produce(client, input));
+      CompletableFuture<Void> producing =
+          CompletableFuture.runAsync(
+              () -> {
+                try {
+                  // about 25,000 a second, riding out the broker's crashes
+                  PulsarFixture.produce(
+                      client, input, 0, MESSAGES, i -> "k" + (i % 64), i -> "id-" + i, null, 2400);
+                } catch (Exception e) {
+                  throw new IllegalStateException("producing the input failed", e);
+                }
+              });
       AtomicReference<Throwable> failure = new AtomicReference<>();
       int kills = 0;
       try (Sluice app =
@@ -109,7 +115,10 @@ class BrokerCrashIT {
           broker.restart();
         }
         producing.get(5, TimeUnit.MINUTES);
-        Map<String, Integer> inputCounts = readCounts(client, input);
+        Map<String, Integer> inputCounts = new HashMap<>();
+        for (String value : PulsarFixture.readAll(admin, client, input)) {
+          inputCounts.merge(value, 1, Integer::sum);
+        }
         int inputs = inputCounts.values().stream().mapToInt(Integer::intValue).sum();
         await(
             "all " + inputs + " inputs in the output",
@@ -170,29 +179,6 @@ class BrokerCrashIT {
     }
   }
 
-  /** Publishes ids 0..MESSAGES-1 at about 25,000 per second, riding out the broker's crashes. */
-  private static void produce(PulsarClient client, String topic) {
-    try (Producer<String> producer =
-        client
-            .newProducer(Schema.STRING)
-            .topic(topic)
-            .sendTimeout(0, TimeUnit.SECONDS)
-            .blockIfQueueFull(true)
-            .batchingMaxPublishDelay(1, TimeUnit.MILLISECONDS)
-            .create()) {
-      List<CompletableFuture<MessageId>> sent = new ArrayList<>();
-      for (int i = 0; i < MESSAGES; i++) {
-        sent.add(producer.newMessage().key("k" + (i % 64)).value("id-" + i).sendAsync());
-        if (i % 500 == 499) {
-          Thread.sleep(20);
-        }
-      }
-      CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
-    } catch (Exception e) {
-      throw new IllegalStateException("producing the input failed", e);
-    }
-  }
-
   /** Reads the output as it is committed (readers see only committed transactions). */
   private static void collect(
       PulsarClient client, String topic, Map<String, Integer> counts, AtomicBoolean stop) {
@@ -207,28 +193,5 @@ class BrokerCrashIT {
     } catch (Exception e) {
       throw new IllegalStateException("reading the output failed", e);
     }
-  }
-
-  /** How many times each value is stored in the topic's partitions. */
-  private static Map<String, Integer> readCounts(PulsarClient client, String topic)
-      throws Exception {
-    Map<String, Integer> counts = new HashMap<>();
-    for (int p = 0; p < 4; p++) {
-      try (Reader<byte[]> reader =
-          client
-              .newReader()
-              .topic(topic + "-partition-" + p)
-              .startMessageId(MessageId.earliest)
-              .create()) {
-        while (reader.hasMessageAvailable()) {
-          Message<byte[]> m = reader.readNext(30, TimeUnit.SECONDS);
-          if (m == null) {
-            break;
-          }
-          counts.merge(new String(m.getValue(), StandardCharsets.UTF_8), 1, Integer::sum);
-        }
-      }
-    }
-    return counts;
   }
 }

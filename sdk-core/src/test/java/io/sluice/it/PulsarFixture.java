@@ -67,8 +67,25 @@ final class PulsarFixture {
       IntToLongFunction eventTime,
       long overMillis)
       throws Exception {
+    produce(client(), topic, from, count, key, value, eventTime, overMillis);
+  }
+
+  /**
+   * {@link #produce(String, int, int, IntFunction, IntFunction, IntToLongFunction, long)} with
+   * {@code client}'s broker.
+   */
+  static void produce(
+      PulsarClient client,
+      String topic,
+      int from,
+      int count,
+      IntFunction<String> key,
+      IntFunction<String> value,
+      IntToLongFunction eventTime,
+      long overMillis)
+      throws Exception {
     try (Producer<String> producer =
-        client()
+        client
             .newProducer(Schema.STRING)
             .topic(topic)
             .blockIfQueueFull(true)
@@ -98,8 +115,14 @@ final class PulsarFixture {
 
   /** Everything committed on a topic (all partitions), read from the earliest message. */
   static List<String> readAll(String topic) throws Exception {
+    return readAll(admin(), client(), topic);
+  }
+
+  /** {@link #readAll(String)} from the broker of {@code admin} and {@code client}. */
+  static List<String> readAll(PulsarAdmin admin, PulsarClient client, String topic)
+      throws Exception {
     List<String> out = new ArrayList<>();
-    int partitions = admin().topics().getPartitionedTopicMetadata(topic).partitions;
+    int partitions = admin.topics().getPartitionedTopicMetadata(topic).partitions;
     List<String> names = new ArrayList<>();
     if (partitions == 0) {
       names.add(topic);
@@ -110,7 +133,7 @@ final class PulsarFixture {
     }
     for (String name : names) {
       try (Reader<byte[]> reader =
-          client().newReader().topic(name).startMessageId(MessageId.earliest).create()) {
+          client.newReader().topic(name).startMessageId(MessageId.earliest).create()) {
         while (reader.hasMessageAvailable()) {
           Message<byte[]> m = reader.readNext(10, TimeUnit.SECONDS);
           if (m == null) {
