@@ -83,12 +83,16 @@ class SlotGroupIT {
   private static void awaitCounts(
       Map<String, Long> lastCount, String hot, long hotCount, String cold, long coldCount)
       throws Exception {
+    // every key: the keys are spread over both partitions of a topic, read by separate readers
     await(
-        "counts " + hotCount + " and " + coldCount,
+        "counts " + hotCount + " and " + coldCount + " for every key",
         Duration.ofSeconds(60),
         () ->
-            lastCount.getOrDefault(hot + "/k0", 0L) == hotCount
-                && lastCount.getOrDefault(cold + "/k0", 0L) == coldCount);
+            java.util.stream.IntStream.range(0, 10)
+                .allMatch(
+                    k ->
+                        lastCount.getOrDefault(hot + "/k" + k, 0L) == hotCount
+                            && lastCount.getOrDefault(cold + "/k" + k, 0L) == coldCount));
   }
 
   /** Counts records per topic and key in keyed state; the hot topic has a group of its own. */
