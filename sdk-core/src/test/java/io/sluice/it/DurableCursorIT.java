@@ -32,6 +32,8 @@ class DurableCursorIT {
       throws Exception {
     String input = uniqueTopic("cursor-in");
     admin().topics().createPartitionedTopic(input, 2);
+    awaitLoaded(input + "-partition-0");
+    awaitLoaded(input + "-partition-1");
     FlakySink sink = FlakySink.failingEveryOtherPrepare();
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     List<String> markDeletes = new ArrayList<>();
@@ -75,6 +77,28 @@ class DurableCursorIT {
     for (int i = 1; i < markDeletes.size(); i++) {
       assertThat(compare(markDeletes.get(i), markDeletes.get(i - 1))).isGreaterThanOrEqualTo(0);
     }
+  }
+
+  /**
+   * Until the broker has loaded the partition with its transaction buffer recovered. Twice in CI
+   * the shared broker's first load of the topic stalled for 30 s ("read transaction buffer snapshot
+   * while recovering the transaction buffer" failed; the broker then closed and reopened the
+   * topic), and nothing was dispatched meanwhile: the per-round wait below measures the app, not
+   * that.
+   */
+  private static void awaitLoaded(String partition) throws Exception {
+    await(
+        partition + " loaded, its transaction buffer recovered",
+        Duration.ofSeconds(120),
+        () -> {
+          try {
+            admin().topics().getInternalStats(partition); // loads the topic
+            String state = admin().transactions().getTransactionBufferStats(partition).state;
+            return "Ready".equals(state) || "NoSnapshot".equals(state);
+          } catch (Exception e) {
+            return false; // not loaded (yet), or closed for a reload
+          }
+        });
   }
 
   private static String markDelete(String partition) {
