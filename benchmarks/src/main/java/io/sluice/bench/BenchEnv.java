@@ -1,8 +1,16 @@
 package io.sluice.bench;
 
 import io.sluice.testkit.PulsarStandalone;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.api.Producer;
@@ -65,20 +73,87 @@ final class BenchEnv implements AutoCloseable {
 
   /**
    * CPU time (user + system) a process has used, in nanoseconds, from /proc/PID/stat; -1 if it
-   * cannot be read. Assumes the kernel's usual 100 clock ticks per second.
+   * cannot be read.
    */
   static long cpuNanosOf(long pid) {
     if (pid <= 0) {
       return -1;
     }
     try {
-      String stat = java.nio.file.Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      // fields[11] and [12] are utime and stime (fields 14 and 15 of proc(5))
-      return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10_000_000L;
-    } catch (java.io.IOException | RuntimeException e) {
+      return ticksToNanos(Files.readString(Path.of("/proc", Long.toString(pid), "stat")));
+    } catch (IOException | RuntimeException e) {
       return -1;
     }
+  }
+
+  /**
+   * User + system time in a /proc stat line (fields 14 and 15 of proc(5)), in nanoseconds, assuming
+   * the kernel's usual 100 clock ticks per second.
+   */
+  private static long ticksToNanos(String stat) {
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10_000_000L;
+  }
+
+  /**
+   * CPU time so far per kind of thread, {@code [this JVM's, the embedded broker's]}: a thread's
+   * kind is its name with the digits taken out. This JVM's threads are read through {@link
+   * ThreadMXBean} (full names), the broker's from /proc/PID/task (names cut at 15 characters by the
+   * kernel); the broker's map is empty when it is not embedded.
+   */
+  List<Map<String, Long>> threadCpuNanos() {
+    Map<String, Long> own = new TreeMap<>();
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+      long nanos = info == null ? -1 : threads.getThreadCpuTime(info.getThreadId());
+      if (nanos > 0) {
+        own.merge(kindOf(info.getThreadName()), nanos, Long::sum);
+      }
+    }
+    Map<String, Long> broker = new TreeMap<>();
+    if (embedded != null) {
+      try (var tasks = Files.list(Path.of("/proc", Long.toString(embedded.pid()), "task"))) {
+        for (Path task : (Iterable<Path>) tasks::iterator) {
+          try {
+            String stat = Files.readString(task.resolve("stat"));
+            String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+            broker.merge(kindOf(name), ticksToNanos(stat), Long::sum);
+          } catch (IOException | RuntimeException e) {
+            // the thread ended
+          }
+        }
+      } catch (IOException e) {
+        // the broker ended; its line stays empty
+      }
+    }
+    return List.of(own, broker);
+  }
+
+  private static String kindOf(String threadName) {
+    return threadName.replaceAll("[0-9]+", "#");
+  }
+
+  /**
+   * Two lines naming the kinds of thread (see {@link #threadCpuNanos()}) whose CPU grew most
+   * between two readings, in microseconds per message; threads that ended in between are not
+   * counted.
+   */
+  static String topThreads(List<Map<String, Long>> before, List<Map<String, Long>> after, long n) {
+    return "    client threads:"
+        + topThreads(before.get(0), after.get(0), n)
+        + "\n    broker threads:"
+        + topThreads(before.get(1), after.get(1), n);
+  }
+
+  private static String topThreads(Map<String, Long> before, Map<String, Long> after, long n) {
+    StringBuilder line = new StringBuilder();
+    after.entrySet().stream()
+        .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+        .filter(e -> e.getValue() >= n / 100) // at least 0.01 µs per message
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+        .limit(8)
+        .forEach(e -> line.append(String.format(" %s=%.2f", e.getKey(), e.getValue() / 1e3 / n)));
+    return line.toString();
   }
 
   /** CPU per message between two {@link #cpuNanos()} readings, for a printed line. */

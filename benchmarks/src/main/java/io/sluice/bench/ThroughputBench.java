@@ -120,6 +120,7 @@ public final class ThroughputBench {
     }
     // timed from here: both sides are measured from "readers created" to "last message processed"
     long[] cpu = env.cpuNanos();
+    var threadCpu = env.threadCpuNanos();
     long start = System.nanoTime();
     for (int p = 0; p < partitions; p++) {
       Reader<byte[]> reader = readers.get(p);
@@ -147,6 +148,7 @@ public final class ThroughputBench {
     untilCounted(count, expected);
     double rate = expected / ((System.nanoTime() - start) / 1e9);
     long[] cpuAfter = env.cpuNanos();
+    var threadCpuAfter = env.threadCpuNanos();
     done.set(true);
     for (Thread t : threads) {
       t.join();
@@ -154,6 +156,7 @@ public final class ThroughputBench {
     System.out.printf(
         "  raw%s CPU: %s%n",
         decode ? "+decode" : "", BenchEnv.cpuPerMessage(cpu, cpuAfter, expected));
+    System.out.println(BenchEnv.topThreads(threadCpu, threadCpuAfter, expected));
     return rate;
   }
 
@@ -189,14 +192,18 @@ public final class ThroughputBench {
       }
       app.start();
       long[] cpu = env.cpuNanos();
+      var threadCpu = env.threadCpuNanos();
       start = System.nanoTime();
       untilCounted(count, expected);
       double rate = expected / ((System.nanoTime() - start) / 1e9);
+      long[] cpuAfter = env.cpuNanos();
+      var threadCpuAfter = env.threadCpuNanos();
       System.out.printf(
           "  sluice%s start-up %.0f ms (not in the rate); CPU: %s%n",
           decode ? "" : " without decoder",
           (start - built) / 1e6,
-          BenchEnv.cpuPerMessage(cpu, env.cpuNanos(), expected));
+          BenchEnv.cpuPerMessage(cpu, cpuAfter, expected));
+      System.out.println(BenchEnv.topThreads(threadCpu, threadCpuAfter, expected));
       return rate;
     }
   }

@@ -675,6 +675,9 @@ public final class AppRuntime {
       stopCalled = true;
     }
     boolean clean = true;
+    // whether no checkpoint can complete and no commit runs any more (see abortUnrecorded)
+    boolean checkpointsEnded = checkpointThread == null;
+    boolean commitsEnded = commitThread == null;
     if (discoveryThread != null) {
       discoveryThread.shutdownNow();
     }
@@ -693,6 +696,7 @@ public final class AppRuntime {
         Thread.currentThread().interrupt();
       }
       clean &= idle;
+      checkpointsEnded = idle;
       // Not while a checkpoint still runs on the checkpoint thread: one checkpoint at a time.
       if (finalCheckpoint && idle && coordinator != null && !failure.failed()) {
         try {
@@ -716,13 +720,22 @@ public final class AppRuntime {
       // Retries end once stopping; the store and the committers close only after this.
       commitThread.shutdown();
       try {
-        clean &= commitThread.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        commitsEnded = commitThread.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        clean &= commitsEnded;
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
     }
     for (ProcessingGroup g : groups) {
       clean &= g.stop(timeout);
+    }
+    if (checkpointsEnded && commitsEnded) {
+      abortUnrecorded(timeout);
+    } else {
+      LOG.warn(
+          "[{}] a checkpoint or commit was still running at stop; output prepared for checkpoints"
+              + " that did not complete is aborted on the next start",
+          settings.name());
     }
     if (sources != null) {
       sources.closeCursors();
@@ -750,6 +763,61 @@ public final class AppRuntime {
     }
     removeGauges();
     return clean;
+  }
+
+  /**
+   * Aborts output prepared for checkpoints that never completed ({@link
+   * SinkRecovery#abortUnrecorded}) now rather than on the next start, so it does not hold readers
+   * back (an open Pulsar transaction) or keep staged data meanwhile. One try, waited for up to
+   * {@code timeout} (a sink's server may be down: the app may be stopping because of it); what is
+   * not aborted by then is aborted on the next start.
+   */
+  private void abortUnrecorded(Duration timeout) {
+    StateStore s = store;
+    if (s == null || committers.isEmpty()) {
+      return;
+    }
+    Thread aborter =
+        settings
+            .threadFactory()
+            .newThread(
+                () -> {
+                  try {
+                    int aborted =
+                        SinkRecovery.abortUnrecorded(
+                            s.latestCheckpoint().orElse(null),
+                            committers,
+                            s,
+                            (what, action) -> action.run());
+                    if (aborted > 0) {
+                      LOG.info(
+                          "[{}] aborted {} prepared outputs of checkpoints that did not complete",
+                          settings.name(),
+                          aborted);
+                    }
+                  } catch (RuntimeException e) {
+                    LOG.warn(
+                        "[{}] could not abort output of checkpoints that did not complete ({}); the"
+                            + " next start aborts it",
+                        settings.name(),
+                        e.toString());
+                  }
+                });
+    aborter.setName("sluice-" + settings.name() + "-abort-0");
+    aborter.setDaemon(true);
+    aborter.start();
+    try {
+      aborter.join(timeout.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (aborter.isAlive()) {
+      LOG.warn(
+          "[{}] aborting output of checkpoints that did not complete takes longer than {}; the next"
+              + " start aborts what is left",
+          settings.name(),
+          timeout);
+    }
   }
 
   /**

@@ -17,9 +17,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * An in-memory two-phase sink that misbehaves in one of two ways. {@link
+ * An in-memory two-phase sink that misbehaves in one of three ways. {@link
  * #failingEveryOtherPrepare}: prepare throws on every other call, so data of a failed prepare must
  * stay in the writer and be committed with a later checkpoint, exactly once. {@link
+ * #failingEveryPrepare}: prepare always throws, so no checkpoint completes. {@link
  * #losingSecondBatch}: the second non-empty batch can never be committed (its commit throws {@link
  * CommitLostException}), in this run or any later one using the same instance.
  */
@@ -33,20 +34,27 @@ final class FlakySink implements Sink<String> {
   final AtomicLong lost = new AtomicLong();
 
   private final AtomicLong epochs = new AtomicLong();
-  private final boolean failEveryOtherPrepare;
+
+  /** Every how many prepares one throws (0: none). */
+  private final int failEvery;
+
   private final boolean loseSecondBatch;
 
-  private FlakySink(boolean failEveryOtherPrepare, boolean loseSecondBatch) {
-    this.failEveryOtherPrepare = failEveryOtherPrepare;
+  private FlakySink(int failEvery, boolean loseSecondBatch) {
+    this.failEvery = failEvery;
     this.loseSecondBatch = loseSecondBatch;
   }
 
   static FlakySink failingEveryOtherPrepare() {
-    return new FlakySink(true, false);
+    return new FlakySink(2, false);
+  }
+
+  static FlakySink failingEveryPrepare() {
+    return new FlakySink(1, false);
   }
 
   static FlakySink losingSecondBatch() {
-    return new FlakySink(false, true);
+    return new FlakySink(0, true);
   }
 
   @Override
@@ -66,7 +74,8 @@ final class FlakySink implements Sink<String> {
 
       @Override
       public CompletableFuture<Committable> prepareCommit(long checkpointId) {
-        if (failEveryOtherPrepare && prepareCalls.incrementAndGet() % 2 == 1) {
+        int call = prepareCalls.incrementAndGet();
+        if (failEvery > 0 && (call - 1) % failEvery == 0) {
           throw new IllegalStateException("injected prepare failure at checkpoint " + checkpointId);
         }
         if (loseSecondBatch && buffer.isEmpty()) {

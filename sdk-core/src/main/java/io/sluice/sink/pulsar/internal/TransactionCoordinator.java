@@ -72,7 +72,7 @@ public final class TransactionCoordinator {
   public boolean abort(TxnID id) {
     try {
       client.getTcClient().abort(id);
-      LOG.info("sink {}: aborted transaction {} left open by an earlier run", sink, id);
+      LOG.info("sink {}: aborted transaction {}, which no completed checkpoint holds", sink, id);
       return true;
     } catch (TransactionCoordinatorClientException.TransactionNotFoundException
         | TransactionCoordinatorClientException.InvalidTxnStatusException e) {
