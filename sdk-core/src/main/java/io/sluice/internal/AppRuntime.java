@@ -11,6 +11,7 @@ import io.sluice.SourceException;
 import io.sluice.internal.graph.JobGraph;
 import io.sluice.internal.graph.JobGraph.SourceBinding;
 import io.sluice.sink.CommitLostException;
+import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
 import io.sluice.state.StateException;
@@ -766,57 +767,87 @@ public final class AppRuntime {
   }
 
   /**
-   * Aborts output prepared for checkpoints that never completed ({@link
-   * SinkRecovery#abortUnrecorded}) now rather than on the next start, so it does not hold readers
-   * back (an open Pulsar transaction) or keep staged data meanwhile. One try, waited for up to
-   * {@code timeout} (a sink's server may be down: the app may be stopping because of it); what is
-   * not aborted by then is aborted on the next start.
+   * Aborts output prepared for checkpoints that never completed ({@link SinkRecovery#unrecorded})
+   * now rather than on the next start, so it does not hold readers back (an open Pulsar
+   * transaction) or keep staged data meanwhile. The handles stay listed: the next start aborts them
+   * again (aborts are idempotent), which also ends anything a writer that did not stop in time
+   * creates afterwards. One try per handle, each sink on its own thread (one sink's server being
+   * down, which may be why the app stops, must not keep another's output open), all waited for up
+   * to {@code timeout} together.
    */
   private void abortUnrecorded(Duration timeout) {
     StateStore s = store;
     if (s == null || committers.isEmpty()) {
       return;
     }
-    Thread aborter =
-        settings
-            .threadFactory()
-            .newThread(
-                () -> {
-                  try {
-                    int aborted =
-                        SinkRecovery.abortUnrecorded(
-                            s.latestCheckpoint().orElse(null),
-                            committers,
-                            s,
-                            (what, action) -> action.run());
-                    if (aborted > 0) {
-                      LOG.info(
-                          "[{}] aborted {} prepared outputs of checkpoints that did not complete",
-                          settings.name(),
-                          aborted);
-                    }
-                  } catch (RuntimeException e) {
-                    LOG.warn(
-                        "[{}] could not abort output of checkpoints that did not complete ({}); the"
-                            + " next start aborts it",
-                        settings.name(),
-                        e.toString());
-                  }
-                });
-    aborter.setName("sluice-" + settings.name() + "-abort-0");
-    aborter.setDaemon(true);
-    aborter.start();
+    Map<String, List<Committable>> bySink = new java.util.TreeMap<>();
     try {
-      aborter.join(timeout.toMillis());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    if (aborter.isAlive()) {
+      for (StateStore.PendingHandle h :
+          SinkRecovery.unrecorded(s.latestCheckpoint().orElse(null), committers, s.pending())) {
+        bySink.computeIfAbsent(h.sink(), k -> new ArrayList<>()).add(Committable.of(h.handle()));
+      }
+    } catch (StateException e) {
       LOG.warn(
-          "[{}] aborting output of checkpoints that did not complete takes longer than {}; the next"
-              + " start aborts what is left",
+          "[{}] cannot list output of checkpoints that did not complete ({}); the next start"
+              + " aborts it",
           settings.name(),
-          timeout);
+          e.getMessage());
+      return;
+    }
+    List<Thread> aborters = new ArrayList<>();
+    for (Map.Entry<String, List<Committable>> e : bySink.entrySet()) {
+      Committer committer = committers.get(e.getKey());
+      Thread t =
+          Threads.named(settings.threadFactory(), settings.name(), "abort-" + e.getKey())
+              .newThread(() -> abortAll(e.getKey(), committer, e.getValue()));
+      t.setDaemon(true);
+      t.start();
+      aborters.add(t);
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    for (Thread t : aborters) {
+      try {
+        t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      if (t.isAlive()) {
+        LOG.warn(
+            "[{}] {} still aborting after {}; the next start aborts what is left",
+            settings.name(),
+            t.getName(),
+            timeout);
+      }
+    }
+  }
+
+  private void abortAll(String sink, Committer committer, List<Committable> handles) {
+    int aborted = 0;
+    RuntimeException failure = null;
+    for (Committable handle : handles) {
+      try {
+        committer.abort(handle);
+        aborted++;
+      } catch (RuntimeException e) {
+        failure = e;
+      }
+    }
+    if (failure != null) {
+      LOG.warn(
+          "[{}] sink {}: aborted {} of {} outputs of checkpoints that did not complete; the next"
+              + " start aborts the rest (last error: {})",
+          settings.name(),
+          sink,
+          aborted,
+          handles.size(),
+          failure.toString());
+    } else {
+      LOG.info(
+          "[{}] sink {}: aborted {} outputs of checkpoints that did not complete",
+          settings.name(),
+          sink,
+          aborted);
     }
   }
 

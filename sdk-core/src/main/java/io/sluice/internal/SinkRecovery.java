@@ -55,7 +55,15 @@ final class SinkRecovery {
         committed.add(key(c.sink(), committer.pendingHandleOf(committable).bytes()));
       }
     }
-    int aborted = abortPendingExcept(committed, true, committers, store, attempt);
+    List<StateStore.PendingHandle> pending = store.pending();
+    int aborted = 0;
+    for (StateStore.PendingHandle h : notIn(committed, committers, pending)) {
+      Committer committer = committers.get(h.sink());
+      Committable handle = Committable.of(h.handle());
+      attempt.accept("abort of sink " + h.sink(), () -> committer.abort(handle));
+      aborted++;
+    }
+    store.removePending(pending);
     for (Map.Entry<String, Committer> e : committers.entrySet()) {
       List<Committable> restored = new java.util.ArrayList<>();
       if (checkpoint != null) {
@@ -75,22 +83,17 @@ final class SinkRecovery {
   }
 
   /**
-   * At stop, once no checkpoint can complete any more: aborts the output the next start would abort
-   * anyway — every handle a writer registered that the newest checkpoint does not hold (output
-   * prepared for checkpoints that never completed, e.g. after a failed checkpoint or an app
-   * failure). It would otherwise stay open until the app is started again: an open Pulsar
-   * transaction holds back every reader of its topic until it ends. Committables of the newest
-   * checkpoint are left alone: the next start commits them. If an abort fails, the pass ends and
-   * the handles stay listed, for the next start (aborts are idempotent).
+   * For a stop, once no checkpoint can complete any more: the handles the next start will abort —
+   * every listed one of a sink the app has that {@code newest} does not hold (output prepared for
+   * checkpoints that never completed). Aborting them at stop keeps them from holding readers back
+   * meanwhile (an open Pulsar transaction blocks every reader of its topic until it ends).
    *
    * @param newest the newest complete checkpoint, or {@code null}
-   * @return how many handles were aborted (and are no longer listed)
    */
-  static int abortUnrecorded(
+  static List<StateStore.PendingHandle> unrecorded(
       CheckpointRecord newest,
       Map<String, Committer> committers,
-      StateStore store,
-      BiConsumer<String, Runnable> attempt) {
+      List<StateStore.PendingHandle> pending) {
     Set<String> recorded = new HashSet<>();
     if (newest != null) {
       for (CheckpointRecord.SinkCommittable c : newest.committables()) {
@@ -102,34 +105,19 @@ final class SinkRecovery {
         recorded.add(key(c.sink(), handle));
       }
     }
-    return abortPendingExcept(recorded, false, committers, store, attempt);
+    return notIn(recorded, committers, pending);
   }
 
-  /**
-   * Aborts every listed pending handle of a sink the app has whose key is not in {@code keep}, and
-   * unlists those aborted; with {@code unlistAll}, unlists every handle (recovery: the kept ones
-   * were just committed). An abort that throws ends the pass with nothing unlisted; the exception
-   * goes to the caller. Returns how many were aborted.
-   */
-  private static int abortPendingExcept(
-      Set<String> keep,
-      boolean unlistAll,
-      Map<String, Committer> committers,
-      StateStore store,
-      BiConsumer<String, Runnable> attempt) {
-    List<StateStore.PendingHandle> pending = store.pending();
-    List<StateStore.PendingHandle> aborted = new ArrayList<>();
+  /** The handles of sinks the app has whose keys are not in {@code keys}. */
+  private static List<StateStore.PendingHandle> notIn(
+      Set<String> keys, Map<String, Committer> committers, List<StateStore.PendingHandle> pending) {
+    List<StateStore.PendingHandle> out = new ArrayList<>();
     for (StateStore.PendingHandle h : pending) {
-      Committer committer = committers.get(h.sink());
-      if (committer == null || keep.contains(key(h.sink(), h.handle()))) {
-        continue;
+      if (committers.containsKey(h.sink()) && !keys.contains(key(h.sink(), h.handle()))) {
+        out.add(h);
       }
-      Committable handle = Committable.of(h.handle());
-      attempt.accept("abort of sink " + h.sink(), () -> committer.abort(handle));
-      aborted.add(h);
     }
-    store.removePending(unlistAll ? pending : aborted);
-    return aborted.size();
+    return out;
   }
 
   private static String key(String sink, byte[] bytes) {
