@@ -391,6 +391,7 @@ public final class AppRuntime {
               settings.name(),
               settings.ringSize(),
               settings.waitStrategy(),
+              settings.checkpointTimeout(),
               name,
               topicScoped,
               Threads.named(settings.threadFactory(), settings.name(), "process-" + name),

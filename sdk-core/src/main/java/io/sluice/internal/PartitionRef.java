@@ -56,6 +56,9 @@ public final class PartitionRef {
   volatile Reader<byte[]> reader;
   volatile Consumer<byte[]> cursor;
 
+  /** The durable cursor's consumer was closed to be renewed, and its renewal failed. */
+  volatile boolean cursorLost;
+
   PartitionRef(
       int sourceIndex,
       String topic,

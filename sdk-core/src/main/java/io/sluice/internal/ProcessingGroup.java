@@ -3,6 +3,7 @@ package io.sluice.internal;
 import com.lmax.disruptor.BlockingWaitStrategy;
 import com.lmax.disruptor.EventHandler;
 import com.lmax.disruptor.ExceptionHandler;
+import com.lmax.disruptor.InsufficientCapacityException;
 import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.TimeoutException;
 import com.lmax.disruptor.dsl.Disruptor;
@@ -10,6 +11,7 @@ import com.lmax.disruptor.dsl.ProducerType;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.sluice.CheckpointException;
 import io.sluice.SluiceException;
 import io.sluice.internal.graph.JobGraph;
 import io.sluice.sink.Sink;
@@ -22,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import org.apache.pulsar.client.api.Message;
@@ -66,11 +69,21 @@ final class ProcessingGroup implements SlotGroup {
 
   private volatile boolean failed;
 
+  /** Set by {@link #stop}: a fetcher waiting for room in the ring gives up. */
+  private volatile boolean stopping;
+
+  /** How long a barrier may wait for room in a full ring before its checkpoint fails. */
+  private final Duration barrierPublishTimeout;
+
+  /** How long a writer waits before trying a full ring again. */
+  private static final long FULL_RING_PARK_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
+
   ProcessingGroup(
       int index,
       String appName,
       int ringSize,
       String waitStrategy,
+      Duration barrierPublishTimeout,
       String name,
       boolean topicScoped,
       ThreadFactory threads,
@@ -82,6 +95,7 @@ final class ProcessingGroup implements SlotGroup {
     this.name = name;
     this.appName = appName;
     this.onFailure = onFailure;
+    this.barrierPublishTimeout = barrierPublishTimeout;
     this.core =
         new GroupCore(index, appName, backend, sinkContexts, meters, System::nanoTime, topicScoped);
     // ringSize records in at least 16 slots of up to 64 records each (both powers of two)
@@ -164,17 +178,20 @@ final class ProcessingGroup implements SlotGroup {
 
   /**
    * Publishes up to {@link #maxBatch} messages of one partition in one ring slot. Decodes on the
-   * calling fetcher thread, so decoding runs in parallel across partitions. Blocks while the ring
-   * is full.
+   * calling fetcher thread, so decoding runs in parallel across partitions. Waits while the ring is
+   * full; returns false, having published nothing, if the group stops meanwhile.
    */
-  void publish(java.util.List<Message<byte[]>> messages, PartitionRef partition) {
+  boolean publish(java.util.List<Message<byte[]>> messages, PartitionRef partition) {
     int n = messages.size();
     RecordBatch batch = new RecordBatch(partition, n);
     for (int i = 0; i < n; i++) {
       batch.read(i, SourceRecord.of(messages.get(i), partition.topic));
     }
+    long sequence = claim(Long.MAX_VALUE);
+    if (sequence < 0) {
+      return false;
+    }
     recordsInRing.add(n);
-    long sequence = ring.next();
     try {
       RingEvent event = ring.get(sequence);
       event.kind = RingEvent.RECORDS;
@@ -182,26 +199,66 @@ final class ProcessingGroup implements SlotGroup {
     } finally {
       ring.publish(sequence);
     }
+    return true;
   }
 
-  /** Called by the coordinator: the snapshot completes when the processing thread takes it. */
+  /**
+   * A free slot's sequence, waiting while the ring is full (a processing thread stuck in an
+   * operator or a sink keeps it full); -1 once the group stops or {@code deadlineNanos} (of {@link
+   * System#nanoTime}) passes. Disruptor's own blocking claim would wait on a stopped group for
+   * ever.
+   */
+  private long claim(long deadlineNanos) {
+    while (true) {
+      try {
+        return ring.tryNext();
+      } catch (InsufficientCapacityException full) {
+        if (stopping || System.nanoTime() - deadlineNanos > 0) {
+          return -1;
+        }
+        LockSupport.parkNanos(FULL_RING_PARK_NANOS);
+      }
+    }
+  }
+
+  /**
+   * Called by the coordinator: the snapshot completes when the processing thread takes it. A ring
+   * that stays full for the checkpoint timeout (its processing thread is stuck) fails this
+   * checkpoint instead of holding the checkpoint thread, so the failure is counted.
+   */
   @Override
   public CompletableFuture<GroupSnapshot> barrier(long checkpointId) {
     CompletableFuture<GroupSnapshot> result = new CompletableFuture<>();
-    ring.publishEvent(
-        (event, sequence, id, future) -> {
-          event.kind = RingEvent.BARRIER;
-          event.checkpointId = id;
-          event.snapshot = future;
-        },
-        checkpointId,
-        result);
+    long sequence = claim(System.nanoTime() + barrierPublishTimeout.toNanos());
+    if (sequence < 0) {
+      result.completeExceptionally(
+          new CheckpointException(
+              "slot group "
+                  + index
+                  + ": the ring stayed full for "
+                  + barrierPublishTimeout
+                  + " (its processing thread is stuck or far behind), so the barrier of checkpoint "
+                  + checkpointId
+                  + " could not be queued"));
+      return result;
+    }
+    try {
+      RingEvent event = ring.get(sequence);
+      event.kind = RingEvent.BARRIER;
+      event.checkpointId = checkpointId;
+      event.snapshot = result;
+    } finally {
+      ring.publish(sequence);
+    }
     return result;
   }
 
-  /** Called by the ticker: the processing thread re-evaluates the watermark. */
+  /**
+   * Called by the ticker: the processing thread re-evaluates the watermark. Skipped while the ring
+   * is full: the ticker serves every group, and records in the ring move the clock anyway.
+   */
   void tick() {
-    ring.publishEvent((event, sequence) -> event.kind = RingEvent.TICK);
+    ring.tryPublishEvent((event, sequence) -> event.kind = RingEvent.TICK);
   }
 
   /**
@@ -215,6 +272,7 @@ final class ProcessingGroup implements SlotGroup {
 
   /** Processes what is in the ring, then stops the thread and closes the writers. */
   boolean stop(Duration timeout) {
+    stopping = true;
     try {
       disruptor.shutdown(timeout.toMillis(), TimeUnit.MILLISECONDS);
       return true;

@@ -62,6 +62,10 @@ final class SourceManager implements CursorCommitter {
   private final Consumer<Throwable> onFailure;
   private final Map<String, PartitionRef> partitions = new ConcurrentHashMap<>();
   private final Map<String, MessageId> lastAcked = new ConcurrentHashMap<>();
+
+  /** When each partition's {@link #lastAcked} position was acknowledged (epoch millis). */
+  private final Map<String, Long> lastAckedAt = new ConcurrentHashMap<>();
+
   private final Counter discovered;
   private final Counter positionsLost;
   private final Counter ackFailures;
@@ -203,6 +207,7 @@ final class SourceManager implements CursorCommitter {
    */
   Map<String, PartitionStart> planStarts(
       Map<String, SourceBinding> assignment, Map<String, MessageId> checkpointed) {
+    checkStartIds(assignment);
     Map<String, PersistentTopicInternalStats> stats = internalStats(assignment.keySet());
     Map<String, PartitionStart> plan = new HashMap<>();
     for (Map.Entry<String, SourceBinding> e : assignment.entrySet()) {
@@ -211,7 +216,7 @@ final class SourceManager implements CursorCommitter {
       PersistentTopicInternalStats s = stats.get(topic);
       MessageId restored = checkpointed.get(topic);
       if (restored != null) {
-        if (isLost(restored, s)) {
+        if (isLost(restored, s) && !consumedThrough(restored, s, subscriptionOf(binding))) {
           positionsLost.increment();
           String msg =
               "The checkpointed position "
@@ -276,12 +281,56 @@ final class SourceManager implements CursorCommitter {
     return plan;
   }
 
+  /**
+   * A {@link StartPosition#messageIds} name that is none of its source's partitions would be
+   * ignored, and the partition it meant read from its earliest message: refused instead. Sources
+   * with a pattern are not checked (a topic may be created later).
+   */
+  private static void checkStartIds(Map<String, SourceBinding> assignment) {
+    Map<SourceBinding, Set<String>> partitionsOf = new HashMap<>();
+    assignment.forEach(
+        (topic, binding) -> partitionsOf.computeIfAbsent(binding, b -> new HashSet<>()).add(topic));
+    partitionsOf.forEach(
+        (binding, topics) -> {
+          if (binding.source().pattern().isPresent()
+              || !(binding.source().startPosition() instanceof StartPosition.AfterMessageIds ids)) {
+            return;
+          }
+          for (String named : ids.ids().keySet()) {
+            if (!topics.contains(named)) {
+              throw new ConfigException(
+                  "Invalid StartPosition.messageIds: "
+                      + named
+                      + " is not a partition this source reads ("
+                      + new java.util.TreeSet<>(topics)
+                      + "). Name each partition of a partitioned topic as <topic>-partition-<n>,"
+                      + " and a non-partitioned topic by its name.");
+            }
+          }
+        });
+  }
+
   private static boolean isLost(MessageId position, PersistentTopicInternalStats s) {
     if (s == null || s.ledgers == null || s.ledgers.isEmpty()) {
       return false;
     }
     long ledger = MessageIds.ledgerOf(position);
     return ledger >= 0 && ledger < s.ledgers.get(0).ledgerId;
+  }
+
+  /**
+   * Whether the app's durable cursor stands exactly at {@code position}'s entry: then the ledger
+   * holding it was deleted only because every subscription had consumed it to its end (a cursor
+   * keeps what follows it), so nothing after the position is gone, and the reader continues with
+   * the next ledger. A cursor past the position (moved by someone else, e.g. skipped over the admin
+   * API) proves nothing about what was between, so that still counts as lost.
+   */
+  private static boolean consumedThrough(
+      MessageId position, PersistentTopicInternalStats s, String subscription) {
+    CursorStats cursor = s.cursors == null ? null : s.cursors.get(subscription);
+    return cursor != null
+        && position instanceof org.apache.pulsar.client.api.MessageIdAdv adv
+        && (adv.getLedgerId() + ":" + adv.getEntryId()).equals(cursor.markDeletePosition);
   }
 
   private PartitionStart cursorStart(
@@ -436,17 +485,7 @@ final class SourceManager implements CursorCommitter {
         start.id() == MessageId.latest
             ? SubscriptionInitialPosition.Latest
             : SubscriptionInitialPosition.Earliest;
-    CompletableFuture<Void> cursor =
-        client
-            .newConsumer(Schema.BYTES)
-            .topic(topic)
-            .subscriptionName(ref.subscription)
-            .subscriptionType(SubscriptionType.Exclusive)
-            .subscriptionInitialPosition(initial)
-            .receiverQueueSize(0)
-            .consumerName(app + "-cursor")
-            .subscribeAsync()
-            .thenAccept(c -> ref.cursor = c);
+    CompletableFuture<Void> cursor = subscribeCursor(ref, initial).thenAccept(c -> ref.cursor = c);
     var builder =
         client
             .newReader(Schema.BYTES)
@@ -540,34 +579,114 @@ final class SourceManager implements CursorCommitter {
     }
   }
 
+  /** The idle consumer holding a partition's durable cursor (it never receives). */
+  private CompletableFuture<org.apache.pulsar.client.api.Consumer<byte[]>> subscribeCursor(
+      PartitionRef ref, SubscriptionInitialPosition initial) {
+    return client
+        .newConsumer(Schema.BYTES)
+        .topic(ref.topic)
+        .subscriptionName(ref.subscription)
+        .subscriptionType(SubscriptionType.Exclusive)
+        .subscriptionInitialPosition(initial)
+        .receiverQueueSize(0)
+        .consumerName(app + "-cursor")
+        .subscribeAsync();
+  }
+
   /**
    * Advances every partition's durable cursor to its checkpointed position (asynchronously, on the
-   * binary protocol). A failure is counted and superseded by the next checkpoint.
+   * binary protocol). A failure is counted and superseded by the next checkpoint. A partition whose
+   * position has not moved since its last acknowledgement is acknowledged again only if the
+   * cursor's connection closed since then (see {@link #renewCursor}).
    */
   @Override
   public void advanceCursors(Map<String, MessageId> positions) {
     for (Map.Entry<String, MessageId> e : positions.entrySet()) {
       PartitionRef ref = partitions.get(e.getKey());
-      if (ref == null || ref.cursor == null || e.getValue().equals(lastAcked.get(e.getKey()))) {
+      if (ref == null || closed) {
         continue;
       }
       MessageId id = e.getValue();
-      ref.cursor
-          .acknowledgeCumulativeAsync(MessageIds.detached(id))
-          .whenComplete(
-              (ok, t) -> {
-                if (t == null) {
-                  lastAcked.put(e.getKey(), id);
-                } else {
-                  ackFailures.increment();
-                  LOG.warn(
-                      "[{}] advancing the durable cursor of {} failed: {}",
-                      app,
-                      e.getKey(),
-                      t.toString());
-                }
-              });
+      var cursor = ref.cursor;
+      if (cursor == null) {
+        if (ref.cursorLost) {
+          renewCursor(ref, null, id);
+        }
+        continue;
+      }
+      if (!id.equals(lastAcked.get(ref.topic))) {
+        acknowledge(cursor, ref.topic, id);
+      } else if (cursor.getLastDisconnectedTimestamp() >= lastAckedAt.getOrDefault(ref.topic, 0L)) {
+        renewCursor(ref, cursor, id);
+      }
     }
+  }
+
+  private CompletableFuture<Void> acknowledge(
+      org.apache.pulsar.client.api.Consumer<byte[]> cursor, String topic, MessageId id) {
+    long at = System.currentTimeMillis();
+    return cursor
+        .acknowledgeCumulativeAsync(MessageIds.detached(id))
+        .whenComplete(
+            (ok, t) -> {
+              if (t == null) {
+                lastAcked.put(topic, id);
+                lastAckedAt.put(topic, at);
+              } else {
+                ackFailures.increment();
+                LOG.warn(
+                    "[{}] advancing the durable cursor of {} failed: {}", app, topic, t.toString());
+              }
+            });
+  }
+
+  /**
+   * The cursor's connection closed after its last acknowledgement, and the partition has had
+   * nothing new since: the broker may not have stored that acknowledgement (e.g. it crashed before
+   * writing the cursor), and the client drops a cumulative acknowledgement that is not past its
+   * last one, so the cursor would stay behind until the partition gets new records. A fresh
+   * consumer on the subscription acknowledges the position again. Until it is in place the
+   * partition's cursor is left alone; a failed attempt is tried again at the next checkpoint.
+   */
+  private void renewCursor(
+      PartitionRef ref, org.apache.pulsar.client.api.Consumer<byte[]> stale, MessageId id) {
+    ref.cursor = null;
+    ref.cursorLost = false;
+    lastAcked.remove(ref.topic); // if the fresh consumer's acknowledgement fails, the next one goes
+    CompletableFuture<Void> closedStale =
+        stale == null
+            ? CompletableFuture.completedFuture(null)
+            : stale.closeAsync().exceptionally(t -> null);
+    closedStale
+        .thenCompose(v -> subscribeCursor(ref, SubscriptionInitialPosition.Earliest))
+        .thenCompose(
+            fresh -> {
+              if (closed) {
+                return fresh.closeAsync();
+              }
+              ref.cursor = fresh;
+              return acknowledge(fresh, ref.topic, id);
+            })
+        .whenComplete(
+            (ok, t) -> {
+              if (t != null && ref.cursor == null) {
+                ref.cursorLost = true;
+                ackFailures.increment();
+                LOG.warn(
+                    "[{}] renewing the durable cursor's consumer of {} failed (retried at the next"
+                        + " checkpoint): {}",
+                    app,
+                    ref.topic,
+                    t.toString());
+              } else if (t == null && !closed) {
+                LOG.info(
+                    "[{}] acknowledged the durable cursor of {} again at {}: its connection had"
+                        + " closed since the last acknowledgement",
+                    app,
+                    ref.topic,
+                    id);
+              }
+            });
   }
 
   /** Each partition and the name of the slot group it feeds now. */
@@ -610,11 +729,21 @@ final class SourceManager implements CursorCommitter {
                   while (batch.size() < limit && (message = next(reader, direct, 0)) != null) {
                     batch.add(message);
                   }
+                  boolean published;
                   gate.readLock().lock();
                   try {
-                    ref.group.publish(batch, ref);
+                    published = ref.group.publish(batch, ref);
                   } finally {
                     gate.readLock().unlock();
+                  }
+                  if (!published) {
+                    // its slot group stopped while the ring was full: the app is stopping
+                    if (!closed) {
+                      onFailure.accept(
+                          new SourceException(
+                              "The slot group of " + ref.topic + " stopped while it was read"));
+                    }
+                    return;
                   }
                   if (direct != null) {
                     direct.acknowledgeCumulativeAsync(batch.get(batch.size() - 1).getMessageId());

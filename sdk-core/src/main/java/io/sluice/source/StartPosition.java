@@ -30,11 +30,23 @@ public sealed interface StartPosition {
 
   /**
    * The message after the given id, per partition topic name ({@code ...-partition-N}, or the topic
-   * name for a non-partitioned topic); partitions not in the map start at their earliest.
+   * name for a non-partitioned topic; short names are in {@code public/default}, as in {@link
+   * PulsarSource#topics}); partitions not in the map start at their earliest. The app's start fails
+   * on a name that is none of the source's partitions.
    */
   static StartPosition messageIds(Map<String, MessageId> afterIds) {
     Objects.requireNonNull(afterIds, "afterIds must not be null");
-    return new AfterMessageIds(Map.copyOf(afterIds));
+    Map<String, MessageId> qualified = new java.util.HashMap<>();
+    afterIds.forEach(
+        (topic, id) -> {
+          Objects.requireNonNull(topic, "afterIds must not hold a null topic");
+          Objects.requireNonNull(id, "afterIds must not hold a null id (for " + topic + ")");
+          if (qualified.put(PulsarSource.qualify(topic), id) != null) {
+            throw new IllegalArgumentException(
+                "afterIds names " + PulsarSource.qualify(topic) + " twice");
+          }
+        });
+    return new AfterMessageIds(Map.copyOf(qualified));
   }
 
   /** See {@link #earliest()}. */

@@ -80,6 +80,50 @@ class DurableCursorIT {
   }
 
   /**
+   * An acknowledgement the broker lost (it crashed before writing the cursor) is sent again for an
+   * idle partition: the client drops a cumulative acknowledgement that is not past its last one, so
+   * without a fresh consumer the cursor would stay behind until the partition got new records.
+   * Resetting the cursor over the admin API stands in for the crash: the broker drops the cursor's
+   * position and disconnects its consumer.
+   */
+  @Test
+  void shouldAcknowledgeAnIdlePartitionAgainAfterItsCursorWasLost() throws Exception {
+    String input = uniqueTopic("cursor-idle-in");
+    admin().topics().createPartitionedTopic(input, 2);
+    String partition0 = input + "-partition-0";
+    awaitLoaded(partition0);
+    awaitLoaded(input + "-partition-1");
+    PulsarFixture.produce(input, "m", 0, 200, 10);
+    java.util.concurrent.atomic.LongAdder seen = new java.util.concurrent.atomic.LongAdder();
+    try (Sluice app =
+        Sluice.builder()
+            .name("cursor-idle-app")
+            .pulsar(broker().serviceUrl(), broker().adminUrl())
+            .stateDir(stateDir)
+            .checkpointInterval(Duration.ofMillis(200))
+            .build()) {
+      app.stream(PulsarSource.topics(input).subscription("cursor-sub"))
+          .forEach(r -> seen.increment());
+      app.start();
+      await(
+          "all 200 records and backlog 0",
+          Duration.ofSeconds(60),
+          () -> seen.sum() == 200 && backlog(input, "cursor-sub") == 0);
+      String acknowledged = markDelete(partition0);
+      admin().topics().resetCursor(partition0, "cursor-sub", 0L); // back to the earliest message
+      assertThat(backlog(input, "cursor-sub")).isPositive();
+      // no new records: only acknowledging the same position again brings the cursor back
+      await(
+          "the cursor of the idle partition back at " + acknowledged,
+          Duration.ofSeconds(30),
+          () -> backlog(input, "cursor-sub") == 0);
+      assertThat(markDelete(partition0)).isEqualTo(acknowledged);
+      assertThat(app.state()).isEqualTo(Sluice.State.RUNNING);
+    }
+    assertThat(seen.sum()).isEqualTo(200); // the reader was not moved: nothing read twice
+  }
+
+  /**
    * Until the broker has loaded the partition with its transaction buffer recovered. Twice in CI
    * the shared broker's first load of the topic stalled for 30 s ("read transaction buffer snapshot
    * while recovering the transaction buffer" failed; the broker then closed and reopened the

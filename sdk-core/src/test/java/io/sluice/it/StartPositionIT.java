@@ -74,6 +74,57 @@ class StartPositionIT {
   }
 
   /**
+   * Message ids may name a topic as {@code PulsarSource.topics} does (a short name is in
+   * public/default): such a key used to match nothing, and the partition silently started at its
+   * earliest message. A key that is none of the source's partitions fails the start.
+   */
+  @Test
+  void shouldStartAfterTheGivenMessageIdsNamedLikeTheSourceTopics() throws Exception {
+    String topic = uniqueTopic("start-ids");
+    String shortName = topic.substring("persistent://public/default/".length());
+    admin().topics().createNonPartitionedTopic(topic);
+    java.util.List<org.apache.pulsar.client.api.MessageId> ids = new java.util.ArrayList<>();
+    try (var producer =
+        PulsarFixture.client().newProducer().topic(topic).enableBatching(false).create()) {
+      for (int i = 0; i < 10; i++) {
+        ids.add(producer.send(("m-" + i).getBytes(StandardCharsets.UTF_8)));
+      }
+    }
+    Set<String> seen = ConcurrentHashMap.newKeySet();
+    try (Sluice app =
+        start(
+            "by-ids",
+            shortName,
+            StartPosition.messageIds(java.util.Map.of(shortName, ids.get(4))),
+            seen,
+            new SimpleMeterRegistry())) {
+      await("the 5 messages after m-4", Duration.ofSeconds(30), () -> seen.size() >= 5);
+      Thread.sleep(500); // nothing earlier arrives late
+      assertThat(seen).containsExactlyInAnyOrder("m-5", "m-6", "m-7", "m-8", "m-9");
+    }
+    Sluice wrong =
+        Sluice.builder()
+            .name("by-wrong-ids")
+            .pulsar(broker().serviceUrl(), broker().adminUrl())
+            .stateDir(stateDir.resolve("by-wrong-ids"))
+            .build();
+    wrong.stream(
+            PulsarSource.topics(topic)
+                .startAt(
+                    StartPosition.messageIds(java.util.Map.of(topic + "-partition-0", ids.get(4)))))
+        .forEach(r -> {});
+    org.assertj.core.api.Assertions.assertThatThrownBy(wrong::start)
+        .isInstanceOf(io.sluice.ConfigException.class)
+        .hasMessageContaining(topic + "-partition-0 is not a partition this source reads")
+        .hasMessageContaining("[" + topic + "]");
+    try {
+      wrong.close();
+    } catch (io.sluice.ConfigException rethrown) {
+      // the start failure again
+    }
+  }
+
+  /**
    * The start position applies to what is new to the app. Partitions that appear while it is
    * stopped belong to topics it already reads: they start at their earliest message, as discovery
    * would have started them, so nothing published to them during the downtime is skipped. (Pulsar

@@ -65,4 +65,56 @@ class StuckProcessingIT {
         .hasMessageContaining("has not reached the barrier")
         .hasMessageContaining("maxConsecutiveFailures");
   }
+
+  /**
+   * The same with a full ring: a stuck processing thread under load has its ring full, so the
+   * barrier cannot even be queued. That must count as a failed checkpoint too (the checkpoint
+   * thread used to wait for room for ever, and the app stayed RUNNING), and once the app stops no
+   * fetcher may keep waiting for room in the stopped ring.
+   */
+  @Test
+  void shouldFailWhenTheRingOfAStuckProcessingThreadIsFull() throws Exception {
+    String topic = uniqueTopic("stuck-full");
+    admin().topics().createNonPartitionedTopic(topic);
+    PulsarFixture.produce(topic, "m", 0, 2000, 1);
+    CountDownLatch never = new CountDownLatch(1);
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    Sluice app =
+        Sluice.builder()
+            .name("stuck-full-app")
+            .pulsar(broker().serviceUrl(), broker().adminUrl())
+            .stateDir(stateDir)
+            .checkpointInterval(Duration.ofMillis(200))
+            .checkpointTimeout(Duration.ofSeconds(1))
+            .maxConsecutiveCheckpointFailures(3)
+            .ringSize(64) // the smallest: full after 64 records
+            .meterRegistry(meters)
+            .build();
+    app.stream(PulsarSource.topics(topic))
+        .forEach(
+            r -> {
+              try {
+                never.await();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
+    app.start();
+    try {
+      SourceIT.await(
+          "the app failed", Duration.ofSeconds(30), () -> app.state() == Sluice.State.FAILED);
+      assertThat(meters.get("sluice.checkpoint.failures").counter().count())
+          .isGreaterThanOrEqualTo(3);
+      assertThat(app.awaitTermination(Duration.ofSeconds(60))).isTrue();
+      SourceIT.await(
+          "no fetcher thread left",
+          Duration.ofSeconds(10),
+          () ->
+              Thread.getAllStackTraces().keySet().stream()
+                  .noneMatch(t -> t.getName().startsWith("sluice-stuck-full-app-fetch-")));
+    } finally {
+      never.countDown();
+    }
+    assertThatThrownBy(app::close).isInstanceOf(CheckpointException.class);
+  }
 }
