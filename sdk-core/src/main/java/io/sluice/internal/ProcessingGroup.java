@@ -187,7 +187,7 @@ final class ProcessingGroup implements SlotGroup {
     for (int i = 0; i < n; i++) {
       batch.read(i, SourceRecord.of(messages.get(i), partition.topic));
     }
-    long sequence = claim(Long.MAX_VALUE);
+    long sequence = claim(null);
     if (sequence < 0) {
       return false;
     }
@@ -204,16 +204,17 @@ final class ProcessingGroup implements SlotGroup {
 
   /**
    * A free slot's sequence, waiting while the ring is full (a processing thread stuck in an
-   * operator or a sink keeps it full); -1 once the group stops or {@code deadlineNanos} (of {@link
-   * System#nanoTime}) passes. Disruptor's own blocking claim would wait on a stopped group for
+   * operator or a sink keeps it full); -1 once the group stops or, unless {@code patience} is null,
+   * once that long has passed. Disruptor's own blocking claim would wait on a stopped group for
    * ever.
    */
-  private long claim(long deadlineNanos) {
+  private long claim(Duration patience) {
+    long started = System.nanoTime();
     while (true) {
       try {
         return ring.tryNext();
       } catch (InsufficientCapacityException full) {
-        if (stopping || System.nanoTime() - deadlineNanos > 0) {
+        if (stopping || (patience != null && System.nanoTime() - started > patience.toNanos())) {
           return -1;
         }
         LockSupport.parkNanos(FULL_RING_PARK_NANOS);
@@ -229,7 +230,7 @@ final class ProcessingGroup implements SlotGroup {
   @Override
   public CompletableFuture<GroupSnapshot> barrier(long checkpointId) {
     CompletableFuture<GroupSnapshot> result = new CompletableFuture<>();
-    long sequence = claim(System.nanoTime() + barrierPublishTimeout.toNanos());
+    long sequence = claim(barrierPublishTimeout);
     if (sequence < 0) {
       result.completeExceptionally(
           new CheckpointException(
