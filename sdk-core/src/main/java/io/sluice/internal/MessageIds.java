@@ -3,7 +3,6 @@ package io.sluice.internal;
 import java.io.IOException;
 import org.apache.pulsar.client.api.MessageId;
 import org.apache.pulsar.client.api.MessageIdAdv;
-import org.apache.pulsar.client.internal.DefaultImplementation;
 
 /** Conversions between message ids, their bytes, and cursor positions ({@code ledger:entry}). */
 final class MessageIds {
@@ -36,11 +35,16 @@ final class MessageIds {
     }
   }
 
-  /** A cursor position such as {@code 12:-1} as the id to read after. */
+  /**
+   * A cursor position such as {@code 12:-1} as the id to read after: the whole entry is behind it.
+   * It carries the highest batch index, because a reader started after a plain {@code ledger:entry}
+   * id delivers that entry again when it holds a batch (the client skips only the batch indexes up
+   * to the start id's, and a plain id has none).
+   */
   static MessageId fromPosition(String position, int partitionIndex) {
     String[] parts = position.split(":");
-    return DefaultImplementation.getDefaultImplementation()
-        .newMessageId(Long.parseLong(parts[0]), Long.parseLong(parts[1]), partitionIndex);
+    return new org.apache.pulsar.client.impl.BatchMessageIdImpl(
+        Long.parseLong(parts[0]), Long.parseLong(parts[1]), partitionIndex, Integer.MAX_VALUE);
   }
 
   /** The positions a checkpoint recorded (empty for {@code null}). */

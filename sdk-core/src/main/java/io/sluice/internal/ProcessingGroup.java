@@ -232,15 +232,23 @@ final class ProcessingGroup implements SlotGroup {
     CompletableFuture<GroupSnapshot> result = new CompletableFuture<>();
     long sequence = claim(barrierPublishTimeout);
     if (sequence < 0) {
-      result.completeExceptionally(
-          new CheckpointException(
-              "slot group "
-                  + index
-                  + ": the ring stayed full for "
-                  + barrierPublishTimeout
-                  + " (its processing thread is stuck or far behind), so the barrier of checkpoint "
-                  + checkpointId
-                  + " could not be queued"));
+      // a failed snapshot, not a failed future: the coordinator still collects the other groups'
+      // snapshots (their state changes and prepared output are carried to the next checkpoint)
+      result.complete(
+          new GroupSnapshot(
+              checkpointId,
+              Map.of(),
+              null,
+              java.util.List.of(),
+              new CheckpointException(
+                  "slot group "
+                      + index
+                      + ": the ring stayed full for "
+                      + barrierPublishTimeout
+                      + " (its processing thread is stuck or far behind), so the barrier of"
+                      + " checkpoint "
+                      + checkpointId
+                      + " could not be queued")));
       return result;
     }
     try {

@@ -69,6 +69,7 @@ final class SourceManager implements CursorCommitter {
   private final Counter discovered;
   private final Counter positionsLost;
   private final Counter ackFailures;
+  private final Counter cursorRenewals;
 
   /** Most messages a fetcher hands to the ring at once. */
   private volatile boolean closed;
@@ -110,6 +111,13 @@ final class SourceManager implements CursorCommitter {
     this.positionsLost =
         Counter.builder("sluice.source.positions.lost")
             .description("checkpointed positions whose ledger was deleted by retention")
+            .tag("app", app)
+            .register(meters);
+    this.cursorRenewals =
+        Counter.builder("sluice.cursor.renewals")
+            .description(
+                "durable-cursor consumers renewed to acknowledge an unchanged position again after"
+                    + " their connection closed")
             .tag("app", app)
             .register(meters);
     this.ackFailures =
@@ -380,7 +388,13 @@ final class SourceManager implements CursorCommitter {
             return new PartitionStart(first.getMessageId(), true, RecoveryLayer.START_POSITION);
           }
         }
-        return new PartitionStart(MessageId.latest, false, RecoveryLayer.START_POSITION);
+        // Nothing at or after the time yet: read what comes after the last message now stored
+        // ("latest" would skip what is published between this probe and the reader's start).
+        var lastIds = probe.getLastMessageIds();
+        MessageId stored = lastIds.isEmpty() ? null : lastIds.get(0);
+        return stored == null || MessageIds.ledgerOf(stored) < 0
+            ? new PartitionStart(MessageId.earliest, true, RecoveryLayer.START_POSITION)
+            : new PartitionStart(stored, false, RecoveryLayer.START_POSITION);
       } catch (java.io.IOException e) {
         last = e;
         LOG.debug(
@@ -485,7 +499,10 @@ final class SourceManager implements CursorCommitter {
         start.id() == MessageId.latest
             ? SubscriptionInitialPosition.Latest
             : SubscriptionInitialPosition.Earliest;
-    CompletableFuture<Void> cursor = subscribeCursor(ref, initial).thenAccept(c -> ref.cursor = c);
+    CompletableFuture<Void> cursor =
+        subscribeCursor(ref, initial)
+            .thenCompose(c -> placeNewCursor(c, start).thenApply(v -> c))
+            .thenAccept(c -> ref.cursor = c);
     var builder =
         client
             .newReader(Schema.BYTES)
@@ -579,6 +596,24 @@ final class SourceManager implements CursorCommitter {
     }
   }
 
+  /**
+   * A partition read from the source's configured start at a message id or a time has no durable
+   * cursor yet (else it would start from that cursor): the subscription was just created at the
+   * earliest message. It is moved to the start, so that if the app stops before its first
+   * checkpoint, the next start resumes there and not from the topic's first message.
+   */
+  private static CompletableFuture<Void> placeNewCursor(
+      org.apache.pulsar.client.api.Consumer<byte[]> cursor, PartitionStart start) {
+    if (start.layer() != RecoveryLayer.START_POSITION
+        || start.id() == MessageId.earliest
+        || start.id() == MessageId.latest) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return start.inclusive()
+        ? cursor.seekAsync(start.id())
+        : cursor.acknowledgeCumulativeAsync(MessageIds.detached(start.id()));
+  }
+
   /** The idle consumer holding a partition's durable cursor (it never receives). */
   private CompletableFuture<org.apache.pulsar.client.api.Consumer<byte[]>> subscribeCursor(
       PartitionRef ref, SubscriptionInitialPosition initial) {
@@ -603,20 +638,22 @@ final class SourceManager implements CursorCommitter {
   public void advanceCursors(Map<String, MessageId> positions) {
     for (Map.Entry<String, MessageId> e : positions.entrySet()) {
       PartitionRef ref = partitions.get(e.getKey());
-      if (ref == null || closed) {
+      if (ref == null) {
         continue;
       }
       MessageId id = e.getValue();
       var cursor = ref.cursor;
       if (cursor == null) {
-        if (ref.cursorLost) {
+        if (ref.cursorLost && !closed) {
           renewCursor(ref, null, id);
         }
         continue;
       }
       if (!id.equals(lastAcked.get(ref.topic))) {
         acknowledge(cursor, ref.topic, id);
-      } else if (cursor.getLastDisconnectedTimestamp() >= lastAckedAt.getOrDefault(ref.topic, 0L)) {
+      } else if (!closed
+          && cursor.isConnected() // not while it reconnects: the broker may still hold it
+          && cursor.getLastDisconnectedTimestamp() >= lastAckedAt.getOrDefault(ref.topic, 0L)) {
         renewCursor(ref, cursor, id);
       }
     }
@@ -650,6 +687,7 @@ final class SourceManager implements CursorCommitter {
    */
   private void renewCursor(
       PartitionRef ref, org.apache.pulsar.client.api.Consumer<byte[]> stale, MessageId id) {
+    cursorRenewals.increment();
     ref.cursor = null;
     ref.cursorLost = false;
     lastAcked.remove(ref.topic); // if the fresh consumer's acknowledgement fails, the next one goes
@@ -669,7 +707,20 @@ final class SourceManager implements CursorCommitter {
             })
         .whenComplete(
             (ok, t) -> {
-              if (t != null && ref.cursor == null) {
+              Throwable cause =
+                  t instanceof java.util.concurrent.CompletionException ? t.getCause() : t;
+              if (cause instanceof PulsarClientException.ConsumerBusyException && !closed) {
+                // our consumer was closed first, so this is another one: two instances of the app
+                onFailure.accept(
+                    new SourceException(
+                        "Another consumer took the durable subscription "
+                            + ref.subscription
+                            + " of "
+                            + ref.topic
+                            + " while its consumer was renewed: is a second instance of the app"
+                            + " running with the same subscription?",
+                        cause));
+              } else if (t != null && ref.cursor == null) {
                 ref.cursorLost = true;
                 ackFailures.increment();
                 LOG.warn(

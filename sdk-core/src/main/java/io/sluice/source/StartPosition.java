@@ -35,18 +35,7 @@ public sealed interface StartPosition {
    * on a name that is none of the source's partitions.
    */
   static StartPosition messageIds(Map<String, MessageId> afterIds) {
-    Objects.requireNonNull(afterIds, "afterIds must not be null");
-    Map<String, MessageId> qualified = new java.util.HashMap<>();
-    afterIds.forEach(
-        (topic, id) -> {
-          Objects.requireNonNull(topic, "afterIds must not hold a null topic");
-          Objects.requireNonNull(id, "afterIds must not hold a null id (for " + topic + ")");
-          if (qualified.put(PulsarSource.qualify(topic), id) != null) {
-            throw new IllegalArgumentException(
-                "afterIds names " + PulsarSource.qualify(topic) + " twice");
-          }
-        });
-    return new AfterMessageIds(Map.copyOf(qualified));
+    return new AfterMessageIds(afterIds);
   }
 
   /** See {@link #earliest()}. */
@@ -62,6 +51,21 @@ public sealed interface StartPosition {
   /** See {@link #timestamp(long)}. */
   record Timestamp(long epochMillis) implements StartPosition {}
 
-  /** See {@link #messageIds(Map)}. */
-  record AfterMessageIds(Map<String, MessageId> ids) implements StartPosition {}
+  /** See {@link #messageIds(Map)}; the names are qualified as {@link PulsarSource#topics} does. */
+  record AfterMessageIds(Map<String, MessageId> ids) implements StartPosition {
+    public AfterMessageIds {
+      Objects.requireNonNull(ids, "afterIds must not be null");
+      Map<String, MessageId> qualified = new java.util.HashMap<>();
+      ids.forEach(
+          (topic, id) -> {
+            Objects.requireNonNull(topic, "afterIds must not hold a null topic");
+            Objects.requireNonNull(id, "afterIds must not hold a null id (for " + topic + ")");
+            if (qualified.put(PulsarSource.qualify(topic), id) != null) {
+              throw new IllegalArgumentException(
+                  "afterIds names " + PulsarSource.qualify(topic) + " twice");
+            }
+          });
+      ids = Map.copyOf(qualified);
+    }
+  }
 }

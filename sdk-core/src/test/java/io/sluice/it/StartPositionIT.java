@@ -74,6 +74,51 @@ class StartPositionIT {
   }
 
   /**
+   * A subscription created for a start at a time is placed there: an app stopped before its first
+   * checkpoint resumes from the durable cursor, which used to sit at the topic's first message (so
+   * the next start read everything before the time too).
+   */
+  @Test
+  void shouldPlaceANewDurableCursorAtTheConfiguredStart() throws Exception {
+    String topic = uniqueTopic("start-cursor");
+    admin().topics().createPartitionedTopic(topic, 2);
+    produce(topic, "old", 0, 100, 10);
+    Thread.sleep(50);
+    long cut = System.currentTimeMillis();
+    Thread.sleep(50);
+    produce(topic, "new", 0, 100, 10);
+    for (int run = 1; run <= 2; run++) {
+      // the second run has no checkpoint (none was taken): it starts from the durable cursor
+      Set<String> seen = ConcurrentHashMap.newKeySet();
+      try (Sluice app =
+          Sluice.builder()
+              .name("start-cursor")
+              .pulsar(broker().serviceUrl(), broker().adminUrl())
+              .stateDir(stateDir.resolve("start-cursor"))
+              .checkpointInterval(Duration.ofHours(1)) // no checkpoint: the cursor stays put
+              .finalCheckpointOnClose(false)
+              .build()) {
+        app.stream(
+                PulsarSource.topics(topic)
+                    .subscription("start-cursor-sub")
+                    .startAt(StartPosition.timestamp(cut)))
+            .map(r -> new String(r.value(), StandardCharsets.UTF_8))
+            .forEach(seen::add);
+        app.start();
+        await(
+            "run " + run + ": the 100 new ones", Duration.ofSeconds(30), () -> seen.size() >= 100);
+        Thread.sleep(500); // nothing older arrives late
+        assertThat(app.recoveryLayer())
+            .isEqualTo(
+                run == 1
+                    ? io.sluice.RecoveryLayer.START_POSITION
+                    : io.sluice.RecoveryLayer.DURABLE_CURSOR);
+      }
+      assertThat(seen).as("run " + run).hasSize(100).allMatch(s -> s.startsWith("new-"));
+    }
+  }
+
+  /**
    * Message ids may name a topic as {@code PulsarSource.topics} does (a short name is in
    * public/default): such a key used to match nothing, and the partition silently started at its
    * earliest message. A key that is none of the source's partitions fails the start.
