@@ -63,7 +63,7 @@ public final class Options {
           "must be at least 1000 ms",
           "A checkpoint not complete by then fails (and is superseded by the next); while a"
               + " processing thread has not reached a barrier, each timeout counts as one more"
-              + " failed checkpoint.",
+              + " failed checkpoint, and so does a barrier that finds its ring full for that long.",
           d -> d.toMillis() >= 1000,
           Options::ms);
 
