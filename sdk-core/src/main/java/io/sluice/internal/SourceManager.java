@@ -801,6 +801,18 @@ final class SourceManager implements CursorCommitter {
                   }
                   batch.clear();
                 } catch (PulsarClientException.AlreadyClosedException e) {
+                  if (!closed) {
+                    // not closed by us: the broker closed it for good (e.g. the topic was
+                    // deleted); returning quietly would leave the partition unread for ever
+                    onFailure.accept(
+                        new SourceException(
+                            "The reader of "
+                                + ref.topic
+                                + " was closed by the broker (was the topic deleted?); the"
+                                + " partition can no longer be read: "
+                                + e,
+                            e));
+                  }
                   return;
                 } catch (PulsarClientException e) {
                   if (!closed) {
