@@ -43,8 +43,13 @@ final class MessageIds {
    */
   static MessageId fromPosition(String position, int partitionIndex) {
     String[] parts = position.split(":");
+    return afterEntry(Long.parseLong(parts[0]), Long.parseLong(parts[1]), partitionIndex);
+  }
+
+  /** The id to start a reader after, exclusively, so that the whole entry is skipped. */
+  static MessageId afterEntry(long ledger, long entry, int partitionIndex) {
     return new org.apache.pulsar.client.impl.BatchMessageIdImpl(
-        Long.parseLong(parts[0]), Long.parseLong(parts[1]), partitionIndex, Integer.MAX_VALUE);
+        ledger, entry, partitionIndex, Integer.MAX_VALUE);
   }
 
   /** The positions a checkpoint recorded (empty for {@code null}). */

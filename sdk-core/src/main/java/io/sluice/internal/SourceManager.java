@@ -25,6 +25,7 @@ import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.admin.PulsarAdminException;
 import org.apache.pulsar.client.api.Message;
 import org.apache.pulsar.client.api.MessageId;
+import org.apache.pulsar.client.api.MessageIdAdv;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.client.api.Reader;
@@ -32,6 +33,7 @@ import org.apache.pulsar.client.api.Schema;
 import org.apache.pulsar.client.api.SubscriptionInitialPosition;
 import org.apache.pulsar.client.api.SubscriptionType;
 import org.apache.pulsar.client.impl.ReaderImpl;
+import org.apache.pulsar.client.internal.DefaultImplementation;
 import org.apache.pulsar.common.policies.data.ManagedLedgerInternalStats.CursorStats;
 import org.apache.pulsar.common.policies.data.PersistentTopicInternalStats;
 import org.slf4j.Logger;
@@ -381,20 +383,24 @@ final class SourceManager implements CursorCommitter {
     for (int attempt = 1; attempt <= 5; attempt++) {
       try (Reader<byte[]> probe =
           client.newReader(Schema.BYTES).topic(topic).startMessageId(MessageId.earliest).create()) {
+        // The last message stored before looking: if nothing at or after the time is found, the
+        // reader starts after it ("latest" would skip what is published meanwhile).
+        var lastIds = probe.getLastMessageIds();
+        MessageId stored = lastIds.isEmpty() ? null : lastIds.get(0);
         probe.seek(epochMillis);
         if (probe.hasMessageAvailable()) {
           Message<byte[]> first = probe.readNext(30, TimeUnit.SECONDS);
-          if (first != null) {
-            return new PartitionStart(first.getMessageId(), true, RecoveryLayer.START_POSITION);
+          if (first == null) {
+            throw new java.io.IOException("a message is available but none came in 30 s");
           }
+          return new PartitionStart(first.getMessageId(), true, RecoveryLayer.START_POSITION);
         }
-        // Nothing at or after the time yet: read what comes after the last message now stored
-        // ("latest" would skip what is published between this probe and the reader's start).
-        var lastIds = probe.getLastMessageIds();
-        MessageId stored = lastIds.isEmpty() ? null : lastIds.get(0);
-        return stored == null || MessageIds.ledgerOf(stored) < 0
+        return stored == null || !(stored instanceof MessageIdAdv adv) || adv.getEntryId() < 0
             ? new PartitionStart(MessageId.earliest, true, RecoveryLayer.START_POSITION)
-            : new PartitionStart(stored, false, RecoveryLayer.START_POSITION);
+            : new PartitionStart(
+                MessageIds.afterEntry(adv.getLedgerId(), adv.getEntryId(), adv.getPartitionIndex()),
+                false,
+                RecoveryLayer.START_POSITION);
       } catch (java.io.IOException e) {
         last = e;
         LOG.debug(
@@ -609,9 +615,17 @@ final class SourceManager implements CursorCommitter {
         || start.id() == MessageId.latest) {
       return CompletableFuture.completedFuture(null);
     }
-    return start.inclusive()
-        ? cursor.seekAsync(start.id())
-        : cursor.acknowledgeCumulativeAsync(MessageIds.detached(start.id()));
+    if (!start.inclusive()) {
+      return cursor.acknowledgeCumulativeAsync(MessageIds.detached(start.id()));
+    }
+    // Inclusive: to the entry before the start's (a cumulative acknowledgement only ever moves a
+    // cursor forward, unlike a seek). A start at a ledger's first entry stays where it is.
+    if (!(start.id() instanceof MessageIdAdv adv) || adv.getEntryId() <= 0) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return cursor.acknowledgeCumulativeAsync(
+        DefaultImplementation.getDefaultImplementation()
+            .newMessageId(adv.getLedgerId(), adv.getEntryId() - 1, adv.getPartitionIndex()));
   }
 
   /** The idle consumer holding a partition's durable cursor (it never receives). */
@@ -691,12 +705,18 @@ final class SourceManager implements CursorCommitter {
     ref.cursor = null;
     ref.cursorLost = false;
     lastAcked.remove(ref.topic); // if the fresh consumer's acknowledgement fails, the next one goes
-    CompletableFuture<Void> closedStale =
+    // whether the broker confirmed the close (else it may still hold the stale consumer)
+    CompletableFuture<Boolean> closedStale =
         stale == null
-            ? CompletableFuture.completedFuture(null)
-            : stale.closeAsync().exceptionally(t -> null);
+            ? CompletableFuture.completedFuture(true)
+            : stale.closeAsync().handle((v, t) -> t == null);
+    boolean[] confirmed = {false};
     closedStale
-        .thenCompose(v -> subscribeCursor(ref, SubscriptionInitialPosition.Earliest))
+        .thenCompose(
+            ok -> {
+              confirmed[0] = ok;
+              return subscribeCursor(ref, SubscriptionInitialPosition.Earliest);
+            })
         .thenCompose(
             fresh -> {
               if (closed) {
@@ -709,7 +729,9 @@ final class SourceManager implements CursorCommitter {
             (ok, t) -> {
               Throwable cause =
                   t instanceof java.util.concurrent.CompletionException ? t.getCause() : t;
-              if (cause instanceof PulsarClientException.ConsumerBusyException && !closed) {
+              if (cause instanceof PulsarClientException.ConsumerBusyException
+                  && confirmed[0]
+                  && !closed) {
                 // our consumer was closed first, so this is another one: two instances of the app
                 onFailure.accept(
                     new SourceException(
@@ -801,7 +823,15 @@ final class SourceManager implements CursorCommitter {
                   }
                   batch.clear();
                 } catch (PulsarClientException.AlreadyClosedException e) {
-                  if (!closed) {
+                  if (!closed && matchedByPattern(ref)) {
+                    // a topic matching a pattern may be deleted on purpose: the others go on
+                    LOG.warn(
+                        "[{}] the reader of {} was closed by the broker (topic deleted?); it is no"
+                            + " longer read: {}",
+                        app,
+                        ref.topic,
+                        e.toString());
+                  } else if (!closed) {
                     // not closed by us: the broker closed it for good (e.g. the topic was
                     // deleted); returning quietly would leave the partition unread for ever
                     onFailure.accept(
@@ -836,6 +866,11 @@ final class SourceManager implements CursorCommitter {
     fetcher.setDaemon(true);
     fetchers.add(fetcher);
     fetcher.start();
+  }
+
+  private boolean matchedByPattern(PartitionRef ref) {
+    return sources.stream()
+        .anyMatch(b -> b.index() == ref.sourceIndex && b.source().pattern().isPresent());
   }
 
   private static Message<byte[]> next(

@@ -119,6 +119,36 @@ class StartPositionIT {
   }
 
   /**
+   * A start at a time with nothing at or after it yet reads what is published from then on, and
+   * nothing older (the reader starts after the last message stored when the app looked).
+   */
+  @Test
+  void shouldStartAtATimeWithNothingAfterItYetWithTheNextMessage() throws Exception {
+    String topic = uniqueTopic("start-empty-time");
+    admin().topics().createNonPartitionedTopic(topic);
+    try (var producer = PulsarFixture.client().newProducer().topic(topic).create()) {
+      for (int i = 0; i < 5; i++) {
+        producer.send(("old-" + i).getBytes(StandardCharsets.UTF_8));
+      }
+    }
+    Thread.sleep(50);
+    long cut = System.currentTimeMillis();
+    Set<String> seen = ConcurrentHashMap.newKeySet();
+    try (Sluice app =
+        start(
+            "by-empty-time",
+            topic,
+            StartPosition.timestamp(cut),
+            seen,
+            new SimpleMeterRegistry())) {
+      produce(topic, "new", 0, 20, 2);
+      await("the 20 new ones", Duration.ofSeconds(30), () -> seen.size() >= 20);
+      Thread.sleep(500); // nothing older arrives late
+    }
+    assertThat(seen).hasSize(20).allMatch(s -> s.startsWith("new-"));
+  }
+
+  /**
    * Message ids may name a topic as {@code PulsarSource.topics} does (a short name is in
    * public/default): such a key used to match nothing, and the partition silently started at its
    * earliest message. A key that is none of the source's partitions fails the start.
