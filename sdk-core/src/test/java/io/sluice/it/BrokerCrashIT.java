@@ -132,10 +132,34 @@ class BrokerCrashIT {
             .as("deduplication on the sink topic, which the sink turned on")
             .isTrue();
         // the durable cursors came back with the broker: they follow the checkpoints to the end
-        await(
-            "no backlog left on the job's durable subscription",
-            Duration.ofMinutes(1),
-            () -> backlog(admin, input) == 0);
+        try {
+          // A consumer whose subscribe failed while the restarted broker's bookie was not ready
+          // ("Not enough non-faulty bookies") retries with the client's backoff, up to 60 s; its
+          // acknowledgements wait for it (a CI run saw one cursor consumer back only ~55 s later)
+          await(
+              "no backlog left on the job's durable subscription",
+              Duration.ofMinutes(3),
+              () -> backlog(admin, input) == 0);
+        } catch (AssertionError e) {
+          // which partition, and where its cursor stands, for whoever reads the failure
+          for (int p = 0; p < 4; p++) {
+            String partition = input + "-partition-" + p;
+            var cursor = admin.topics().getInternalStats(partition).cursors.get("broker-crash");
+            System.out.printf(
+                "cursor of %s: markDelete %s, read %s, backlog %d, app renewals %.0f%n",
+                partition,
+                cursor == null ? null : cursor.markDeletePosition,
+                cursor == null ? null : cursor.readPosition,
+                admin
+                    .topics()
+                    .getStats(partition)
+                    .getSubscriptions()
+                    .get("broker-crash")
+                    .getMsgBacklog(),
+                app.meterRegistry().get("sluice.cursor.renewals").counter().count());
+          }
+          throw e;
+        }
         // anything more would be a duplicate: give it time to show
         Thread.sleep(3000);
         stop.set(true);

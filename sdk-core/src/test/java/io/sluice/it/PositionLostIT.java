@@ -56,18 +56,7 @@ class PositionLostIT {
     admin().topics().unload(topic);
     produce(topic, "b", 0, 100, 10);
     admin().topics().skipAllMessages(topic, "lost");
-    await(
-        "ledger " + firstLedger + " deleted",
-        Duration.ofSeconds(60),
-        () -> {
-          try {
-            admin().topics().trimTopic(topic);
-            return admin().topics().getInternalStats(topic).ledgers.stream()
-                .noneMatch(l -> l.ledgerId == firstLedger);
-          } catch (Exception e) {
-            return false;
-          }
-        });
+    awaitTrimmed(topic, firstLedger);
 
     seen.clear();
     try (Sluice strict = app(topic, PositionLostPolicy.FAIL, seen)) {
@@ -119,18 +108,7 @@ class PositionLostIT {
     // roll to a new ledger; the app's cursor already passed the old one, which trimming deletes
     admin().topics().unload(topic);
     produce(topic, "b", 0, 100, 10);
-    await(
-        "ledger " + firstLedger + " deleted",
-        Duration.ofSeconds(60),
-        () -> {
-          try {
-            admin().topics().trimTopic(topic);
-            return admin().topics().getInternalStats(topic).ledgers.stream()
-                .noneMatch(l -> l.ledgerId == firstLedger);
-          } catch (Exception e) {
-            return false;
-          }
-        });
+    awaitTrimmed(topic, firstLedger);
     seen.clear();
     try (Sluice again = app(topic, PositionLostPolicy.FAIL, seen)) {
       again.start();
@@ -140,5 +118,21 @@ class PositionLostIT {
       assertThat(again.meterRegistry().get("sluice.source.positions.lost").counter().count())
           .isZero();
     }
+  }
+
+  /** Until trimming has deleted {@code ledger} (every cursor has passed it). */
+  private static void awaitTrimmed(String topic, long ledger) throws Exception {
+    await(
+        "ledger " + ledger + " deleted",
+        Duration.ofSeconds(60),
+        () -> {
+          try {
+            admin().topics().trimTopic(topic);
+            return admin().topics().getInternalStats(topic).ledgers.stream()
+                .noneMatch(l -> l.ledgerId == ledger);
+          } catch (Exception e) {
+            return false;
+          }
+        });
   }
 }

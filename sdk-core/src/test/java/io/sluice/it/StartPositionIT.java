@@ -42,15 +42,24 @@ class StartPositionIT {
     return app;
   }
 
-  @Test
-  void shouldStartAtATimestampOrAtTheLatestMessage() throws Exception {
-    String topic = uniqueTopic("start");
+  /**
+   * Creates {@code topic} with 2 partitions, 100 messages "old-i", then 100 "new-i"; returns a time
+   * between the two.
+   */
+  private static long oldThenNew(String topic) throws Exception {
     admin().topics().createPartitionedTopic(topic, 2);
     produce(topic, "old", 0, 100, 10);
     Thread.sleep(50);
     long cut = System.currentTimeMillis();
     Thread.sleep(50);
     produce(topic, "new", 0, 100, 10);
+    return cut;
+  }
+
+  @Test
+  void shouldStartAtATimestampOrAtTheLatestMessage() throws Exception {
+    String topic = uniqueTopic("start");
+    long cut = oldThenNew(topic);
 
     Set<String> fromTimestamp = ConcurrentHashMap.newKeySet();
     Set<String> fromLatest = ConcurrentHashMap.newKeySet();
@@ -81,12 +90,7 @@ class StartPositionIT {
   @Test
   void shouldPlaceANewDurableCursorAtTheConfiguredStart() throws Exception {
     String topic = uniqueTopic("start-cursor");
-    admin().topics().createPartitionedTopic(topic, 2);
-    produce(topic, "old", 0, 100, 10);
-    Thread.sleep(50);
-    long cut = System.currentTimeMillis();
-    Thread.sleep(50);
-    produce(topic, "new", 0, 100, 10);
+    long cut = oldThenNew(topic);
     for (int run = 1; run <= 2; run++) {
       // the second run has no checkpoint (none was taken): it starts from the durable cursor
       Set<String> seen = ConcurrentHashMap.newKeySet();

@@ -27,36 +27,11 @@ class StuckProcessingIT {
 
   @Test
   void shouldFailWhenAProcessingThreadNeverReachesTheBarrier() throws Exception {
-    String topic = uniqueTopic("stuck");
-    admin().topics().createNonPartitionedTopic(topic);
-    PulsarFixture.produce(topic, "m", 0, 10, 1);
     CountDownLatch never = new CountDownLatch(1);
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    Sluice app =
-        Sluice.builder()
-            .name("stuck-app")
-            .pulsar(broker().serviceUrl(), broker().adminUrl())
-            .stateDir(stateDir)
-            .checkpointInterval(Duration.ofMillis(200))
-            .checkpointTimeout(Duration.ofSeconds(1))
-            .maxConsecutiveCheckpointFailures(3)
-            .meterRegistry(meters)
-            .build();
-    app.stream(PulsarSource.topics(topic))
-        .forEach(
-            r -> {
-              try {
-                never.await();
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-            });
-    app.start();
+    Sluice app = startStuck("stuck", 10, 16384, never, meters);
     try {
-      SourceIT.await(
-          "the app failed", Duration.ofSeconds(30), () -> app.state() == Sluice.State.FAILED);
-      assertThat(meters.get("sluice.checkpoint.failures").counter().count())
-          .isGreaterThanOrEqualTo(3);
+      awaitFailed(app, meters);
     } finally {
       never.countDown(); // stopping waits for the processing thread (up to its stop timeout)
     }
@@ -74,20 +49,44 @@ class StuckProcessingIT {
    */
   @Test
   void shouldFailWhenTheRingOfAStuckProcessingThreadIsFull() throws Exception {
-    String topic = uniqueTopic("stuck-full");
-    admin().topics().createNonPartitionedTopic(topic);
-    PulsarFixture.produce(topic, "m", 0, 2000, 1);
     CountDownLatch never = new CountDownLatch(1);
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    // the smallest ring: full after 64 records
+    Sluice app = startStuck("stuck-full", 2000, 64, never, meters);
+    try {
+      awaitFailed(app, meters);
+      assertThat(app.awaitTermination(Duration.ofSeconds(60))).isTrue();
+      SourceIT.await(
+          "no fetcher thread left",
+          Duration.ofSeconds(10),
+          () ->
+              Thread.getAllStackTraces().keySet().stream()
+                  .noneMatch(t -> t.getName().startsWith("sluice-stuck-full-app-fetch-")));
+    } finally {
+      never.countDown();
+    }
+    assertThatThrownBy(app::close).isInstanceOf(CheckpointException.class);
+  }
+
+  /**
+   * Starts an app named {@code name + "-app"} whose only operator blocks until {@code never} is
+   * counted down, over a new topic holding {@code records} messages.
+   */
+  private Sluice startStuck(
+      String name, int records, int ringSize, CountDownLatch never, SimpleMeterRegistry meters)
+      throws Exception {
+    String topic = uniqueTopic(name);
+    admin().topics().createNonPartitionedTopic(topic);
+    PulsarFixture.produce(topic, "m", 0, records, 1);
     Sluice app =
         Sluice.builder()
-            .name("stuck-full-app")
+            .name(name + "-app")
             .pulsar(broker().serviceUrl(), broker().adminUrl())
             .stateDir(stateDir)
             .checkpointInterval(Duration.ofMillis(200))
             .checkpointTimeout(Duration.ofSeconds(1))
             .maxConsecutiveCheckpointFailures(3)
-            .ringSize(64) // the smallest: full after 64 records
+            .ringSize(ringSize)
             .meterRegistry(meters)
             .build();
     app.stream(PulsarSource.topics(topic))
@@ -100,21 +99,13 @@ class StuckProcessingIT {
               }
             });
     app.start();
-    try {
-      SourceIT.await(
-          "the app failed", Duration.ofSeconds(30), () -> app.state() == Sluice.State.FAILED);
-      assertThat(meters.get("sluice.checkpoint.failures").counter().count())
-          .isGreaterThanOrEqualTo(3);
-      assertThat(app.awaitTermination(Duration.ofSeconds(60))).isTrue();
-      SourceIT.await(
-          "no fetcher thread left",
-          Duration.ofSeconds(10),
-          () ->
-              Thread.getAllStackTraces().keySet().stream()
-                  .noneMatch(t -> t.getName().startsWith("sluice-stuck-full-app-fetch-")));
-    } finally {
-      never.countDown();
-    }
-    assertThatThrownBy(app::close).isInstanceOf(CheckpointException.class);
+    return app;
+  }
+
+  private static void awaitFailed(Sluice app, SimpleMeterRegistry meters) throws Exception {
+    SourceIT.await(
+        "the app failed", Duration.ofSeconds(30), () -> app.state() == Sluice.State.FAILED);
+    assertThat(meters.get("sluice.checkpoint.failures").counter().count())
+        .isGreaterThanOrEqualTo(3);
   }
 }
