@@ -9,6 +9,7 @@ import io.sluice.sink.pulsar.internal.TransactionJournal;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -79,6 +80,10 @@ public final class PulsarSink<T> implements Sink<T> {
   private final Duration transactionTimeout;
   private final int maxPendingMessages;
   private final Map<TxnID, Transaction> open = new ConcurrentHashMap<>();
+
+  /** Transactions this process's writers aborted (or are aborting) themselves. */
+  private final Set<TxnID> abortedByWriters = ConcurrentHashMap.newKeySet();
+
   private PulsarClient client;
   private PulsarAdmin admin;
   private final Object deduplicationLock = new Object();
@@ -234,6 +239,15 @@ public final class PulsarSink<T> implements Sink<T> {
   /** Transactions this process opened and has not ended: committed by object, not by id. */
   Map<TxnID, Transaction> openTransactions() {
     return open;
+  }
+
+  /**
+   * Transactions a writer of this process aborted itself (one it will not use, or its current one
+   * on close): the committer does not abort them again (the coordinator would answer "invalid
+   * status", which the client logs as an error).
+   */
+  Set<TxnID> abortedByWriters() {
+    return abortedByWriters;
   }
 
   private synchronized PulsarClient acquire(SinkContext context) {

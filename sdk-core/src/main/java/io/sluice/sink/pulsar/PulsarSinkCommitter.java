@@ -57,9 +57,23 @@ final class PulsarSinkCommitter implements Committer {
   @Override
   public void abort(Committable committable) {
     TxnID id = TxnIds.fromBytes(committable.bytes());
+    if (sink.abortedByWriters().contains(id)) {
+      return; // its writer aborted it already (its journal entry goes once that is done)
+    }
     Transaction live = sink.openTransactions().remove(id);
     if (live != null) {
-      live.abort();
+      try {
+        live.abort().get(60, TimeUnit.SECONDS);
+        sink.journal().ended(id);
+        return;
+      } catch (ExecutionException e) {
+        // e.g. the answer was lost: abort by id below (idempotent)
+      } catch (TimeoutException e) {
+        throw new SinkException("Sink " + sink.name() + ": abort of " + id + " timed out", e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new SinkException("Sink " + sink.name() + ": interrupted aborting " + id, e);
+      }
     }
     coordinator.abort(id);
     sink.journal().ended(id);

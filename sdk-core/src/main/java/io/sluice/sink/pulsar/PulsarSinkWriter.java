@@ -205,6 +205,7 @@ final class PulsarSinkWriter<T> implements SinkWriter<T> {
 
   /** Aborts a transaction this writer will not use; its journal entry goes once that is done. */
   private void end(Transaction txn) {
+    sink.abortedByWriters().add(txn.getTxnID());
     sink.openTransactions().remove(txn.getTxnID());
     var journal = sink.journal();
     txn.abort().thenRun(() -> journal.ended(txn.getTxnID()));
