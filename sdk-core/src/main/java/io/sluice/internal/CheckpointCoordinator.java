@@ -468,9 +468,7 @@ final class CheckpointCoordinator {
   private void forgetPending(List<SinkCommittable> committed) {
     List<byte[]> handles = new ArrayList<>(committed.size());
     for (SinkCommittable c : committed) {
-      Committer committer = committers.get(c.sink());
-      Committable committable = Committable.of(c.payload());
-      handles.add(committer == null ? c.payload() : committer.pendingHandleOf(committable).bytes());
+      handles.add(SinkRecovery.handleOf(c, committers));
     }
     List<StateStore.PendingHandle> done = new ArrayList<>();
     for (StateStore.PendingHandle h : store.pending()) {

@@ -3,6 +3,7 @@ package io.sluice.internal;
 import java.io.IOException;
 import org.apache.pulsar.client.api.MessageId;
 import org.apache.pulsar.client.api.MessageIdAdv;
+import org.apache.pulsar.client.internal.DefaultImplementation;
 
 /** Conversions between message ids, their bytes, and cursor positions ({@code ledger:entry}). */
 final class MessageIds {
@@ -44,6 +45,12 @@ final class MessageIds {
   static MessageId fromPosition(String position, int partitionIndex) {
     String[] parts = position.split(":");
     return afterEntry(Long.parseLong(parts[0]), Long.parseLong(parts[1]), partitionIndex);
+  }
+
+  /** The id of entry {@code ledger:entry} as a whole (no batch index). */
+  static MessageId atEntry(long ledger, long entry, int partitionIndex) {
+    return DefaultImplementation.getDefaultImplementation()
+        .newMessageId(ledger, entry, partitionIndex);
   }
 
   /** The id to start a reader after, exclusively, so that the whole entry is skipped. */

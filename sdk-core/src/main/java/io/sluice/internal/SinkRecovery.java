@@ -52,7 +52,7 @@ final class SinkRecovery {
         }
         Committable committable = Committable.of(c.payload());
         attempt.accept("commit of sink " + c.sink(), () -> committer.commit(committable));
-        committed.add(key(c.sink(), committer.pendingHandleOf(committable).bytes()));
+        committed.add(key(c.sink(), handleOf(c, committers)));
       }
     }
     List<StateStore.PendingHandle> pending = store.pending();
@@ -97,15 +97,21 @@ final class SinkRecovery {
     Set<String> recorded = new HashSet<>();
     if (newest != null) {
       for (CheckpointRecord.SinkCommittable c : newest.committables()) {
-        Committer committer = committers.get(c.sink());
-        byte[] handle =
-            committer == null
-                ? c.payload()
-                : committer.pendingHandleOf(Committable.of(c.payload())).bytes();
-        recorded.add(key(c.sink(), handle));
+        recorded.add(key(c.sink(), handleOf(c, committers)));
       }
     }
     return notIn(recorded, committers, pending);
+  }
+
+  /**
+   * The pending handle a recorded committable finishes ({@link Committer#pendingHandleOf}); the
+   * committable's own bytes for a sink the app no longer has.
+   */
+  static byte[] handleOf(CheckpointRecord.SinkCommittable c, Map<String, Committer> committers) {
+    Committer committer = committers.get(c.sink());
+    return committer == null
+        ? c.payload()
+        : committer.pendingHandleOf(Committable.of(c.payload())).bytes();
   }
 
   /** The handles of sinks the app has whose keys are not in {@code keys}. */

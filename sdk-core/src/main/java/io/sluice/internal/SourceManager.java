@@ -33,7 +33,6 @@ import org.apache.pulsar.client.api.Schema;
 import org.apache.pulsar.client.api.SubscriptionInitialPosition;
 import org.apache.pulsar.client.api.SubscriptionType;
 import org.apache.pulsar.client.impl.ReaderImpl;
-import org.apache.pulsar.client.internal.DefaultImplementation;
 import org.apache.pulsar.common.policies.data.ManagedLedgerInternalStats.CursorStats;
 import org.apache.pulsar.common.policies.data.PersistentTopicInternalStats;
 import org.slf4j.Logger;
@@ -339,7 +338,7 @@ final class SourceManager implements CursorCommitter {
       MessageId position, PersistentTopicInternalStats s, String subscription) {
     CursorStats cursor = s.cursors == null ? null : s.cursors.get(subscription);
     return cursor != null
-        && position instanceof org.apache.pulsar.client.api.MessageIdAdv adv
+        && position instanceof MessageIdAdv adv
         && (adv.getLedgerId() + ":" + adv.getEntryId()).equals(cursor.markDeletePosition);
   }
 
@@ -395,7 +394,7 @@ final class SourceManager implements CursorCommitter {
           }
           return new PartitionStart(first.getMessageId(), true, RecoveryLayer.START_POSITION);
         }
-        return stored == null || !(stored instanceof MessageIdAdv adv) || adv.getEntryId() < 0
+        return !(stored instanceof MessageIdAdv adv) || adv.getEntryId() < 0
             ? new PartitionStart(MessageId.earliest, true, RecoveryLayer.START_POSITION)
             : new PartitionStart(
                 MessageIds.afterEntry(adv.getLedgerId(), adv.getEntryId(), adv.getPartitionIndex()),
@@ -624,8 +623,7 @@ final class SourceManager implements CursorCommitter {
       return CompletableFuture.completedFuture(null);
     }
     return cursor.acknowledgeCumulativeAsync(
-        DefaultImplementation.getDefaultImplementation()
-            .newMessageId(adv.getLedgerId(), adv.getEntryId() - 1, adv.getPartitionIndex()));
+        MessageIds.atEntry(adv.getLedgerId(), adv.getEntryId() - 1, adv.getPartitionIndex()));
   }
 
   /** The idle consumer holding a partition's durable cursor (it never receives). */

@@ -43,14 +43,8 @@ class PositionLostIT {
   @Test
   void shouldFailClearlyOrContinueFromEarliestWhenTheCheckpointedLedgerIsGone() throws Exception {
     String topic = uniqueTopic("lost");
-    admin().topics().createNonPartitionedTopic(topic);
-    produce(topic, "a", 0, 100, 10);
     Set<String> seen = ConcurrentHashMap.newKeySet();
-    try (Sluice first = app(topic, PositionLostPolicy.FAIL, seen)) {
-      first.start();
-      await("first 100", Duration.ofSeconds(30), () -> seen.size() == 100);
-    }
-    long firstLedger = admin().topics().getInternalStats(topic).ledgers.get(0).ledgerId;
+    long firstLedger = readFirstHundred(topic, seen, false);
 
     // roll to a new ledger, move every cursor past the old one and let retention delete it
     admin().topics().unload(topic);
@@ -86,25 +80,8 @@ class PositionLostIT {
   @Test
   void shouldContinueWhenTheCheckpointedLedgerWasDeletedAfterBeingReadToItsEnd() throws Exception {
     String topic = uniqueTopic("consumed");
-    admin().topics().createNonPartitionedTopic(topic);
-    produce(topic, "a", 0, 100, 10);
     Set<String> seen = ConcurrentHashMap.newKeySet();
-    try (Sluice first = app(topic, PositionLostPolicy.FAIL, seen)) {
-      first.start();
-      await("first 100", Duration.ofSeconds(30), () -> seen.size() == 100);
-      await(
-          "the durable cursor at the end",
-          Duration.ofSeconds(30),
-          () -> {
-            try {
-              return admin().topics().getStats(topic).getSubscriptions().get("lost").getMsgBacklog()
-                  == 0;
-            } catch (Exception e) {
-              return false;
-            }
-          });
-    }
-    long firstLedger = admin().topics().getInternalStats(topic).ledgers.get(0).ledgerId;
+    long firstLedger = readFirstHundred(topic, seen, true);
     // roll to a new ledger; the app's cursor already passed the old one, which trimming deletes
     admin().topics().unload(topic);
     produce(topic, "b", 0, 100, 10);
@@ -118,6 +95,40 @@ class PositionLostIT {
       assertThat(again.meterRegistry().get("sluice.source.positions.lost").counter().count())
           .isZero();
     }
+  }
+
+  /**
+   * Creates {@code topic} with 100 messages "a-i" and reads them with a first run of the app (with
+   * {@code cursorAtEnd}, until its durable cursor has reached the end too); returns the ledger they
+   * are in.
+   */
+  private long readFirstHundred(String topic, Set<String> seen, boolean cursorAtEnd)
+      throws Exception {
+    admin().topics().createNonPartitionedTopic(topic);
+    produce(topic, "a", 0, 100, 10);
+    try (Sluice first = app(topic, PositionLostPolicy.FAIL, seen)) {
+      first.start();
+      await("first 100", Duration.ofSeconds(30), () -> seen.size() == 100);
+      if (cursorAtEnd) {
+        await(
+            "the durable cursor at the end",
+            Duration.ofSeconds(30),
+            () -> {
+              try {
+                return admin()
+                        .topics()
+                        .getStats(topic)
+                        .getSubscriptions()
+                        .get("lost")
+                        .getMsgBacklog()
+                    == 0;
+              } catch (Exception e) {
+                return false;
+              }
+            });
+      }
+    }
+    return admin().topics().getInternalStats(topic).ledgers.get(0).ledgerId;
   }
 
   /** Until trimming has deleted {@code ledger} (every cursor has passed it). */
