@@ -1,5 +1,6 @@
 package io.sluice.bench;
 
+import io.sluice.testkit.Dirs;
 import io.sluice.testkit.PulsarStandalone;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -194,6 +195,11 @@ final class BenchEnv implements AutoCloseable {
     admin.close();
     if (embedded != null) {
       embedded.close();
+    }
+    // A run's broker data and checkpoints (gigabytes for the throughput run) are of no use once
+    // its figures are printed; SLUICE_BENCH_KEEP=1 keeps them for a look at the broker's log.
+    if (System.getenv("SLUICE_BENCH_KEEP") == null) {
+      Dirs.delete(work);
     }
   }
 }

@@ -10,10 +10,12 @@ import io.sluice.sink.pulsar.PulsarSink;
 import io.sluice.source.PulsarSource;
 import io.sluice.state.Serde;
 import io.sluice.state.ValueState;
+import io.sluice.testkit.Dirs;
 import io.sluice.testkit.PulsarStandalone;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -23,6 +25,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.api.Message;
 import org.apache.pulsar.client.api.MessageId;
@@ -50,6 +53,7 @@ public final class DemoMain {
     int events = args.length > 0 ? Integer.parseInt(args[0]) : 300_000;
     int rate = args.length > 1 ? Integer.parseInt(args[1]) : 50_000;
     Path work = Path.of(System.getProperty("sluice.demo.dir", "work-data/demo"));
+    removeEarlierRuns(work);
     PulsarStandalone pulsar = null;
     String url = System.getenv("SLUICE_PULSAR_URL");
     String adminUrl = System.getenv("SLUICE_PULSAR_ADMIN_URL");
@@ -67,6 +71,24 @@ public final class DemoMain {
     } finally {
       if (pulsar != null) {
         pulsar.close();
+      }
+    }
+  }
+
+  /**
+   * Each run creates its own broker data and state directories (~500 MB together); only the latest
+   * run's are kept, for a look after it ended.
+   */
+  private static void removeEarlierRuns(Path work) throws IOException {
+    if (!Files.isDirectory(work)) {
+      return;
+    }
+    try (Stream<Path> entries = Files.list(work)) {
+      for (Path dir : entries.toList()) {
+        String name = dir.getFileName().toString();
+        if (name.startsWith("pulsar-") || name.startsWith("state-demo-")) {
+          Dirs.delete(dir);
+        }
       }
     }
   }

@@ -257,6 +257,13 @@ public final class ChildJvm implements AutoCloseable {
                 name + "-" + System.currentTimeMillis() + "-" + System.nanoTime() + ".log");
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        if (jvmArgs.stream().noneMatch(arg -> arg.startsWith("-Djava.io.tmpdir="))) {
+          // RocksDB and the Pulsar client unpack their native libraries into java.io.tmpdir and
+          // delete them at exit; a child killed with SIGKILL never exits, so each kill left ~15 MB
+          // in /tmp for good (thousands of crash-test kills filled the disk). Kept under target/.
+          Path tmp = Files.createDirectories(logDir.resolve("tmp").toAbsolutePath());
+          command.add("-Djava.io.tmpdir=" + tmp);
+        }
         command.addAll(jvmArgs);
         command.add("-cp");
         command.add(Classpaths.testkitLocation() + java.io.File.pathSeparator + classpath);

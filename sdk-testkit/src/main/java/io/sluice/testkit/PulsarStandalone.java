@@ -182,6 +182,9 @@ public final class PulsarStandalone implements AutoCloseable {
       Files.createDirectories(dir.resolve("logs"));
       Path conf = writeConfig();
       Path log4j = writeLog4j();
+      // Native libraries (RocksDB, checksums) are unpacked here rather than in /tmp: a broker
+      // that is killed instead of stopped would leave them behind there for good.
+      Path tmp = Files.createDirectories(dir.resolve("tmp"));
       String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
       List<String> command = new ArrayList<>();
       command.add(javaBin);
@@ -191,6 +194,7 @@ public final class PulsarStandalone implements AutoCloseable {
               "-Xmx1g",
               "-XX:MaxDirectMemorySize=1g",
               "-XX:+UseG1GC",
+              "-Djava.io.tmpdir=" + tmp,
               "-Dlog4j.configurationFile=" + log4j.toUri(),
               "-Dpulsar.log.dir=" + dir.resolve("logs"),
               "--add-opens",

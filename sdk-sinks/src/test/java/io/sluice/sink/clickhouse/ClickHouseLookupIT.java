@@ -8,6 +8,7 @@ import io.sluice.SourceException;
 import io.sluice.stream.LookupTable;
 import io.sluice.testkit.ClickHouseServer;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,7 +20,10 @@ class ClickHouseLookupIT {
 
   @BeforeAll
   static void startClickHouse() throws Exception {
-    ch = ClickHouseServer.start(Files.createTempDirectory("clickhouse-lookup-it"));
+    ch =
+        ClickHouseServer.start(
+            Files.createTempDirectory(
+                Files.createDirectories(Path.of("target")), "clickhouse-lookup-it"));
   }
 
   @AfterAll

@@ -15,6 +15,7 @@ import io.sluice.sink.TestSinkContext;
 import io.sluice.testkit.ClickHouseServer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -36,7 +37,10 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
 
   @BeforeAll
   static void startClickHouse() throws Exception {
-    ch = ClickHouseServer.start(Files.createTempDirectory("clickhouse-sink-it"));
+    ch =
+        ClickHouseServer.start(
+            Files.createTempDirectory(
+                Files.createDirectories(Path.of("target")), "clickhouse-sink-it"));
   }
 
   @AfterAll

@@ -45,7 +45,11 @@ abstract class HdfsKit extends SinkCompatibilityKit {
     conf.set("dfs.namenode.rpc-address", "127.0.0.1:0");
     conf.setBoolean("dfs.permissions.enabled", false);
     hdfs =
-        new MiniDFSCluster.Builder(conf, Files.createTempDirectory("hdfs-sink-it").toFile())
+        new MiniDFSCluster.Builder(
+                conf,
+                Files.createTempDirectory(
+                        Files.createDirectories(java.nio.file.Path.of("target")), "hdfs-sink-it")
+                    .toFile())
             .numDataNodes(1)
             .build();
     hdfs.waitActive();

@@ -38,7 +38,10 @@ class HdfsLookupIT {
 
   @BeforeAll
   static void startHdfs() throws IOException {
-    hdfs = MiniHdfs.start(Files.createTempDirectory("hdfs-lookup-it"));
+    hdfs =
+        MiniHdfs.start(
+            Files.createTempDirectory(
+                Files.createDirectories(java.nio.file.Path.of("target")), "hdfs-lookup-it"));
   }
 
   @AfterAll

@@ -17,6 +17,7 @@ import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -35,7 +36,9 @@ public class RedisSinkIT extends SinkCompatibilityKit {
 
   @BeforeAll
   static void startRedis() throws Exception {
-    redis = RedisServer.start(Files.createTempDirectory("redis-sink-it"));
+    redis =
+        RedisServer.start(
+            Files.createTempDirectory(Files.createDirectories(Path.of("target")), "redis-sink-it"));
     client = RedisClient.create(redis.host(), redis.port());
   }
 
