@@ -6,6 +6,7 @@
 #   scripts/bench.sh windows    [events=1000000] [keys=100000]
 #   scripts/bench.sh sinks      [rows=1000000] [rounds=5] [batch=20000] [sinks=clickhouse,redis,hdfs]
 #   scripts/bench.sh slotgroups [coldRatePerTopic=20] [seconds=30] [workNanosPerRecord=60000]
+#   scripts/bench.sh entry      [messages=1000000] [rounds=5]  (probe: whole-entry reads vs Readers)
 #   scripts/bench.sh decode     [eventsPerRound=2000000] [rounds=5]   (no broker: JSON binding only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +18,8 @@ case "$what" in
   slotgroups) main=io.sluice.bench.SlotGroupsBench ;;
   sinks) main=io.sluice.bench.SinkBench ;;
   decode) main=io.sluice.bench.DecodeBench ;;
-  *) echo "usage: $0 throughput|latency|windows|slotgroups|sinks|decode [args...]" >&2; exit 2 ;;
+  entry) main=io.sluice.bench.EntryReadBench ;;
+  *) echo "usage: $0 throughput|latency|windows|slotgroups|sinks|decode|entry [args...]" >&2; exit 2 ;;
 esac
 shift
 ./mvnw -B -q -ntp -pl benchmarks -am install -DskipTests
