@@ -280,6 +280,7 @@ public final class Sluice implements AutoCloseable {
     private Duration discoveryInterval;
     private Duration regroupInterval;
     private Boolean finalCheckpointOnClose;
+    private Boolean entryReads;
     private io.sluice.source.BadRecordPolicy badSinkRecordPolicy;
     private final java.util.Map<String, String> slotGroupOfTopic = new java.util.LinkedHashMap<>();
     private double autoHotBytesPerSecond = -1;
@@ -373,6 +374,21 @@ public final class Sluice implements AutoCloseable {
       Objects.requireNonNull(interval, "interval must not be null");
       once(this.discoveryInterval, Options.DISCOVERY_INTERVAL.key());
       this.discoveryInterval = Options.DISCOVERY_INTERVAL.check(interval);
+      return this;
+    }
+
+    /**
+     * Whether partitions are read a whole stored entry (a producer's batch) at a time and split by
+     * Sluice (default true), or one message at a time with Pulsar Readers. Whole entries spare the
+     * client most of its per-message work: in {@code scripts/bench.sh throughput} a job reads
+     * faster than plain Readers that do nothing with the messages. Records, positions and
+     * checkpoints are the same either way, so an app can switch between restarts. Choose {@code
+     * false} for topics with chunked messages (producers with chunking enabled): reading whole
+     * entries fails on a chunk with a message saying so, since only Readers join chunks.
+     */
+    public Builder entryReads(boolean enabled) {
+      once(this.entryReads, "entryReads");
+      this.entryReads = enabled;
       return this;
     }
 
@@ -517,6 +533,7 @@ public final class Sluice implements AutoCloseable {
               ringSize != null ? ringSize : 16384,
               waitStrategy != null ? waitStrategy : "blocking",
               receiverQueueSize != null ? receiverQueueSize : 1000,
+              entryReads == null || entryReads,
               discoveryInterval != null ? discoveryInterval : Duration.ofSeconds(10),
               finalCheckpointOnClose == null || finalCheckpointOnClose,
               badSinkRecordPolicy != null

@@ -137,6 +137,7 @@ public final class AppRuntime {
               graph.sources(),
               this::groupOf,
               settings.receiverQueueSize(),
+              settings.entryReads(),
               meters,
               failure::fail,
               Threads.named(settings.threadFactory(), settings.name(), "fetch"));

@@ -19,6 +19,7 @@ public record AppSettings(
     int ringSize,
     String waitStrategy,
     int receiverQueueSize,
+    boolean entryReads,
     Duration discoveryInterval,
     boolean finalCheckpointOnClose,
     io.sluice.source.BadRecordPolicy badSinkRecordPolicy,

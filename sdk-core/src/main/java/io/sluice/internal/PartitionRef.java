@@ -53,7 +53,12 @@ public final class PartitionRef {
   long positionEntry;
   int positionPartition;
   int positionBatch;
+
+  /** The partition's reader: a Reader, or an {@link EntryReader} (then with its splitter). */
   volatile Reader<byte[]> reader;
+
+  volatile EntryReader entries;
+  EntrySplitter splitter;
   volatile Consumer<byte[]> cursor;
 
   /** The durable cursor's consumer was closed to be renewed, and its renewal failed. */
@@ -122,6 +127,16 @@ public final class PartitionRef {
   @Override
   public String toString() {
     return topic;
+  }
+
+  /** Closes the partition's reader, whichever kind it is (done at once if there is none). */
+  java.util.concurrent.CompletableFuture<Void> closeReader() {
+    if (entries != null) {
+      return entries.closeAsync();
+    }
+    return reader != null
+        ? reader.closeAsync()
+        : java.util.concurrent.CompletableFuture.completedFuture(null);
   }
 
   /** Splits {@code x-partition-N} into base topic and index (-1 for a non-partitioned topic). */

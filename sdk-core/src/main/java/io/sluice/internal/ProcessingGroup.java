@@ -187,6 +187,21 @@ final class ProcessingGroup implements SlotGroup {
     for (int i = 0; i < n; i++) {
       batch.read(i, SourceRecord.of(messages.get(i), partition.topic));
     }
+    return publish(batch);
+  }
+
+  /** As {@link #publish}, for records an {@link EntrySplitter} made. */
+  boolean publishRecords(java.util.List<SourceRecord> records, PartitionRef partition) {
+    int n = records.size();
+    RecordBatch batch = new RecordBatch(partition, n);
+    for (int i = 0; i < n; i++) {
+      batch.read(i, records.get(i));
+    }
+    return publish(batch);
+  }
+
+  private boolean publish(RecordBatch batch) {
+    int n = batch.size;
     long sequence = claim(null);
     if (sequence < 0) {
       return false;

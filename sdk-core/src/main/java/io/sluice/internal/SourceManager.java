@@ -9,6 +9,7 @@ import io.sluice.SourceException;
 import io.sluice.internal.graph.JobGraph.SourceBinding;
 import io.sluice.source.PositionLostPolicy;
 import io.sluice.source.PulsarSource;
+import io.sluice.source.SourceRecord;
 import io.sluice.source.StartPosition;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -59,6 +60,10 @@ final class SourceManager implements CursorCommitter {
   private final List<SourceBinding> sources;
   private final java.util.function.Function<String, ProcessingGroup> router;
   private final int receiverQueueSize;
+
+  /** Read whole entries ({@link EntryReader}) instead of Readers' single messages. */
+  private final boolean entryReads;
+
   private final MeterRegistry meters;
   private final Consumer<Throwable> onFailure;
   private final Map<String, PartitionRef> partitions = new ConcurrentHashMap<>();
@@ -92,6 +97,7 @@ final class SourceManager implements CursorCommitter {
       List<SourceBinding> sources,
       java.util.function.Function<String, ProcessingGroup> router,
       int receiverQueueSize,
+      boolean entryReads,
       MeterRegistry meters,
       Consumer<Throwable> onFailure,
       java.util.concurrent.ThreadFactory fetcherThreads) {
@@ -102,6 +108,7 @@ final class SourceManager implements CursorCommitter {
     this.sources = sources;
     this.router = router;
     this.receiverQueueSize = receiverQueueSize;
+    this.entryReads = entryReads;
     this.meters = meters;
     this.onFailure = onFailure;
     this.discovered =
@@ -508,17 +515,26 @@ final class SourceManager implements CursorCommitter {
         subscribeCursor(ref, initial)
             .thenCompose(c -> placeNewCursor(c, start).thenApply(v -> c))
             .thenAccept(c -> ref.cursor = c);
-    var builder =
-        client
-            .newReader(Schema.BYTES)
-            .topic(topic)
-            .startMessageId(start.id())
-            .receiverQueueSize(receiverQueueSize)
-            .readerName(app + "-reader");
-    if (start.inclusive()) {
-      builder.startMessageIdInclusive();
+    CompletableFuture<Void> reader;
+    if (entryReads) {
+      ref.splitter = new EntrySplitter(topic, start);
+      reader =
+          EntryReader.create(
+                  client, topic, start.id(), start.inclusive(), receiverQueueSize, app + "-reader")
+              .thenAccept(r -> ref.entries = r);
+    } else {
+      var builder =
+          client
+              .newReader(Schema.BYTES)
+              .topic(topic)
+              .startMessageId(start.id())
+              .receiverQueueSize(receiverQueueSize)
+              .readerName(app + "-reader");
+      if (start.inclusive()) {
+        builder.startMessageIdInclusive();
+      }
+      reader = builder.createAsync().thenAccept(r -> ref.reader = r);
     }
-    CompletableFuture<Void> reader = builder.createAsync().thenAccept(r -> ref.reader = r);
     // The fetcher starts once both exist: a partition whose start fails has read nothing, so
     // forgetting it lets the next discovery start it afresh.
     return CompletableFuture.allOf(cursor, reader)
@@ -561,7 +577,7 @@ final class SourceManager implements CursorCommitter {
     }
     // both futures are done (allOf failed only once each had completed)
     cursorCreated.thenRun(() -> ref.cursor.closeAsync());
-    readerCreated.thenRun(() -> ref.reader.closeAsync());
+    readerCreated.thenRun(ref::closeReader);
   }
 
   /** Looks for new partitions and topics; new ones start at their earliest message. */
@@ -779,91 +795,158 @@ final class SourceManager implements CursorCommitter {
    */
   private void startFetcher(PartitionRef ref) {
     Thread fetcher =
-        fetcherThreads.newThread(
-            () -> {
-              Reader<byte[]> reader = ref.reader;
-              // Reader.readNext acknowledges every message on the reader's non-durable cursor;
-              // receiving from the reader's own consumer and acknowledging once per batch keeps
-              // the same cursor position at a fraction of the bookkeeping.
-              org.apache.pulsar.client.api.Consumer<byte[]> direct =
-                  reader instanceof ReaderImpl<byte[]> impl ? impl.getConsumer() : null;
-              List<Message<byte[]>> batch = new ArrayList<>(ProcessingGroup.MAX_BATCH);
-              while (!closed) {
-                try {
-                  Message<byte[]> message = next(reader, direct, 100);
-                  if (message == null) {
-                    continue;
-                  }
-                  // Take what is already prefetched (no waiting), then claim ring slots once.
-                  batch.add(message);
-                  int limit = ref.group.maxBatch();
-                  while (batch.size() < limit && (message = next(reader, direct, 0)) != null) {
-                    batch.add(message);
-                  }
-                  boolean published;
-                  gate.readLock().lock();
-                  try {
-                    published = ref.group.publish(batch, ref);
-                  } finally {
-                    gate.readLock().unlock();
-                  }
-                  if (!published) {
-                    // its slot group stopped while the ring was full: the app is stopping
-                    if (!closed) {
-                      onFailure.accept(
-                          new SourceException(
-                              "The slot group of " + ref.topic + " stopped while it was read"));
-                    }
-                    return;
-                  }
-                  if (direct != null) {
-                    direct.acknowledgeCumulativeAsync(batch.get(batch.size() - 1).getMessageId());
-                  }
-                  batch.clear();
-                } catch (PulsarClientException.AlreadyClosedException e) {
-                  if (!closed && matchedByPattern(ref)) {
-                    // a topic matching a pattern may be deleted on purpose: the others go on
-                    LOG.warn(
-                        "[{}] the reader of {} was closed by the broker (topic deleted?); it is no"
-                            + " longer read: {}",
-                        app,
-                        ref.topic,
-                        e.toString());
-                  } else if (!closed) {
-                    // not closed by us: the broker closed it for good (e.g. the topic was
-                    // deleted); returning quietly would leave the partition unread for ever
-                    onFailure.accept(
-                        new SourceException(
-                            "The reader of "
-                                + ref.topic
-                                + " was closed by the broker (was the topic deleted?); the"
-                                + " partition can no longer be read: "
-                                + e,
-                            e));
-                  }
-                  return;
-                } catch (PulsarClientException e) {
-                  if (!closed) {
-                    onFailure.accept(
-                        new SourceException("Reading " + ref.topic + " failed: " + e, e));
-                  }
-                  return;
-                } catch (RuntimeException | Error e) {
-                  // e.g. an Error from a user decoder (decoders' exceptions are bad records): the
-                  // partition would silently stop being read while the app kept checkpointing
-                  if (!closed) {
-                    onFailure.accept(
-                        new SourceException(
-                            "The fetcher of " + ref.topic + " failed: " + e + " (see the cause)",
-                            e));
-                  }
-                  return;
-                }
-              }
-            });
+        fetcherThreads.newThread(ref.entries != null ? () -> fetchEntries(ref) : () -> fetch(ref));
     fetcher.setDaemon(true);
     fetchers.add(fetcher);
     fetcher.start();
+  }
+
+  /**
+   * The fetcher of an {@link EntryReader}: takes whole entries (the prefetched ones without
+   * waiting, up to a ring slot's worth of records), splits them and publishes the records as one
+   * slot.
+   */
+  private void fetchEntries(PartitionRef ref) {
+    EntryReader reader = ref.entries;
+    EntrySplitter splitter = ref.splitter;
+    List<SourceRecord> records = new ArrayList<>(ProcessingGroup.MAX_BATCH);
+    while (!closed) {
+      try {
+        Message<byte[]> entry = reader.receive(100, TimeUnit.MILLISECONDS);
+        if (entry == null) {
+          continue;
+        }
+        Message<byte[]> last;
+        int limit = ref.group.maxBatch();
+        do {
+          reader.taken(entry, splitter.split(entry, records));
+          last = entry;
+        } while (records.size() < limit
+            && (entry = reader.receive(0, TimeUnit.MILLISECONDS)) != null);
+        if (records.isEmpty()) {
+          reader.acknowledgeCumulativeAsync(last.getMessageId());
+          continue; // all read before
+        }
+        if (!publish(ref, records, ProcessingGroup::publishRecords)) {
+          return;
+        }
+        reader.acknowledgeCumulativeAsync(last.getMessageId());
+        records.clear();
+      } catch (PulsarClientException e) {
+        if (!closed) {
+          onReadFailure(ref, e);
+        }
+        return;
+      } catch (RuntimeException | Error e) {
+        if (!closed) {
+          onFailure.accept(
+              e instanceof SourceException se
+                  ? se
+                  : new SourceException(
+                      "The fetcher of " + ref.topic + " failed: " + e + " (see the cause)", e));
+        }
+        return;
+      }
+    }
+  }
+
+  /**
+   * Publishes a fetcher's batch to the partition's slot group; false (the fetcher ends) if the
+   * group stopped while its ring was full.
+   */
+  private <T> boolean publish(PartitionRef ref, List<T> batch, Publisher<T> publisher) {
+    boolean published;
+    gate.readLock().lock();
+    try {
+      published = publisher.publish(ref.group, batch, ref);
+    } finally {
+      gate.readLock().unlock();
+    }
+    if (!published && !closed) {
+      // its slot group stopped while the ring was full: the app is stopping
+      onFailure.accept(
+          new SourceException("The slot group of " + ref.topic + " stopped while it was read"));
+    }
+    return published;
+  }
+
+  @FunctionalInterface
+  private interface Publisher<T> {
+    boolean publish(ProcessingGroup group, List<T> batch, PartitionRef ref);
+  }
+
+  /**
+   * The fetcher of a Reader (with {@code entryReads(false)}): takes the prefetched messages without
+   * waiting, up to a ring slot's worth, and publishes them as one slot.
+   */
+  private void fetch(PartitionRef ref) {
+    Reader<byte[]> reader = ref.reader;
+    // Reader.readNext acknowledges every message on the reader's non-durable cursor; receiving
+    // from the reader's own consumer and acknowledging once per batch keeps the same cursor
+    // position at a fraction of the bookkeeping.
+    org.apache.pulsar.client.api.Consumer<byte[]> direct =
+        reader instanceof ReaderImpl<byte[]> impl ? impl.getConsumer() : null;
+    List<Message<byte[]>> batch = new ArrayList<>(ProcessingGroup.MAX_BATCH);
+    while (!closed) {
+      try {
+        Message<byte[]> message = next(reader, direct, 100);
+        if (message == null) {
+          continue;
+        }
+        batch.add(message);
+        int limit = ref.group.maxBatch();
+        while (batch.size() < limit && (message = next(reader, direct, 0)) != null) {
+          batch.add(message);
+        }
+        if (!publish(ref, batch, ProcessingGroup::publish)) {
+          return;
+        }
+        if (direct != null) {
+          direct.acknowledgeCumulativeAsync(batch.get(batch.size() - 1).getMessageId());
+        }
+        batch.clear();
+      } catch (PulsarClientException e) {
+        if (!closed) {
+          onReadFailure(ref, e);
+        }
+        return;
+      } catch (RuntimeException | Error e) {
+        // e.g. an Error from a user decoder (decoders' exceptions are bad records): the
+        // partition would silently stop being read while the app kept checkpointing
+        if (!closed) {
+          onFailure.accept(
+              new SourceException(
+                  "The fetcher of " + ref.topic + " failed: " + e + " (see the cause)", e));
+        }
+        return;
+      }
+    }
+  }
+
+  /** A fetcher's read failed: the partition can no longer be read. */
+  private void onReadFailure(PartitionRef ref, PulsarClientException e) {
+    if (e instanceof PulsarClientException.AlreadyClosedException && matchedByPattern(ref)) {
+      // a topic matching a pattern may be deleted on purpose: the others go on
+      LOG.warn(
+          "[{}] the reader of {} was closed by the broker (topic deleted?); it is no longer read:"
+              + " {}",
+          app,
+          ref.topic,
+          e.toString());
+    } else if (e instanceof PulsarClientException.AlreadyClosedException) {
+      // not closed by us: the broker closed it for good (e.g. the topic was deleted); returning
+      // quietly would leave the partition unread for ever
+      onFailure.accept(
+          new SourceException(
+              "The reader of "
+                  + ref.topic
+                  + " was closed by the broker (was the topic deleted?); the partition can no"
+                  + " longer be read: "
+                  + e,
+              e));
+    } else {
+      onFailure.accept(new SourceException("Reading " + ref.topic + " failed: " + e, e));
+    }
   }
 
   private boolean matchedByPattern(PartitionRef ref) {
@@ -923,9 +1006,7 @@ final class SourceManager implements CursorCommitter {
     }
     List<CompletableFuture<Void>> closing = new ArrayList<>();
     for (PartitionRef ref : partitions.values()) {
-      if (ref.reader != null) {
-        closing.add(ref.reader.closeAsync());
-      }
+      closing.add(ref.closeReader());
     }
     joinQuietly(closing);
   }

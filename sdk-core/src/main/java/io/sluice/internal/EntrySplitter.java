@@ -1,0 +1,253 @@
+package io.sluice.internal;
+
+import io.sluice.SourceException;
+import io.sluice.source.SourceRecord;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.pulsar.client.api.Message;
+import org.apache.pulsar.client.api.MessageId;
+import org.apache.pulsar.client.api.MessageIdAdv;
+import org.apache.pulsar.client.impl.BatchMessageIdImpl;
+import org.apache.pulsar.client.impl.MessageImpl;
+import org.apache.pulsar.common.api.proto.MessageMetadata;
+
+/**
+ * Splits the entries an {@link EntryReader} hands over into records, as the client would have: a
+ * batch is, per message, a 4-byte big-endian size, a {@code SingleMessageMetadata} protobuf of that
+ * size, and the payload; the rest of a message's metadata (publish time, batch size) is the
+ * entry's. Records are named by the ids the client gives them ({@code ledger:entry:partition} and,
+ * in a batch, the batch index and size), so positions and checkpoints are the same either way.
+ *
+ * <p>Skips what was read before: records at or before the start (the broker delivers the whole
+ * entry a start id points into), and entries already split (a reconnection starts again at the last
+ * entry taken). One per partition, used by its fetcher thread only.
+ */
+final class EntrySplitter {
+  private final String topic;
+
+  // the last record already read: records up to it (or before it, when inclusive) are skipped
+  private boolean hasFloor;
+  private long floorLedger;
+  private long floorEntry;
+  private int floorBatch;
+  private boolean floorInclusive;
+
+  EntrySplitter(String topic, PartitionStart start) {
+    this.topic = topic;
+    MessageId id = start.id();
+    if (id != MessageId.earliest && id != MessageId.latest && id instanceof MessageIdAdv adv) {
+      hasFloor = true;
+      floorLedger = adv.getLedgerId();
+      floorEntry = adv.getEntryId();
+      if (adv.getBatchIndex() >= 0) {
+        floorBatch = adv.getBatchIndex();
+        floorInclusive = start.inclusive();
+      } else if (start.inclusive()) {
+        floorBatch = -1; // the whole entry is read
+        floorInclusive = true;
+      } else {
+        floorBatch = Integer.MAX_VALUE; // the whole entry is skipped
+        floorInclusive = false;
+      }
+    }
+  }
+
+  /**
+   * Adds the records of {@code entry} that were not read before to {@code out}; returns how many
+   * messages the entry held (its flow-control permits).
+   */
+  int split(Message<byte[]> entry, List<SourceRecord> out) {
+    MessageIdAdv id = (MessageIdAdv) entry.getMessageId();
+    long ledger = id.getLedgerId();
+    long entryId = id.getEntryId();
+    int partition = id.getPartitionIndex();
+    MessageMetadata metadata = ((MessageImpl<byte[]>) entry).getMessageBuilder();
+    if (metadata.hasNumChunksFromMsg() && metadata.getNumChunksFromMsg() > 1) {
+      throw new SourceException(
+          "Message "
+              + ledger
+              + ":"
+              + entryId
+              + " of "
+              + topic
+              + " is one chunk of a chunked message; reading whole entries does not join chunks."
+              + " Build the app with Sluice.builder().entryReads(false) to read it with Pulsar"
+              + " Readers, which do");
+    }
+    if (!metadata.hasNumMessagesInBatch()) {
+      if (!skipped(ledger, entryId, -1)) {
+        out.add(SourceRecord.of(entry, topic));
+      }
+      passEntry(ledger, entryId);
+      return 1;
+    }
+    int size = metadata.getNumMessagesInBatch();
+    if (hasFloor && compare(ledger, entryId, Integer.MAX_VALUE) <= 0 && !floorInclusive) {
+      return size; // all read before
+    }
+    byte[] batch = entry.getValue();
+    Batch reader = new Batch(batch);
+    long publishTime = entry.getPublishTime();
+    long entryEventTime = entry.getEventTime();
+    for (int i = 0; i < size; i++) {
+      if (reader.remaining() < 4) {
+        throw new SourceException(
+            "Batch " + ledger + ":" + entryId + " of " + topic + " ends before its message " + i);
+      }
+      int metadataSize = reader.int32();
+      int metadataEnd = reader.pos + metadataSize;
+      int payloadSize = -1;
+      String key = null;
+      Map<String, String> properties = null;
+      long eventTime = entryEventTime;
+      boolean nullValue = false;
+      boolean compactedOut = false;
+      while (reader.pos < metadataEnd) {
+        long tag = reader.varint();
+        int field = (int) (tag >>> 3);
+        int wire = (int) (tag & 7);
+        switch (field) {
+          case 1 -> {
+            int end = (int) reader.varint() + reader.pos;
+            if (properties == null) {
+              properties = new HashMap<>();
+            }
+            readKeyValue(reader, end, properties);
+          }
+          case 2 -> key = reader.string();
+          case 3 -> payloadSize = (int) reader.varint();
+          case 4 -> compactedOut = reader.varint() != 0;
+          case 5 -> eventTime = reader.varint();
+          case 9 -> nullValue = reader.varint() != 0;
+          default -> reader.skip(wire);
+        }
+      }
+      if (payloadSize < 0 || payloadSize > batch.length - reader.pos) {
+        throw new SourceException(
+            "Batch "
+                + ledger
+                + ":"
+                + entryId
+                + " of "
+                + topic
+                + " has a message ("
+                + i
+                + ") whose size does not fit the batch");
+      }
+      if (!compactedOut && !skipped(ledger, entryId, i)) {
+        byte[] value =
+            nullValue
+                ? null
+                : java.util.Arrays.copyOfRange(batch, reader.pos, reader.pos + payloadSize);
+        out.add(
+            new SourceRecord(
+                topic,
+                new BatchMessageIdImpl(ledger, entryId, partition, i, size, null),
+                key,
+                value,
+                publishTime,
+                eventTime,
+                properties == null ? Map.of() : properties));
+      }
+      reader.pos += payloadSize;
+    }
+    passEntry(ledger, entryId);
+    return size;
+  }
+
+  private boolean skipped(long ledger, long entry, int batchIndex) {
+    if (!hasFloor) {
+      return false;
+    }
+    int c = compare(ledger, entry, batchIndex);
+    return c < 0 || (c == 0 && !floorInclusive);
+  }
+
+  private int compare(long ledger, long entry, int batchIndex) {
+    int c = Long.compare(ledger, floorLedger);
+    if (c == 0) {
+      c = Long.compare(entry, floorEntry);
+    }
+    return c != 0 ? c : Integer.compare(batchIndex, floorBatch);
+  }
+
+  /** Everything up to the end of this entry is read. */
+  private void passEntry(long ledger, long entry) {
+    hasFloor = true;
+    floorLedger = ledger;
+    floorEntry = entry;
+    floorBatch = Integer.MAX_VALUE;
+    floorInclusive = false;
+  }
+
+  private static void readKeyValue(Batch reader, int end, Map<String, String> into) {
+    String k = null;
+    String v = null;
+    while (reader.pos < end) {
+      long tag = reader.varint();
+      switch ((int) (tag >>> 3)) {
+        case 1 -> k = reader.string();
+        case 2 -> v = reader.string();
+        default -> reader.skip((int) (tag & 7));
+      }
+    }
+    if (k != null) {
+      into.put(k, v == null ? "" : v);
+    }
+  }
+
+  /** A cursor over a batch's bytes, reading the few protobuf forms its metadata uses. */
+  private static final class Batch {
+    private final byte[] bytes;
+    int pos;
+
+    Batch(byte[] bytes) {
+      this.bytes = bytes;
+    }
+
+    int remaining() {
+      return bytes.length - pos;
+    }
+
+    int int32() {
+      int v =
+          ((bytes[pos] & 0xff) << 24)
+              | ((bytes[pos + 1] & 0xff) << 16)
+              | ((bytes[pos + 2] & 0xff) << 8)
+              | (bytes[pos + 3] & 0xff);
+      pos += 4;
+      return v;
+    }
+
+    long varint() {
+      long value = 0;
+      for (int shift = 0; shift < 64; shift += 7) {
+        byte b = bytes[pos++];
+        value |= (long) (b & 0x7f) << shift;
+        if (b >= 0) {
+          return value;
+        }
+      }
+      throw new IllegalStateException("malformed varint in a batch's metadata");
+    }
+
+    String string() {
+      int len = (int) varint();
+      String s = new String(bytes, pos, len, StandardCharsets.UTF_8);
+      pos += len;
+      return s;
+    }
+
+    void skip(int wire) {
+      switch (wire) {
+        case 0 -> varint();
+        case 1 -> pos += 8;
+        case 2 -> pos += (int) varint();
+        case 5 -> pos += 4;
+        default -> throw new IllegalStateException("unknown protobuf wire type " + wire);
+      }
+    }
+  }
+}
