@@ -803,8 +803,8 @@ final class SourceManager implements CursorCommitter {
 
   /**
    * The fetcher of an {@link EntryReader}: takes whole entries (the prefetched ones without
-   * waiting, up to a ring slot's worth of records), splits them and publishes the records as one
-   * slot.
+   * waiting, until it has a ring slot's worth of records), splits them and publishes the records, a
+   * slot's worth at a time.
    */
   private void fetchEntries(PartitionRef ref) {
     EntryReader reader = ref.entries;
@@ -827,8 +827,13 @@ final class SourceManager implements CursorCommitter {
           reader.acknowledgeCumulativeAsync(last.getMessageId());
           continue; // all read before
         }
-        if (!publish(ref, records, ProcessingGroup::publishRecords)) {
-          return;
+        // a ring slot holds at most a batch's worth, as with Readers: a big entry takes several
+        // (the processing thread starts on its first records while the rest are decoded)
+        for (int from = 0; from < records.size(); from += limit) {
+          List<SourceRecord> slot = records.subList(from, Math.min(records.size(), from + limit));
+          if (!publish(ref, slot, ProcessingGroup::publishRecords)) {
+            return;
+          }
         }
         reader.acknowledgeCumulativeAsync(last.getMessageId());
         records.clear();

@@ -38,6 +38,7 @@ public final class CrashJob {
             .stateDir(Path.of(args[4]))
             .checkpointInterval(Duration.ofMillis(Long.parseLong(args[5])))
             .discoveryInterval(Duration.ZERO)
+            .entryReads(Boolean.parseBoolean(System.getProperty("crashjob.entryReads", "true")))
             .build();
     app.stream(PulsarSource.topics(args[2]).subscription("crash-job"))
         .keyBy(r -> r.key(), Serde.strings())

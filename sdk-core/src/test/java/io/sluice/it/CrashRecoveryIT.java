@@ -31,6 +31,8 @@ class CrashRecoveryIT {
 
   @TempDir Path stateDir;
 
+  private Random readModes;
+
   @Test
   void shouldDeliverEveryRecordExactlyOnceAcrossSigkills() throws Exception {
     String input = uniqueTopic("crash-in");
@@ -39,6 +41,7 @@ class CrashRecoveryIT {
     admin().topics().createNonPartitionedTopic(output);
     long seed = Long.getLong("sluice.crash.seed", System.nanoTime());
     Random random = new Random(seed);
+    readModes = new Random(seed + 1);
     System.out.println("crash test seed " + seed);
 
     CompletableFuture<Void> producing = CompletableFuture.runAsync(() -> produceSlowly(input));
@@ -94,9 +97,15 @@ class CrashRecoveryIT {
     assertThat(countsPerKey).hasSize(KEYS);
   }
 
+  /**
+   * Each run reads whole entries or uses Readers, at random: positions one way left are resumed the
+   * other way, and each way meets kills.
+   */
   private ChildJvm startJob(String input, String output) {
+    boolean entryReads = readModes.nextBoolean();
+    System.out.println("crash job run with entryReads=" + entryReads);
     return ChildJvm.builder(CrashJob.class)
-        .jvmArgs("-Xmx512m")
+        .jvmArgs("-Xmx512m", "-Dcrashjob.entryReads=" + entryReads)
         .args(broker().serviceUrl(), broker().adminUrl(), input, output, stateDir.toString(), "300")
         .start();
   }

@@ -1,0 +1,224 @@
+package io.sluice.it;
+
+import static io.sluice.it.PulsarFixture.admin;
+import static io.sluice.it.PulsarFixture.broker;
+import static io.sluice.it.PulsarFixture.client;
+import static io.sluice.it.PulsarFixture.uniqueTopic;
+import static io.sluice.it.SourceIT.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sluice.Sluice;
+import io.sluice.SluiceException;
+import io.sluice.source.PulsarSource;
+import io.sluice.source.SourceRecord;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.pulsar.client.api.CompressionType;
+import org.apache.pulsar.client.api.MessageIdAdv;
+import org.apache.pulsar.client.api.Producer;
+import org.apache.pulsar.client.api.Schema;
+import org.apache.pulsar.client.api.TypedMessageBuilder;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Reading whole entries ({@code entryReads}, the default) against Pulsar Readers: the same records
+ * with the same ids and metadata, nothing again after a reconnection, and a clear failure where
+ * only Readers can go (chunked messages).
+ */
+class EntryReadsIT {
+  @TempDir Path stateDir;
+
+  private Sluice.Builder app(String name, boolean entryReads, Path dir) {
+    return Sluice.builder()
+        .name(name)
+        .pulsar(broker().serviceUrl(), broker().adminUrl())
+        .stateDir(dir)
+        .checkpointInterval(Duration.ofMillis(300))
+        .discoveryInterval(Duration.ZERO)
+        .entryReads(entryReads);
+  }
+
+  /**
+   * Batched (LZ4-compressed, with keys, properties, event times and a null value) and unbatched
+   * messages: both ways give every record with the same id, key, value, properties and times.
+   */
+  @Test
+  void shouldGiveTheSameRecordsAsReaders() throws Exception {
+    String topic = uniqueTopic("entry-same");
+    admin().topics().createNonPartitionedTopic(topic);
+    try (Producer<byte[]> batched =
+            client()
+                .newProducer(Schema.BYTES)
+                .topic(topic)
+                .compressionType(CompressionType.LZ4)
+                .batchingMaxPublishDelay(50, TimeUnit.MILLISECONDS)
+                .batchingMaxMessages(300)
+                .create();
+        Producer<byte[]> single =
+            client().newProducer(Schema.BYTES).topic(topic).enableBatching(false).create()) {
+      for (int i = 0; i < 1000; i++) {
+        TypedMessageBuilder<byte[]> m = batched.newMessage();
+        if (i % 3 == 0) {
+          m.key("k" + (i % 7));
+        }
+        if (i % 4 == 0) {
+          m.property("n", Integer.toString(i)).property("π", "ü" + i);
+        }
+        if (i % 5 == 0) {
+          m.eventTime(1_700_000_000_000L + i);
+        }
+        if (i == 500) {
+          m.value(null);
+        } else {
+          m.value(("b-" + i).getBytes(StandardCharsets.UTF_8));
+        }
+        m.sendAsync();
+        if (i % 250 == 0) {
+          batched.flush();
+          single
+              .newMessage()
+              .key("single")
+              .property("p", "q")
+              .value(("s-" + i).getBytes(StandardCharsets.UTF_8))
+              .send();
+        }
+      }
+      batched.flush();
+    }
+    List<String> entries = read(topic, true, 1004);
+    List<String> readers = read(topic, false, 1004);
+    assertThat(entries).hasSize(1004).isEqualTo(readers);
+    // the batches were batches: ids with a batch index, shared entries
+    assertThat(entries.stream().filter(s -> s.contains("batchIndex=5 ")).count()).isPositive();
+    assertThat(entries).anyMatch(s -> s.contains("value=null-or-empty"));
+  }
+
+  private List<String> read(String topic, boolean entryReads, int expected) throws Exception {
+    List<String> out = Collections.synchronizedList(new ArrayList<>());
+    try (Sluice app =
+        app("entry-same-" + entryReads, entryReads, stateDir.resolve("s" + entryReads)).build()) {
+      app.stream(PulsarSource.topics(topic)).forEach(r -> out.add(describe(r)));
+      app.start();
+      await(expected + " records", Duration.ofSeconds(60), () -> out.size() >= expected);
+      Thread.sleep(300); // and no more
+    }
+    return new ArrayList<>(out);
+  }
+
+  private static String describe(SourceRecord r) {
+    MessageIdAdv id = (MessageIdAdv) r.messageId();
+    return "id="
+        + id.getLedgerId()
+        + ":"
+        + id.getEntryId()
+        + ":"
+        + id.getPartitionIndex()
+        + " batchIndex="
+        + id.getBatchIndex()
+        + " batchSize="
+        + id.getBatchSize()
+        + " key="
+        + r.key()
+        + " value="
+        + (r.value().length == 0 ? "null-or-empty" : new String(r.value(), StandardCharsets.UTF_8))
+        + " properties="
+        + new TreeMap<>(r.properties())
+        + " publishTime="
+        + r.publishTime()
+        + " eventTime="
+        + r.eventTime();
+  }
+
+  /**
+   * The topic is unloaded twice while the job reads it, so the reader reconnects and the broker
+   * sends again from the last entry taken (and from what was still queued): every message is
+   * processed once, and none had to be dropped as seen before by the processing thread either.
+   */
+  @Test
+  void shouldReadEachMessageOnceAcrossReconnections() throws Exception {
+    String topic = uniqueTopic("entry-reconnect");
+    admin().topics().createNonPartitionedTopic(topic);
+    int total = 30_000;
+    Map<String, Integer> seen = new java.util.concurrent.ConcurrentHashMap<>();
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    try (Sluice app =
+            app("entry-reconnect", true, stateDir)
+                .receiverQueueSize(200)
+                .meterRegistry(meters)
+                .build();
+        Producer<byte[]> producer =
+            client()
+                .newProducer(Schema.BYTES)
+                .topic(topic)
+                .batchingMaxPublishDelay(5, TimeUnit.MILLISECONDS)
+                .batchingMaxMessages(100)
+                .create()) {
+      app.stream(PulsarSource.topics(topic))
+          .map(r -> new String(r.value(), StandardCharsets.UTF_8))
+          .forEach(v -> seen.merge(v, 1, Integer::sum));
+      app.start();
+      for (int i = 0; i < total; i++) {
+        producer.sendAsync(("m-" + i).getBytes(StandardCharsets.UTF_8));
+        if (i == total / 3 || i == 2 * total / 3) {
+          producer.flush();
+          admin().topics().unload(topic);
+        }
+      }
+      producer.flush();
+      await(total + " messages", Duration.ofSeconds(120), () -> seen.size() == total);
+      Thread.sleep(500);
+    }
+    assertThat(seen).hasSize(total);
+    assertThat(seen.values()).allMatch(n -> n == 1);
+    assertThat(meters.find("sluice.source.redelivered.skipped").counter().count()).isZero();
+  }
+
+  /**
+   * A chunked message reaches the splitter as separate chunks: the app fails with a message that
+   * names the setting to change, and Readers (entryReads(false)) read it whole.
+   */
+  @Test
+  void shouldFailClearlyOnAChunkedMessageThatReadersRead() throws Exception {
+    String topic = uniqueTopic("entry-chunked");
+    admin().topics().createNonPartitionedTopic(topic);
+    byte[] big = "x".repeat(10_000).getBytes(StandardCharsets.UTF_8);
+    try (Producer<byte[]> producer =
+        client()
+            .newProducer(Schema.BYTES)
+            .topic(topic)
+            .enableBatching(false)
+            .enableChunking(true)
+            .chunkMaxMessageSize(1_000)
+            .create()) {
+      producer.send(big);
+    }
+    try (Sluice app = app("entry-chunked", true, stateDir.resolve("entries")).build()) {
+      app.stream(PulsarSource.topics(topic)).forEach(r -> {});
+      app.start();
+      await("the app to fail", Duration.ofSeconds(30), () -> app.state() == Sluice.State.FAILED);
+      StringBuilder messages = new StringBuilder();
+      for (Throwable t = app.failure().orElseThrow(); t != null; t = t.getCause()) {
+        messages.append(t.getMessage()).append('\n');
+      }
+      assertThat(messages.toString()).contains("chunk").contains("entryReads(false)");
+    } catch (SluiceException expected) {
+      assertThat(expected).hasMessageContaining("entryReads(false)");
+    }
+    List<Integer> sizes = Collections.synchronizedList(new ArrayList<>());
+    try (Sluice app = app("entry-chunked-readers", false, stateDir.resolve("readers")).build()) {
+      app.stream(PulsarSource.topics(topic)).forEach(r -> sizes.add(r.value().length));
+      app.start();
+      await("the chunked message", Duration.ofSeconds(30), () -> !sizes.isEmpty());
+    }
+    assertThat(sizes).containsExactly(big.length);
+  }
+}
