@@ -387,7 +387,7 @@ public final class Sluice implements AutoCloseable {
      * entries fails on a chunk with a message saying so, since only Readers join chunks.
      */
     public Builder entryReads(boolean enabled) {
-      once(this.entryReads, "entryReads");
+      once(this.entryReads, Options.ENTRY_READS.key());
       this.entryReads = enabled;
       return this;
     }

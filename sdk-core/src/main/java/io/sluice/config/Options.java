@@ -110,6 +110,17 @@ public final class Options {
           "Messages each partition reader prefetches.",
           n -> n >= 1 && n <= 100_000);
 
+  public static final Option<Boolean> ENTRY_READS =
+      Option.of(
+          "sluice.source.entryReads",
+          "true",
+          "true or false",
+          "Read each partition a stored entry (a producer's batch) at a time and split it in"
+              + " Sluice, sparing the client its per-message work; false reads with Pulsar Readers,"
+              + " one message at a time. Records, ids and checkpoints are the same either way. Use"
+              + " false for topics with chunked messages: only Readers join chunks.",
+          b -> true);
+
   public static final Option<Duration> DISCOVERY_INTERVAL =
       Option.of(
           "sluice.source.discoveryInterval",
@@ -151,6 +162,7 @@ public final class Options {
           RING_SIZE,
           WAIT_STRATEGY,
           RECEIVER_QUEUE_SIZE,
+          ENTRY_READS,
           DISCOVERY_INTERVAL,
           REGROUP_INTERVAL,
           SUBSCRIPTION);

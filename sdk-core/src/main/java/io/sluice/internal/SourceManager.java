@@ -521,7 +521,15 @@ final class SourceManager implements CursorCommitter {
       reader =
           EntryReader.create(
                   client, topic, start.id(), start.inclusive(), receiverQueueSize, app + "-reader")
-              .thenAccept(r -> ref.entries = r);
+              .thenAccept(
+                  r -> {
+                    ref.entries = r;
+                    if (closed) {
+                      // created after closeReaders looked: the client does not list it, so
+                      // closing the client would not close it
+                      r.closeAsync();
+                    }
+                  });
     } else {
       var builder =
           client
