@@ -139,6 +139,56 @@ class EntryReadsIT {
   }
 
   /**
+   * A start after a message inside a batch: the broker delivers the whole entry, and the splitter
+   * alone drops the messages up to the start (a start position, unlike a restored checkpoint, has
+   * no second check on the processing thread). Readers and entry reads read the same.
+   */
+  @Test
+  void shouldStartAfterAMessageInsideABatch() throws Exception {
+    String topic = uniqueTopic("entry-midbatch");
+    admin().topics().createNonPartitionedTopic(topic);
+    List<java.util.concurrent.CompletableFuture<org.apache.pulsar.client.api.MessageId>> sent =
+        new ArrayList<>();
+    try (Producer<byte[]> producer =
+        client()
+            .newProducer(Schema.BYTES)
+            .topic(topic)
+            .batchingMaxPublishDelay(10, TimeUnit.SECONDS)
+            .batchingMaxMessages(100)
+            .create()) {
+      for (int i = 0; i < 100; i++) {
+        sent.add(producer.sendAsync(("m-" + i).getBytes(StandardCharsets.UTF_8)));
+      }
+      producer.flush();
+    }
+    MessageIdAdv start = (MessageIdAdv) sent.get(41).get();
+    assertThat(start.getBatchIndex()).as("message 41 is inside a batch").isEqualTo(41);
+    for (boolean entryReads : new boolean[] {true, false}) {
+      List<String> seen = Collections.synchronizedList(new ArrayList<>());
+      SimpleMeterRegistry meters = new SimpleMeterRegistry();
+      try (Sluice app =
+          app("entry-midbatch-" + entryReads, entryReads, stateDir.resolve("m" + entryReads))
+              .meterRegistry(meters)
+              .build()) {
+        app.stream(
+                PulsarSource.topics(topic)
+                    .startAt(io.sluice.source.StartPosition.messageIds(Map.of(topic, start))))
+            .map(r -> new String(r.value(), StandardCharsets.UTF_8))
+            .forEach(seen::add);
+        app.start();
+        await("58 messages", Duration.ofSeconds(30), () -> seen.size() >= 58);
+        Thread.sleep(300); // and no more
+      }
+      List<String> expected = new ArrayList<>();
+      for (int i = 42; i < 100; i++) {
+        expected.add("m-" + i);
+      }
+      assertThat(seen).as("entryReads=%s", entryReads).isEqualTo(expected);
+      assertThat(meters.find("sluice.source.redelivered.skipped").counter().count()).isZero();
+    }
+  }
+
+  /**
    * The topic is unloaded twice while the job reads it, so the reader reconnects and the broker
    * sends again from the last entry taken (and from what was still queued): every message is
    * processed once, and none had to be dropped as seen before by the processing thread either.
