@@ -37,7 +37,11 @@ final class EntryReader extends ConsumerImpl<byte[]> {
   private static final BatchReceivePolicy NO_BATCH_RECEIVE =
       BatchReceivePolicy.builder().timeout(0, TimeUnit.MILLISECONDS).maxNumMessages(1).build();
 
-  /** Hands each entry over whole (the client has already decompressed it). */
+  /**
+   * Hands each entry over whole (the client has already decompressed it). The ack set a broker may
+   * send with an entry (batch indexes acknowledged one by one on the subscription) is not applied:
+   * this subscription is only ever acknowledged cumulatively, by whole entries, so it has none.
+   */
   private static final MessagePayloadProcessor WHOLE_ENTRIES =
       new MessagePayloadProcessor() {
         @Override

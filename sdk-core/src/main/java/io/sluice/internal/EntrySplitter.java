@@ -3,11 +3,11 @@ package io.sluice.internal;
 import io.sluice.SourceException;
 import io.sluice.source.SourceRecord;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.pulsar.client.api.Message;
-import org.apache.pulsar.client.api.MessageId;
 import org.apache.pulsar.client.api.MessageIdAdv;
 import org.apache.pulsar.client.impl.BatchMessageIdImpl;
 import org.apache.pulsar.client.impl.MessageImpl;
@@ -27,31 +27,11 @@ import org.apache.pulsar.common.api.proto.MessageMetadata;
 final class EntrySplitter {
   private final String topic;
 
-  // the last record already read: records up to it (or before it, when inclusive) are skipped
-  private boolean hasFloor;
-  private long floorLedger;
-  private long floorEntry;
-  private int floorBatch;
-  private boolean floorInclusive;
+  private final ReadFloor floor;
 
   EntrySplitter(String topic, PartitionStart start) {
     this.topic = topic;
-    MessageId id = start.id();
-    if (id != MessageId.earliest && id != MessageId.latest && id instanceof MessageIdAdv adv) {
-      hasFloor = true;
-      floorLedger = adv.getLedgerId();
-      floorEntry = adv.getEntryId();
-      if (adv.getBatchIndex() >= 0) {
-        floorBatch = adv.getBatchIndex();
-        floorInclusive = start.inclusive();
-      } else if (start.inclusive()) {
-        floorBatch = -1; // the whole entry is read
-        floorInclusive = true;
-      } else {
-        floorBatch = Integer.MAX_VALUE; // the whole entry is skipped
-        floorInclusive = false;
-      }
-    }
+    this.floor = ReadFloor.at(start);
   }
 
   /**
@@ -64,6 +44,11 @@ final class EntrySplitter {
     long entryId = id.getEntryId();
     int partition = id.getPartitionIndex();
     MessageMetadata metadata = ((MessageImpl<byte[]>) entry).getMessageBuilder();
+    boolean batched = metadata.hasNumMessagesInBatch();
+    int size = batched ? metadata.getNumMessagesInBatch() : 1;
+    if (floor.skipsEntry(ledger, entryId, batched)) {
+      return size; // read before (a start after it, or delivered again after a reconnection)
+    }
     if (metadata.hasNumChunksFromMsg() && metadata.getNumChunksFromMsg() > 1) {
       throw new SourceException(
           "Message "
@@ -76,16 +61,10 @@ final class EntrySplitter {
               + " Build the app with Sluice.builder().entryReads(false) to read it with Pulsar"
               + " Readers, which do");
     }
-    if (!metadata.hasNumMessagesInBatch()) {
-      if (!skipped(ledger, entryId, -1)) {
-        out.add(SourceRecord.of(entry, topic));
-      }
-      passEntry(ledger, entryId);
+    if (!batched) {
+      out.add(SourceRecord.of(entry, topic));
+      floor.passEntry(ledger, entryId);
       return 1;
-    }
-    int size = metadata.getNumMessagesInBatch();
-    if (hasFloor && compare(ledger, entryId, Integer.MAX_VALUE) <= 0 && !floorInclusive) {
-      return size; // all read before
     }
     byte[] batch = entry.getValue();
     Batch reader = new Batch(batch);
@@ -112,7 +91,7 @@ final class EntrySplitter {
           case 1 -> {
             int end = (int) reader.varint() + reader.pos;
             if (properties == null) {
-              properties = new HashMap<>();
+              properties = new TreeMap<>();
             }
             readKeyValue(reader, end, properties);
           }
@@ -136,7 +115,7 @@ final class EntrySplitter {
                 + i
                 + ") whose size does not fit the batch");
       }
-      if (!compactedOut && !skipped(ledger, entryId, i)) {
+      if (!compactedOut && !floor.skips(ledger, entryId, i)) {
         byte[] value =
             nullValue
                 ? null
@@ -149,37 +128,12 @@ final class EntrySplitter {
                 value,
                 publishTime,
                 eventTime,
-                properties == null ? Map.of() : properties));
+                properties == null ? Map.of() : Collections.unmodifiableMap(properties)));
       }
       reader.pos += payloadSize;
     }
-    passEntry(ledger, entryId);
+    floor.passEntry(ledger, entryId);
     return size;
-  }
-
-  private boolean skipped(long ledger, long entry, int batchIndex) {
-    if (!hasFloor) {
-      return false;
-    }
-    int c = compare(ledger, entry, batchIndex);
-    return c < 0 || (c == 0 && !floorInclusive);
-  }
-
-  private int compare(long ledger, long entry, int batchIndex) {
-    int c = Long.compare(ledger, floorLedger);
-    if (c == 0) {
-      c = Long.compare(entry, floorEntry);
-    }
-    return c != 0 ? c : Integer.compare(batchIndex, floorBatch);
-  }
-
-  /** Everything up to the end of this entry is read. */
-  private void passEntry(long ledger, long entry) {
-    hasFloor = true;
-    floorLedger = ledger;
-    floorEntry = entry;
-    floorBatch = Integer.MAX_VALUE;
-    floorInclusive = false;
   }
 
   private static void readKeyValue(Batch reader, int end, Map<String, String> into) {

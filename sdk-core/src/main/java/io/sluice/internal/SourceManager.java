@@ -34,6 +34,7 @@ import org.apache.pulsar.client.api.Schema;
 import org.apache.pulsar.client.api.SubscriptionInitialPosition;
 import org.apache.pulsar.client.api.SubscriptionType;
 import org.apache.pulsar.client.impl.ReaderImpl;
+import org.apache.pulsar.common.naming.TopicName;
 import org.apache.pulsar.common.policies.data.ManagedLedgerInternalStats.CursorStats;
 import org.apache.pulsar.common.policies.data.PersistentTopicInternalStats;
 import org.slf4j.Logger;
@@ -516,7 +517,8 @@ final class SourceManager implements CursorCommitter {
             .thenCompose(c -> placeNewCursor(c, start).thenApply(v -> c))
             .thenAccept(c -> ref.cursor = c);
     CompletableFuture<Void> reader;
-    if (entryReads) {
+    // a non-persistent topic's messages all carry the id 0:0, so entries cannot be told apart
+    if (entryReads && TopicName.get(topic).isPersistent()) {
       ref.splitter = new EntrySplitter(topic, start);
       reader =
           EntryReader.create(
