@@ -12,7 +12,6 @@ import org.apache.pulsar.client.api.Message;
 import org.apache.pulsar.client.api.MessagePayload;
 import org.apache.pulsar.client.api.MessagePayloadContext;
 import org.apache.pulsar.client.api.MessagePayloadProcessor;
-import org.apache.pulsar.client.api.Producer;
 import org.apache.pulsar.client.api.Schema;
 import org.apache.pulsar.client.api.SubscriptionInitialPosition;
 import org.apache.pulsar.client.api.SubscriptionMode;
@@ -29,7 +28,8 @@ import org.apache.pulsar.client.api.SubscriptionMode;
  * (c) leaves out is what a real read path would need on top: flow control by entries (here the
  * consumer returns a batch's permits as soon as it is handed over, so the client's queue is bounded
  * by the backlog, not by a setting), start positions inside an entry, chunked and encrypted
- * messages.
+ * messages. Sluice's own read path ({@code entryReads}, the default: EntryReader and EntrySplitter
+ * in sdk-core) was built on what this probe measured.
  *
  * <p>Prints {@code RESULT entry-read raw_msgs_per_s=… entry_decode_msgs_per_s=… ratio=…
  * raw_decode_msgs_per_s=… ratio_vs_raw_decode=…} (medians of the per-round figures).
@@ -44,14 +44,7 @@ public final class EntryReadBench {
     int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
     int partitions = 8;
     try (BenchEnv env = new BenchEnv("entry-read")) {
-      String topic = "persistent://public/default/bench-entry-" + System.currentTimeMillis();
-      env.admin.topics().createPartitionedTopic(topic, partitions);
-      try (Producer<byte[]> producer = env.producer(topic)) {
-        for (int i = 0; i < messages; i++) {
-          producer.sendAsync(BenchEnv.event(i, 0));
-        }
-        producer.flush();
-      }
+      String topic = ThroughputBench.produceBacklog(env, "bench-entry-", partitions, messages);
       for (int w = 0; w < WARM_UP_ROUNDS; w++) {
         ThroughputBench.rawDrain(env, topic, partitions, messages, false);
         ThroughputBench.rawDrain(env, topic, partitions, messages, true);

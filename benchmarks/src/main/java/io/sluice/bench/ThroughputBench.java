@@ -35,17 +35,7 @@ public final class ThroughputBench {
     int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
     int partitions = 8;
     try (BenchEnv env = new BenchEnv("throughput")) {
-      String topic = "persistent://public/default/bench-throughput-" + System.currentTimeMillis();
-      env.admin.topics().createPartitionedTopic(topic, partitions);
-      long t0 = System.nanoTime();
-      try (Producer<byte[]> producer = env.producer(topic)) {
-        for (int i = 0; i < messages; i++) {
-          producer.sendAsync(BenchEnv.event(i, 0));
-        }
-        producer.flush();
-      }
-      System.out.printf(
-          "produced %,d messages in %.1f s%n", messages, (System.nanoTime() - t0) / 1e9);
+      String topic = produceBacklog(env, "bench-throughput-", partitions, messages);
       // unmeasured rounds of each, so JIT compilation (whose threads take CPU from the first
       // runs on 2 cores) is done and the broker's cache is warm for all
       for (int w = 0; w < WARM_UP_ROUNDS; w++) {
@@ -94,6 +84,23 @@ public final class ThroughputBench {
           BenchEnv.median(sluicePlain),
           BenchEnv.median(plainRatios));
     }
+  }
+
+  /** A new topic of {@code partitions} partitions holding {@code messages} JSON events. */
+  static String produceBacklog(BenchEnv env, String prefix, int partitions, int messages)
+      throws Exception {
+    String topic = "persistent://public/default/" + prefix + System.currentTimeMillis();
+    env.admin.topics().createPartitionedTopic(topic, partitions);
+    long t0 = System.nanoTime();
+    try (Producer<byte[]> producer = env.producer(topic)) {
+      for (int i = 0; i < messages; i++) {
+        producer.sendAsync(BenchEnv.event(i, 0));
+      }
+      producer.flush();
+    }
+    System.out.printf(
+        "produced %,d messages in %.1f s%n", messages, (System.nanoTime() - t0) / 1e9);
+    return topic;
   }
 
   /**

@@ -847,19 +847,8 @@ final class SourceManager implements CursorCommitter {
         }
         reader.acknowledgeCumulativeAsync(last.getMessageId());
         records.clear();
-      } catch (PulsarClientException e) {
-        if (!closed) {
-          onReadFailure(ref, e);
-        }
-        return;
-      } catch (RuntimeException | Error e) {
-        if (!closed) {
-          onFailure.accept(
-              e instanceof SourceException se
-                  ? se
-                  : new SourceException(
-                      "The fetcher of " + ref.topic + " failed: " + e + " (see the cause)", e));
-        }
+      } catch (PulsarClientException | RuntimeException | Error e) {
+        onFetchFailure(ref, e);
         return;
       }
     }
@@ -920,27 +909,30 @@ final class SourceManager implements CursorCommitter {
           direct.acknowledgeCumulativeAsync(batch.get(batch.size() - 1).getMessageId());
         }
         batch.clear();
-      } catch (PulsarClientException e) {
-        if (!closed) {
-          onReadFailure(ref, e);
-        }
-        return;
-      } catch (RuntimeException | Error e) {
-        // e.g. an Error from a user decoder (decoders' exceptions are bad records): the
-        // partition would silently stop being read while the app kept checkpointing
-        if (!closed) {
-          onFailure.accept(
-              new SourceException(
-                  "The fetcher of " + ref.topic + " failed: " + e + " (see the cause)", e));
-        }
+      } catch (PulsarClientException | RuntimeException | Error e) {
+        onFetchFailure(ref, e);
         return;
       }
     }
   }
 
-  /** A fetcher's read failed: the partition can no longer be read. */
-  private void onReadFailure(PartitionRef ref, PulsarClientException e) {
-    if (e instanceof PulsarClientException.AlreadyClosedException && matchedByPattern(ref)) {
+  /**
+   * A fetcher ended on {@code e}: the partition can no longer be read, so the app fails (unless it
+   * is stopping, or a topic matched by a pattern was deleted). Besides reads, e.g. an Error from a
+   * user decoder (decoders' exceptions are bad records) or a batch that cannot be split: the
+   * partition would otherwise silently stop being read while the app kept checkpointing.
+   */
+  private void onFetchFailure(PartitionRef ref, Throwable e) {
+    if (closed) {
+      return;
+    }
+    if (!(e instanceof PulsarClientException)) {
+      onFailure.accept(
+          e instanceof SourceException se
+              ? se
+              : new SourceException(
+                  "The fetcher of " + ref.topic + " failed: " + e + " (see the cause)", e));
+    } else if (e instanceof PulsarClientException.AlreadyClosedException && matchedByPattern(ref)) {
       // a topic matching a pattern may be deleted on purpose: the others go on
       LOG.warn(
           "[{}] the reader of {} was closed by the broker (topic deleted?); it is no longer read:"
