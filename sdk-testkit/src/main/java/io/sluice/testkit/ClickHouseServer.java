@@ -111,7 +111,8 @@ public final class ClickHouseServer implements AutoCloseable {
                 + " to ["
                 + sql
                 + "]: "
-                + response.body());
+                + response.body()
+                + errorLogTail());
       }
       return response.body();
     } catch (IOException e) {
@@ -141,13 +142,28 @@ public final class ClickHouseServer implements AutoCloseable {
                 + " to ["
                 + query
                 + "]: "
-                + response.body());
+                + response.body()
+                + errorLogTail());
       }
     } catch (IOException e) {
       throw new UncheckedIOException("ClickHouse at " + httpUrl() + " unreachable", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  /** The last lines of the server's error log, to explain a refused statement. */
+  private String errorLogTail() {
+    Path log = dir.resolve("log/clickhouse-server.err.log");
+    try {
+      List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+      return "\n--- last lines of "
+          + log
+          + " ---\n"
+          + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+    } catch (IOException | RuntimeException e) {
+      return " (no error log at " + log + ": " + e + ")";
     }
   }
 
