@@ -384,10 +384,10 @@ public final class Sluice implements AutoCloseable {
      * faster than plain Readers that do nothing with the messages. Records, positions and
      * checkpoints are the same either way, so an app can switch between restarts; the one
      * difference: a start after a plain {@code ledger:entry} id (no batch index) that names a batch
-     * skips the whole batch, where a Reader reads it again. Choose {@code false} for topics with
-     * chunked messages (producers with chunking enabled): reading whole entries fails on a chunk
-     * with a message saying so, since only Readers join chunks. Non-persistent topics are always
-     * read with Readers.
+     * skips the whole batch, where a Reader reads it again. Only Readers join chunked messages
+     * (producers with chunking enabled): a partition where one turns up is handed to a Reader from
+     * there on, for the rest of the run (metric {@code sluice.source.reader.switches}).
+     * Non-persistent topics are always read with Readers.
      */
     public Builder entryReads(boolean enabled) {
       once(this.entryReads, Options.ENTRY_READS.key());

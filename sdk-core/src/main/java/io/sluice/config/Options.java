@@ -117,9 +117,9 @@ public final class Options {
           "true or false",
           "Read each partition a stored entry (a producer's batch) at a time and split it in"
               + " Sluice, sparing the client its per-message work; false reads with Pulsar Readers,"
-              + " one message at a time. Records, ids and checkpoints are the same either way. Use"
-              + " false for topics with chunked messages: only Readers join chunks. Non-persistent"
-              + " topics are always read with Readers.",
+              + " one message at a time. Records, ids and checkpoints are the same either way. A"
+              + " partition where a chunked message turns up is handed to a Reader (only Readers"
+              + " join chunks); non-persistent topics are always read with Readers.",
           b -> true);
 
   public static final Option<Duration> DISCOVERY_INTERVAL =

@@ -27,16 +27,35 @@ import org.apache.pulsar.common.api.proto.MessageMetadata;
 final class EntrySplitter {
   private final String topic;
 
+  private final PartitionStart start;
   private final ReadFloor floor;
 
   EntrySplitter(String topic, PartitionStart start) {
     this.topic = topic;
+    this.start = start;
     this.floor = ReadFloor.at(start);
   }
 
   /**
+   * Whether {@code entry} is a chunk of a chunked message not read yet: whole entries cannot join
+   * chunks, so a Reader has to take over the partition from here ({@link #resume}).
+   */
+  boolean isUnreadChunk(Message<byte[]> entry) {
+    MessageIdAdv id = (MessageIdAdv) entry.getMessageId();
+    MessageMetadata metadata = ((MessageImpl<byte[]>) entry).getMessageBuilder();
+    return metadata.hasNumChunksFromMsg()
+        && metadata.getNumChunksFromMsg() > 1
+        && !floor.skipsEntry(id.getLedgerId(), id.getEntryId(), metadata.hasNumMessagesInBatch());
+  }
+
+  /** Where a Reader taking over from here starts: after the last entry split. */
+  PartitionStart resume(int partitionIndex) {
+    return floor.resume(start, partitionIndex);
+  }
+
+  /**
    * Adds the records of {@code entry} that were not read before to {@code out}; returns how many
-   * messages the entry held (its flow-control permits).
+   * messages the entry held (its flow-control permits). A chunk ({@link #isUnreadChunk}) fails.
    */
   int split(Message<byte[]> entry, List<SourceRecord> out) {
     MessageIdAdv id = (MessageIdAdv) entry.getMessageId();
@@ -57,9 +76,7 @@ final class EntrySplitter {
               + entryId
               + " of "
               + topic
-              + " is one chunk of a chunked message; reading whole entries does not join chunks."
-              + " Build the app with Sluice.builder().entryReads(false) to read it with Pulsar"
-              + " Readers, which do");
+              + " is one chunk of a chunked message, which only a Reader can join");
     }
     if (!batched) {
       out.add(SourceRecord.of(entry, topic));

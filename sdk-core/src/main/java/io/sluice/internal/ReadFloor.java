@@ -66,6 +66,18 @@ final class ReadFloor {
     }
   }
 
+  /**
+   * Where a Reader taking over from the entry reader starts: {@code original} if no entry was split
+   * yet, else right after the last entry split.
+   */
+  PartitionStart resume(PartitionStart original, int partitionIndex) {
+    if (!set || batch != Integer.MAX_VALUE) {
+      return original; // nothing split yet: the floor is still the start
+    }
+    return new PartitionStart(
+        MessageIds.afterEntry(ledger, entry, partitionIndex), false, original.layer());
+  }
+
   private int compare(long ledger, long entry, int batchIndex) {
     int c = Long.compare(ledger, this.ledger);
     if (c == 0) {

@@ -65,6 +65,8 @@ final class SourceManager implements CursorCommitter {
   /** Read whole entries ({@link EntryReader}) instead of Readers' single messages. */
   private final boolean entryReads;
 
+  private final Counter readerSwitches;
+
   private final MeterRegistry meters;
   private final Consumer<Throwable> onFailure;
   private final Map<String, PartitionRef> partitions = new ConcurrentHashMap<>();
@@ -127,6 +129,13 @@ final class SourceManager implements CursorCommitter {
             .description(
                 "durable-cursor consumers renewed to acknowledge an unchanged position again after"
                     + " their connection closed")
+            .tag("app", app)
+            .register(meters);
+    this.readerSwitches =
+        Counter.builder("sluice.source.reader.switches")
+            .description(
+                "partitions whose entry reader met a chunked message and handed over to a Pulsar"
+                    + " Reader")
             .tag("app", app)
             .register(meters);
     this.ackFailures =
@@ -826,17 +835,18 @@ final class SourceManager implements CursorCommitter {
         if (entry == null) {
           continue;
         }
-        Message<byte[]> last;
+        Message<byte[]> last = null;
+        boolean chunk = false;
         int limit = ref.group.maxBatch();
         do {
+          if (splitter.isUnreadChunk(entry)) {
+            chunk = true;
+            break;
+          }
           reader.taken(entry, splitter.split(entry, records));
           last = entry;
         } while (records.size() < limit
             && (entry = reader.receive(0, TimeUnit.MILLISECONDS)) != null);
-        if (records.isEmpty()) {
-          reader.acknowledgeCumulativeAsync(last.getMessageId());
-          continue; // all read before
-        }
         // a ring slot holds at most a batch's worth, as with Readers: a big entry takes several
         // (the processing thread starts on its first records while the rest are decoded)
         for (int from = 0; from < records.size(); from += limit) {
@@ -845,13 +855,51 @@ final class SourceManager implements CursorCommitter {
             return;
           }
         }
-        reader.acknowledgeCumulativeAsync(last.getMessageId());
         records.clear();
+        if (last != null) {
+          reader.acknowledgeCumulativeAsync(last.getMessageId());
+        }
+        if (chunk) {
+          switchToReader(ref, entry);
+          fetch(ref);
+          return;
+        }
       } catch (PulsarClientException | RuntimeException | Error e) {
         onFetchFailure(ref, e);
         return;
       }
     }
+  }
+
+  /**
+   * Hands a partition whose entry reader met a chunked message to a Pulsar Reader, which joins
+   * chunks: it starts right after the last entry split, so nothing is read twice or skipped.
+   */
+  private void switchToReader(PartitionRef ref, Message<byte[]> chunk)
+      throws PulsarClientException {
+    PartitionStart resume = ref.splitter.resume(TopicName.getPartitionIndex(ref.topic));
+    LOG.warn(
+        "[{}] {} holds a chunked message (a chunk at {}); whole entries cannot join chunks, so a"
+            + " Pulsar Reader reads the partition from {} on",
+        app,
+        ref.topic,
+        chunk.getMessageId(),
+        resume.id());
+    var builder =
+        client
+            .newReader(Schema.BYTES)
+            .topic(ref.topic)
+            .startMessageId(resume.id())
+            .receiverQueueSize(receiverQueueSize)
+            .readerName(app + "-reader");
+    if (resume.inclusive()) {
+      builder.startMessageIdInclusive();
+    }
+    ref.reader = builder.create();
+    EntryReader entries = ref.entries;
+    ref.entries = null;
+    entries.closeAsync();
+    readerSwitches.increment();
   }
 
   /**

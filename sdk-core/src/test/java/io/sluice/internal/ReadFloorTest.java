@@ -54,6 +54,21 @@ class ReadFloorTest {
     assertThat(at(latestCopy, false).skips(9, 9, 0)).isFalse();
   }
 
+  @Test
+  void shouldResumeAReaderAfterTheLastEntrySplitOrAtTheStart() {
+    PartitionStart start =
+        new PartitionStart(new BatchMessageIdImpl(7, 20, 3, 41), false, RecoveryLayer.CHECKPOINT);
+    ReadFloor floor = ReadFloor.at(start);
+    assertThat(floor.resume(start, 3)).isSameAs(start);
+    floor.passEntry(7, 19); // an older entry again: still nothing split past the start
+    assertThat(floor.resume(start, 3)).isSameAs(start);
+    floor.passEntry(7, 22);
+    PartitionStart resume = floor.resume(start, 3);
+    assertThat(resume.id()).isEqualTo(MessageIds.afterEntry(7, 22, 3));
+    assertThat(resume.inclusive()).isFalse();
+    assertThat(resume.layer()).isEqualTo(RecoveryLayer.CHECKPOINT);
+  }
+
   /**
    * After a reconnection the broker may send the entry before the start first (the client asks to
    * start after the entry before its queue's head): passing it must not pull the floor back, or the
