@@ -43,9 +43,12 @@ final class EntrySplitter {
   boolean isUnreadChunk(Message<byte[]> entry) {
     MessageIdAdv id = (MessageIdAdv) entry.getMessageId();
     MessageMetadata metadata = ((MessageImpl<byte[]>) entry).getMessageBuilder();
-    return metadata.hasNumChunksFromMsg()
-        && metadata.getNumChunksFromMsg() > 1
+    return isChunk(metadata)
         && !floor.skipsEntry(id.getLedgerId(), id.getEntryId(), metadata.hasNumMessagesInBatch());
+  }
+
+  private static boolean isChunk(MessageMetadata metadata) {
+    return metadata.hasNumChunksFromMsg() && metadata.getNumChunksFromMsg() > 1;
   }
 
   /** Where a Reader taking over from here starts: after the last entry split. */
@@ -68,7 +71,7 @@ final class EntrySplitter {
     if (floor.skipsEntry(ledger, entryId, batched)) {
       return size; // read before (a start after it, or delivered again after a reconnection)
     }
-    if (metadata.hasNumChunksFromMsg() && metadata.getNumChunksFromMsg() > 1) {
+    if (isChunk(metadata)) {
       throw new SourceException(
           "Message "
               + ledger

@@ -542,17 +542,7 @@ final class SourceManager implements CursorCommitter {
                     }
                   });
     } else {
-      var builder =
-          client
-              .newReader(Schema.BYTES)
-              .topic(topic)
-              .startMessageId(start.id())
-              .receiverQueueSize(receiverQueueSize)
-              .readerName(app + "-reader");
-      if (start.inclusive()) {
-        builder.startMessageIdInclusive();
-      }
-      reader = builder.createAsync().thenAccept(r -> ref.reader = r);
+      reader = newReader(topic, start).createAsync().thenAccept(r -> ref.reader = r);
     }
     // The fetcher starts once both exist: a partition whose start fails has read nothing, so
     // forgetting it lets the next discovery start it afresh.
@@ -578,6 +568,22 @@ final class SourceManager implements CursorCommitter {
               }
               throw new SourceException("Cannot start reading " + topic + ": " + cause, cause);
             });
+  }
+
+  /** A Pulsar Reader of one partition from {@code start}, as the fetchers read. */
+  private org.apache.pulsar.client.api.ReaderBuilder<byte[]> newReader(
+      String topic, PartitionStart start) {
+    var builder =
+        client
+            .newReader(Schema.BYTES)
+            .topic(topic)
+            .startMessageId(start.id())
+            .receiverQueueSize(receiverQueueSize)
+            .readerName(app + "-reader");
+    if (start.inclusive()) {
+      builder.startMessageIdInclusive();
+    }
+    return builder;
   }
 
   /**
@@ -885,17 +891,7 @@ final class SourceManager implements CursorCommitter {
         ref.topic,
         chunk.getMessageId(),
         resume.id());
-    var builder =
-        client
-            .newReader(Schema.BYTES)
-            .topic(ref.topic)
-            .startMessageId(resume.id())
-            .receiverQueueSize(receiverQueueSize)
-            .readerName(app + "-reader");
-    if (resume.inclusive()) {
-      builder.startMessageIdInclusive();
-    }
-    ref.reader = builder.create();
+    ref.reader = newReader(ref.topic, resume).create();
     EntryReader entries = ref.entries;
     ref.entries = null;
     entries.closeAsync();

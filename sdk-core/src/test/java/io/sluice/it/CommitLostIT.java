@@ -11,14 +11,12 @@ import io.sluice.CheckpointException;
 import io.sluice.Sluice;
 import io.sluice.sink.CommitLostException;
 import io.sluice.source.PulsarSource;
+import io.sluice.testkit.Dirs;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -65,7 +63,7 @@ class CommitLostIT {
     second.close();
 
     // run 3: without the local state, the app resumes from the durable cursor
-    deleteRecursively(stateDir);
+    Dirs.delete(stateDir);
     try (Sluice third = app(input, sink)) {
       third.start();
       await(
@@ -95,13 +93,5 @@ class CommitLostIT {
         .map(r -> new String(r.value(), StandardCharsets.UTF_8))
         .sinkTo(sink);
     return app;
-  }
-
-  private static void deleteRecursively(Path dir) throws Exception {
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
   }
 }
