@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -116,7 +117,7 @@ class BrokerCrashIT {
         }
         producing.get(5, TimeUnit.MINUTES);
         Map<String, Integer> inputCounts = new HashMap<>();
-        for (String value : PulsarFixture.readAll(admin, client, input)) {
+        for (String value : readAllAfterRestart(admin, client, input)) {
           inputCounts.merge(value, 1, Integer::sum);
         }
         int inputs = inputCounts.values().stream().mapToInt(Integer::intValue).sum();
@@ -216,6 +217,27 @@ class BrokerCrashIT {
       }
     } catch (Exception e) {
       throw new IllegalStateException("reading the output failed", e);
+    }
+  }
+
+  /**
+   * {@link PulsarFixture#readAll} once the restarted broker can serve the topic: right after a
+   * restart its lookup can still fail while the bookie comes back ("Bookie handle is not
+   * available"), which says nothing about the app under test. Retried for up to 2 minutes.
+   */
+  private static List<String> readAllAfterRestart(
+      PulsarAdmin admin, PulsarClient client, String topic) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+    while (true) {
+      try {
+        return PulsarFixture.readAll(admin, client, topic);
+      } catch (org.apache.pulsar.client.api.PulsarClientException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        System.out.println("reading " + topic + " after the restart failed, retrying: " + e);
+        Thread.sleep(2000);
+      }
     }
   }
 }
