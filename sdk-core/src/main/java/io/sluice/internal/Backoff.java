@@ -5,12 +5,12 @@ package io.sluice.internal;
  * caller gives up: the one loop behind the commit thread's sink commits and recovery's commits and
  * aborts, which differ only in when they give up and what they log.
  */
-final class Backoff {
+public final class Backoff {
   private Backoff() {}
 
   /** Told each failure and the coming pause; returns whether to try again. */
   @FunctionalInterface
-  interface OnFailure {
+  public interface OnFailure {
     boolean retryAfter(RuntimeException failure, long backoffMillis);
   }
 
@@ -18,7 +18,7 @@ final class Backoff {
    * Runs {@code action} until it succeeds; returns {@code null} then, or the last failure when
    * {@code onFailure} gave up or the thread was interrupted while waiting (its flag is set again).
    */
-  static RuntimeException retry(Runnable action, OnFailure onFailure) {
+  public static RuntimeException retry(Runnable action, OnFailure onFailure) {
     long backoff = 100;
     while (true) {
       try {

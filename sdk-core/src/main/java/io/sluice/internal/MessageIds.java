@@ -6,14 +6,14 @@ import org.apache.pulsar.client.api.MessageIdAdv;
 import org.apache.pulsar.client.internal.DefaultImplementation;
 
 /** Conversions between message ids, their bytes, and cursor positions ({@code ledger:entry}). */
-final class MessageIds {
+public final class MessageIds {
   private MessageIds() {}
 
-  static byte[] toBytes(MessageId id) {
+  public static byte[] toBytes(MessageId id) {
     return id.toByteArray();
   }
 
-  static MessageId fromBytes(byte[] bytes, String topic) {
+  public static MessageId fromBytes(byte[] bytes, String topic) {
     try {
       return MessageId.fromByteArrayWithTopic(bytes, topic);
     } catch (IOException e) {
@@ -28,7 +28,7 @@ final class MessageIds {
    * own cursor passed its end, and move that consumer past messages after {@code id}. A copy
    * carries a fresh record, so a position inside a batch moves a cursor to the entry before.
    */
-  static MessageId detached(MessageId id) {
+  public static MessageId detached(MessageId id) {
     try {
       return MessageId.fromByteArray(id.toByteArray());
     } catch (IOException e) {
@@ -42,25 +42,25 @@ final class MessageIds {
    * id delivers that entry again when it holds a batch (the client skips only the batch indexes up
    * to the start id's, and a plain id has none).
    */
-  static MessageId fromPosition(String position, int partitionIndex) {
+  public static MessageId fromPosition(String position, int partitionIndex) {
     String[] parts = position.split(":");
     return afterEntry(Long.parseLong(parts[0]), Long.parseLong(parts[1]), partitionIndex);
   }
 
   /** The id of entry {@code ledger:entry} as a whole (no batch index). */
-  static MessageId atEntry(long ledger, long entry, int partitionIndex) {
+  public static MessageId atEntry(long ledger, long entry, int partitionIndex) {
     return DefaultImplementation.getDefaultImplementation()
         .newMessageId(ledger, entry, partitionIndex);
   }
 
   /** The id to start a reader after, exclusively, so that the whole entry is skipped. */
-  static MessageId afterEntry(long ledger, long entry, int partitionIndex) {
+  public static MessageId afterEntry(long ledger, long entry, int partitionIndex) {
     return new org.apache.pulsar.client.impl.BatchMessageIdImpl(
         ledger, entry, partitionIndex, Integer.MAX_VALUE);
   }
 
   /** The positions a checkpoint recorded (empty for {@code null}). */
-  static java.util.Map<String, MessageId> positionsOf(
+  public static java.util.Map<String, MessageId> positionsOf(
       io.sluice.state.internal.CheckpointRecord checkpoint) {
     java.util.Map<String, MessageId> out = new java.util.HashMap<>();
     if (checkpoint != null) {
@@ -69,7 +69,7 @@ final class MessageIds {
     return out;
   }
 
-  static long ledgerOf(MessageId id) {
+  public static long ledgerOf(MessageId id) {
     return id instanceof MessageIdAdv adv ? adv.getLedgerId() : -1;
   }
 }

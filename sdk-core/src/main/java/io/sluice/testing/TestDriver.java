@@ -2,8 +2,8 @@ package io.sluice.testing;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.sluice.internal.DriverRuntime;
 import io.sluice.internal.graph.JobGraph;
+import io.sluice.internal.runtime.DriverRuntime;
 import io.sluice.source.PulsarSource;
 import io.sluice.source.RecordDecoder;
 import io.sluice.source.SourceRecord;

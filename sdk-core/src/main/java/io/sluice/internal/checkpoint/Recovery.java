@@ -1,0 +1,261 @@
+package io.sluice.internal.checkpoint;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.CheckpointException;
+import io.sluice.Metric;
+import io.sluice.RecoveryLayer;
+import io.sluice.SluiceException;
+import io.sluice.internal.Backoff;
+import io.sluice.internal.MessageIds;
+import io.sluice.sink.CommitLostException;
+import io.sluice.sink.Committer;
+import io.sluice.state.StateException;
+import io.sluice.state.internal.CheckpointRecord;
+import io.sluice.state.internal.StateStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.apache.pulsar.client.api.MessageId;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Recovery, written once: what an app (and the broker-free test driver) does before its first
+ * record, in this order.
+ *
+ * <pre>
+ *  open the state store ──damaged──▶ moved aside (counted), an empty store instead
+ *          │
+ *  newest complete checkpoint (none, or unreadable ─▶ moved aside: no checkpoint)
+ *          │
+ *  sinks: commit the checkpoint's committables again (idempotent),
+ *         abort every other handle a writer registered (output prepared after it)
+ *          │
+ *  plan each partition's start:  checkpointed position
+ *                                 └─ none ─▶ durable cursor of the subscription
+ *                                             └─ none ─▶ the source's start position
+ *          │
+ *  report the layer used: log, sluice.recovery.layer, sluice.recovery.partitions,
+ *                          sluice.recovery.fallbacks
+ * </pre>
+ *
+ * Commits and aborts ride out a short outage of a sink's server ({@link #retrying}); a commit that
+ * can never succeed ({@link CommitLostException}) fails the start with the remedy.
+ */
+public final class Recovery {
+  private static final Logger LOG = LoggerFactory.getLogger(Recovery.class);
+
+  /** How long recovery's commits and aborts are retried through a sink's outage. */
+  private static final long RETRY_SECONDS = 60;
+
+  /** Plans the partitions' starts from the checkpointed positions (the layers below it). */
+  @FunctionalInterface
+  public interface StartPlan {
+    Map<String, PartitionStart> plan(Map<String, MessageId> checkpointed);
+  }
+
+  /**
+   * What recovery found.
+   *
+   * @param store the open state store
+   * @param checkpoint the newest complete checkpoint, if any
+   * @param positions the positions it recorded (empty without one)
+   * @param starts where each partition starts
+   * @param layer the layer the app resumed from
+   */
+  public record Result(
+      StateStore store,
+      Optional<CheckpointRecord> checkpoint,
+      Map<String, MessageId> positions,
+      Map<String, PartitionStart> starts,
+      RecoveryLayer layer) {}
+
+  private final String app;
+  private final Path stateDir;
+  private final MeterRegistry meters;
+  private final boolean retry;
+
+  /**
+   * @param retry whether commits and aborts are retried through a sink's outage (the test driver
+   *     runs each once)
+   */
+  public Recovery(String app, Path stateDir, MeterRegistry meters, boolean retry) {
+    this.app = app;
+    this.stateDir = stateDir;
+    this.meters = meters;
+    this.retry = retry;
+  }
+
+  /**
+   * Runs recovery. {@code committers} creates the sinks' committers once the store is open (their
+   * contexts register pending handles in it). On a failure the store is closed again.
+   */
+  public Result run(Function<StateStore, Map<String, Committer>> committers, StartPlan planner) {
+    StateStore store = openStore();
+    try {
+      Optional<CheckpointRecord> checkpoint;
+      try {
+        checkpoint = store.latestCheckpoint();
+      } catch (StateException e) {
+        store = replaceUnreadable(store, e);
+        checkpoint = Optional.empty();
+      }
+      recoverSinks(store, checkpoint, committers.apply(store));
+      Map<String, MessageId> positions = MessageIds.positionsOf(checkpoint.orElse(null));
+      Map<String, PartitionStart> starts = planner.plan(positions);
+      RecoveryLayer layer = report(checkpoint, starts);
+      return new Result(store, checkpoint, positions, starts, layer);
+    } catch (RuntimeException e) {
+      store.close();
+      throw e;
+    }
+  }
+
+  private StateStore openStore() {
+    Path dir = stateDir.resolve("rocksdb");
+    try {
+      return StateStore.open(dir);
+    } catch (StateException e) {
+      if (!Files.isDirectory(dir)) {
+        throw e;
+      }
+      Path aside = quarantine(dir, e);
+      LOG.warn(
+          "[{}] the state store in {} cannot be opened ({}); moved it to {} and recovering from"
+              + " the durable cursors. Output since the cursors' last advance may repeat.",
+          app,
+          dir,
+          e.getMessage(),
+          aside);
+      return StateStore.open(dir);
+    }
+  }
+
+  /** The checkpoint record is unreadable: the store is moved aside and an empty one opened. */
+  private StateStore replaceUnreadable(StateStore store, StateException e) {
+    Path dir = store.dir();
+    store.close();
+    Path aside = quarantine(dir, e);
+    LOG.warn(
+        "[{}] {}; moved the state store to {} and recovering from the durable cursors",
+        app,
+        e.getMessage(),
+        aside);
+    return StateStore.open(dir);
+  }
+
+  private Path quarantine(Path dir, StateException cause) {
+    Metric.RECOVERY_FALLBACKS.counter(meters, app, "reason", "damaged").increment();
+    Path aside = dir.resolveSibling(dir.getFileName() + ".damaged-" + System.currentTimeMillis());
+    try {
+      Files.move(dir, aside);
+      return aside;
+    } catch (IOException e) {
+      SluiceException error =
+          new StateException(
+              "The state store in "
+                  + dir
+                  + " is damaged and cannot be moved aside ("
+                  + e.getMessage()
+                  + "); delete it to recover from the durable cursors",
+              cause);
+      error.addSuppressed(e);
+      throw error;
+    }
+  }
+
+  /**
+   * Commits the newest checkpoint's committables again (commit is idempotent) and aborts every
+   * other handle a writer registered before the crash: output prepared after the checkpoint.
+   */
+  private void recoverSinks(
+      StateStore store, Optional<CheckpointRecord> checkpoint, Map<String, Committer> committers) {
+    int aborted =
+        SinkRecovery.recover(
+            checkpoint.orElse(null),
+            committers,
+            store,
+            stateDir,
+            retry ? this::retrying : (what, action) -> action.run());
+    if (checkpoint.isPresent() || aborted > 0) {
+      LOG.info(
+          "[{}] recovered sinks: re-committed {} committables of checkpoint {}, aborted {}"
+              + " uncommitted",
+          app,
+          checkpoint.map(c -> c.committables().size()).orElse(0),
+          checkpoint.map(CheckpointRecord::id).orElse(0L),
+          aborted);
+    }
+  }
+
+  /** Recovery commits/aborts ride out a short outage of the sink's server (up to ~60 s). */
+  private void retrying(String what, Runnable action) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(RETRY_SECONDS);
+    RuntimeException failure =
+        Backoff.retry(
+            action,
+            (e, backoff) -> {
+              if (System.nanoTime() > deadline || e instanceof CommitLostException) {
+                return false;
+              }
+              LOG.warn(
+                  "[{}] recovery: {} failed, retrying in {} ms: {}",
+                  app,
+                  what,
+                  backoff,
+                  e.toString());
+              return true;
+            });
+    if (failure instanceof CommitLostException lost) {
+      throw new CheckpointException(
+          "Recovery: "
+              + what
+              + " failed: "
+              + lost.getMessage()
+              + " "
+              + CheckpointCoordinator.LOST_COMMIT_REMEDY,
+          lost);
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  private RecoveryLayer report(
+      Optional<CheckpointRecord> checkpoint, Map<String, PartitionStart> starts) {
+    Map<RecoveryLayer, Integer> counts = new HashMap<>();
+    starts.values().forEach(s -> counts.merge(s.layer(), 1, Integer::sum));
+    RecoveryLayer layer;
+    if (checkpoint.isPresent()) {
+      layer = RecoveryLayer.CHECKPOINT;
+    } else if (counts.getOrDefault(RecoveryLayer.DURABLE_CURSOR, 0) > 0) {
+      layer = RecoveryLayer.DURABLE_CURSOR;
+      Metric.RECOVERY_FALLBACKS.counter(meters, app, "reason", "no-checkpoint").increment();
+      LOG.warn(
+          "[{}] no local checkpoint in {}: {} partitions resume from the durable cursor of their"
+              + " subscription; output since the cursor's last advance may repeat",
+          app,
+          stateDir,
+          counts.get(RecoveryLayer.DURABLE_CURSOR));
+    } else {
+      layer = RecoveryLayer.START_POSITION;
+    }
+    RecoveryLayer reported = layer;
+    Metric.RECOVERY_LAYER.gauge(reported, RecoveryLayer::ordinal).tag("app", app).register(meters);
+    for (Map.Entry<RecoveryLayer, Integer> e : counts.entrySet()) {
+      Gauge.builder(Metric.RECOVERY_PARTITIONS.key(), e::getValue)
+          .description(Metric.RECOVERY_PARTITIONS.description())
+          .tag("app", app)
+          .tag("layer", e.getKey().name())
+          .register(meters);
+    }
+    LOG.info("[{}] recovery: layer {}, partitions per layer {}", app, layer, counts);
+    return layer;
+  }
+}

@@ -1,0 +1,101 @@
+package io.sluice.internal.checkpoint;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.sink.Committable;
+import io.sluice.sink.SinkContext;
+import io.sluice.state.internal.StateStore;
+import java.util.concurrent.atomic.AtomicLong;
+
+public final class SinkContextImpl implements SinkContext {
+  /** Unique across restarts: pending handles of earlier runs keep their own sequences. */
+  private static final AtomicLong SEQUENCE =
+      new AtomicLong(System.currentTimeMillis() * 1_000_000L);
+
+  private final String app;
+  private final String sink;
+  private final int writerIndex;
+  private final String serviceUrl;
+  private final String adminUrl;
+  private final MeterRegistry meters;
+  private final StateStore store;
+  private final io.sluice.source.BadRecordPolicy badRecordPolicy;
+
+  public SinkContextImpl(
+      String app,
+      String sink,
+      int writerIndex,
+      String serviceUrl,
+      String adminUrl,
+      MeterRegistry meters,
+      StateStore store,
+      io.sluice.source.BadRecordPolicy badRecordPolicy) {
+    this.badRecordPolicy = badRecordPolicy;
+    this.app = app;
+    this.sink = sink;
+    this.writerIndex = writerIndex;
+    this.serviceUrl = serviceUrl;
+    this.adminUrl = adminUrl;
+    this.meters = meters;
+    this.store = store;
+  }
+
+  @Override
+  public String appName() {
+    return app;
+  }
+
+  @Override
+  public String sinkName() {
+    return sink;
+  }
+
+  @Override
+  public int writerIndex() {
+    return writerIndex;
+  }
+
+  @Override
+  public String pulsarServiceUrl() {
+    return serviceUrl;
+  }
+
+  @Override
+  public String pulsarAdminUrl() {
+    return adminUrl;
+  }
+
+  @Override
+  public MeterRegistry meterRegistry() {
+    return meters;
+  }
+
+  @Override
+  public void badRecord(Object record, Throwable cause) {
+    String what = "Sink " + sink + " cannot write the record " + abbreviate(record) + ": " + cause;
+    if (badRecordPolicy == io.sluice.source.BadRecordPolicy.FAIL) {
+      throw new io.sluice.SinkException(
+          what
+              + ". Fix the record or the sink's mapping, or set"
+              + " Sluice.builder().onBadSinkRecord(BadRecordPolicy.SKIP) to count and skip such"
+              + " records.",
+          cause);
+    }
+    io.micrometer.core.instrument.Counter.builder("sluice.sink.bad.records")
+        .tag("app", app)
+        .tag("sink", sink)
+        .register(meters)
+        .increment();
+    org.slf4j.LoggerFactory.getLogger(SinkContextImpl.class)
+        .warn("[{}] skipped (onBadSinkRecord=SKIP): {}", app, what);
+  }
+
+  private static String abbreviate(Object record) {
+    String s = String.valueOf(record);
+    return s.length() > 200 ? s.substring(0, 200) + "..." : s;
+  }
+
+  @Override
+  public void registerPending(Committable handle) {
+    store.putPending(sink, SEQUENCE.incrementAndGet(), handle.bytes());
+  }
+}

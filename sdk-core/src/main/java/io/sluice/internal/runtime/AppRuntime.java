@@ -1,0 +1,363 @@
+package io.sluice.internal.runtime;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.ConfigException;
+import io.sluice.RecoveryLayer;
+import io.sluice.internal.AppSettings;
+import io.sluice.internal.FailureLatch;
+import io.sluice.internal.Threads;
+import io.sluice.internal.checkpoint.CheckpointCoordinator;
+import io.sluice.internal.checkpoint.DurableCursors;
+import io.sluice.internal.checkpoint.PartitionStart;
+import io.sluice.internal.checkpoint.Recovery;
+import io.sluice.internal.checkpoint.SinkContextImpl;
+import io.sluice.internal.checkpoint.SinkRecovery;
+import io.sluice.internal.checkpoint.StartPlanner;
+import io.sluice.internal.graph.JobGraph;
+import io.sluice.internal.graph.JobGraph.SourceBinding;
+import io.sluice.internal.group.SlotGroups;
+import io.sluice.internal.source.AdminDecoderContext;
+import io.sluice.internal.source.SourceManager;
+import io.sluice.sink.Committer;
+import io.sluice.sink.Sink;
+import io.sluice.state.internal.CheckpointRecord;
+import io.sluice.state.internal.StateStore;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.pulsar.client.api.PulsarClientException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts, runs and stops one app. Start-up order (each step fails with an error naming the setting
+ * or resource before any thread of the app runs):
+ *
+ * <pre>
+ *  connect (admin + binary) ─▶ {@link Recovery}: state store, newest checkpoint, sinks re-committed
+ *   and aborted, partitions resolved and decoders opened, starts planned, layer reported
+ *   ─▶ plan automatic slot groups ─▶ start slot groups ─▶ durable cursors + readers
+ *   ─▶ schedule checkpoints, the ticker and discovery
+ * </pre>
+ *
+ * <p>Threads: the checkpoint thread runs checkpoints and regrouping; the commit thread commits
+ * sinks and advances durable cursors; the ticker moves watermarks; the discovery thread finds new
+ * partitions; each slot group has its processing thread and each partition its fetcher.
+ */
+public final class AppRuntime {
+  private static final Logger LOG = LoggerFactory.getLogger(AppRuntime.class);
+
+  private final AppSettings settings;
+  private final JobGraph graph;
+  private final MeterRegistry meters;
+  private final FailureLatch failure;
+  private PulsarConnections pulsar;
+  private StateStore store;
+  private SlotGroups groups;
+  private Regrouper regrouper;
+  private DurableCursors cursors;
+  private SourceManager sources;
+  private CheckpointCoordinator coordinator;
+  private ExecutorService commitThread;
+  private final Map<String, Committer> committers = new LinkedHashMap<>();
+  private ScheduledExecutorService checkpointThread;
+  private ScheduledExecutorService discoveryThread;
+  private ScheduledExecutorService tickerThread;
+  private RecoveryLayer recoveryLayer;
+  private boolean stopCalled;
+
+  public AppRuntime(AppSettings settings, JobGraph graph, FailureLatch failure) {
+    this.settings = settings;
+    this.graph = graph;
+    this.meters = settings.meterRegistry();
+    this.failure = failure;
+  }
+
+  public RecoveryLayer recoveryLayer() {
+    return recoveryLayer;
+  }
+
+  public long lastCompletedCheckpoint() {
+    return coordinator == null ? 0 : coordinator.lastCompletedId();
+  }
+
+  public long lastCompletedCheckpointAtMillis() {
+    return coordinator == null ? 0 : coordinator.lastCompletedAtMillis();
+  }
+
+  public Set<String> partitions() {
+    return sources == null ? Set.of() : sources.partitionNames();
+  }
+
+  /** Which slot group reads each partition, for logs and tests. */
+  public Map<String, List<String>> slotGroupAssignment() {
+    if (groups == null) {
+      return Map.of();
+    }
+    return groups.assignment(sources == null ? Map.of() : sources.groupNameOfPartition());
+  }
+
+  /** Runs the start-up sequence; on any error releases what was started and rethrows. */
+  public void start() {
+    graph.freeze();
+    if (graph.sources().isEmpty()) {
+      throw new ConfigException(
+          "The app " + settings.name() + " has no source: call stream(...) before start()");
+    }
+    try {
+      String app = settings.name();
+      pulsar = PulsarConnections.open(settings);
+      StartPlanner planner = new StartPlanner(app, pulsar.client(), pulsar.admin(), meters);
+      cursors = new DurableCursors(app, pulsar.client(), meters, failure::fail);
+      sources =
+          new SourceManager(
+              app,
+              pulsar.client(),
+              pulsar.admin(),
+              graph.sources(),
+              partition -> groups.groupOf(partition),
+              planner,
+              cursors,
+              settings.receiverQueueSize(),
+              settings.entryReads(),
+              meters,
+              failure::fail,
+              Threads.named(settings.threadFactory(), app, "fetch"));
+      Map<String, SourceBinding> assignment = new LinkedHashMap<>();
+      Recovery.Result recovered =
+          new Recovery(app, settings.stateDir(), meters, true)
+              .run(
+                  this::createCommitters,
+                  checkpointed -> {
+                    assignment.putAll(sources.resolvePartitions());
+                    AdminDecoderContext.openAll(app, pulsar.admin(), graph.sources(), assignment);
+                    return planner.planStarts(assignment, checkpointed);
+                  });
+      store = recovered.store();
+      recoveryLayer = recovered.layer();
+      startPipeline(assignment, recovered);
+      LOG.info(
+          "[{}] running: {} partitions, recovery layer {}, checkpoint every {}, slot groups {}",
+          app,
+          assignment.size(),
+          recoveryLayer,
+          settings.checkpointInterval(),
+          slotGroupAssignment());
+    } catch (RuntimeException e) {
+      stop(Duration.ofSeconds(10), false);
+      throw e;
+    }
+  }
+
+  private void startPipeline(Map<String, SourceBinding> assignment, Recovery.Result recovered) {
+    String app = settings.name();
+    groups = new SlotGroups(settings, graph, store, this::context, failure::fail);
+    regrouper = new Regrouper(settings, pulsar.admin(), groups, failure::failed);
+    regrouper.planAtStart(assignment.keySet());
+    groups.start(recovered.positions());
+    Map<String, PartitionStart> starts = recovered.starts();
+    sources.startAll(assignment, starts);
+    commitThread =
+        Executors.newSingleThreadExecutor(Threads.named(settings.threadFactory(), app, "commit"));
+    coordinator =
+        new CheckpointCoordinator(
+            app,
+            store,
+            groups.groups(),
+            committers,
+            cursors,
+            settings.checkpointTimeout(),
+            settings.retainedCheckpoints(),
+            settings.maxConsecutiveCheckpointFailures(),
+            recovered.checkpoint().map(CheckpointRecord::id).orElse(0L),
+            meters,
+            failure::fail,
+            commitThread);
+    checkpointThread =
+        Executors.newSingleThreadScheduledExecutor(
+            Threads.named(settings.threadFactory(), app, "checkpoint"));
+    long interval = settings.checkpointInterval().toMillis();
+    checkpointThread.scheduleWithFixedDelay(
+        this::checkpointSafely, interval, interval, TimeUnit.MILLISECONDS);
+    tickerThread =
+        Executors.newSingleThreadScheduledExecutor(
+            Threads.named(settings.threadFactory(), app, "ticker"));
+    tickerThread.scheduleAtFixedRate(groups::tick, 100, 100, TimeUnit.MILLISECONDS);
+    if (!settings.discoveryInterval().isZero()) {
+      discoveryThread =
+          Executors.newSingleThreadScheduledExecutor(
+              Threads.named(settings.threadFactory(), app, "discovery"));
+      long every = settings.discoveryInterval().toMillis();
+      discoveryThread.scheduleWithFixedDelay(
+          sources::discover, every, every, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private Map<String, Committer> createCommitters(StateStore opened) {
+    store = opened;
+    for (Map.Entry<String, Sink<?>> e : graph.sinks().entrySet()) {
+      committers.put(e.getKey(), e.getValue().createCommitter(context(e.getValue(), 0)));
+    }
+    return committers;
+  }
+
+  private SinkContextImpl context(Sink<?> sink, int index) {
+    return new SinkContextImpl(
+        settings.name(),
+        sink.name(),
+        index,
+        settings.serviceUrl(),
+        settings.adminUrl(),
+        meters,
+        store,
+        settings.badSinkRecordPolicy());
+  }
+
+  private void checkpointSafely() {
+    if (failure.failed()) {
+      return;
+    }
+    try {
+      coordinator.checkpoint();
+      regrouper.maybeRegroup(coordinator, sources, store);
+    } catch (RuntimeException e) {
+      failure.fail(e);
+    }
+  }
+
+  /**
+   * Stops everything. With {@code finalCheckpoint}, readers stop first and one last checkpoint
+   * records everything processed. Returns whether every thread stopped in time.
+   */
+  public boolean stop(Duration timeout, boolean finalCheckpoint) {
+    synchronized (this) {
+      if (stopCalled) {
+        return true; // stopped already (e.g. by a failed start)
+      }
+      stopCalled = true;
+    }
+    boolean clean = true;
+    // whether no checkpoint can complete and no commit runs any more (see abortUnrecorded)
+    boolean checkpointsEnded = checkpointThread == null;
+    boolean commitsEnded = commitThread == null;
+    shutdownNow(discoveryThread);
+    shutdownNow(tickerThread);
+    if (cursors != null) {
+      cursors.stopping();
+    }
+    if (sources != null) {
+      sources.closeReaders();
+    }
+    if (checkpointThread != null) {
+      checkpointThread.shutdown();
+      boolean idle = awaitTermination(checkpointThread, timeout);
+      clean &= idle;
+      checkpointsEnded = idle;
+      // Not while a checkpoint still runs on the checkpoint thread: one checkpoint at a time.
+      if (finalCheckpoint && idle && coordinator != null && !failure.failed()) {
+        try {
+          coordinator.checkpoint();
+        } catch (RuntimeException e) {
+          LOG.warn("[{}] final checkpoint failed: {}", settings.name(), e.toString());
+        }
+      }
+    }
+    if (coordinator != null) {
+      if (!failure.failed() && !coordinator.awaitCommits(timeout)) {
+        LOG.warn(
+            "[{}] commits still running after {}; they are committed again on restart",
+            settings.name(),
+            timeout);
+        clean = false;
+      }
+      coordinator.stop();
+    }
+    if (commitThread != null) {
+      // Retries end once stopping; the store and the committers close only after this.
+      commitThread.shutdown();
+      commitsEnded = awaitTermination(commitThread, timeout);
+      clean &= commitsEnded;
+    }
+    if (groups != null) {
+      clean &= groups.stop(timeout);
+    }
+    if (checkpointsEnded && commitsEnded) {
+      SinkRecovery.abortUnrecorded(
+          settings.name(),
+          store,
+          committers,
+          role -> Threads.named(settings.threadFactory(), settings.name(), role),
+          timeout);
+    } else {
+      LOG.warn(
+          "[{}] a checkpoint or commit was still running at stop; output prepared for checkpoints"
+              + " that did not complete is aborted on the next start",
+          settings.name());
+    }
+    close();
+    return clean;
+  }
+
+  private static void shutdownNow(ExecutorService executor) {
+    if (executor != null) {
+      executor.shutdownNow();
+    }
+  }
+
+  private static boolean awaitTermination(ExecutorService executor, Duration timeout) {
+    try {
+      return executor.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** Releases cursors, committers, clients and the store, in that order. */
+  private void close() {
+    if (cursors != null) {
+      cursors.close();
+    }
+    for (Committer c : committers.values()) {
+      try {
+        c.close();
+      } catch (RuntimeException e) {
+        LOG.warn("[{}] closing a committer failed: {}", settings.name(), e.toString());
+      }
+    }
+    if (pulsar != null) {
+      try {
+        pulsar.client().close();
+      } catch (PulsarClientException e) {
+        LOG.warn("[{}] closing the Pulsar client: {}", settings.name(), e.toString());
+      }
+      pulsar.admin().close();
+    }
+    if (store != null) {
+      store.close();
+      store = null;
+    }
+    removeGauges();
+  }
+
+  /**
+   * Gauges read live objects of this run (the store, rings, partitions). Micrometer hands an app
+   * started again under the same name the gauge already registered, still bound to the stopped
+   * run's objects, so they go when the run stops; counters and timers stay (they accumulate).
+   */
+  private void removeGauges() {
+    for (Meter m : List.copyOf(meters.getMeters())) {
+      if (m instanceof Gauge && settings.name().equals(m.getId().getTag("app"))) {
+        meters.remove(m);
+      }
+    }
+  }
+}
