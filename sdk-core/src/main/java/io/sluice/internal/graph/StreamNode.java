@@ -161,8 +161,8 @@ public final class StreamNode<T> {
         group -> {
           Emitter<io.sluice.window.WindowResult<K, R>> down = next.compile(group);
           Emitter<T> lateOut = late == null ? null : late.compile(group);
-          io.sluice.internal.window.WindowOperator<K, T, A, R> op =
-              new io.sluice.internal.window.WindowOperator<>(
+          WindowOperator<K, T, A, R> op =
+              new WindowOperator<>(
                   operatorId,
                   keyFunction,
                   keySerde,

@@ -1,8 +1,5 @@
-package io.sluice.internal.window;
+package io.sluice.internal.graph;
 
-import io.sluice.internal.graph.Emitter;
-import io.sluice.internal.graph.GroupServices;
-import io.sluice.internal.graph.ScopedTimers;
 import io.sluice.state.MapState;
 import io.sluice.state.Serde;
 import io.sluice.state.internal.KeyedStateBackend;
