@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.util.Locale;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -108,6 +109,30 @@ public enum Metric {
       "",
       "durable-cursor consumers renewed to acknowledge an unchanged position again after their"
           + " connection closed"),
+  SINK_RECORDS("sluice.sink.records", Type.COUNTER, "sink", "records a sink's writers wrote"),
+  SINK_BYTES("sluice.sink.bytes", Type.COUNTER, "sink", "bytes a sink's writers wrote"),
+  SINK_COMMIT_LATENCY(
+      "sluice.sink.commit.latency",
+      Type.TIMER,
+      "sink",
+      "time a sink's commit of a checkpoint took"),
+  SINK_RETRIES(
+      "sluice.sink.retries", Type.COUNTER, "sink", "calls to a sink's server that were retried"),
+  SINK_ERRORS(
+      "sluice.sink.errors",
+      Type.COUNTER,
+      "sink",
+      "calls to a sink's server given up on after retries"),
+  SINK_BAD_RECORDS(
+      "sluice.sink.bad.records",
+      Type.COUNTER,
+      "sink",
+      "records a sink refused, skipped or dead-lettered by policy"),
+  SINK_REDIS_REJECTED(
+      "sluice.sink.redis.rejected",
+      Type.COUNTER,
+      "sink",
+      "Redis commands the server refused (skipped by policy)"),
   RECOVERY_LAYER(
       "sluice.recovery.layer",
       Type.GAUGE,
@@ -159,6 +184,24 @@ public enum Metric {
 
   public String description() {
     return description;
+  }
+
+  /** The metrics table of the README: name, type, tags, meaning. */
+  public static String markdownTable() {
+    StringBuilder out =
+        new StringBuilder("| metric | type | tags | meaning |\n|---|---|---|---|\n");
+    for (Metric m : values()) {
+      out.append("| `")
+          .append(m.key)
+          .append("` | ")
+          .append(m.type.name().toLowerCase(Locale.ROOT))
+          .append(" | ")
+          .append(m.tags.isEmpty() ? "app" : "app, " + m.tags)
+          .append(" | ")
+          .append(m.description)
+          .append(" |\n");
+    }
+    return out.toString();
   }
 
   /** Registers (or finds) this counter for {@code app}, with further tag name/value pairs. */

@@ -7,7 +7,9 @@ import io.sluice.internal.AppSettings;
 import io.sluice.internal.FailureLatch;
 import io.sluice.internal.graph.JobGraph;
 import io.sluice.internal.runtime.AppRuntime;
+import io.sluice.source.BadRecordPolicy;
 import io.sluice.source.PulsarSource;
+import io.sluice.source.RecordDecoder;
 import io.sluice.source.SourceRecord;
 import io.sluice.stream.DataStream;
 import java.io.IOException;
@@ -15,6 +17,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -103,7 +108,7 @@ public final class Sluice implements AutoCloseable {
    * before the ring); undecodable records follow the source's {@link PulsarSource#onBadRecord
    * bad-record policy}.
    */
-  public <T> DataStream<T> stream(PulsarSource source, io.sluice.source.RecordDecoder<T> decoder) {
+  public <T> DataStream<T> stream(PulsarSource source, RecordDecoder<T> decoder) {
     Objects.requireNonNull(source, "source must not be null");
     Objects.requireNonNull(decoder, "decoder must not be null");
     return new DataStream<>(graph.addSource(source, decoder));
@@ -168,7 +173,7 @@ public final class Sluice implements AutoCloseable {
   }
 
   /** Slot group name to the partitions it reads. */
-  public java.util.Map<String, java.util.List<String>> slotGroups() {
+  public Map<String, List<String>> slotGroups() {
     return runtime.slotGroupAssignment();
   }
 
@@ -281,8 +286,8 @@ public final class Sluice implements AutoCloseable {
     private Duration regroupInterval;
     private Boolean finalCheckpointOnClose;
     private Boolean entryReads;
-    private io.sluice.source.BadRecordPolicy badSinkRecordPolicy;
-    private final java.util.Map<String, String> slotGroupOfTopic = new java.util.LinkedHashMap<>();
+    private BadRecordPolicy badSinkRecordPolicy;
+    private final Map<String, String> slotGroupOfTopic = new LinkedHashMap<>();
     private double autoHotBytesPerSecond = -1;
     private int autoSharedGroups;
     private MeterRegistry meterRegistry;
@@ -475,7 +480,7 @@ public final class Sluice implements AutoCloseable {
      * What happens to a record a sink cannot map ({@link io.sluice.sink.SinkContext#badRecord}):
      * FAIL (default) stops the app naming sink, record and cause; SKIP counts and drops it.
      */
-    public Builder onBadSinkRecord(io.sluice.source.BadRecordPolicy policy) {
+    public Builder onBadSinkRecord(BadRecordPolicy policy) {
       Objects.requireNonNull(policy, "policy must not be null");
       once(this.badSinkRecordPolicy, "onBadSinkRecord");
       this.badSinkRecordPolicy = policy;
@@ -539,10 +544,8 @@ public final class Sluice implements AutoCloseable {
               entryReads == null || entryReads,
               discoveryInterval != null ? discoveryInterval : Duration.ofSeconds(10),
               finalCheckpointOnClose == null || finalCheckpointOnClose,
-              badSinkRecordPolicy != null
-                  ? badSinkRecordPolicy
-                  : io.sluice.source.BadRecordPolicy.FAIL,
-              java.util.Map.copyOf(slotGroupOfTopic),
+              badSinkRecordPolicy != null ? badSinkRecordPolicy : BadRecordPolicy.FAIL,
+              Map.copyOf(slotGroupOfTopic),
               autoHotBytesPerSecond,
               autoSharedGroups,
               regroupInterval != null ? regroupInterval : Duration.ofSeconds(60),

@@ -1,8 +1,10 @@
 package io.sluice.internal;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.source.BadRecordPolicy;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.ThreadFactory;
 import java.util.function.Consumer;
 
@@ -22,8 +24,8 @@ public record AppSettings(
     boolean entryReads,
     Duration discoveryInterval,
     boolean finalCheckpointOnClose,
-    io.sluice.source.BadRecordPolicy badSinkRecordPolicy,
-    java.util.Map<String, String> slotGroupOfTopic,
+    BadRecordPolicy badSinkRecordPolicy,
+    Map<String, String> slotGroupOfTopic,
     double autoSlotGroupHotBytesPerSecond,
     int autoSlotGroupShared,
     Duration regroupInterval,

@@ -1,8 +1,12 @@
 package io.sluice.internal;
 
+import io.sluice.state.internal.CheckpointRecord;
 import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
 import org.apache.pulsar.client.api.MessageId;
 import org.apache.pulsar.client.api.MessageIdAdv;
+import org.apache.pulsar.client.impl.BatchMessageIdImpl;
 import org.apache.pulsar.client.internal.DefaultImplementation;
 
 /** Conversions between message ids, their bytes, and cursor positions ({@code ledger:entry}). */
@@ -55,14 +59,12 @@ public final class MessageIds {
 
   /** The id to start a reader after, exclusively, so that the whole entry is skipped. */
   public static MessageId afterEntry(long ledger, long entry, int partitionIndex) {
-    return new org.apache.pulsar.client.impl.BatchMessageIdImpl(
-        ledger, entry, partitionIndex, Integer.MAX_VALUE);
+    return new BatchMessageIdImpl(ledger, entry, partitionIndex, Integer.MAX_VALUE);
   }
 
   /** The positions a checkpoint recorded (empty for {@code null}). */
-  public static java.util.Map<String, MessageId> positionsOf(
-      io.sluice.state.internal.CheckpointRecord checkpoint) {
-    java.util.Map<String, MessageId> out = new java.util.HashMap<>();
+  public static Map<String, MessageId> positionsOf(CheckpointRecord checkpoint) {
+    Map<String, MessageId> out = new HashMap<>();
     if (checkpoint != null) {
       checkpoint.positions().forEach((topic, bytes) -> out.put(topic, fromBytes(bytes, topic)));
     }

@@ -1,10 +1,10 @@
 package io.sluice.internal.checkpoint;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.sluice.CheckpointException;
+import io.sluice.Metric;
 import io.sluice.SinkException;
 import io.sluice.internal.Backoff;
 import io.sluice.internal.MessageIds;
@@ -26,6 +26,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -84,7 +86,7 @@ public final class CheckpointCoordinator {
   private final AtomicLong lastCompletedId = new AtomicLong();
   private final AtomicLong lastCompletedAt = new AtomicLong();
   private final AtomicLong lastCursorAdvanceAt = new AtomicLong(System.currentTimeMillis());
-  private final java.util.concurrent.Executor commitThread;
+  private final Executor commitThread;
 
   /** Committables of completed checkpoints whose commit has not finished, oldest first. */
   private final List<SinkCommittable> uncommitted = new ArrayList<>();
@@ -112,7 +114,7 @@ public final class CheckpointCoordinator {
       long lastRestoredId,
       MeterRegistry meters,
       Consumer<Throwable> onFailure,
-      java.util.concurrent.Executor commitThread) {
+      Executor commitThread) {
     this.app = app;
     this.commitThread = commitThread;
     this.store = store;
@@ -126,27 +128,24 @@ public final class CheckpointCoordinator {
     this.nextId = lastRestoredId + 1;
     this.lastCompletedId.set(lastRestoredId);
     this.duration =
-        Timer.builder("sluice.checkpoint.duration")
-            .description("barrier to durable checkpoint record")
+        Metric.CHECKPOINT_DURATION
+            .timer()
             .tag("app", app)
             .publishPercentiles(0.5, 0.99)
             .register(meters);
-    this.failures = Counter.builder("sluice.checkpoint.failures").tag("app", app).register(meters);
-    this.completed =
-        Counter.builder("sluice.checkpoint.completed").tag("app", app).register(meters);
-    this.commitRetries =
-        Counter.builder("sluice.sink.commit.retries").tag("app", app).register(meters);
-    Gauge.builder("sluice.checkpoint.size.bytes", store, StateStore::approximateSizeBytes)
+    this.failures = Metric.CHECKPOINT_FAILURES.counter(meters, app);
+    this.completed = Metric.CHECKPOINT_COMPLETED.counter(meters, app);
+    this.commitRetries = Metric.SINK_COMMIT_RETRIES.counter(meters, app);
+    Metric.CHECKPOINT_SIZE
+        .gauge(store, StateStore::approximateSizeBytes)
         .tag("app", app)
         .register(meters);
-    Gauge.builder("sluice.checkpoint.last.id", lastCompletedId, AtomicLong::get)
+    Metric.CHECKPOINT_LAST_ID
+        .gauge(lastCompletedId, AtomicLong::get)
         .tag("app", app)
         .register(meters);
-    Gauge.builder(
-            "sluice.cursor.commit.lag.ms",
-            lastCursorAdvanceAt,
-            t -> System.currentTimeMillis() - t.get())
-        .description("time since the durable cursors were last advanced")
+    Metric.CURSOR_COMMIT_LAG
+        .gauge(lastCursorAdvanceAt, t -> System.currentTimeMillis() - t.get())
         .tag("app", app)
         .register(meters);
   }
@@ -309,7 +308,7 @@ public final class CheckpointCoordinator {
       commit =
           CompletableFuture.runAsync(
               () -> commitPhase(cid, committables, positions, timings), commitThread);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
+    } catch (RejectedExecutionException e) {
       // The app is closing (a commit stuck in an outage held this checkpoint until then); the
       // record lists this output, so the next start commits it.
       LOG.warn("[{}] checkpoint {} is complete; its commit is left to the next start", app, cid);

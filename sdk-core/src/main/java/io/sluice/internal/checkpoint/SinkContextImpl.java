@@ -1,8 +1,10 @@
 package io.sluice.internal.checkpoint;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.Metric;
 import io.sluice.sink.Committable;
 import io.sluice.sink.SinkContext;
+import io.sluice.source.BadRecordPolicy;
 import io.sluice.state.internal.StateStore;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -18,7 +20,7 @@ public final class SinkContextImpl implements SinkContext {
   private final String adminUrl;
   private final MeterRegistry meters;
   private final StateStore store;
-  private final io.sluice.source.BadRecordPolicy badRecordPolicy;
+  private final BadRecordPolicy badRecordPolicy;
 
   public SinkContextImpl(
       String app,
@@ -28,7 +30,7 @@ public final class SinkContextImpl implements SinkContext {
       String adminUrl,
       MeterRegistry meters,
       StateStore store,
-      io.sluice.source.BadRecordPolicy badRecordPolicy) {
+      BadRecordPolicy badRecordPolicy) {
     this.badRecordPolicy = badRecordPolicy;
     this.app = app;
     this.sink = sink;
@@ -72,7 +74,7 @@ public final class SinkContextImpl implements SinkContext {
   @Override
   public void badRecord(Object record, Throwable cause) {
     String what = "Sink " + sink + " cannot write the record " + abbreviate(record) + ": " + cause;
-    if (badRecordPolicy == io.sluice.source.BadRecordPolicy.FAIL) {
+    if (badRecordPolicy == BadRecordPolicy.FAIL) {
       throw new io.sluice.SinkException(
           what
               + ". Fix the record or the sink's mapping, or set"
@@ -80,11 +82,7 @@ public final class SinkContextImpl implements SinkContext {
               + " records.",
           cause);
     }
-    io.micrometer.core.instrument.Counter.builder("sluice.sink.bad.records")
-        .tag("app", app)
-        .tag("sink", sink)
-        .register(meters)
-        .increment();
+    Metric.SINK_BAD_RECORDS.counter(meters, app, "sink", sink).increment();
     org.slf4j.LoggerFactory.getLogger(SinkContextImpl.class)
         .warn("[{}] skipped (onBadSinkRecord=SKIP): {}", app, what);
   }

@@ -3,6 +3,7 @@ package io.sluice.internal.graph;
 import io.sluice.sink.Sink;
 import io.sluice.sink.SinkWriter;
 import io.sluice.state.internal.KeyedStateBackend;
+import java.util.Collection;
 
 /** What a slot group gives the operators compiled for it (all on its processing thread). */
 public interface GroupServices {
@@ -29,7 +30,7 @@ public interface GroupServices {
    * The keyed-state scopes of the group's partitions (one empty scope when state is not scoped by
    * topic): operators with timers load each scope's timers.
    */
-  java.util.Collection<byte[]> stateScopes();
+  Collection<byte[]> stateScopes();
 
   /** Processing time now, epoch ms (the driver's clock under the test driver). */
   long currentProcessingTime();

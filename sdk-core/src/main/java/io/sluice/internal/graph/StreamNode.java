@@ -5,12 +5,18 @@ import io.sluice.sink.SinkWriter;
 import io.sluice.state.Serde;
 import io.sluice.stream.Collector;
 import io.sluice.stream.KeyedProcessFunction;
+import io.sluice.window.AggregateFunction;
+import io.sluice.window.WindowAssigner;
+import io.sluice.window.WindowResult;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.function.ToLongFunction;
 
 /**
  * A node of the job graph as the user declared it. {@link #compile} turns the subtree into an
@@ -131,7 +137,7 @@ public final class StreamNode<T> {
   }
 
   /** Sets each element's event time (and feeds it to its partition's watermark). */
-  public StreamNode<T> assignTimestamps(java.util.function.ToLongFunction<? super T> timestamps) {
+  public StreamNode<T> assignTimestamps(ToLongFunction<? super T> timestamps) {
     StreamNode<T> next = new StreamNode<>(graph);
     add(
         group -> {
@@ -147,19 +153,19 @@ public final class StreamNode<T> {
   }
 
   /** A keyed window aggregation; {@code late} (may be null) receives elements too late for it. */
-  public <K, A, R> StreamNode<io.sluice.window.WindowResult<K, R>> windowAggregate(
+  public <K, A, R> StreamNode<WindowResult<K, R>> windowAggregate(
       Function<? super T, K> keyFunction,
       Serde<K> keySerde,
-      io.sluice.window.WindowAssigner assigner,
+      WindowAssigner assigner,
       long allowedLatenessMillis,
-      io.sluice.window.AggregateFunction<T, A, R> function,
+      AggregateFunction<T, A, R> function,
       Serde<A> accumulatorSerde,
       StreamNode<T> late) {
-    StreamNode<io.sluice.window.WindowResult<K, R>> next = new StreamNode<>(graph);
+    StreamNode<WindowResult<K, R>> next = new StreamNode<>(graph);
     int operatorId = graph.nextOperatorId();
     add(
         group -> {
-          Emitter<io.sluice.window.WindowResult<K, R>> down = next.compile(group);
+          Emitter<WindowResult<K, R>> down = next.compile(group);
           Emitter<T> lateOut = late == null ? null : late.compile(group);
           WindowOperator<K, T, A, R> op =
               new WindowOperator<>(
@@ -185,7 +191,7 @@ public final class StreamNode<T> {
    */
   public StreamNode<T> union(List<StreamNode<T>> others) {
     StreamNode<T> next = new StreamNode<>(graph);
-    java.util.Map<GroupServices, Emitter<T>> compiled = new java.util.IdentityHashMap<>();
+    Map<GroupServices, Emitter<T>> compiled = new IdentityHashMap<>();
     Function<GroupServices, Emitter<T>> edge =
         group -> compiled.computeIfAbsent(group, next::compile);
     add(edge);

@@ -3,8 +3,10 @@ package io.sluice.internal.group;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.Metric;
 import io.sluice.SluiceException;
 import io.sluice.SourceException;
+import io.sluice.internal.graph.DeadLetter;
 import io.sluice.internal.graph.Emitter;
 import io.sluice.internal.graph.GroupServices;
 import io.sluice.internal.graph.JobGraph;
@@ -14,12 +16,16 @@ import io.sluice.sink.Sink;
 import io.sluice.sink.SinkContext;
 import io.sluice.sink.SinkWriter;
 import io.sluice.source.BadRecordPolicy;
+import io.sluice.source.SourceRecord;
 import io.sluice.state.Serde;
 import io.sluice.state.ValueState;
+import io.sluice.state.internal.Bytes;
 import io.sluice.state.internal.KeyedStateBackend;
 import io.sluice.state.internal.StateDelta;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -68,8 +74,7 @@ public final class GroupCore implements GroupServices {
   /** Partitions whose position this group advanced (it holds their {@code position}). */
   private final List<InputPartition> owned = new ArrayList<>();
 
-  private final Map<Integer, Sink<io.sluice.internal.graph.DeadLetter>> deadLetterSinks =
-      new HashMap<>();
+  private final Map<Integer, Sink<DeadLetter>> deadLetterSinks = new HashMap<>();
   private final List<InputPartition> partitions = new CopyOnWriteArrayList<>();
   private final List<WatermarkListener> watermarkListeners = new ArrayList<>();
   private final List<TickListener> tickListeners = new ArrayList<>();
@@ -87,7 +92,7 @@ public final class GroupCore implements GroupServices {
   // topic-scoped groups (automatic slot groups): each topic's state lives in its own scope and
   // its watermark never goes back below the highest one applied to it, whichever group ran it
   private final boolean topicScoped;
-  private final Map<io.sluice.state.internal.Bytes, Long> floors = new HashMap<>();
+  private final Map<Bytes, Long> floors = new HashMap<>();
   private final Counter duplicatesSkipped;
   private final Counter badRecords;
   private final AtomicLong watermarkGauge = new AtomicLong(Long.MIN_VALUE);
@@ -114,20 +119,11 @@ public final class GroupCore implements GroupServices {
     this.clockState = backend.valueState("\0sluice.partition.clock", Serde.longs());
     String group = Integer.toString(index);
     this.duplicatesSkipped =
-        Counter.builder("sluice.source.redelivered.skipped")
-            .description("messages at or before a partition's last processed position, dropped")
-            .tag("app", appName)
-            .tag("group", group)
-            .register(meters);
-    this.badRecords =
-        Counter.builder("sluice.source.bad.records")
-            .description("records a decoder could not read, skipped by policy")
-            .tag("app", appName)
-            .tag("group", group)
-            .register(meters);
+        Metric.SOURCE_REDELIVERED_SKIPPED.counter(meters, appName, "group", group);
+    this.badRecords = Metric.SOURCE_BAD_RECORDS.counter(meters, appName, "group", group);
     this.watermarkMeter =
-        Gauge.builder("sluice.watermark", watermarkGauge, AtomicLong::get)
-            .description("the slot group's event-time watermark (epoch ms)")
+        Metric.WATERMARK
+            .gauge(watermarkGauge, AtomicLong::get)
             .tag("app", appName)
             .tag("group", group)
             .register(meters);
@@ -142,7 +138,7 @@ public final class GroupCore implements GroupServices {
       @SuppressWarnings("unchecked")
       StreamNode<Object> root = (StreamNode<Object>) binding.root();
       if (binding.index() >= chains.length) {
-        chains = java.util.Arrays.copyOf(chains, binding.index() + 1);
+        chains = Arrays.copyOf(chains, binding.index() + 1);
       }
       chains[binding.index()] = root.compile(this);
       if (binding.deadLetters() != null) {
@@ -222,13 +218,13 @@ public final class GroupCore implements GroupServices {
   }
 
   @Override
-  public java.util.Collection<byte[]> stateScopes() {
+  public Collection<byte[]> stateScopes() {
     if (!topicScoped) {
       return List.of(NO_SCOPE);
     }
-    Map<io.sluice.state.internal.Bytes, byte[]> distinct = new LinkedHashMap<>();
+    Map<Bytes, byte[]> distinct = new LinkedHashMap<>();
     for (InputPartition p : partitions) {
-      distinct.putIfAbsent(new io.sluice.state.internal.Bytes(p.stateScope), p.stateScope);
+      distinct.putIfAbsent(new Bytes(p.stateScope), p.stateScope);
     }
     return distinct.values();
   }
@@ -239,7 +235,7 @@ public final class GroupCore implements GroupServices {
   }
 
   private long floorOf(byte[] scope) {
-    io.sluice.state.internal.Bytes k = new io.sluice.state.internal.Bytes(scope);
+    Bytes k = new Bytes(scope);
     Long floor = floors.get(k);
     if (floor == null) {
       byte[] key = backend.currentKey();
@@ -410,7 +406,7 @@ public final class GroupCore implements GroupServices {
       for (byte[] scope : stateScopes()) {
         backend.setScope(scope);
         long floor = Math.max(floorOf(scope), watermark);
-        floors.put(new io.sluice.state.internal.Bytes(scope), floor);
+        floors.put(new Bytes(scope), floor);
         backend.setCurrentKey(FLOOR_KEY);
         clockState.update(floor);
       }
@@ -479,12 +475,8 @@ public final class GroupCore implements GroupServices {
     }
     badRecords.increment();
     if (partition.badRecordPolicy == BadRecordPolicy.DEAD_LETTER) {
-      io.sluice.sink.Sink<io.sluice.internal.graph.DeadLetter> dlq =
-          deadLetterSinks.get(partition.sourceIndex);
-      writer(dlq)
-          .write(
-              new io.sluice.internal.graph.DeadLetter(
-                  (io.sluice.source.SourceRecord) original, error));
+      Sink<DeadLetter> dlq = deadLetterSinks.get(partition.sourceIndex);
+      writer(dlq).write(new DeadLetter((SourceRecord) original, error));
       LOG.debug("[{}] dead-lettered: {}", appName, what);
       return;
     }

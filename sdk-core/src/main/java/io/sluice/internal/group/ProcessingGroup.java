@@ -4,20 +4,25 @@ import com.lmax.disruptor.BlockingWaitStrategy;
 import com.lmax.disruptor.EventHandler;
 import com.lmax.disruptor.ExceptionHandler;
 import com.lmax.disruptor.InsufficientCapacityException;
+import com.lmax.disruptor.LiteBlockingWaitStrategy;
 import com.lmax.disruptor.RingBuffer;
+import com.lmax.disruptor.SleepingWaitStrategy;
 import com.lmax.disruptor.TimeoutException;
+import com.lmax.disruptor.WaitStrategy;
 import com.lmax.disruptor.dsl.Disruptor;
 import com.lmax.disruptor.dsl.ProducerType;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.sluice.CheckpointException;
+import io.sluice.Metric;
 import io.sluice.SluiceException;
 import io.sluice.internal.graph.JobGraph;
 import io.sluice.sink.Sink;
 import io.sluice.sink.SinkContext;
 import io.sluice.state.internal.KeyedStateBackend;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadFactory;
@@ -29,23 +34,13 @@ import java.util.function.Consumer;
 import org.apache.pulsar.client.api.MessageId;
 
 /**
- * A slot group in production: one Disruptor ring fed by the readers of its partitions, and one
+ * A slot group in production: one Disruptor ring fed by the fetchers of its partitions, and one
  * processing thread that runs the {@link GroupCore} (operators, keyed state, sink writers).
  *
- * <p>Thread ownership: fetcher threads (one per partition) only call {@link #publish} (which
- * decodes, when the source has a decoder, before the ring); the coordinator only calls {@link
- * #barrier}; the ticker only calls {@link #tick}. A full ring blocks {@link #publish}, which stops
- * the readers' listeners and, through their bounded receiver queues, the broker: memory stays
- * bounded.
- *
- * <p>Barrier handling (on the processing thread, never waiting on I/O):
- *
- * <pre>
- *  barrier(cid) ─▶ writers.prepareCommit(cid)   (futures; a throw fails only this checkpoint)
- *              ─▶ partition clocks saved, keyed state delta swapped out (reads still see it)
- *              ─▶ copy of the last position of every partition
- *              ─▶ GroupSnapshot to the coordinator
- * </pre>
+ * <p>Thread ownership: fetcher threads only call {@link #publish} with batches they decoded; the
+ * coordinator only calls {@link #barrier}; the ticker only calls {@link #tick}. A full ring blocks
+ * {@link #publish}, which stops the fetchers and, through the readers' bounded receiver queues, the
+ * broker: memory stays bounded.
  */
 public final class ProcessingGroup implements SlotGroup {
   /** The most records one ring slot carries. */
@@ -110,24 +105,24 @@ public final class ProcessingGroup implements SlotGroup {
     this.ring = disruptor.getRingBuffer();
     String group = Integer.toString(index);
     this.occupancy =
-        Gauge.builder("sluice.pipeline.ring.occupancy", recordsInRing, LongAdder::sum)
-            .description("records waiting in the slot group's ring")
+        Metric.PIPELINE_RING_OCCUPANCY
+            .gauge(recordsInRing, LongAdder::sum)
             .tag("app", appName)
             .tag("group", group)
             .register(meters);
     this.barrierStall =
-        Timer.builder("sluice.checkpoint.stall")
-            .description("time the processing thread spent on a checkpoint barrier")
+        Metric.CHECKPOINT_STALL
+            .timer()
             .tag("app", appName)
             .tag("group", group)
             .publishPercentiles(0.5, 0.99, 1.0)
             .register(meters);
   }
 
-  private static com.lmax.disruptor.WaitStrategy waitStrategy(String name) {
+  private static WaitStrategy waitStrategy(String name) {
     return switch (name) {
-      case "lite-blocking" -> new com.lmax.disruptor.LiteBlockingWaitStrategy();
-      case "sleeping" -> new com.lmax.disruptor.SleepingWaitStrategy();
+      case "lite-blocking" -> new LiteBlockingWaitStrategy();
+      case "sleeping" -> new SleepingWaitStrategy();
       default -> new BlockingWaitStrategy();
     };
   }
@@ -233,7 +228,7 @@ public final class ProcessingGroup implements SlotGroup {
               checkpointId,
               Map.of(),
               null,
-              java.util.List.of(),
+              List.of(),
               new CheckpointException(
                   "slot group "
                       + index

@@ -2,9 +2,12 @@ package io.sluice.internal.group;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Automatic slot groups: topics whose measured byte rate is at least the threshold get a dedicated
@@ -20,7 +23,7 @@ public final class SlotGroupPlanner {
 
   public static List<Planned> plan(
       Map<String, Double> bytesPerSecond, double hotThreshold, int sharedGroups) {
-    java.util.Set<String> hot = new java.util.HashSet<>();
+    Set<String> hot = new HashSet<>();
     bytesPerSecond.forEach(
         (topic, rate) -> {
           if (rate >= hotThreshold) {
@@ -34,9 +37,9 @@ public final class SlotGroupPlanner {
    * Which topics are hot, with hysteresis: a topic becomes hot at {@code hotThreshold} and stays
    * hot until it falls below half of it, so a rate near the threshold does not regroup each time.
    */
-  public static java.util.Set<String> hotTopics(
-      Map<String, Double> bytesPerSecond, double hotThreshold, java.util.Set<String> wasHot) {
-    java.util.Set<String> hot = new java.util.TreeSet<>();
+  public static Set<String> hotTopics(
+      Map<String, Double> bytesPerSecond, double hotThreshold, Set<String> wasHot) {
+    Set<String> hot = new TreeSet<>();
     bytesPerSecond.forEach(
         (topic, rate) -> {
           if (rate >= hotThreshold || (wasHot.contains(topic) && rate >= hotThreshold / 2)) {
@@ -48,7 +51,7 @@ public final class SlotGroupPlanner {
 
   /** The plan for a given set of hot topics (the others are bin-packed by rate). */
   public static List<Planned> plan(
-      Map<String, Double> bytesPerSecond, java.util.Set<String> hotTopics, int sharedGroups) {
+      Map<String, Double> bytesPerSecond, Set<String> hotTopics, int sharedGroups) {
     List<Map.Entry<String, Double>> byRate = new ArrayList<>(bytesPerSecond.entrySet());
     byRate.sort(
         Map.Entry.<String, Double>comparingByValue()

@@ -17,6 +17,7 @@ import io.sluice.internal.group.SlotGroup;
 import io.sluice.internal.source.PartitionDecoder;
 import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
+import io.sluice.source.BadRecordPolicy;
 import io.sluice.source.SourceRecord;
 import io.sluice.state.internal.CheckpointRecord;
 import io.sluice.state.internal.KeyedStateBackend;
@@ -28,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pulsar.client.api.MessageId;
 import org.apache.pulsar.client.api.MessageIdAdv;
@@ -51,7 +53,7 @@ public final class DriverRuntime implements AutoCloseable {
   private StateStore store;
   private GroupCore core;
   private CheckpointCoordinator coordinator;
-  private java.util.concurrent.Executor commitExecutor = Runnable::run;
+  private Executor commitExecutor = Runnable::run;
   private Throwable failure;
 
   public DriverRuntime(String name, JobGraph graph, Path stateDir, MeterRegistry meters) {
@@ -136,7 +138,7 @@ public final class DriverRuntime implements AutoCloseable {
         "http://test-driver:8080",
         meters,
         store,
-        io.sluice.source.BadRecordPolicy.FAIL);
+        BadRecordPolicy.FAIL);
   }
 
   /** Feeds one message to the partition's source, as a reader would. */
@@ -217,7 +219,7 @@ public final class DriverRuntime implements AutoCloseable {
    * Commits completed checkpoints on {@code executor} instead of the calling thread, as the app
    * runtime does; for tests of what happens while a commit is still running. Call before start.
    */
-  void commitOn(java.util.concurrent.Executor executor) {
+  void commitOn(Executor executor) {
     this.commitExecutor = executor;
   }
 

@@ -4,6 +4,7 @@ import io.sluice.SourceException;
 import io.sluice.internal.Partitions;
 import io.sluice.internal.graph.JobGraph.SourceBinding;
 import io.sluice.source.DecoderContext;
+import io.sluice.source.RecordDecoder;
 import java.util.Collection;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -14,6 +15,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.pulsar.client.admin.PulsarAdmin;
@@ -47,7 +49,7 @@ public final class AdminDecoderContext implements DecoderContext {
       PulsarAdmin admin,
       List<SourceBinding> sources,
       Map<String, SourceBinding> partitionsToSources) {
-    Map<io.sluice.source.RecordDecoder<?>, Set<String>> topicsOf = new IdentityHashMap<>();
+    Map<RecordDecoder<?>, Set<String>> topicsOf = new IdentityHashMap<>();
     for (SourceBinding binding : sources) {
       if (binding.decoder() != null) {
         topicsOf.computeIfAbsent(binding.decoder(), d -> new TreeSet<>());
@@ -60,7 +62,7 @@ public final class AdminDecoderContext implements DecoderContext {
             .add(Partitions.baseOf(e.getKey()));
       }
     }
-    for (Map.Entry<io.sluice.source.RecordDecoder<?>, Set<String>> e : topicsOf.entrySet()) {
+    for (Map.Entry<RecordDecoder<?>, Set<String>> e : topicsOf.entrySet()) {
       e.getKey().open(new AdminDecoderContext(app, admin, e.getValue()));
     }
   }
@@ -106,7 +108,7 @@ public final class AdminDecoderContext implements DecoderContext {
     for (Map.Entry<String, CompletableFuture<Optional<SchemaInfo>>> e : pending.entrySet()) {
       try {
         out.put(e.getKey(), e.getValue().get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
-      } catch (java.util.concurrent.ExecutionException ex) {
+      } catch (ExecutionException ex) {
         if (ex.getCause() instanceof SourceException s) {
           throw s;
         }

@@ -4,6 +4,7 @@ import io.sluice.SourceException;
 import io.sluice.internal.checkpoint.PartitionStart;
 import io.sluice.source.SourceRecord;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -138,9 +139,7 @@ final class EntrySplitter {
       }
       if (!compactedOut && !floor.skips(ledger, entryId, i)) {
         byte[] value =
-            nullValue
-                ? null
-                : java.util.Arrays.copyOfRange(batch, reader.pos, reader.pos + payloadSize);
+            nullValue ? null : Arrays.copyOfRange(batch, reader.pos, reader.pos + payloadSize);
         out.add(
             new SourceRecord(
                 topic,
