@@ -30,6 +30,8 @@ import org.slf4j.LoggerFactory;
  * record, in this order.
  *
  * <pre>
+ *  lock the state directory ──held by another instance──▶ refused, nothing touched
+ *          │
  *  open the state store ──damaged──▶ moved aside (counted), an empty store instead
  *          │
  *  newest complete checkpoint (none, or unreadable ─▶ moved aside: no checkpoint)
@@ -63,6 +65,7 @@ public final class Recovery {
   /**
    * What recovery found.
    *
+   * @param lock the state directory's lock, held until the app stops
    * @param store the open state store
    * @param checkpoint the newest complete checkpoint, if any
    * @param positions the positions it recorded (empty without one)
@@ -70,6 +73,7 @@ public final class Recovery {
    * @param layer the layer the app resumed from
    */
   public record Result(
+      StateDirLock lock,
       StateStore store,
       Optional<CheckpointRecord> checkpoint,
       Map<String, MessageId> positions,
@@ -94,10 +98,18 @@ public final class Recovery {
 
   /**
    * Runs recovery. {@code committers} creates the sinks' committers once the store is open (their
-   * contexts register pending handles in it). On a failure the store is closed again.
+   * contexts register pending handles in it). On a failure the store is closed and the lock
+   * released again.
    */
   public Result run(Function<StateStore, Map<String, Committer>> committers, StartPlan planner) {
-    StateStore store = openStore();
+    StateDirLock lock = StateDirLock.acquire(stateDir, app);
+    StateStore store;
+    try {
+      store = openStore();
+    } catch (RuntimeException e) {
+      lock.close();
+      throw e;
+    }
     try {
       Optional<CheckpointRecord> checkpoint;
       try {
@@ -110,9 +122,10 @@ public final class Recovery {
       Map<String, MessageId> positions = MessageIds.positionsOf(checkpoint.orElse(null));
       Map<String, PartitionStart> starts = planner.plan(positions);
       RecoveryLayer layer = report(checkpoint, starts);
-      return new Result(store, checkpoint, positions, starts, layer);
+      return new Result(lock, store, checkpoint, positions, starts, layer);
     } catch (RuntimeException e) {
       store.close();
+      lock.close();
       throw e;
     }
   }

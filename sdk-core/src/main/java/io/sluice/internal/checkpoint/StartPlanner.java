@@ -11,6 +11,7 @@ import io.sluice.internal.Partitions;
 import io.sluice.internal.graph.JobGraph.SourceBinding;
 import io.sluice.source.PositionLostPolicy;
 import io.sluice.source.StartPosition;
+import io.sluice.state.StateException;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -93,6 +94,7 @@ public final class StartPlanner {
       PersistentTopicInternalStats s = stats.get(topic);
       MessageId restored = checkpointed.get(topic);
       if (restored != null) {
+        refuseIfOlderThanCursor(topic, restored, s, subscriptionOf(app, binding));
         if (isLost(restored, s) && !consumedThrough(restored, s, subscriptionOf(app, binding))) {
           positionsLost.increment();
           String msg =
@@ -185,6 +187,50 @@ public final class StartPlanner {
             }
           }
         });
+  }
+
+  /**
+   * The durable cursor is only ever acknowledged up to a checkpointed position, after that
+   * checkpoint completed, so it never stands past the newest checkpoint of the state directory that
+   * moved it. One that does means the directory is older than the cursor (restored from a backup,
+   * copied from another host or another instance's) or the cursor was moved by hand: resuming from
+   * its checkpoint would process and write again what was already committed, so the start is
+   * refused, naming the partition and both positions.
+   */
+  private void refuseIfOlderThanCursor(
+      String topic, MessageId checkpointed, PersistentTopicInternalStats s, String subscription) {
+    CursorStats cursor = s == null || s.cursors == null ? null : s.cursors.get(subscription);
+    if (cursor == null
+        || cursor.markDeletePosition == null
+        || !(checkpointed instanceof MessageIdAdv at)) {
+      return;
+    }
+    String[] parts = cursor.markDeletePosition.split(":");
+    long ledger = Long.parseLong(parts[0]);
+    long entry = Long.parseLong(parts[1]);
+    if (entry < 0) {
+      return; // before a ledger's first entry: where a cursor consumed through a trimmed ledger is
+    }
+    int c = Long.compare(ledger, at.getLedgerId());
+    if (c > 0 || (c == 0 && entry > at.getEntryId())) {
+      throw new StateException(
+          "The state directory of app "
+              + app
+              + " is older than the durable cursor of "
+              + topic
+              + ": its newest checkpoint stands at "
+              + at.getLedgerId()
+              + ":"
+              + at.getEntryId()
+              + " but subscription "
+              + subscription
+              + " has already been acknowledged up to "
+              + cursor.markDeletePosition
+              + ". It was restored from a backup or copied from another host or instance (or the"
+              + " cursor was moved by hand, or by the broker: message TTL, backlog eviction); resuming from it would repeat committed output. Delete"
+              + " the state directory to resume from the durable cursors, or give the app the"
+              + " directory it last ran with.");
+    }
   }
 
   private static boolean isLost(MessageId position, PersistentTopicInternalStats s) {

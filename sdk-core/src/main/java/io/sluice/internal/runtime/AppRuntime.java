@@ -15,6 +15,7 @@ import io.sluice.internal.checkpoint.Recovery;
 import io.sluice.internal.checkpoint.SinkContextImpl;
 import io.sluice.internal.checkpoint.SinkRecovery;
 import io.sluice.internal.checkpoint.StartPlanner;
+import io.sluice.internal.checkpoint.StateDirLock;
 import io.sluice.internal.graph.JobGraph;
 import io.sluice.internal.graph.JobGraph.SourceBinding;
 import io.sluice.internal.group.SlotGroups;
@@ -61,6 +62,7 @@ public final class AppRuntime {
   private final FailureLatch failure;
   private PulsarConnections pulsar;
   private StateStore store;
+  private StateDirLock stateDirLock;
   private SlotGroups groups;
   private Regrouper regrouper;
   private DurableCursors cursors;
@@ -142,6 +144,7 @@ public final class AppRuntime {
                     return planner.planStarts(assignment, checkpointed);
                   });
       store = recovered.store();
+      stateDirLock = recovered.lock();
       recoveryLayer = recovered.layer();
       startPipeline(assignment, recovered);
       LOG.info(
@@ -344,6 +347,9 @@ public final class AppRuntime {
     if (store != null) {
       store.close();
       store = null;
+    }
+    if (stateDirLock != null) {
+      stateDirLock.close(); // only once the store is closed: then another instance may open it
     }
     removeGauges();
   }

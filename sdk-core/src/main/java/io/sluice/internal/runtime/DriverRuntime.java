@@ -7,6 +7,7 @@ import io.sluice.internal.checkpoint.CheckpointCoordinator;
 import io.sluice.internal.checkpoint.PartitionStart;
 import io.sluice.internal.checkpoint.Recovery;
 import io.sluice.internal.checkpoint.SinkContextImpl;
+import io.sluice.internal.checkpoint.StateDirLock;
 import io.sluice.internal.graph.JobGraph;
 import io.sluice.internal.graph.JobGraph.SourceBinding;
 import io.sluice.internal.group.GroupCore;
@@ -51,6 +52,7 @@ public final class DriverRuntime implements AutoCloseable {
   private final Map<String, Committer> committers = new LinkedHashMap<>();
   private final Map<String, MessageId> lastCommittedPositions = new HashMap<>();
   private StateStore store;
+  private StateDirLock stateDirLock;
   private GroupCore core;
   private CheckpointCoordinator coordinator;
   private Executor commitExecutor = Runnable::run;
@@ -79,6 +81,7 @@ public final class DriverRuntime implements AutoCloseable {
                 },
                 DriverRuntime::resumeAtCheckpoint);
     store = recovered.store();
+    stateDirLock = recovered.lock();
     CheckpointRecord checkpoint = recovered.checkpoint().orElse(null);
     Map<String, MessageId> restored = recovered.positions();
     restored.forEach((t, id) -> nextEntry.put(t, ((MessageIdAdv) id).getEntryId() + 1));
@@ -241,6 +244,9 @@ public final class DriverRuntime implements AutoCloseable {
     if (store != null) {
       store.close();
       store = null;
+    }
+    if (stateDirLock != null) {
+      stateDirLock.close();
     }
   }
 }
