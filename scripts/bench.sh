@@ -8,6 +8,8 @@
 #   scripts/bench.sh slotgroups [coldRatePerTopic=20] [seconds=30] [workNanosPerRecord=60000]
 #   scripts/bench.sh entry      [messages=1000000] [rounds=5]  (probe: whole-entry reads vs Readers)
 #   scripts/bench.sh decode     [eventsPerRound=2000000] [rounds=5]   (no broker: JSON binding only)
+#   scripts/bench.sh failover-probe [runs=10] [stopRuns=2]  (probe: Failover subscriptions, see
+#       docs/pulsar-failover.md; broker settings via BENCH_JAVA_OPTS=-Dsluice.testkit.pulsar.extraConf=k=v,k=v)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-}
@@ -19,7 +21,8 @@ case "$what" in
   sinks) main=io.sluice.bench.SinkBench ;;
   decode) main=io.sluice.bench.DecodeBench ;;
   entry) main=io.sluice.bench.EntryReadBench ;;
-  *) echo "usage: $0 throughput|latency|windows|slotgroups|sinks|decode|entry [args...]" >&2; exit 2 ;;
+  failover-probe) main=io.sluice.bench.FailoverProbe ;;
+  *) echo "usage: $0 throughput|latency|windows|slotgroups|sinks|decode|entry|failover-probe [args...]" >&2; exit 2 ;;
 esac
 shift
 ./mvnw -B -q -ntp -pl benchmarks -am install -DskipTests

@@ -284,6 +284,12 @@ public final class PulsarStandalone implements AutoCloseable {
             "diskUsageWarnThreshold=0.998",
             "diskUsageLwmThreshold=0.998",
             "");
+    // Extra broker settings for a probe, e.g. -Dsluice.testkit.pulsar.extraConf=
+    // keepAliveIntervalSeconds=5,activeConsumerFailoverDelayTimeInMs=0 (later lines win).
+    String extra = System.getProperty("sluice.testkit.pulsar.extraConf", "").trim();
+    if (!extra.isEmpty()) {
+      conf += String.join("\n", extra.split(",")) + "\n";
+    }
     Path file = dir.resolve("standalone.conf");
     Files.writeString(file, conf, StandardCharsets.UTF_8);
     return file;
