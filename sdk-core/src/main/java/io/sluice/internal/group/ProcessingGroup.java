@@ -169,18 +169,31 @@ public final class ProcessingGroup implements SlotGroup {
     return core.keyedState();
   }
 
+  /** What {@link #tryPublish} did. */
+  public enum Publish {
+    PUBLISHED,
+    /** The ring is full: nothing published; try again later. */
+    FULL,
+    /** The group is stopping: nothing published, ever. */
+    STOPPED
+  }
+
   /**
    * Publishes one partition's batch (at most {@link #maxBatch} records, decoded by the fetcher) in
-   * one ring slot. Waits while the ring is full; returns false, having published nothing, if the
-   * group stops meanwhile.
+   * one ring slot if the ring has room now; never waits, so a fetcher does not hold the source's
+   * gate while a stuck processing thread keeps its ring full.
    */
-  public boolean publish(RecordBatch batch) {
-    int n = batch.size;
-    long sequence = claim(null);
-    if (sequence < 0) {
-      return false;
+  public Publish tryPublish(RecordBatch batch) {
+    if (stopping) {
+      return Publish.STOPPED;
     }
-    recordsInRing.add(n);
+    long sequence;
+    try {
+      sequence = ring.tryNext();
+    } catch (InsufficientCapacityException full) {
+      return Publish.FULL;
+    }
+    recordsInRing.add(batch.size);
     try {
       RingEvent event = ring.get(sequence);
       event.kind = RingEvent.RECORDS;
@@ -188,14 +201,13 @@ public final class ProcessingGroup implements SlotGroup {
     } finally {
       ring.publish(sequence);
     }
-    return true;
+    return Publish.PUBLISHED;
   }
 
   /**
-   * A free slot's sequence, waiting while the ring is full (a processing thread stuck in an
-   * operator or a sink keeps it full); -1 once the group stops or, unless {@code patience} is null,
-   * once that long has passed. Disruptor's own blocking claim would wait on a stopped group for
-   * ever.
+   * A free slot's sequence for a barrier, waiting while the ring is full (a processing thread stuck
+   * in an operator or a sink keeps it full); -1 once the group stops or {@code patience} has
+   * passed. Disruptor's own blocking claim would wait on a stopped group for ever.
    */
   private long claim(Duration patience) {
     long started = System.nanoTime();
@@ -203,7 +215,7 @@ public final class ProcessingGroup implements SlotGroup {
       try {
         return ring.tryNext();
       } catch (InsufficientCapacityException full) {
-        if (stopping || (patience != null && System.nanoTime() - started > patience.toNanos())) {
+        if (stopping || System.nanoTime() - started > patience.toNanos()) {
           return -1;
         }
         LockSupport.parkNanos(FULL_RING_PARK_NANOS);

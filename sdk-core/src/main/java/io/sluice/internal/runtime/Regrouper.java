@@ -126,7 +126,8 @@ final class Regrouper {
     }
     List<SlotGroupPlanner.Planned> plan =
         SlotGroupPlanner.plan(rates, hot, settings.autoSlotGroupShared());
-    if (sources.paused(() -> regroup(plan, coordinator, sources, store))) {
+    if (sources.paused(
+        () -> regroup(plan, coordinator, sources, store), settings.checkpointTimeout())) {
       LOG.info(
           "[{}] hot topics changed from {} to {}: regrouped, slot groups now {}",
           settings.name(),

@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReadWriteLock;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.apache.pulsar.client.api.Message;
@@ -32,8 +31,8 @@ import org.slf4j.LoggerFactory;
  * one slot, blocking while the ring is full. A message crosses one thread boundary (client I/O
  * thread → fetcher) before the ring.
  *
- * <p>Fetchers publish holding the read side of the {@code gate}; regrouping holds the write side,
- * so while it runs no record enters any ring.
+ * <p>Publishing goes through the {@link PublishGate}, so while a regroup runs no record enters any
+ * ring, and a fetcher waiting for room in a full ring never holds a regroup up.
  */
 final class Fetchers {
   private static final Logger LOG = LoggerFactory.getLogger(Fetchers.class);
@@ -42,7 +41,7 @@ final class Fetchers {
   private final PulsarClient client;
   private final int receiverQueueSize;
   private final ThreadFactory threads;
-  private final ReadWriteLock gate;
+  private final PublishGate gate;
   private final Consumer<Throwable> onFailure;
   private final Counter readerSwitches;
   private final Predicate<SourcePartition> matchedByPattern;
@@ -54,7 +53,7 @@ final class Fetchers {
       PulsarClient client,
       int receiverQueueSize,
       ThreadFactory threads,
-      ReadWriteLock gate,
+      PublishGate gate,
       Consumer<Throwable> onFailure,
       Counter readerSwitches,
       Predicate<SourcePartition> matchedByPattern) {
@@ -244,13 +243,7 @@ final class Fetchers {
     for (int i = 0; i < n; i++) {
       partition.decoder.fill(batch, i, records.get(i));
     }
-    boolean published;
-    gate.readLock().lock();
-    try {
-      published = partition.group.publish(batch);
-    } finally {
-      gate.readLock().unlock();
-    }
+    boolean published = gate.publish(() -> partition.group, batch, () -> closed);
     if (!published && !closed) {
       // its slot group stopped while the ring was full: the app is stopping
       onFailure.accept(

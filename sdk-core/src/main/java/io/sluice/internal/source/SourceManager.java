@@ -12,6 +12,7 @@ import io.sluice.internal.graph.JobGraph.SourceBinding;
 import io.sluice.internal.group.InputPartition;
 import io.sluice.internal.group.ProcessingGroup;
 import io.sluice.state.internal.KeyedStateBackend;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -24,10 +25,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import java.util.function.Supplier;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.PulsarClientException;
@@ -65,11 +65,8 @@ public final class SourceManager {
   private final Map<String, SourcePartition> partitions = new ConcurrentHashMap<>();
   private final Counter discovered;
 
-  /**
-   * Fetchers publish holding the read side; regrouping holds the write side, so while it runs no
-   * record enters any ring and no partition is routed.
-   */
-  private final ReentrantReadWriteLock gate = new ReentrantReadWriteLock();
+  /** While a regroup runs no record enters any ring and no partition is routed. */
+  private final PublishGate gate = new PublishGate();
 
   public SourceManager(
       String app,
@@ -124,12 +121,8 @@ public final class SourceManager {
 
   private CompletableFuture<Void> startPartition(
       String topic, SourceBinding binding, PartitionStart start) {
-    gate.readLock().lock(); // routed to a group: not while a regroup replaces the groups
-    try {
-      return startRouted(topic, binding, start);
-    } finally {
-      gate.readLock().unlock();
-    }
+    // routed to a group: not while a regroup replaces the groups
+    return gate.routed(() -> startRouted(topic, binding, start));
   }
 
   private CompletableFuture<Void> startRouted(
@@ -267,16 +260,11 @@ public final class SourceManager {
   }
 
   /**
-   * Runs {@code action} while no fetcher publishes and no partition is routed (fetchers finish the
-   * batch they are publishing first, then wait).
+   * Runs {@code action} while no fetcher publishes and no partition is routed; false, without
+   * running it, if the fetchers could not be paused within {@code patience}.
    */
-  public <T> T paused(Supplier<T> action) {
-    gate.writeLock().lock();
-    try {
-      return action.get();
-    } finally {
-      gate.writeLock().unlock();
-    }
+  public boolean paused(BooleanSupplier action, Duration patience) {
+    return gate.paused(action, patience);
   }
 
   /** Routes every partition again through the router (while {@link #paused}). */
