@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * #failingEveryOtherPrepare}: prepare throws on every other call, so data of a failed prepare must
  * stay in the writer and be committed with a later checkpoint, exactly once. {@link
  * #failingEveryPrepare}: prepare always throws, so no checkpoint completes. {@link
- * #losingSecondBatch}: the second non-empty batch can never be committed (its commit throws {@link
+ * #withCommitOutages}: commits throw while {@link #commitsDown} is set. {@link #losingSecondBatch}:
+ * the second non-empty batch can never be committed (its commit throws {@link
  * CommitLostException}), in this run or any later one using the same instance.
  */
 final class FlakySink implements Sink<String> {
@@ -29,6 +30,9 @@ final class FlakySink implements Sink<String> {
   final List<String> committed = new CopyOnWriteArrayList<>();
   final AtomicInteger prepareCalls = new AtomicInteger();
   final AtomicInteger commits = new AtomicInteger();
+
+  /** While set, every commit throws, as when the sink's server is down. */
+  volatile boolean commitsDown;
 
   /** The batch whose commit is lost (0: none yet). */
   final AtomicLong lost = new AtomicLong();
@@ -51,6 +55,11 @@ final class FlakySink implements Sink<String> {
 
   static FlakySink failingEveryPrepare() {
     return new FlakySink(1, false);
+  }
+
+  /** Prepares and commits normally, except that commits throw while {@link #commitsDown}. */
+  static FlakySink withCommitOutages() {
+    return new FlakySink(0, false);
   }
 
   static FlakySink losingSecondBatch() {
@@ -101,6 +110,9 @@ final class FlakySink implements Sink<String> {
     return new Committer() {
       @Override
       public void commit(Committable c) {
+        if (commitsDown) {
+          throw new IllegalStateException("injected: the sink's server is down");
+        }
         long epoch = ByteBuffer.wrap(c.bytes()).getLong();
         if (epoch == lost.get()) {
           throw new CommitLostException(

@@ -87,6 +87,10 @@ public final class CheckpointCoordinator {
   private final AtomicLong lastCompletedAt = new AtomicLong();
   private final AtomicLong lastCursorAdvanceAt = new AtomicLong(System.currentTimeMillis());
   private final Executor commitThread;
+  private final Intake intake;
+
+  /** The last commit failure being retried ("sink x: error"), or null. */
+  private volatile String commitProblem;
 
   /** Committables of completed checkpoints whose commit has not finished, oldest first. */
   private final List<SinkCommittable> uncommitted = new ArrayList<>();
@@ -114,9 +118,11 @@ public final class CheckpointCoordinator {
       long lastRestoredId,
       MeterRegistry meters,
       Consumer<Throwable> onFailure,
-      Executor commitThread) {
+      Executor commitThread,
+      Intake intake) {
     this.app = app;
     this.commitThread = commitThread;
+    this.intake = intake;
     this.store = store;
     this.groups = groups;
     this.committers = committers;
@@ -294,7 +300,9 @@ public final class CheckpointCoordinator {
     }
     // At most one commit behind this checkpoint: wait for the previous one (not for its failure,
     // which the app was told about).
-    lastCommit.exceptionally(e -> null).join();
+    if (!awaitPreviousCommit(cid)) {
+      return true; // complete, but the app failed: the next start commits its output
+    }
     String timings =
         "barriers "
             + (barriersTaken - started) / 1_000_000
@@ -318,6 +326,72 @@ public final class CheckpointCoordinator {
       lastCommit = commit;
     }
     return true;
+  }
+
+  /**
+   * Holds what comes in from the readers while a commit is behind, so that processing does not run
+   * on unboundedly (state changes and sink output piling up in memory) while a sink's server is
+   * down.
+   */
+  @FunctionalInterface
+  public interface Intake {
+    /** Runs {@code waiting} with the readers' records held back, where possible. */
+    void holdWhile(Runnable waiting);
+  }
+
+  /**
+   * Waits for the previous checkpoint's commit, holding the intake meanwhile. Each checkpoint
+   * timeout it takes counts as a failed checkpoint, naming the failing commit, so a sink that stays
+   * down fails the app after {@code maxConsecutiveFailures} timeouts instead of leaving it RUNNING
+   * for ever with checkpoints stopped. Returns false if that failed the app.
+   */
+  private boolean awaitPreviousCommit(long cid) {
+    CompletableFuture<Void> previous;
+    synchronized (uncommitted) {
+      previous = lastCommit;
+    }
+    if (previous.isDone()) {
+      return true;
+    }
+    boolean[] ok = {true};
+    intake.holdWhile(() -> ok[0] = waitFor(previous, cid));
+    return ok[0];
+  }
+
+  private boolean waitFor(CompletableFuture<Void> previous, long cid) {
+    long slice = Math.min(timeout.toMillis(), 500);
+    long waited = 0;
+    while (true) {
+      try {
+        previous.get(slice, TimeUnit.MILLISECONDS);
+        return true;
+      } catch (TimeoutException e) {
+        if (stopping) {
+          return true;
+        }
+        waited += slice;
+        if (waited >= timeout.toMillis()) {
+          waited = 0;
+          CheckpointException behind =
+              new CheckpointException(
+                  "the commit of the previous checkpoint has not finished within "
+                      + timeout
+                      + " (retrying "
+                      + commitProblem
+                      + "); checkpoint "
+                      + cid
+                      + " is complete but reading is held until that commit succeeds");
+          if (countFailure(cid, behind)) {
+            return false;
+          }
+        }
+      } catch (ExecutionException e) {
+        return true; // its failure was reported to the app
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
   }
 
   /** Steps 4–6 of a completed checkpoint, on the commit thread. */
@@ -453,6 +527,7 @@ public final class CheckpointCoordinator {
                   return false;
                 }
                 commitRetries.increment();
+                commitProblem = "the commit of sink " + c.sink() + ": " + e;
                 LOG.warn(
                     "[{}] commit of sink {} failed, retrying in {} ms: {}",
                     app,
@@ -465,6 +540,7 @@ public final class CheckpointCoordinator {
         return false;
       }
     }
+    commitProblem = null;
     return true;
   }
 

@@ -183,7 +183,8 @@ public final class AppRuntime {
             recovered.checkpoint().map(CheckpointRecord::id).orElse(0L),
             meters,
             failure::fail,
-            commitThread);
+            commitThread,
+            this::holdIntake);
     checkpointThread =
         Executors.newSingleThreadScheduledExecutor(
             Threads.named(settings.threadFactory(), app, "checkpoint"));
@@ -201,6 +202,20 @@ public final class AppRuntime {
       long every = settings.discoveryInterval().toMillis();
       discoveryThread.scheduleWithFixedDelay(
           sources::discover, every, every, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** Holds the fetchers (so the rings drain and processing stops) while {@code waiting} runs. */
+  private void holdIntake(Runnable waiting) {
+    boolean held =
+        sources.paused(
+            () -> {
+              waiting.run();
+              return true;
+            },
+            settings.checkpointTimeout());
+    if (!held) {
+      waiting.run();
     }
   }
 

@@ -121,7 +121,8 @@ public final class DriverRuntime implements AutoCloseable {
             checkpoint == null ? 0 : checkpoint.id(),
             meters,
             t -> failure = t,
-            commitExecutor); // by default on the calling thread: checkpoint() returns committed
+            commitExecutor, // by default on the calling thread: checkpoint() returns committed
+            Runnable::run);
   }
 
   /** Without a broker there is no durable cursor: each partition resumes at its checkpoint. */
