@@ -10,6 +10,8 @@
 #   scripts/bench.sh decode     [eventsPerRound=2000000] [rounds=5]   (no broker: JSON binding only)
 #   scripts/bench.sh failover-probe [runs=10] [stopRuns=2]  (probe: Failover subscriptions, see
 #       docs/pulsar-failover.md; broker settings via BENCH_JAVA_OPTS=-Dsluice.testkit.pulsar.extraConf=k=v,k=v)
+#   scripts/bench.sh fencing-probe [rounds=3]  (probe: producer fencing, transactional acks, readers
+#       and compaction with transactions, see docs/pulsar-fencing.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-}
@@ -22,7 +24,8 @@ case "$what" in
   decode) main=io.sluice.bench.DecodeBench ;;
   entry) main=io.sluice.bench.EntryReadBench ;;
   failover-probe) main=io.sluice.bench.FailoverProbe ;;
-  *) echo "usage: $0 throughput|latency|windows|slotgroups|sinks|decode|entry|failover-probe [args...]" >&2; exit 2 ;;
+  fencing-probe) main=io.sluice.bench.FencingProbe ;;
+  *) echo "usage: $0 throughput|latency|windows|slotgroups|sinks|decode|entry|failover-probe|fencing-probe [args...]" >&2; exit 2 ;;
 esac
 shift
 ./mvnw -B -q -ntp -pl benchmarks -am install -DskipTests
