@@ -94,31 +94,7 @@ public final class StartPlanner {
       PersistentTopicInternalStats s = stats.get(topic);
       MessageId restored = checkpointed.get(topic);
       if (restored != null) {
-        refuseIfOlderThanCursor(topic, restored, s, subscriptionOf(app, binding));
-        if (isLost(restored, s) && !consumedThrough(restored, s, subscriptionOf(app, binding))) {
-          positionsLost.increment();
-          String msg =
-              "The checkpointed position "
-                  + restored
-                  + " of "
-                  + topic
-                  + " is in ledger "
-                  + MessageIds.ledgerOf(restored)
-                  + ", which retention has deleted (oldest ledger now "
-                  + s.ledgers.get(0).ledgerId
-                  + "): messages between were never processed.";
-          if (binding.source().positionLostPolicy() == PositionLostPolicy.FAIL) {
-            throw new SourceException(
-                msg
-                    + " To continue from the earliest message still stored, set"
-                    + " PulsarSource.onPositionLost(PositionLostPolicy.EARLIEST).");
-          }
-          LOG.warn(
-              "[{}] {} Continuing from the earliest message (onPositionLost=EARLIEST).", app, msg);
-          plan.put(topic, new PartitionStart(MessageId.earliest, true, RecoveryLayer.CHECKPOINT));
-        } else {
-          plan.put(topic, new PartitionStart(restored, false, RecoveryLayer.CHECKPOINT));
-        }
+        plan.put(topic, checkpointedStart(topic, binding, restored, s));
         continue;
       }
       PartitionStart fromCursor = cursorStart(topic, subscriptionOf(app, binding), s);
@@ -187,6 +163,58 @@ public final class StartPlanner {
             }
           }
         });
+  }
+
+  /**
+   * Where a partition with a checkpointed position starts: right after it, unless its ledger is
+   * gone. Retention deleted it (the subscription is still there): the {@link PositionLostPolicy}
+   * decides. The topic was deleted and created again while the app was stopped (the subscription
+   * went with it): a topic matched by a pattern is read anew from its earliest message, as
+   * discovery reads a new topic; a named topic follows the policy, with a message saying so.
+   */
+  private PartitionStart checkpointedStart(
+      String topic, SourceBinding binding, MessageId restored, PersistentTopicInternalStats s) {
+    String subscription = subscriptionOf(app, binding);
+    refuseIfOlderThanCursor(topic, restored, s, subscription);
+    if (!isLost(restored, s) || consumedThrough(restored, s, subscription)) {
+      return new PartitionStart(restored, false, RecoveryLayer.CHECKPOINT);
+    }
+    boolean recreated = s.cursors == null || !s.cursors.containsKey(subscription);
+    if (recreated && binding.source().pattern().isPresent()) {
+      LOG.warn(
+          "[{}] {} was deleted and created again since checkpointed position {} (its subscription"
+              + " {} went with it): reading the new topic from its earliest message",
+          app,
+          topic,
+          restored,
+          subscription);
+      return new PartitionStart(MessageId.earliest, true, RecoveryLayer.START_POSITION);
+    }
+    positionsLost.increment();
+    String msg =
+        "The checkpointed position "
+            + restored
+            + " of "
+            + topic
+            + " is in ledger "
+            + MessageIds.ledgerOf(restored)
+            + (recreated
+                ? ", which no longer exists: the topic was deleted and created again while the"
+                    + " app was stopped (subscription "
+                    + subscription
+                    + " went with it), so messages of the old topic after that position may never"
+                    + " have been processed."
+                : ", which retention has deleted (oldest ledger now "
+                    + s.ledgers.get(0).ledgerId
+                    + "): messages between were never processed.");
+    if (binding.source().positionLostPolicy() == PositionLostPolicy.FAIL) {
+      throw new SourceException(
+          msg
+              + " To continue from the earliest message still stored, set"
+              + " PulsarSource.onPositionLost(PositionLostPolicy.EARLIEST).");
+    }
+    LOG.warn("[{}] {} Continuing from the earliest message (onPositionLost=EARLIEST).", app, msg);
+    return new PartitionStart(MessageId.earliest, true, RecoveryLayer.CHECKPOINT);
   }
 
   /**

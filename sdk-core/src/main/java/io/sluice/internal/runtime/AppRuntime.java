@@ -26,6 +26,7 @@ import io.sluice.sink.Sink;
 import io.sluice.state.internal.CheckpointRecord;
 import io.sluice.state.internal.StateStore;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +35,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.apache.pulsar.client.api.MessageId;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -165,7 +167,7 @@ public final class AppRuntime {
     groups = new SlotGroups(settings, graph, store, this::context, failure::fail);
     regrouper = new Regrouper(settings, pulsar.admin(), groups, failure::failed);
     regrouper.planAtStart(assignment.keySet());
-    groups.start(recovered.positions());
+    groups.start(positionsStillRead(recovered.positions(), assignment.keySet()));
     Map<String, PartitionStart> starts = recovered.starts();
     sources.startAll(assignment, starts);
     commitThread =
@@ -217,6 +219,24 @@ public final class AppRuntime {
     if (!held) {
       waiting.run();
     }
+  }
+
+  /**
+   * The checkpointed positions of partitions the app still reads: those of topics that are gone
+   * (deleted; a pattern no longer matches) are dropped, so checkpoint records do not grow with
+   * topic churn.
+   */
+  private Map<String, MessageId> positionsStillRead(
+      Map<String, MessageId> positions, Set<String> partitions) {
+    Map<String, MessageId> kept = new HashMap<>(positions);
+    kept.keySet().retainAll(partitions);
+    if (kept.size() < positions.size()) {
+      LOG.info(
+          "[{}] dropped the positions of {} partitions that no longer exist",
+          settings.name(),
+          positions.size() - kept.size());
+    }
+    return kept;
   }
 
   private Map<String, Committer> createCommitters(StateStore opened) {
