@@ -94,6 +94,16 @@ public final class HdfsSinkWriter<T, R> implements SinkWriter<T> {
       if (bucket == null) {
         throw new SinkException("the bucket mapping returned null");
       }
+      String problem = BucketNames.problem(bucket);
+      if (problem != null) {
+        throw new SinkException(
+            "Invalid bucket '"
+                + bucket.replaceAll("\\p{Cntrl}", "?")
+                + "': "
+                + problem
+                + ". Map records to buckets of names below the base path (e.g."
+                + " topic/yyyy-MM-dd/HH).");
+      }
       encoded = format.encode(value);
     } catch (RuntimeException e) {
       context.badRecord(value, e);
