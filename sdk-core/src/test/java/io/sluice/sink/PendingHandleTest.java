@@ -38,8 +38,9 @@ class PendingHandleTest {
 
     try (TestDriver driver = TestDriver.create(dir)) {
       build(driver, sink);
-      // recovery commits the restored checkpoint's batch again and aborts only batch 3
-      assertThat(sink.commits).containsExactly("b1|x1,x2", "b2|y1", "b2|y1");
+      // the restored checkpoint's batch was committed before the kill (recorded, so not committed
+      // again); recovery aborts only batch 3
+      assertThat(sink.commits).containsExactly("b1|x1,x2", "b2|y1");
       assertThat(sink.aborts).containsExactly("b3");
       driver.send("in", 0, "k", "w1", 5);
       driver.checkpoint();
@@ -48,7 +49,7 @@ class PendingHandleTest {
       build(driver, sink);
       // b1, b2 and b4 were forgotten once committed; b3 once aborted
       assertThat(sink.aborts).containsExactly("b3");
-      assertThat(sink.commits).endsWith("b4|w1", "b4|w1");
+      assertThat(sink.commits).containsExactly("b1|x1,x2", "b2|y1", "b4|w1");
     }
   }
 }

@@ -411,6 +411,7 @@ public final class CheckpointCoordinator {
           return; // committed; the store and cursors are closing: a restart forgets or re-commits
         }
         forgetPending(committables);
+        store.markCommitted(cid); // commits run in order: every earlier checkpoint's too
         uncommitted.removeAll(committables);
         cursors.advanceCursors(positions);
       }

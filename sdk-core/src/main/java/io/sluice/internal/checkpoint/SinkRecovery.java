@@ -24,9 +24,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The sink half of recovery, shared by the runtime and the test driver: commit the restored
- * checkpoint's committables again (commit is idempotent), abort every other handle a writer
- * registered before the crash — output prepared after that checkpoint — and let each committer
- * abort what its own durable records list beyond that ({@link Committer#abortOrphans}).
+ * checkpoint's committables again (commit is idempotent) unless its commit is recorded as finished,
+ * abort every other handle a writer registered before the crash — output prepared after that
+ * checkpoint — and let each committer abort what its own durable records list beyond that ({@link
+ * Committer#abortOrphans}).
  */
 public final class SinkRecovery {
   private static final Logger LOG = LoggerFactory.getLogger(SinkRecovery.class);
@@ -46,6 +47,9 @@ public final class SinkRecovery {
       Path stateDir,
       BiConsumer<String, Runnable> attempt) {
     Set<String> committed = new HashSet<>();
+    // Its commit finished before the stop: committing again is not needed, and may no longer be
+    // possible (a sink's commit record can expire, e.g. Redis markers after their retention).
+    boolean knownCommitted = checkpoint != null && store.committedThrough() >= checkpoint.id();
     if (checkpoint != null) {
       for (CheckpointRecord.SinkCommittable c : checkpoint.committables()) {
         Committer committer = committers.get(c.sink());
@@ -61,7 +65,9 @@ public final class SinkRecovery {
                   + " to recover from the durable cursors.");
         }
         Committable committable = Committable.of(c.payload());
-        attempt.accept("commit of sink " + c.sink(), () -> committer.commit(committable));
+        if (!knownCommitted) {
+          attempt.accept("commit of sink " + c.sink(), () -> committer.commit(committable));
+        }
         committed.add(key(c.sink(), handleOf(c, committers)));
       }
     }

@@ -246,6 +246,40 @@ public final class StateStore implements AutoCloseable {
     }
   }
 
+  private static final byte[] COMMITTED_THROUGH =
+      "committed-through".getBytes(StandardCharsets.UTF_8);
+
+  /**
+   * Records that the output of checkpoint {@code id}, and of every checkpoint before it, is
+   * committed (not synced: a record lost in a machine crash only makes recovery commit again what
+   * is already committed, which commits allow).
+   */
+  public void markCommitted(long id) {
+    enter();
+    try {
+      db.put(handles.get(0), COMMITTED_THROUGH, longKey(id));
+    } catch (RocksDBException e) {
+      throw new StateException(
+          "Cannot record that checkpoint " + id + " is committed in " + dir + ": " + e.getMessage(),
+          e);
+    } finally {
+      exit();
+    }
+  }
+
+  /** The newest checkpoint whose output is known to be committed, or 0. */
+  public long committedThrough() {
+    enter();
+    try {
+      byte[] v = db.get(handles.get(0), COMMITTED_THROUGH);
+      return v == null ? 0 : ByteBuffer.wrap(v).getLong();
+    } catch (RocksDBException e) {
+      throw new StateException("Cannot read " + dir + ": " + e.getMessage(), e);
+    } finally {
+      exit();
+    }
+  }
+
   /** Durably records a handle a sink is about to write into (synced before returning). */
   public void putPending(String sink, long sequence, byte[] handle) {
     enter();
