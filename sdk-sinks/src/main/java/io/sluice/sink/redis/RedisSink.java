@@ -11,6 +11,7 @@ import io.sluice.sink.builder.RetryingSinkBuilder;
 import io.sluice.sink.redis.internal.RedisSinkCommitter;
 import io.sluice.sink.redis.internal.RedisSinkSettings;
 import io.sluice.sink.redis.internal.RedisSinkWriter;
+import io.sluice.sink.redis.internal.ReplicaWait;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Collection;
@@ -121,6 +122,7 @@ public final class RedisSink<T> implements Sink<T> {
     private int chunkCommands = 10_000;
     private long maxCommandsPerCheckpoint = 5_000_000;
     private Duration retention = Duration.ofDays(7);
+    private ReplicaWait replicaWait;
     private Duration timeout = Duration.ofSeconds(60);
 
     private Builder() {}
@@ -195,6 +197,27 @@ public final class RedisSink<T> implements Sink<T> {
       return this;
     }
 
+    /**
+     * Durability beyond the primary: each commit waits ({@code WAIT}) until {@code replicas}
+     * replicas acknowledged it, for up to {@code timeout}; a commit they do not acknowledge in time
+     * fails and is retried, so the durable cursors never move past output only the primary holds.
+     * Without it (the default) a commit counts once the primary applied it: with default
+     * persistence a crash of the primary after the cursors moved loses committed commands. ({@code
+     * WAITAOF}, for the primary's own append-only file, needs Redis 7.2.)
+     */
+    public Builder<T> waitForReplicas(int replicas, Duration timeout) {
+      if (replicaWait != null) {
+        throw new ConfigException("waitForReplicas(...) was already set");
+      }
+      if (replicas < 1) {
+        throw new ConfigException(
+            "Invalid value " + replicas + " for waitForReplicas: must be at least 1");
+      }
+      this.replicaWait =
+          new ReplicaWait(replicas, atLeast(timeout, Duration.ofMillis(10), "waitForReplicas"));
+      return this;
+    }
+
     /** Socket timeout; also bounds how long one commit script may run (default 60 s). */
     public Builder<T> timeout(Duration timeout) {
       this.timeout = atLeast(timeout, Duration.ofMillis(100), "timeout");
@@ -228,6 +251,7 @@ public final class RedisSink<T> implements Sink<T> {
               timeout,
               retryTimeout(),
               retryBackoff(),
+              replicaWait,
               null));
     }
   }

@@ -118,6 +118,7 @@ public final class RedisSinkCommitter implements Committer {
                 e -> e instanceof JedisConnectionException);
         if (outcome != null) {
           report(batch, outcome.applied(), outcome.refused(), outcome.firstErrors());
+          awaitReplicas(keys.get(1), batch);
           return;
         }
       } catch (JedisException e) {
@@ -164,6 +165,19 @@ public final class RedisSinkCommitter implements Committer {
         ((Number) out.get(0)).longValue() == 1,
         ((Number) out.get(1)).longValue(),
         out.subList(2, out.size()));
+    awaitReplicas(keys.get(1), batch);
+  }
+
+  private void awaitReplicas(String markerKey, BatchId batch) {
+    retry.run(
+        "Sink " + settings.name() + ": waiting for replicas of batch " + batch,
+        () -> {
+          settings
+              .replicaWait()
+              .await(client, markerKey, settings.retention(), settings.name(), batch);
+          return null;
+        },
+        e -> e instanceof JedisConnectionException);
   }
 
   private void report(BatchId batch, boolean applied, long refused, List<?> firstErrors) {

@@ -24,6 +24,7 @@ import redis.clients.jedis.RedisClient;
  * @param timeout socket timeout (also bounds one commit script)
  * @param retryTimeout how long a call failing because Redis is unreachable is retried
  * @param retryBackoff first backoff between retries (doubles, up to 5 s)
+ * @param replicaWait replicas a commit waits for ({@code WAIT}) before it counts as done
  * @param preparedHere the commands of batches prepared by this process and not committed yet, by
  *     batch id: their commit sends them in one MULTI/EXEC instead of replaying staging in Lua
  */
@@ -38,6 +39,7 @@ public record RedisSinkSettings<T>(
     Duration timeout,
     Duration retryTimeout,
     Duration retryBackoff,
+    ReplicaWait replicaWait,
     Map<String, List<List<EncodedCommand>>> preparedHere) {
 
   /**
@@ -48,6 +50,7 @@ public record RedisSinkSettings<T>(
 
   public RedisSinkSettings {
     preparedHere = preparedHere != null ? preparedHere : new ConcurrentHashMap<>();
+    replicaWait = replicaWait != null ? replicaWait : ReplicaWait.NONE;
   }
 
   /** A pooled client for this sink's server; the caller closes it. */
