@@ -1,6 +1,7 @@
 package io.sluice.stream;
 
 import io.sluice.internal.graph.StreamNode;
+import io.sluice.lookup.LookupTable;
 import io.sluice.sink.Sink;
 import io.sluice.state.Serde;
 import java.util.Objects;

@@ -1,4 +1,4 @@
-package io.sluice.sink.hdfs;
+package io.sluice.lookup.hdfs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -6,12 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.ConfigException;
 import io.sluice.SluiceException;
+import io.sluice.lookup.LookupTable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
 import io.sluice.sink.SinkWriter;
 import io.sluice.sink.TestSinkContext;
+import io.sluice.sink.hdfs.HdfsSink;
+import io.sluice.sink.hdfs.ParquetFormat;
 import io.sluice.sink.hdfs.ParquetFormat.Type;
-import io.sluice.stream.LookupTable;
 import io.sluice.testkit.MiniHdfs;
 import java.io.IOException;
 import java.io.OutputStream;

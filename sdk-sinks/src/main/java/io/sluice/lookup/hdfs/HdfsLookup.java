@@ -1,13 +1,13 @@
-package io.sluice.sink.hdfs;
+package io.sluice.lookup.hdfs;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.ConfigException;
-import io.sluice.sink.hdfs.internal.CsvRows;
-import io.sluice.sink.hdfs.internal.JsonLinesRows;
-import io.sluice.sink.hdfs.internal.LookupFiles;
-import io.sluice.sink.hdfs.internal.ParquetRows;
+import io.sluice.lookup.LookupTable;
+import io.sluice.lookup.hdfs.internal.CsvRows;
+import io.sluice.lookup.hdfs.internal.JsonLinesRows;
+import io.sluice.lookup.hdfs.internal.LookupFiles;
+import io.sluice.lookup.hdfs.internal.ParquetRows;
 import io.sluice.sink.internal.Checks;
-import io.sluice.stream.LookupTable;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;

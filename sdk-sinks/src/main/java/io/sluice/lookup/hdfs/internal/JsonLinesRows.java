@@ -1,7 +1,7 @@
-package io.sluice.sink.hdfs.internal;
+package io.sluice.lookup.hdfs.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.sluice.stream.internal.JsonLinesReader;
+import io.sluice.lookup.internal.JsonLinesReader;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

@@ -1,4 +1,4 @@
-package io.sluice.sink.clickhouse;
+package io.sluice.lookup.clickhouse;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,4 +1,4 @@
-package io.sluice.sink.clickhouse;
+package io.sluice.lookup.clickhouse;
 
 import static io.sluice.sink.internal.Checks.atLeast;
 
@@ -7,10 +7,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.ConfigException;
 import io.sluice.SourceException;
+import io.sluice.lookup.LookupTable;
 import io.sluice.sink.clickhouse.internal.ClickHouseError;
 import io.sluice.sink.clickhouse.internal.ClickHouseHttp;
 import io.sluice.sink.internal.Checks;
-import io.sluice.stream.LookupTable;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;

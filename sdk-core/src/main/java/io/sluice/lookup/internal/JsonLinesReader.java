@@ -1,4 +1,4 @@
-package io.sluice.stream.internal;
+package io.sluice.lookup.internal;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,4 +1,4 @@
-package io.sluice.sink.hdfs.internal;
+package io.sluice.lookup.hdfs.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;

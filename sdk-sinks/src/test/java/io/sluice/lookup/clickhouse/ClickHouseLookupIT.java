@@ -1,11 +1,11 @@
-package io.sluice.sink.clickhouse;
+package io.sluice.lookup.clickhouse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.SourceException;
-import io.sluice.stream.LookupTable;
+import io.sluice.lookup.LookupTable;
 import io.sluice.testkit.ClickHouseServer;
 import java.nio.file.Files;
 import java.nio.file.Path;

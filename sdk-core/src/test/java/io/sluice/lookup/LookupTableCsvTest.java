@@ -1,4 +1,4 @@
-package io.sluice.stream;
+package io.sluice.lookup;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,7 +1,7 @@
-package io.sluice.stream;
+package io.sluice.lookup;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.sluice.stream.internal.JsonLinesReader;
+import io.sluice.lookup.internal.JsonLinesReader;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -119,7 +119,7 @@ public final class LookupTable<K, V> implements AutoCloseable {
     Objects.requireNonNull(keyColumn, "keyColumn must not be null");
     return of(
         file.getFileName().toString(),
-        new io.sluice.stream.internal.CsvTableLoader(file, keyColumn),
+        new io.sluice.lookup.internal.CsvTableLoader(file, keyColumn),
         refresh);
   }
 
