@@ -1,10 +1,9 @@
 package io.sluice.it;
 
-import static io.sluice.it.PulsarFixture.admin;
-import static io.sluice.it.PulsarFixture.broker;
-import static io.sluice.it.PulsarFixture.client;
-import static io.sluice.it.PulsarFixture.uniqueTopic;
-import static io.sluice.it.SourceIT.await;
+import static io.sluice.testkit.PulsarFixture.admin;
+import static io.sluice.testkit.PulsarFixture.broker;
+import static io.sluice.testkit.PulsarFixture.client;
+import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -13,6 +12,8 @@ import io.sluice.SluiceException;
 import io.sluice.sink.pulsar.PulsarSink;
 import io.sluice.source.PulsarSource;
 import io.sluice.stream.DataStream;
+import io.sluice.testkit.Await;
+import io.sluice.testkit.PulsarFixture;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -66,7 +67,8 @@ class AbortOnStopIT {
     values.sinkTo(pulsar);
     values.sinkTo(failing);
     app.start();
-    await("the app to fail", Duration.ofSeconds(60), () -> app.state() == Sluice.State.FAILED);
+    Await.until(
+        "the app to fail", Duration.ofSeconds(60), () -> app.state() == Sluice.State.FAILED);
     assertThat(app.awaitTermination(Duration.ofSeconds(60))).isTrue();
     assertThatThrownBy(app::close)
         .isInstanceOf(SluiceException.class)

@@ -1,14 +1,15 @@
 package io.sluice.it;
 
-import static io.sluice.it.PulsarFixture.admin;
-import static io.sluice.it.PulsarFixture.broker;
-import static io.sluice.it.PulsarFixture.uniqueTopic;
-import static io.sluice.it.SourceIT.await;
+import static io.sluice.testkit.PulsarFixture.admin;
+import static io.sluice.testkit.PulsarFixture.broker;
+import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.Sluice;
 import io.sluice.sink.pulsar.PulsarSink;
 import io.sluice.source.PulsarSource;
+import io.sluice.testkit.Await;
+import io.sluice.testkit.PulsarFixture;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,7 +56,7 @@ class AutoSlotGroupIT {
               }
             });
     try {
-      await(
+      Await.until(
           "the broker's measured rate of " + hot,
           Duration.ofSeconds(30),
           () -> {
@@ -80,7 +81,7 @@ class AutoSlotGroupIT {
             .containsExactly(hot + "-partition-0", hot + "-partition-1");
         assertThat(app.slotGroups().get("shared-0"))
             .containsExactlyInAnyOrder(prefix + "-cold-0", prefix + "-cold-1", prefix + "-cold-2");
-        await("records from every group", Duration.ofSeconds(30), () -> seen.sum() > 1000);
+        Await.until("records from every group", Duration.ofSeconds(30), () -> seen.sum() > 1000);
         assertThat(
                 app.meterRegistry()
                     .get("sluice.slotgroup.load.bytes.per.s")
@@ -134,7 +135,7 @@ class AutoSlotGroupIT {
       CompletableFuture<Void> load =
           CompletableFuture.runAsync(() -> produceLoad(prefix, stop, sent));
       try {
-        await(
+        Await.until(
             "the hot topic in a group of its own",
             Duration.ofSeconds(60),
             () -> app.slotGroups().getOrDefault("hot-0", List.of()).size() == 2);
@@ -152,7 +153,7 @@ class AutoSlotGroupIT {
                   .value())
           .isEqualTo(1.0);
       // quiet now: the rate falls below half the threshold and it shares again
-      await(
+      Await.until(
           "the cooled topic back in the shared group",
           Duration.ofSeconds(60),
           () -> !app.slotGroups().containsKey("hot-0"));
@@ -251,7 +252,7 @@ class AutoSlotGroupIT {
             .containsExactly(hot + "-partition-0", hot + "-partition-1");
         stop.set(true);
         load.get(30, TimeUnit.SECONDS);
-        await(
+        Await.until(
             "everything counted",
             Duration.ofSeconds(60),
             () -> counts.getOrDefault(hot + "/k0", 0L) == sent.get() / 10);
@@ -268,7 +269,7 @@ class AutoSlotGroupIT {
       assertThat(app.slotGroups()).doesNotContainKey("hot-0");
       assertThat(app.slotGroups().get("shared-0"))
           .contains(hot + "-partition-0", hot + "-partition-1");
-      await(
+      Await.until(
           "counts continuing from the state the hot group built",
           Duration.ofSeconds(60),
           () -> counts.getOrDefault(hot + "/k0", 0L) == before + 10);
@@ -299,7 +300,7 @@ class AutoSlotGroupIT {
 
   private static void awaitRate(String topic, java.util.function.DoublePredicate ok)
       throws Exception {
-    await(
+    Await.until(
         "the broker's measured rate of " + topic,
         Duration.ofSeconds(60),
         () -> {

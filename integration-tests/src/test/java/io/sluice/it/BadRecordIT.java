@@ -1,9 +1,8 @@
 package io.sluice.it;
 
-import static io.sluice.it.PulsarFixture.admin;
-import static io.sluice.it.PulsarFixture.broker;
-import static io.sluice.it.PulsarFixture.uniqueTopic;
-import static io.sluice.it.SourceIT.await;
+import static io.sluice.testkit.PulsarFixture.admin;
+import static io.sluice.testkit.PulsarFixture.broker;
+import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -13,6 +12,8 @@ import io.sluice.SourceException;
 import io.sluice.source.BadRecordPolicy;
 import io.sluice.source.PulsarSource;
 import io.sluice.source.RecordDecoder;
+import io.sluice.testkit.Await;
+import io.sluice.testkit.PulsarFixture;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -127,7 +128,8 @@ class BadRecordIT {
     app.start();
     assertFailed(app).hasRootCauseMessage("a bug in an operator");
     // close() counts the app terminated just before it throws to the listener
-    await("the listener's close() to return", Duration.ofSeconds(10), () -> !closeThrew.isEmpty());
+    Await.until(
+        "the listener's close() to return", Duration.ofSeconds(10), () -> !closeThrew.isEmpty());
     assertThat(closeThrew)
         .singleElement()
         .satisfies(e -> assertThat(e).hasRootCauseMessage("a bug in an operator"));
@@ -164,7 +166,7 @@ class BadRecordIT {
     assertFailed(app)
         .isInstanceOf(SourceException.class)
         .hasMessageContaining("Cannot decode the message");
-    await(
+    Await.until(
         "no thread of the app left",
         Duration.ofSeconds(20),
         () ->
@@ -183,8 +185,8 @@ class BadRecordIT {
               RecordDecoder.json(Event.class))
           .forEach(seen::add);
       app.start();
-      await("two good records", Duration.ofSeconds(30), () -> seen.size() == 2);
-      await(
+      Await.until("two good records", Duration.ofSeconds(30), () -> seen.size() == 2);
+      Await.until(
           "two bad records counted",
           Duration.ofSeconds(10),
           () -> meters.get("sluice.source.bad.records").counter().count() == 2.0);
@@ -203,9 +205,9 @@ class BadRecordIT {
       app.stream(PulsarSource.topics(topic).deadLetterTo(dlq), RecordDecoder.json(Event.class))
           .forEach(seen::add);
       app.start();
-      await("two good records", Duration.ofSeconds(30), () -> seen.size() == 2);
+      Await.until("two good records", Duration.ofSeconds(30), () -> seen.size() == 2);
       long checkpoint = app.lastCompletedCheckpoint();
-      await(
+      Await.until(
           "a checkpoint after them",
           Duration.ofSeconds(30),
           () -> app.lastCompletedCheckpoint() > checkpoint + 1);

@@ -1,7 +1,7 @@
 package io.sluice.it;
 
-import static io.sluice.it.PulsarFixture.admin;
-import static io.sluice.it.PulsarFixture.uniqueTopic;
+import static io.sluice.testkit.PulsarFixture.admin;
+import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.Gauge;
@@ -9,6 +9,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.Sluice;
 import io.sluice.source.PulsarSource;
 import io.sluice.source.RecordDecoder;
+import io.sluice.testkit.Await;
+import io.sluice.testkit.PulsarFixture;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -117,14 +119,14 @@ class BatchPositionIT {
         go700.countDown();
         // the fetcher reads the rest of the entry (700..999) and acknowledges it on the reader's
         // cursor right after publishing it
-        SourceIT.await(
+        Await.until(
             "the whole entry in the ring",
             Duration.ofSeconds(30),
             () -> occupancy.value() >= held + 300);
         Thread.sleep(200);
         go600.countDown();
         assertThat(at800.await(60, TimeUnit.SECONDS)).isTrue();
-        SourceIT.await(
+        Await.until(
             "the checkpoint inside the entry",
             Duration.ofSeconds(30),
             () -> app.lastCompletedCheckpoint() > before);

@@ -1,12 +1,13 @@
 package io.sluice.it;
 
-import static io.sluice.it.SourceIT.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.Sluice;
 import io.sluice.sink.pulsar.PulsarSink;
 import io.sluice.source.PulsarSource;
 import io.sluice.source.StartPosition;
+import io.sluice.testkit.Await;
+import io.sluice.testkit.PulsarFixture;
 import io.sluice.testkit.PulsarStandalone;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -103,7 +104,7 @@ class BrokerCrashIT {
         app.start();
         for (int k = 0; k < KILLS; k++) {
           long before = app.lastCompletedCheckpoint();
-          await(
+          Await.until(
               "a checkpoint after " + before,
               Duration.ofMinutes(3),
               () -> app.lastCompletedCheckpoint() > before || failure.get() != null);
@@ -121,7 +122,7 @@ class BrokerCrashIT {
           inputCounts.merge(value, 1, Integer::sum);
         }
         int inputs = inputCounts.values().stream().mapToInt(Integer::intValue).sum();
-        await(
+        Await.until(
             "all " + inputs + " inputs in the output",
             Duration.ofMinutes(5),
             () ->
@@ -137,7 +138,7 @@ class BrokerCrashIT {
           // A consumer whose subscribe failed while the restarted broker's bookie was not ready
           // ("Not enough non-faulty bookies") retries with the client's backoff, up to 60 s; its
           // acknowledgements wait for it (a CI run saw one cursor consumer back only ~55 s later)
-          await(
+          Await.until(
               "no backlog left on the job's durable subscription",
               Duration.ofMinutes(3),
               () -> backlog(admin, input) == 0);

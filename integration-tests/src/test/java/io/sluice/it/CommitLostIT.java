@@ -1,9 +1,8 @@
 package io.sluice.it;
 
-import static io.sluice.it.PulsarFixture.admin;
-import static io.sluice.it.PulsarFixture.broker;
-import static io.sluice.it.PulsarFixture.uniqueTopic;
-import static io.sluice.it.SourceIT.await;
+import static io.sluice.testkit.PulsarFixture.admin;
+import static io.sluice.testkit.PulsarFixture.broker;
+import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,7 +10,9 @@ import io.sluice.CheckpointException;
 import io.sluice.Sluice;
 import io.sluice.sink.CommitLostException;
 import io.sluice.source.PulsarSource;
+import io.sluice.testkit.Await;
 import io.sluice.testkit.Dirs;
+import io.sluice.testkit.PulsarFixture;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -66,7 +67,7 @@ class CommitLostIT {
     Dirs.delete(stateDir);
     try (Sluice third = app(input, sink)) {
       third.start();
-      await(
+      Await.until(
           "every input committed",
           Duration.ofSeconds(60),
           () -> new HashSet<>(sink.committed).size() >= produced);

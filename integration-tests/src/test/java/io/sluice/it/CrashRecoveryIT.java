@@ -1,11 +1,12 @@
 package io.sluice.it;
 
-import static io.sluice.it.PulsarFixture.admin;
-import static io.sluice.it.PulsarFixture.broker;
-import static io.sluice.it.PulsarFixture.uniqueTopic;
+import static io.sluice.testkit.PulsarFixture.admin;
+import static io.sluice.testkit.PulsarFixture.broker;
+import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.testkit.ChildJvm;
+import io.sluice.testkit.PulsarFixture;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -53,7 +54,7 @@ class CrashRecoveryIT {
 
     try (ChildJvm job = startJob(input, output)) {
       job.awaitLine(l -> l.startsWith("RUNNING"), Duration.ofSeconds(90));
-      awaitNoBacklog(input, "crash-job", Duration.ofMinutes(5));
+      PulsarFixture.awaitNoBacklog(input, "crash-job", Duration.ofMinutes(5));
       job.kill();
     }
 
@@ -116,30 +117,6 @@ class CrashRecoveryIT {
       PulsarFixture.produce(topic, 0, MESSAGES, j -> "k" + (j % KEYS), j -> "m-" + j, null, 15_000);
     } catch (Exception e) {
       throw new IllegalStateException("producing input failed", e);
-    }
-  }
-
-  static void awaitNoBacklog(String topic, String subscription, Duration timeout) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      var stats = admin().topics().getPartitionedStats(topic, true);
-      long backlog = 0;
-      boolean all = true;
-      for (var p : stats.getPartitions().values()) {
-        var sub = p.getSubscriptions().get(subscription);
-        if (sub == null) {
-          all = false;
-        } else {
-          backlog += sub.getMsgBacklog();
-        }
-      }
-      if (all && backlog == 0 && stats.getPartitions().size() > 0) {
-        return;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("backlog of " + subscription + " still " + backlog);
-      }
-      Thread.sleep(250);
     }
   }
 }

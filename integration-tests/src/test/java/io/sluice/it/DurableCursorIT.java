@@ -1,14 +1,15 @@
 package io.sluice.it;
 
-import static io.sluice.it.PulsarFixture.admin;
-import static io.sluice.it.PulsarFixture.broker;
-import static io.sluice.it.PulsarFixture.uniqueTopic;
-import static io.sluice.it.SourceIT.await;
+import static io.sluice.testkit.PulsarFixture.admin;
+import static io.sluice.testkit.PulsarFixture.broker;
+import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.Sluice;
 import io.sluice.source.PulsarSource;
+import io.sluice.testkit.Await;
+import io.sluice.testkit.PulsarFixture;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,19 +51,20 @@ class DurableCursorIT {
           .sinkTo(sink);
       app.start();
       String partition0 = input + "-partition-0";
-      await("the durable cursor", Duration.ofSeconds(30), () -> markDelete(partition0) != null);
+      Await.until(
+          "the durable cursor", Duration.ofSeconds(30), () -> markDelete(partition0) != null);
       markDeletes.add(markDelete(partition0));
       for (int round = 0; round < 10; round++) {
         PulsarFixture.produce(input, "r" + round, 0, 1000, 10);
         String previous = markDeletes.get(markDeletes.size() - 1);
         // every round moves the cursor, though every other checkpoint fails
-        await(
+        Await.until(
             "the durable cursor to move past " + previous + " after round " + round,
             Duration.ofSeconds(30),
             () -> compare(markDelete(partition0), previous) > 0);
         markDeletes.add(markDelete(partition0));
       }
-      await(
+      Await.until(
           "backlog 0",
           Duration.ofSeconds(60),
           () -> backlog(input, "cursor-sub") == 0 && sink.committed.size() == 10_000);
@@ -98,7 +100,7 @@ class DurableCursorIT {
       app.stream(PulsarSource.topics(input).subscription("cursor-close-sub"))
           .forEach(r -> seen.increment());
       app.start();
-      await("all 200 records", Duration.ofSeconds(60), () -> seen.sum() == 200);
+      Await.until("all 200 records", Duration.ofSeconds(60), () -> seen.sum() == 200);
       assertThat(backlog(input, "cursor-close-sub")).isPositive();
     }
     assertThat(backlog(input, "cursor-close-sub")).isZero();
@@ -130,14 +132,14 @@ class DurableCursorIT {
       app.stream(PulsarSource.topics(input).subscription("cursor-sub"))
           .forEach(r -> seen.increment());
       app.start();
-      await(
+      Await.until(
           "all 200 records and backlog 0",
           Duration.ofSeconds(60),
           () -> seen.sum() == 200 && backlog(input, "cursor-sub") == 0);
       String acknowledged = markDelete(partition0);
       admin().topics().resetCursor(partition0, "cursor-sub", 0L); // back to the earliest message
       // no new records: only acknowledging the same position again brings the cursor back
-      await(
+      Await.until(
           "the cursor of the idle partition back at " + acknowledged,
           Duration.ofSeconds(30),
           () -> backlog(input, "cursor-sub") == 0);
@@ -158,7 +160,7 @@ class DurableCursorIT {
    * that.
    */
   private static void awaitLoaded(String partition) throws Exception {
-    await(
+    Await.until(
         partition + " loaded, its transaction buffer recovered",
         Duration.ofSeconds(120),
         () -> {

@@ -1,16 +1,16 @@
 package io.sluice.it;
 
-import static io.sluice.it.PulsarFixture.admin;
-import static io.sluice.it.PulsarFixture.broker;
-import static io.sluice.it.PulsarFixture.client;
-import static io.sluice.it.PulsarFixture.uniqueTopic;
-import static io.sluice.it.SourceIT.await;
+import static io.sluice.testkit.PulsarFixture.admin;
+import static io.sluice.testkit.PulsarFixture.broker;
+import static io.sluice.testkit.PulsarFixture.client;
+import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.Sluice;
 import io.sluice.source.PulsarSource;
 import io.sluice.source.SourceRecord;
+import io.sluice.testkit.Await;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -107,7 +107,7 @@ class EntryReadsIT {
         app("entry-same-" + entryReads, entryReads, stateDir.resolve("s" + entryReads)).build()) {
       app.stream(PulsarSource.topics(topic)).forEach(r -> out.add(describe(r)));
       app.start();
-      await(expected + " records", Duration.ofSeconds(60), () -> out.size() >= expected);
+      Await.until(expected + " records", Duration.ofSeconds(60), () -> out.size() >= expected);
       Thread.sleep(300); // and no more
     }
     return new ArrayList<>(out);
@@ -175,7 +175,7 @@ class EntryReadsIT {
             .map(r -> new String(r.value(), StandardCharsets.UTF_8))
             .forEach(seen::add);
         app.start();
-        await("58 messages", Duration.ofSeconds(30), () -> seen.size() >= 58);
+        Await.until("58 messages", Duration.ofSeconds(30), () -> seen.size() >= 58);
         Thread.sleep(300); // and no more
       }
       List<String> expected = new ArrayList<>();
@@ -223,7 +223,7 @@ class EntryReadsIT {
         }
       }
       producer.flush();
-      await(total + " messages", Duration.ofSeconds(120), () -> seen.size() == total);
+      Await.until(total + " messages", Duration.ofSeconds(120), () -> seen.size() == total);
       Thread.sleep(500);
     }
     assertThat(seen).hasSize(total);
@@ -304,7 +304,7 @@ class EntryReadsIT {
                           ? "big"
                           : new String(r.value(), StandardCharsets.UTF_8)));
       app.start();
-      await(expected + " messages", Duration.ofSeconds(60), () -> seen.size() >= expected);
+      Await.until(expected + " messages", Duration.ofSeconds(60), () -> seen.size() >= expected);
       Thread.sleep(500); // and no more
       assertThat(app.state()).isEqualTo(Sluice.State.RUNNING);
     }

@@ -1,11 +1,12 @@
 package io.sluice.it;
 
-import static io.sluice.it.PulsarFixture.admin;
-import static io.sluice.it.PulsarFixture.broker;
-import static io.sluice.it.PulsarFixture.uniqueTopic;
+import static io.sluice.testkit.PulsarFixture.admin;
+import static io.sluice.testkit.PulsarFixture.broker;
+import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.testkit.ChildJvm;
+import io.sluice.testkit.PulsarFixture;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -41,7 +42,7 @@ class FallbackRecoveryIT {
     try (ChildJvm job = startJob(input, output)) {
       assertThat(job.awaitLine(l -> l.startsWith("RUNNING"), Duration.ofSeconds(90)))
           .isEqualTo("RUNNING layer=START_POSITION");
-      CrashRecoveryIT.awaitNoBacklog(input, "crash-job", Duration.ofMinutes(2));
+      PulsarFixture.awaitNoBacklog(input, "crash-job", Duration.ofMinutes(2));
       job.kill();
     }
 
@@ -61,7 +62,7 @@ class FallbackRecoveryIT {
     try (ChildJvm job = startJob(input, output)) {
       assertThat(job.awaitLine(l -> l.startsWith("RUNNING"), Duration.ofSeconds(90)))
           .isEqualTo("RUNNING layer=DURABLE_CURSOR");
-      CrashRecoveryIT.awaitNoBacklog(input, "crash-job", Duration.ofMinutes(2));
+      PulsarFixture.awaitNoBacklog(input, "crash-job", Duration.ofMinutes(2));
       job.kill();
     }
     try (Stream<Path> files = Files.list(stateDir)) {

@@ -1,9 +1,8 @@
 package io.sluice.it;
 
-import static io.sluice.it.PulsarFixture.admin;
-import static io.sluice.it.PulsarFixture.broker;
-import static io.sluice.it.PulsarFixture.client;
-import static io.sluice.it.SourceIT.await;
+import static io.sluice.testkit.PulsarFixture.admin;
+import static io.sluice.testkit.PulsarFixture.broker;
+import static io.sluice.testkit.PulsarFixture.client;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,6 +14,7 @@ import io.sluice.source.PulsarSchemaDecoder;
 import io.sluice.source.PulsarSource;
 import io.sluice.source.RecordDecoder;
 import io.sluice.source.TopicDecoders;
+import io.sluice.testkit.Await;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -101,8 +101,8 @@ class ManyTopicSchemasIT {
               });
       app.start();
       assertThat(app.partitions()).hasSize(TOPICS);
-      await("a good record per topic", Duration.ofSeconds(60), () -> seen.size() == TOPICS);
-      await(
+      Await.until("a good record per topic", Duration.ofSeconds(60), () -> seen.size() == TOPICS);
+      Await.until(
           "a skipped record per topic",
           Duration.ofSeconds(30),
           () -> meters.get("sluice.source.bad.records").counter().count() == TOPICS);

@@ -1,14 +1,15 @@
 package io.sluice.it;
 
-import static io.sluice.it.PulsarFixture.admin;
-import static io.sluice.it.PulsarFixture.broker;
-import static io.sluice.it.PulsarFixture.uniqueTopic;
-import static io.sluice.it.SourceIT.await;
+import static io.sluice.testkit.PulsarFixture.admin;
+import static io.sluice.testkit.PulsarFixture.broker;
+import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.Sluice;
 import io.sluice.source.PulsarSource;
+import io.sluice.testkit.Await;
+import io.sluice.testkit.PulsarFixture;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -51,7 +52,7 @@ class MetricsRestartIT {
             .build()) {
       app.stream(PulsarSource.topics(topic).subscription("metrics-restart")).forEach(r -> {});
       app.start();
-      await(
+      Await.until(
           "two checkpoints of this run",
           Duration.ofSeconds(30),
           () -> app.lastCompletedCheckpoint() >= after + 2);

@@ -1,10 +1,9 @@
 package io.sluice.it;
 
-import static io.sluice.it.PulsarFixture.admin;
-import static io.sluice.it.PulsarFixture.broker;
-import static io.sluice.it.PulsarFixture.produce;
-import static io.sluice.it.PulsarFixture.uniqueTopic;
-import static io.sluice.it.SourceIT.await;
+import static io.sluice.testkit.PulsarFixture.admin;
+import static io.sluice.testkit.PulsarFixture.broker;
+import static io.sluice.testkit.PulsarFixture.produce;
+import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -12,6 +11,7 @@ import io.sluice.Sluice;
 import io.sluice.SourceException;
 import io.sluice.source.PositionLostPolicy;
 import io.sluice.source.PulsarSource;
+import io.sluice.testkit.Await;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -64,7 +64,7 @@ class PositionLostIT {
     }
     try (Sluice lenient = app(topic, PositionLostPolicy.EARLIEST, seen)) {
       lenient.start();
-      await("the 100 still stored", Duration.ofSeconds(30), () -> seen.size() == 100);
+      Await.until("the 100 still stored", Duration.ofSeconds(30), () -> seen.size() == 100);
       assertThat(lenient.meterRegistry().get("sluice.source.positions.lost").counter().count())
           .isEqualTo(1.0);
     }
@@ -89,7 +89,7 @@ class PositionLostIT {
     seen.clear();
     try (Sluice again = app(topic, PositionLostPolicy.FAIL, seen)) {
       again.start();
-      await("the 100 new ones", Duration.ofSeconds(30), () -> seen.size() == 100);
+      Await.until("the 100 new ones", Duration.ofSeconds(30), () -> seen.size() == 100);
       Thread.sleep(500); // nothing old arrives late
       assertThat(seen).allMatch(s -> s.startsWith("b-"));
       assertThat(again.meterRegistry().get("sluice.source.positions.lost").counter().count())
@@ -108,9 +108,9 @@ class PositionLostIT {
     produce(topic, "a", 0, 100, 10);
     try (Sluice first = app(topic, PositionLostPolicy.FAIL, seen)) {
       first.start();
-      await("first 100", Duration.ofSeconds(30), () -> seen.size() == 100);
+      Await.until("first 100", Duration.ofSeconds(30), () -> seen.size() == 100);
       if (cursorAtEnd) {
-        await(
+        Await.until(
             "the durable cursor at the end",
             Duration.ofSeconds(30),
             () -> {
@@ -133,7 +133,7 @@ class PositionLostIT {
 
   /** Until trimming has deleted {@code ledger} (every cursor has passed it). */
   private static void awaitTrimmed(String topic, long ledger) throws Exception {
-    await(
+    Await.until(
         "ledger " + ledger + " deleted",
         Duration.ofSeconds(60),
         () -> {

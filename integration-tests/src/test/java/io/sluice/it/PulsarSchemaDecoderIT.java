@@ -1,10 +1,9 @@
 package io.sluice.it;
 
-import static io.sluice.it.PulsarFixture.admin;
-import static io.sluice.it.PulsarFixture.broker;
-import static io.sluice.it.PulsarFixture.client;
-import static io.sluice.it.PulsarFixture.uniqueTopic;
-import static io.sluice.it.SourceIT.await;
+import static io.sluice.testkit.PulsarFixture.admin;
+import static io.sluice.testkit.PulsarFixture.broker;
+import static io.sluice.testkit.PulsarFixture.client;
+import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -17,6 +16,7 @@ import io.sluice.source.BadRecordPolicy;
 import io.sluice.source.PulsarSchemaDecoder;
 import io.sluice.source.PulsarSource;
 import io.sluice.source.TopicDecoders;
+import io.sluice.testkit.Await;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -128,8 +128,8 @@ class PulsarSchemaDecoderIT {
               PulsarSchemaDecoder.tree())
           .forEach(seen::add);
       app.start();
-      await("two good records", Duration.ofSeconds(30), () -> seen.size() == 2);
-      await(
+      Await.until("two good records", Duration.ofSeconds(30), () -> seen.size() == 2);
+      Await.until(
           "the bad records counted",
           Duration.ofSeconds(10),
           () -> meters.get("sluice.source.bad.records").counter().count() == BAD.size());
@@ -149,9 +149,9 @@ class PulsarSchemaDecoderIT {
               PulsarSource.topics(topic).deadLetterTo(dlq), PulsarSchemaDecoder.bind(Event.class))
           .forEach(seen::add);
       app.start();
-      await("two good records", Duration.ofSeconds(30), () -> seen.size() == 2);
+      Await.until("two good records", Duration.ofSeconds(30), () -> seen.size() == 2);
       long checkpoint = app.lastCompletedCheckpoint();
-      await(
+      Await.until(
           "a checkpoint after them",
           Duration.ofSeconds(30),
           () -> app.lastCompletedCheckpoint() > checkpoint + 1);
@@ -236,7 +236,7 @@ class PulsarSchemaDecoderIT {
               PulsarSchemaDecoder.tree())
           .forEach(seen::add);
       app.start();
-      await("the first topic's record", Duration.ofSeconds(30), () -> seen.size() == 1);
+      Await.until("the first topic's record", Duration.ofSeconds(30), () -> seen.size() == 1);
       // a new topic with its own schema, and one with none (its records are bad records)
       try (Producer<Item> p =
               client().newProducer(Schema.JSON(Item.class)).topic(prefix + "-b").create();
@@ -247,8 +247,8 @@ class PulsarSchemaDecoderIT {
         raw.send("{\"sku\":\"no-qty\"}".getBytes(StandardCharsets.UTF_8));
         noSchema.send("{\"qty\":1}".getBytes(StandardCharsets.UTF_8));
       }
-      await("the new topic's good record", Duration.ofSeconds(30), () -> seen.size() == 2);
-      await(
+      Await.until("the new topic's good record", Duration.ofSeconds(30), () -> seen.size() == 2);
+      Await.until(
           "its bad record and the schemaless topic's record skipped",
           Duration.ofSeconds(30),
           () -> meters.get("sluice.source.bad.records").counter().count() == 2.0);

@@ -1,14 +1,15 @@
 package io.sluice.it;
 
-import static io.sluice.it.PulsarFixture.admin;
-import static io.sluice.it.PulsarFixture.broker;
-import static io.sluice.it.PulsarFixture.uniqueTopic;
-import static io.sluice.it.SourceIT.await;
+import static io.sluice.testkit.PulsarFixture.admin;
+import static io.sluice.testkit.PulsarFixture.broker;
+import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.Sluice;
 import io.sluice.sink.pulsar.PulsarSink;
 import io.sluice.source.PulsarSource;
+import io.sluice.testkit.Await;
+import io.sluice.testkit.PulsarFixture;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
@@ -51,7 +52,7 @@ class PulsarSinkIdleIT {
       for (int round = 0; round < 3; round++) {
         PulsarFixture.produce(input, "r" + round, 0, 10, 10);
         int expected = 10 * (round + 1);
-        await(
+        Await.until(
             expected + " records committed",
             Duration.ofSeconds(30),
             () -> {

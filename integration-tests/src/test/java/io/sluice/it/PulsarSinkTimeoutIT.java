@@ -1,24 +1,22 @@
 package io.sluice.it;
 
-import static io.sluice.it.PulsarFixture.admin;
-import static io.sluice.it.PulsarFixture.broker;
-import static io.sluice.it.PulsarFixture.uniqueTopic;
-import static io.sluice.it.SourceIT.await;
+import static io.sluice.testkit.PulsarFixture.admin;
+import static io.sluice.testkit.PulsarFixture.broker;
+import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.sink.CommitLostException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
-import io.sluice.sink.SinkContext;
 import io.sluice.sink.SinkWriter;
 import io.sluice.sink.pulsar.PulsarSink;
 import io.sluice.sink.pulsar.internal.TxnIds;
+import io.sluice.testkit.Await;
+import io.sluice.testkit.PulsarFixture;
+import io.sluice.testkit.sink.TestSinkContext;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.pulsar.client.admin.PulsarAdminException;
 import org.apache.pulsar.client.api.transaction.TxnID;
@@ -45,7 +43,7 @@ class PulsarSinkTimeoutIT {
     admin().topics().unload(topic);
     // a new sink object, as after a restart: the transaction is committed by its id alone
     PulsarSink<String> restarted = sink(topic, SHORT);
-    try (Committer committer = restarted.createCommitter(new Context(restarted.name()))) {
+    try (Committer committer = restarted.createCommitter(context(restarted.name()))) {
       assertThatThrownBy(() -> commitRetryingWhileUndecided(committer, prepared))
           .isInstanceOf(CommitLostException.class)
           .hasMessageContaining("aborted by the broker")
@@ -60,12 +58,12 @@ class PulsarSinkTimeoutIT {
     admin().topics().createPartitionedTopic(topic, 2);
     Committable prepared = writeAndPrepare(topic, "kept", LONG);
     PulsarSink<String> first = sink(topic, LONG);
-    try (Committer committer = first.createCommitter(new Context(first.name()))) {
+    try (Committer committer = first.createCommitter(context(first.name()))) {
       committer.commit(prepared);
     }
     awaitForgotten(prepared); // at once: committed
     PulsarSink<String> restarted = sink(topic, LONG);
-    try (Committer committer = restarted.createCommitter(new Context(restarted.name()))) {
+    try (Committer committer = restarted.createCommitter(context(restarted.name()))) {
       committer.commit(prepared); // recovery commits the restored checkpoint's transaction again
     }
     assertThat(PulsarFixture.readAll(topic)).hasSize(10).doesNotHaveDuplicates();
@@ -102,7 +100,7 @@ class PulsarSinkTimeoutIT {
   private static Committable writeAndPrepare(
       String topic, String prefix, Duration transactionTimeout) throws Exception {
     PulsarSink<String> sink = sink(topic, transactionTimeout);
-    try (SinkWriter<String> writer = sink.createWriter(new Context(sink.name()))) {
+    try (SinkWriter<String> writer = sink.createWriter(context(sink.name()))) {
       for (int i = 0; i < 10; i++) {
         writer.write(prefix + "-" + i);
       }
@@ -113,7 +111,7 @@ class PulsarSinkTimeoutIT {
   /** Until the coordinator no longer knows the transaction (it ended, or timed out). */
   private static void awaitForgotten(Committable prepared) throws Exception {
     TxnID id = TxnIds.fromBytes(prepared.bytes());
-    await(
+    Await.until(
         "the coordinator to forget " + id,
         Duration.ofSeconds(60),
         () -> {
@@ -129,53 +127,9 @@ class PulsarSinkTimeoutIT {
   }
 
   /** What the runtime gives a sink, without a state store: pending handles are only kept here. */
-  private static final class Context implements SinkContext {
-    private final String sink;
-    private final MeterRegistry meters = new SimpleMeterRegistry();
-    private final List<Committable> pending = new java.util.concurrent.CopyOnWriteArrayList<>();
-
-    Context(String sink) {
-      this.sink = sink;
-    }
-
-    @Override
-    public String appName() {
-      return "timeout-app";
-    }
-
-    @Override
-    public String sinkName() {
-      return sink;
-    }
-
-    @Override
-    public int writerIndex() {
-      return 0;
-    }
-
-    @Override
-    public String pulsarServiceUrl() {
-      return broker().serviceUrl();
-    }
-
-    @Override
-    public String pulsarAdminUrl() {
-      return broker().adminUrl();
-    }
-
-    @Override
-    public MeterRegistry meterRegistry() {
-      return meters;
-    }
-
-    @Override
-    public void badRecord(Object record, Throwable cause) {
-      throw new AssertionError("no bad records here: " + record, cause);
-    }
-
-    @Override
-    public void registerPending(Committable handle) {
-      pending.add(handle);
-    }
+  private static TestSinkContext context(String sink) {
+    return new TestSinkContext(sink, 0)
+        .withApp("timeout-app")
+        .withPulsar(broker().serviceUrl(), broker().adminUrl());
   }
 }

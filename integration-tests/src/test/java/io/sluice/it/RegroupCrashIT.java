@@ -1,11 +1,12 @@
 package io.sluice.it;
 
-import static io.sluice.it.PulsarFixture.admin;
-import static io.sluice.it.PulsarFixture.broker;
-import static io.sluice.it.PulsarFixture.uniqueTopic;
+import static io.sluice.testkit.PulsarFixture.admin;
+import static io.sluice.testkit.PulsarFixture.broker;
+import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.testkit.ChildJvm;
+import io.sluice.testkit.PulsarFixture;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -79,9 +80,9 @@ class RegroupCrashIT {
 
     try (ChildJvm job = startJob(prefix, output)) {
       job.awaitLine(l -> l.startsWith("RUNNING"), Duration.ofSeconds(90));
-      CrashRecoveryIT.awaitNoBacklog(prefix + "-a", "regroup-crash", Duration.ofMinutes(3));
-      awaitNoBacklog(prefix + "-b");
-      awaitNoBacklog(prefix + "-c");
+      PulsarFixture.awaitNoBacklog(prefix + "-a", "regroup-crash", Duration.ofMinutes(3));
+      PulsarFixture.awaitNoBacklog(prefix + "-b", "regroup-crash", Duration.ofMinutes(2));
+      PulsarFixture.awaitNoBacklog(prefix + "-c", "regroup-crash", Duration.ofMinutes(2));
       job.kill();
     }
 
@@ -115,20 +116,6 @@ class RegroupCrashIT {
       assertThat(e.getValue().last())
           .as("last count of %s (seed %d)", e.getKey(), seed)
           .isEqualTo((long) e.getValue().size());
-    }
-  }
-
-  private static void awaitNoBacklog(String topic) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-    while (true) {
-      var sub = admin().topics().getStats(topic).getSubscriptions().get("regroup-crash");
-      if (sub != null && sub.getMsgBacklog() == 0) {
-        return;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("backlog of " + topic + " not drained");
-      }
-      Thread.sleep(250);
     }
   }
 

@@ -1,9 +1,8 @@
 package io.sluice.it;
 
-import static io.sluice.it.PulsarFixture.admin;
-import static io.sluice.it.PulsarFixture.broker;
-import static io.sluice.it.PulsarFixture.uniqueTopic;
-import static io.sluice.it.SourceIT.await;
+import static io.sluice.testkit.PulsarFixture.admin;
+import static io.sluice.testkit.PulsarFixture.broker;
+import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.Sluice;
@@ -11,6 +10,8 @@ import io.sluice.sink.pulsar.PulsarSink;
 import io.sluice.source.PulsarSource;
 import io.sluice.source.SourceRecord;
 import io.sluice.state.Serde;
+import io.sluice.testkit.Await;
+import io.sluice.testkit.PulsarFixture;
 import io.sluice.window.WindowAssigner;
 import io.sluice.window.WindowResult;
 import java.nio.charset.StandardCharsets;
@@ -85,7 +86,7 @@ class RegroupWindowIT {
       long lastEventTime;
       try {
         try {
-          await(
+          Await.until(
               "the windowed topic in a group of its own",
               Duration.ofSeconds(60),
               () -> app.slotGroups().containsKey("hot-0"));
@@ -94,7 +95,7 @@ class RegroupWindowIT {
           stopA.set(true);
         }
         lastEventTime = loadA.get(30, TimeUnit.SECONDS);
-        await(
+        Await.until(
             "the windowed topic back in the shared group",
             Duration.ofSeconds(60),
             () -> !app.slotGroups().containsKey("hot-0"));

@@ -1,10 +1,9 @@
 package io.sluice.it;
 
-import static io.sluice.it.PulsarFixture.admin;
-import static io.sluice.it.PulsarFixture.broker;
-import static io.sluice.it.PulsarFixture.produce;
-import static io.sluice.it.PulsarFixture.uniqueTopic;
-import static io.sluice.it.SourceIT.await;
+import static io.sluice.testkit.PulsarFixture.admin;
+import static io.sluice.testkit.PulsarFixture.broker;
+import static io.sluice.testkit.PulsarFixture.produce;
+import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.Sluice;
@@ -12,6 +11,8 @@ import io.sluice.source.PulsarSource;
 import io.sluice.source.SourceRecord;
 import io.sluice.state.Serde;
 import io.sluice.state.ValueState;
+import io.sluice.testkit.Await;
+import io.sluice.testkit.PulsarFixture;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -75,8 +76,8 @@ class SlotGroupIT {
     try (Sluice app = countingApp("slots-restart", hot, cold, lastCount, threads)) {
       app.start();
       awaitCounts(lastCount, hot, 200, cold, 200);
-      CrashRecoveryIT.awaitNoBacklog(hot, "slots-restart", Duration.ofSeconds(30));
-      CrashRecoveryIT.awaitNoBacklog(cold, "slots-restart", Duration.ofSeconds(30));
+      PulsarFixture.awaitNoBacklog(hot, "slots-restart", Duration.ofSeconds(30));
+      PulsarFixture.awaitNoBacklog(cold, "slots-restart", Duration.ofSeconds(30));
     }
   }
 
@@ -84,7 +85,7 @@ class SlotGroupIT {
       Map<String, Long> lastCount, String hot, long hotCount, String cold, long coldCount)
       throws Exception {
     // every key: the keys are spread over both partitions of a topic, read by separate readers
-    await(
+    Await.until(
         "counts " + hotCount + " and " + coldCount + " for every key",
         Duration.ofSeconds(60),
         () ->

@@ -1,35 +1,26 @@
 package io.sluice.it;
 
-import static io.sluice.it.PulsarFixture.admin;
-import static io.sluice.it.PulsarFixture.broker;
-import static io.sluice.it.PulsarFixture.produce;
-import static io.sluice.it.PulsarFixture.uniqueTopic;
+import static io.sluice.testkit.PulsarFixture.admin;
+import static io.sluice.testkit.PulsarFixture.broker;
+import static io.sluice.testkit.PulsarFixture.produce;
+import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.RecoveryLayer;
 import io.sluice.Sluice;
 import io.sluice.source.PulsarSource;
+import io.sluice.testkit.Await;
+import io.sluice.testkit.PulsarFixture;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class SourceIT {
   @TempDir Path stateDir;
-
-  static void await(String what, Duration timeout, BooleanSupplier condition) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + timeout + " waiting for " + what);
-      }
-      Thread.sleep(50);
-    }
-  }
 
   private Sluice.Builder app(String name) {
     return Sluice.builder()
@@ -56,7 +47,7 @@ class SourceIT {
       app.start();
       assertThat(app.recoveryLayer()).isEqualTo(RecoveryLayer.START_POSITION);
       assertThat(app.partitions()).hasSize(5);
-      await("2500 records", Duration.ofSeconds(60), () -> seen.size() == 2500);
+      Await.until("2500 records", Duration.ofSeconds(60), () -> seen.size() == 2500);
     }
     assertThat(seen).contains("p-0", "p-1999", "n-0", "n-499");
   }
@@ -81,7 +72,7 @@ class SourceIT {
           .map(r -> new String(r.value(), StandardCharsets.UTF_8))
           .forEach(seen::add);
       app.start();
-      await("first 300", Duration.ofSeconds(60), () -> seen.size() == 300);
+      Await.until("first 300", Duration.ofSeconds(60), () -> seen.size() == 300);
 
       // a partition added to a known topic, and a brand-new topic matching the pattern
       admin().topics().updatePartitionedTopic(first, 3);
@@ -98,7 +89,7 @@ class SourceIT {
       admin().topics().createPartitionedTopic(second, 2);
       produce(second, "b", 0, 200, 10);
 
-      await("all 600", Duration.ofSeconds(60), () -> seen.size() == 600);
+      Await.until("all 600", Duration.ofSeconds(60), () -> seen.size() == 600);
       assertThat(app.partitions()).hasSize(5);
     }
     assertThat(seen).contains("new-partition-0", "new-partition-99", "b-0", "b-199");
@@ -141,11 +132,11 @@ class SourceIT {
         Thread.sleep(2000); // several discoveries fail meanwhile
         assertThat(app.state()).isEqualTo(Sluice.State.RUNNING);
       }
-      await("the topic read once free", Duration.ofSeconds(30), () -> seen.size() == 100);
+      Await.until("the topic read once free", Duration.ofSeconds(30), () -> seen.size() == 100);
       assertThat(app.partitions()).contains(second);
       // and its durable cursor follows the checkpoints (the broker may let go of what was read):
       // a start whose reader came up but whose cursor did not must not leave it unsubscribed
-      await(
+      Await.until(
           "the durable cursor advanced",
           Duration.ofSeconds(30),
           () -> backlog(second, "retry-sub") == 0);

@@ -1,16 +1,17 @@
 package io.sluice.it;
 
-import static io.sluice.it.PulsarFixture.admin;
-import static io.sluice.it.PulsarFixture.broker;
-import static io.sluice.it.PulsarFixture.produce;
-import static io.sluice.it.PulsarFixture.uniqueTopic;
-import static io.sluice.it.SourceIT.await;
+import static io.sluice.testkit.PulsarFixture.admin;
+import static io.sluice.testkit.PulsarFixture.broker;
+import static io.sluice.testkit.PulsarFixture.produce;
+import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.Sluice;
 import io.sluice.source.PulsarSource;
 import io.sluice.source.StartPosition;
+import io.sluice.testkit.Await;
+import io.sluice.testkit.PulsarFixture;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -69,8 +70,8 @@ class StartPositionIT {
         Sluice latest =
             start("latest", topic, StartPosition.latest(), fromLatest, new SimpleMeterRegistry())) {
       produce(topic, "after", 0, 50, 10);
-      await("timestamp start", Duration.ofSeconds(30), () -> fromTimestamp.size() == 150);
-      await("latest start", Duration.ofSeconds(30), () -> fromLatest.size() == 50);
+      Await.until("timestamp start", Duration.ofSeconds(30), () -> fromTimestamp.size() == 150);
+      Await.until("latest start", Duration.ofSeconds(30), () -> fromLatest.size() == 50);
       assertThat(fromTimestamp).noneMatch(s -> s.startsWith("old-"));
       assertThat(fromLatest).allMatch(s -> s.startsWith("after-"));
       // per-topic record counter and per-partition lag gauge exist
@@ -109,7 +110,7 @@ class StartPositionIT {
             .map(r -> new String(r.value(), StandardCharsets.UTF_8))
             .forEach(seen::add);
         app.start();
-        await(
+        Await.until(
             "run " + run + ": the 100 new ones", Duration.ofSeconds(30), () -> seen.size() >= 100);
         Thread.sleep(500); // nothing older arrives late
         assertThat(app.recoveryLayer())
@@ -146,7 +147,7 @@ class StartPositionIT {
             seen,
             new SimpleMeterRegistry())) {
       produce(topic, "new", 0, 20, 2);
-      await("the 20 new ones", Duration.ofSeconds(30), () -> seen.size() >= 20);
+      Await.until("the 20 new ones", Duration.ofSeconds(30), () -> seen.size() >= 20);
       Thread.sleep(500); // nothing older arrives late
     }
     assertThat(seen).hasSize(20).allMatch(s -> s.startsWith("new-"));
@@ -177,7 +178,7 @@ class StartPositionIT {
             StartPosition.messageIds(java.util.Map.of(shortName, ids.get(4))),
             seen,
             new SimpleMeterRegistry())) {
-      await("the 5 messages after m-4", Duration.ofSeconds(30), () -> seen.size() >= 5);
+      Await.until("the 5 messages after m-4", Duration.ofSeconds(30), () -> seen.size() >= 5);
       Thread.sleep(500); // nothing earlier arrives late
       assertThat(seen).containsExactlyInAnyOrder("m-5", "m-6", "m-7", "m-8", "m-9");
     }
@@ -219,7 +220,7 @@ class StartPositionIT {
     Set<String> first = ConcurrentHashMap.newKeySet();
     try (Sluice app = startMatching("grown", pattern, first)) {
       produce(existing, "a", 0, 50, 10);
-      await("first run", Duration.ofSeconds(30), () -> first.size() == 50);
+      Await.until("first run", Duration.ofSeconds(30), () -> first.size() == 50);
     }
     String created = "persistent://public/default/" + prefix + "-b";
     admin().topics().createPartitionedTopic(created, 2);
@@ -229,7 +230,7 @@ class StartPositionIT {
     Set<String> second = ConcurrentHashMap.newKeySet();
     try (Sluice app = startMatching("grown", pattern, second)) {
       assertThat(app.partitions()).hasSize(5);
-      await("second run", Duration.ofSeconds(30), () -> second.size() == 200);
+      Await.until("second run", Duration.ofSeconds(30), () -> second.size() == 200);
       assertThat(second).noneMatch(v -> v.startsWith("a-"));
     }
   }

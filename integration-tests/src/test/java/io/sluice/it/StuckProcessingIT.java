@@ -1,8 +1,8 @@
 package io.sluice.it;
 
-import static io.sluice.it.PulsarFixture.admin;
-import static io.sluice.it.PulsarFixture.broker;
-import static io.sluice.it.PulsarFixture.uniqueTopic;
+import static io.sluice.testkit.PulsarFixture.admin;
+import static io.sluice.testkit.PulsarFixture.broker;
+import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -10,6 +10,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.CheckpointException;
 import io.sluice.Sluice;
 import io.sluice.source.PulsarSource;
+import io.sluice.testkit.Await;
+import io.sluice.testkit.PulsarFixture;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -56,7 +58,7 @@ class StuckProcessingIT {
     try {
       awaitFailed(app, meters);
       assertThat(app.awaitTermination(Duration.ofSeconds(60))).isTrue();
-      SourceIT.await(
+      Await.until(
           "no fetcher thread left",
           Duration.ofSeconds(10),
           () ->
@@ -103,8 +105,7 @@ class StuckProcessingIT {
   }
 
   private static void awaitFailed(Sluice app, SimpleMeterRegistry meters) throws Exception {
-    SourceIT.await(
-        "the app failed", Duration.ofSeconds(30), () -> app.state() == Sluice.State.FAILED);
+    Await.until("the app failed", Duration.ofSeconds(30), () -> app.state() == Sluice.State.FAILED);
     assertThat(meters.get("sluice.checkpoint.failures").counter().count())
         .isGreaterThanOrEqualTo(3);
   }

@@ -1,11 +1,12 @@
 package io.sluice.it;
 
-import static io.sluice.it.PulsarFixture.admin;
-import static io.sluice.it.PulsarFixture.broker;
-import static io.sluice.it.PulsarFixture.uniqueTopic;
+import static io.sluice.testkit.PulsarFixture.admin;
+import static io.sluice.testkit.PulsarFixture.broker;
+import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.testkit.ChildJvm;
+import io.sluice.testkit.PulsarFixture;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;

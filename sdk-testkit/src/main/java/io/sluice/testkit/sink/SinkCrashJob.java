@@ -1,11 +1,8 @@
-package io.sluice.sink;
+package io.sluice.testkit.sink;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.Sluice;
-import io.sluice.sink.clickhouse.ClickHouseSinkIT;
-import io.sluice.sink.hdfs.HdfsParquetSinkIT;
-import io.sluice.sink.hdfs.HdfsSinkIT;
-import io.sluice.sink.redis.RedisSinkIT;
+import io.sluice.sink.Sink;
 import io.sluice.source.PulsarSource;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -15,19 +12,17 @@ import java.time.Duration;
  * The job the kit's crash test kills: reads "m-&lt;id&gt;" records keyed "k&lt;n&gt;" and writes
  * them as {@link TestRecord}s to the sink under test.
  *
- * <p>Args: kind server run serviceUrl adminUrl inputTopic stateDir checkpointMillis
+ * <p>Args: kitClass server run serviceUrl adminUrl inputTopic stateDir checkpointMillis
  */
 public final class SinkCrashJob {
   private SinkCrashJob() {}
 
-  static Sink<TestRecord> sink(String kind, String server, String run) {
-    return switch (kind) {
-      case "redis" -> RedisSinkIT.sink(server, run);
-      case "clickhouse" -> ClickHouseSinkIT.sink(server, run);
-      case "hdfs" -> HdfsSinkIT.sink(server, run);
-      case "hdfs-parquet" -> HdfsParquetSinkIT.sink(server, run);
-      default -> throw new IllegalArgumentException("unknown sink kind " + kind);
-    };
+  /** The sink of the kit subclass named {@code kitClass}, created as the test's own. */
+  static Sink<TestRecord> sink(String kitClass, String server, String run) throws Exception {
+    var constructor =
+        Class.forName(kitClass).asSubclass(SinkCompatibilityKit.class).getDeclaredConstructor();
+    constructor.setAccessible(true); // test classes are often package-private
+    return constructor.newInstance().createSink(server, run);
   }
 
   public static void main(String[] args) throws Exception {
@@ -46,13 +41,14 @@ public final class SinkCrashJob {
             .maxConsecutiveCheckpointFailures(200)
             .meterRegistry(meters)
             .build();
+    Sink<TestRecord> sink = sink(args[0], args[1], args[2]);
     app.stream(PulsarSource.topics(args[5]).subscription("sink-crash-job"))
         .map(
             r ->
                 new TestRecord(
                     Long.parseLong(new String(r.value(), StandardCharsets.UTF_8).substring(2)),
                     r.key()))
-        .sinkTo(sink(args[0], args[1], args[2]));
+        .sinkTo(sink);
     app.start();
     System.out.println("RUNNING layer=" + app.recoveryLayer());
     while (app.state() == Sluice.State.RUNNING) {

@@ -1,10 +1,17 @@
-package io.sluice.sink;
+package io.sluice.testkit.sink;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.sluice.SinkException;
+import io.sluice.sink.CommitLostException;
+import io.sluice.sink.Committable;
+import io.sluice.sink.Committer;
+import io.sluice.sink.Sink;
+import io.sluice.sink.SinkWriter;
 import io.sluice.testkit.ChildJvm;
+import io.sluice.testkit.PulsarFixture;
 import io.sluice.testkit.PulsarStandalone;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,24 +21,38 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.apache.pulsar.client.admin.PulsarAdmin;
-import org.apache.pulsar.client.api.Producer;
-import org.apache.pulsar.client.api.PulsarClient;
-import org.apache.pulsar.client.api.Schema;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The contract every exactly-once sink passes against its real server: delivery, idempotent commit,
- * invisible aborted output, and exactly-once delivery across SIGKILLs of a real job.
+ * invisible aborted output, bad records, meters, and exactly-once delivery across SIGKILLs of a
+ * real job and across an outage of the server. Public so that a sink of your own runs it too.
  *
- * <p>A subclass supplies the server address, a factory for the sink (static, so the crash job in a
- * child JVM builds the same sink; see {@link SinkCrashJob}) and a way to count what is visible.
- * Each test uses its own {@code run} namespace (key prefix, table) so tests never see each other's
- * output. The crash test's size is set by {@code -Dsluice.crash.messages} (default 200,000) and
- * {@code -Dsluice.crash.kills} (default 6); the outage test's by {@code -Dsluice.outage.messages}
- * (default 50,000) and {@code -Dsluice.outage.seconds} (default 20).
+ * <pre>{@code
+ * class MySinkIT extends SinkCompatibilityKit {
+ *   protected String kind() { return "my"; }
+ *   protected String server() { return myServer.url(); }
+ *   protected Sink<TestRecord> createSink(String server, String run) {
+ *     return MySink.<TestRecord>builder().url(server).table(run).build();
+ *   }
+ *   protected String newRun() { ... }           // a fresh table / key prefix
+ *   protected Map<Long, Long> visibleCounts(String run) { ... }
+ *   protected void stopServer() { ... }
+ *   protected void startServer() { ... }
+ * }
+ * }</pre>
+ *
+ * <p>A subclass supplies the server address, the sink (see {@link #createSink}: the crash and
+ * outage tests build the same sink in a child JVM, {@link SinkCrashJob}, which creates the subclass
+ * with its no-argument constructor, so {@code createSink} must not depend on the test's state) and
+ * a way to count what is visible. A record whose {@link TestRecord#key()} is null is one the sink's
+ * mapping must refuse (hand to {@link io.sluice.sink.SinkContext#badRecord}). Each test uses its
+ * own {@code run} namespace (key prefix, table) so tests never see each other's output. The jobs
+ * read their input from {@link PulsarStandalone#shared()}. The crash test's size is set by {@code
+ * -Dsluice.crash.messages} (default 200,000) and {@code -Dsluice.crash.kills} (default 6); the
+ * outage test's by {@code -Dsluice.outage.messages} (default 50,000) and {@code
+ * -Dsluice.outage.seconds} (default 20).
  */
 public abstract class SinkCompatibilityKit {
   static final int MESSAGES = Integer.getInteger("sluice.crash.messages", 200_000);
@@ -41,13 +62,25 @@ public abstract class SinkCompatibilityKit {
   static final Duration OUTAGE = Duration.ofSeconds(Long.getLong("sluice.outage.seconds", 20));
   private static final Duration MINUTE = Duration.ofMinutes(1);
 
-  private static PulsarAdmin admin;
-  private static PulsarClient client;
-
   @TempDir Path stateDir;
 
-  /** The kind {@link SinkCrashJob#sink} understands, e.g. {@code redis}. */
+  /** A short name of the sink for topic names and the RESULT lines, e.g. {@code redis}. */
   protected abstract String kind();
+
+  /**
+   * The sink under test, writing into {@code run} on {@code server}. Called on an instance created
+   * with the subclass's no-argument constructor in the crash job's child JVM too: use only the
+   * arguments.
+   */
+  protected abstract Sink<TestRecord> createSink(String server, String run);
+
+  /**
+   * Whether {@link #stopServer}/{@link #startServer} can take the server away under a running job
+   * (default true); when false the outage test is skipped.
+   */
+  protected boolean canStopServer() {
+    return true;
+  }
 
   /** The server address handed to the sink factory. */
   protected abstract String server();
@@ -67,8 +100,9 @@ public abstract class SinkCompatibilityKit {
   /** Starts the stopped server again on the same address and data. */
   protected abstract void startServer();
 
+  /** {@link #createSink} on this test's server. */
   protected final Sink<TestRecord> sink(String run) {
-    return SinkCrashJob.sink(kind(), server(), run);
+    return createSink(server(), run);
   }
 
   private static TestRecord record(long id) {
@@ -240,7 +274,7 @@ public abstract class SinkCompatibilityKit {
   void shouldDeliverExactlyOnceAcrossSigkills() throws Exception {
     String run = newRun();
     String input = "persistent://public/default/sink-crash-" + kind() + "-" + System.nanoTime();
-    admin().topics().createPartitionedTopic(input, 8);
+    PulsarFixture.admin().topics().createPartitionedTopic(input, 8);
     long seed = Long.getLong("sluice.crash.seed", System.nanoTime());
     Random random = new Random(seed);
     System.out.println("crash test " + kind() + " seed " + seed);
@@ -250,7 +284,7 @@ public abstract class SinkCompatibilityKit {
     producing.get(5, TimeUnit.MINUTES);
     try (ChildJvm job = startJob(run, input)) {
       job.awaitLine(l -> l.startsWith("RUNNING"), Duration.ofSeconds(90));
-      awaitNoBacklog(input, Duration.ofMinutes(5));
+      PulsarFixture.awaitNoBacklog(input, "sink-crash-job", Duration.ofMinutes(5));
       job.kill();
     }
 
@@ -274,9 +308,10 @@ public abstract class SinkCompatibilityKit {
    */
   @Test
   void shouldRideOutAServerOutageExactlyOnce() throws Exception {
+    assumeTrue(canStopServer(), kind() + ": its server cannot be stopped under a running job");
     String run = newRun();
     String input = "persistent://public/default/sink-outage-" + kind() + "-" + System.nanoTime();
-    admin().topics().createPartitionedTopic(input, 4);
+    PulsarFixture.admin().topics().createPartitionedTopic(input, 4);
     CompletableFuture<Void> producing =
         CompletableFuture.runAsync(() -> produce(input, OUTAGE_MESSAGES, 30_000));
     long outageNanos;
@@ -296,7 +331,7 @@ public abstract class SinkCompatibilityKit {
           job.awaitLine(l -> l.matches("CHECKPOINT \\d+ retries=[1-9].*"), Duration.ofMinutes(2));
       System.out.println("outage " + kind() + ": job reported " + retried);
       producing.get(5, TimeUnit.MINUTES);
-      awaitNoBacklog(input, Duration.ofMinutes(5));
+      PulsarFixture.awaitNoBacklog(input, "sink-crash-job", Duration.ofMinutes(5));
       assertThat(job.isAlive()).as("the job survived the outage; see %s", job.logFile()).isTrue();
       job.kill();
     }
@@ -319,7 +354,7 @@ public abstract class SinkCompatibilityKit {
     List<String> args =
         new ArrayList<>(
             List.of(
-                kind(),
+                getClass().getName(),
                 server(),
                 run,
                 broker.serviceUrl(),
@@ -340,81 +375,11 @@ public abstract class SinkCompatibilityKit {
   }
 
   private static void produce(String topic, int messages, long overMillis) {
-    try (Producer<String> producer =
-        client()
-            .newProducer(Schema.STRING)
-            .topic(topic)
-            .blockIfQueueFull(true)
-            // no client-side send timeout: under load a timed-out batch would silently shrink the
-            // input and show up as "lost" output
-            .sendTimeout(0, TimeUnit.SECONDS)
-            .batchingMaxPublishDelay(1, TimeUnit.MILLISECONDS)
-            .create()) {
-      java.util.List<java.util.concurrent.CompletableFuture<?>> sent = new java.util.ArrayList<>();
-      int chunk = 1000;
-      for (int i = 0; i < messages; i += chunk) {
-        for (int j = i; j < Math.min(messages, i + chunk); j++) {
-          sent.add(producer.newMessage().key("k" + (j % KEYS)).value("m-" + j).sendAsync());
-        }
-        producer.flush();
-        sent.forEach(java.util.concurrent.CompletableFuture::join);
-        sent.clear();
-        Thread.sleep(Math.max(1, overMillis * chunk / messages));
-      }
+    try {
+      PulsarFixture.produce(
+          topic, 0, messages, j -> "k" + (j % KEYS), j -> "m-" + j, null, overMillis);
     } catch (Exception e) {
       throw new IllegalStateException("producing input failed", e);
-    }
-  }
-
-  private static void awaitNoBacklog(String topic, Duration timeout) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      var stats = admin().topics().getPartitionedStats(topic, true);
-      long backlog = 0;
-      boolean all = true;
-      for (var p : stats.getPartitions().values()) {
-        var sub = p.getSubscriptions().get("sink-crash-job");
-        if (sub == null) {
-          all = false;
-        } else {
-          backlog += sub.getMsgBacklog();
-        }
-      }
-      if (all && backlog == 0 && !stats.getPartitions().isEmpty()) {
-        return;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("backlog of sink-crash-job still " + backlog);
-      }
-      Thread.sleep(250);
-    }
-  }
-
-  private static synchronized PulsarAdmin admin() throws Exception {
-    if (admin == null) {
-      admin = PulsarAdmin.builder().serviceHttpUrl(PulsarStandalone.shared().adminUrl()).build();
-    }
-    return admin;
-  }
-
-  private static synchronized PulsarClient client() throws Exception {
-    if (client == null) {
-      client = PulsarClient.builder().serviceUrl(PulsarStandalone.shared().serviceUrl()).build();
-    }
-    return client;
-  }
-
-  @AfterAll
-  static void closeClients() throws Exception {
-    synchronized (SinkCompatibilityKit.class) {
-      if (client != null) {
-        client.close();
-        client = null;
-      }
-      if (admin != null) {
-        admin.close();
-        admin = null;
-      }
     }
   }
 }
