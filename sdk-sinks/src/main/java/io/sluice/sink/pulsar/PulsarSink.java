@@ -5,6 +5,8 @@ import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
 import io.sluice.sink.SinkContext;
 import io.sluice.sink.SinkWriter;
+import io.sluice.sink.builder.SinkBuilder;
+import io.sluice.sink.internal.SinkMetrics;
 import io.sluice.sink.pulsar.internal.TransactionJournal;
 import java.time.Duration;
 import java.util.Map;
@@ -93,7 +95,7 @@ public final class PulsarSink<T> implements Sink<T> {
 
   private PulsarSink(Builder<T> b) {
     this.topic = b.topic;
-    this.name = b.name != null ? b.name : "pulsar:" + b.topic;
+    this.name = b.resolvedName();
     this.serviceUrl = b.serviceUrl;
     this.adminUrl = b.adminUrl;
     this.serializer = b.serializer;
@@ -209,7 +211,7 @@ public final class PulsarSink<T> implements Sink<T> {
   public Committer createCommitter(SinkContext context) {
     PulsarClient c = acquire(context);
     try {
-      return new PulsarSinkCommitter(this, c, admin(context));
+      return new PulsarSinkCommitter(this, c, admin(context), SinkMetrics.of(context, name));
     } catch (RuntimeException e) {
       release();
       throw e;
@@ -319,6 +321,9 @@ public final class PulsarSink<T> implements Sink<T> {
 
   synchronized void release() {
     if (--users == 0 && client != null) {
+      // Their Transaction objects die with the client (a commit through one would wait for a
+      // closed connection): a later committer commits or aborts them by id, on a new client.
+      open.clear();
       journal.close();
       journal = null;
       if (admin != null) {
@@ -334,9 +339,12 @@ public final class PulsarSink<T> implements Sink<T> {
     }
   }
 
-  /** Settings of a {@link PulsarSink}. */
-  public static final class Builder<T> {
-    private String name;
+  /**
+   * Settings of a {@link PulsarSink}. Its name comes from the shared {@link SinkBuilder}; it does
+   * not extend {@code RetryingSinkBuilder}: the Pulsar client itself waits out a broker outage, for
+   * up to half the {@link #transactionTimeout} (see {@link PulsarSink}).
+   */
+  public static final class Builder<T> extends SinkBuilder<Builder<T>> {
     private String topic;
     private String serviceUrl;
     private String adminUrl;
@@ -348,10 +356,13 @@ public final class PulsarSink<T> implements Sink<T> {
 
     private Builder() {}
 
-    /** The sink's name in checkpoints (default {@code pulsar:<topic>}); keep it stable. */
-    public Builder<T> name(String name) {
-      this.name = Objects.requireNonNull(name, "name must not be null");
+    @Override
+    protected Builder<T> self() {
       return this;
+    }
+
+    private String resolvedName() {
+      return nameOr("pulsar:" + topic);
     }
 
     public Builder<T> topic(String topic) {

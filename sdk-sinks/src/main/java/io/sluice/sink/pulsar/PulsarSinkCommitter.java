@@ -3,6 +3,7 @@ package io.sluice.sink.pulsar;
 import io.sluice.SinkException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
+import io.sluice.sink.internal.SinkMetrics;
 import io.sluice.sink.pulsar.internal.TransactionCoordinator;
 import io.sluice.sink.pulsar.internal.TransactionOutcomes;
 import io.sluice.sink.pulsar.internal.TxnIds;
@@ -22,8 +23,12 @@ final class PulsarSinkCommitter implements Committer {
   private final PulsarSink<?> sink;
   private final TransactionCoordinator coordinator;
 
-  PulsarSinkCommitter(PulsarSink<?> sink, PulsarClient client, PulsarAdmin admin) {
+  private final SinkMetrics metrics;
+
+  PulsarSinkCommitter(
+      PulsarSink<?> sink, PulsarClient client, PulsarAdmin admin, SinkMetrics metrics) {
     this.sink = sink;
+    this.metrics = metrics;
     this.coordinator =
         new TransactionCoordinator(
             client, sink.name(), new TransactionOutcomes(admin, client, sink.topic(), sink.name()));
@@ -31,6 +36,15 @@ final class PulsarSinkCommitter implements Committer {
 
   @Override
   public void commit(Committable committable) {
+    try {
+      metrics.timeCommit(() -> commitTimed(committable));
+    } catch (SinkException e) {
+      metrics.error(); // the runtime retries it, or fails the app if it is lost
+      throw e;
+    }
+  }
+
+  private void commitTimed(Committable committable) {
     TxnID id = TxnIds.fromBytes(committable.bytes());
     Transaction live = sink.openTransactions().get(id);
     if (live == null) {

@@ -1,11 +1,12 @@
 package io.sluice.sink.pulsar;
 
-import io.micrometer.core.instrument.Counter;
 import io.sluice.SinkException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.SinkContext;
 import io.sluice.sink.SinkWriter;
+import io.sluice.sink.internal.SinkMetrics;
 import io.sluice.sink.pulsar.internal.TxnIds;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -31,7 +32,7 @@ final class PulsarSinkWriter<T> implements SinkWriter<T> {
   /** How long a batch of output may wait to fill; see the producer's construction. */
   static final int BATCH_DELAY_MILLIS = 20;
 
-  private final Counter written;
+  private final SinkMetrics metrics;
   private Transaction current;
   private CompletableFuture<Transaction> next;
 
@@ -67,11 +68,7 @@ final class PulsarSinkWriter<T> implements SinkWriter<T> {
       throw new SinkException(
           "Sink " + sink.name() + ": cannot create a producer for " + sink.topic() + ": " + e, e);
     }
-    this.written =
-        Counter.builder("sluice.sink.records")
-            .tag("app", context.appName())
-            .tag("sink", sink.name())
-            .register(context.meterRegistry());
+    this.metrics = SinkMetrics.of(context, sink.name());
     this.next = open();
   }
 
@@ -155,20 +152,31 @@ final class PulsarSinkWriter<T> implements SinkWriter<T> {
       throw new SinkException(
           "Sink " + sink.name() + ": a send to " + sink.topic() + " failed", failed);
     }
-    byte[] bytes = sink.serializer().apply(value);
-    if (bytes == null) {
-      throw new SinkException(
-          "Sink " + sink.name() + ": the serializer returned null for " + value);
+    byte[] bytes;
+    String key = null;
+    Map<String, String> properties = null;
+    try {
+      bytes = sink.serializer().apply(value);
+      if (bytes == null) {
+        throw new IllegalArgumentException("the serializer returned null");
+      }
+      if (sink.key() != null) {
+        key = sink.key().apply(value);
+      }
+      if (sink.properties() != null) {
+        properties = sink.properties().apply(value);
+      }
+    } catch (RuntimeException e) {
+      // a record the mappings cannot map: the app's sink bad-record policy decides (fail or skip)
+      context.badRecord(value, e);
+      return;
     }
     TypedMessageBuilder<byte[]> message = producer.newMessage(current()).value(bytes);
-    if (sink.key() != null) {
-      String key = sink.key().apply(value);
-      if (key != null) {
-        message.key(key);
-      }
+    if (key != null) {
+      message.key(key);
     }
-    if (sink.properties() != null) {
-      message.properties(sink.properties().apply(value));
+    if (properties != null) {
+      message.properties(properties);
     }
     lastSend =
         message
@@ -179,7 +187,8 @@ final class PulsarSinkWriter<T> implements SinkWriter<T> {
                     sendFailure.compareAndSet(null, t);
                   }
                 });
-    written.increment();
+    metrics.record();
+    metrics.bytes(bytes.length);
   }
 
   @Override
