@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 sink=${1:-}
 shift || true
 case "$sink" in
-  pulsar) module=sdk-core; test=CrashRecoveryIT ;;
+  pulsar) module=integration-tests; test=CrashRecoveryIT ;;
   redis) module=sdk-sinks; test=RedisSinkIT ;;
   clickhouse) module=sdk-sinks; test=ClickHouseSinkIT ;;
   hdfs) module=sdk-sinks; test=HdfsSinkIT ;;

@@ -100,7 +100,7 @@ public final class Sluice implements AutoCloseable {
   /** Adds a source; the returned stream is where its records enter. Before {@link #start()}. */
   public DataStream<SourceRecord> stream(PulsarSource source) {
     Objects.requireNonNull(source, "source must not be null");
-    return new DataStream<>(graph.addSource(source));
+    return io.sluice.stream.internal.Streams.dataStream(graph.addSource(source));
   }
 
   /**
@@ -111,7 +111,7 @@ public final class Sluice implements AutoCloseable {
   public <T> DataStream<T> stream(PulsarSource source, RecordDecoder<T> decoder) {
     Objects.requireNonNull(source, "source must not be null");
     Objects.requireNonNull(decoder, "decoder must not be null");
-    return new DataStream<>(graph.addSource(source, decoder));
+    return io.sluice.stream.internal.Streams.dataStream(graph.addSource(source, decoder));
   }
 
   /**

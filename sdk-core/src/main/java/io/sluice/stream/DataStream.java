@@ -1,8 +1,10 @@
 package io.sluice.stream;
 
 import io.sluice.internal.graph.StreamNode;
+import io.sluice.lookup.LookupTable;
 import io.sluice.sink.Sink;
 import io.sluice.state.Serde;
+import io.sluice.stream.internal.Streams;
 import java.util.Objects;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -21,9 +23,20 @@ import java.util.function.Predicate;
  * }</pre>
  */
 public final class DataStream<T> {
+  static {
+    // the runtime creates streams through Streams, so the constructor below need not be public
+    Streams.setAccess(
+        new Streams.Access() {
+          @Override
+          public <R> DataStream<R> dataStream(StreamNode<R> node) {
+            return new DataStream<>(node);
+          }
+        });
+  }
+
   private final StreamNode<T> node;
 
-  public DataStream(StreamNode<T> node) {
+  DataStream(StreamNode<T> node) {
     this.node = node;
   }
 

@@ -55,13 +55,13 @@ public final class TestDriver implements AutoCloseable {
 
   public DataStream<SourceRecord> stream(PulsarSource source) {
     Objects.requireNonNull(source, "source must not be null");
-    return new DataStream<>(graph.addSource(source));
+    return io.sluice.stream.internal.Streams.dataStream(graph.addSource(source));
   }
 
   public <T> DataStream<T> stream(PulsarSource source, RecordDecoder<T> decoder) {
     Objects.requireNonNull(source, "source must not be null");
     Objects.requireNonNull(decoder, "decoder must not be null");
-    return new DataStream<>(graph.addSource(source, decoder));
+    return io.sluice.stream.internal.Streams.dataStream(graph.addSource(source, decoder));
   }
 
   /** Compiles the pipeline and recovers the newest checkpoint in the state directory, if any. */

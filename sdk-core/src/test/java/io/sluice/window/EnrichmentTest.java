@@ -3,11 +3,11 @@ package io.sluice.window;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.lookup.LookupTable;
 import io.sluice.source.PulsarSource;
 import io.sluice.source.RecordDecoder;
 import io.sluice.source.SourceRecord;
 import io.sluice.source.TopicDecoders;
-import io.sluice.stream.LookupTable;
 import io.sluice.testing.CollectingSink;
 import io.sluice.testing.TestDriver;
 import java.nio.file.Files;

@@ -57,13 +57,8 @@ public final class JobGraph {
       return existing;
     }
     Sink<DeadLetter> sink =
-        io.sluice.sink.pulsar.PulsarSink.<DeadLetter>builder()
-            .name(name)
-            .topic(topic)
-            .serializer(d -> d.record().value())
-            .key(d -> d.record().key())
-            .properties(DeadLetter::properties)
-            .build();
+        io.sluice.source.internal.DeadLetterSinks.<DeadLetter>pulsar(
+            name, topic, d -> d.record().value(), d -> d.record().key(), DeadLetter::properties);
     registerSink(sink);
     return sink;
   }

@@ -6,7 +6,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.internal.graph.JobGraph;
 import io.sluice.sink.GrowingSink;
 import io.sluice.source.PulsarSource;
-import io.sluice.stream.DataStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
@@ -50,7 +49,8 @@ class AsyncCommitTest {
 
   private DriverRuntime runtime(GrowingSink sink, ExecutorService commits) {
     JobGraph graph = new JobGraph();
-    new DataStream<>(graph.addSource(PulsarSource.topics("in"))).sinkTo(sink);
+    io.sluice.stream.internal.Streams.dataStream(graph.addSource(PulsarSource.topics("in")))
+        .sinkTo(sink);
     DriverRuntime runtime = new DriverRuntime("async", graph, dir, new SimpleMeterRegistry());
     if (commits != null) {
       runtime.commitOn(commits);

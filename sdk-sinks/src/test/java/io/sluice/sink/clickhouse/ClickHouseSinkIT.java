@@ -8,11 +8,11 @@ import io.sluice.SinkException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
-import io.sluice.sink.SinkCompatibilityKit;
 import io.sluice.sink.SinkWriter;
-import io.sluice.sink.TestRecord;
-import io.sluice.sink.TestSinkContext;
 import io.sluice.testkit.ClickHouseServer;
+import io.sluice.testkit.sink.SinkCompatibilityKit;
+import io.sluice.testkit.sink.TestRecord;
+import io.sluice.testkit.sink.TestSinkContext;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -84,6 +84,11 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
     for (long i = from; i < from + count; i++) {
       writer.write(new TestRecord(i, "k"));
     }
+  }
+
+  @Override
+  protected Sink<TestRecord> createSink(String server, String run) {
+    return sink(server, run);
   }
 
   @Override

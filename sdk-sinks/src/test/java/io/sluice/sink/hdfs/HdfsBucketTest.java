@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.SinkWriter;
-import io.sluice.sink.TestSinkContext;
+import io.sluice.testkit.sink.TestSinkContext;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

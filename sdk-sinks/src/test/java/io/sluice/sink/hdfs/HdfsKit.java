@@ -1,6 +1,6 @@
 package io.sluice.sink.hdfs;
 
-import io.sluice.sink.SinkCompatibilityKit;
+import io.sluice.testkit.sink.SinkCompatibilityKit;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

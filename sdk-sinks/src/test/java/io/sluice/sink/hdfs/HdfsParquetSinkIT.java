@@ -6,10 +6,10 @@ import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
 import io.sluice.sink.SinkWriter;
-import io.sluice.sink.TestRecord;
-import io.sluice.sink.TestSinkContext;
 import io.sluice.sink.hdfs.ParquetFormat.Compression;
 import io.sluice.sink.hdfs.ParquetFormat.Type;
+import io.sluice.testkit.sink.TestRecord;
+import io.sluice.testkit.sink.TestSinkContext;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -90,6 +90,11 @@ public class HdfsParquetSinkIT extends HdfsKit {
                 .build())
         .bucketByTopicAndHour(r -> "topic-" + (r.id() % 3), r -> 1_700_000_000_000L)
         .build();
+  }
+
+  @Override
+  protected Sink<TestRecord> createSink(String server, String run) {
+    return sink(server, run);
   }
 
   @Override

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sluice.ConfigException;
-import io.sluice.sink.TestRecord;
 import io.sluice.sink.hdfs.ParquetFormat.Compression;
 import io.sluice.sink.hdfs.ParquetFormat.Type;
+import io.sluice.testkit.sink.TestRecord;
 import org.junit.jupiter.api.Test;
 
 /** The format settings of the HDFS sink are checked when they are set, with clear messages. */

@@ -6,8 +6,8 @@ import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
 import io.sluice.sink.SinkWriter;
-import io.sluice.sink.TestRecord;
-import io.sluice.sink.TestSinkContext;
+import io.sluice.testkit.sink.TestRecord;
+import io.sluice.testkit.sink.TestSinkContext;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -41,6 +41,11 @@ public class HdfsSinkIT extends HdfsKit {
                     + "\"}")
         .bucketByTopicAndHour(r -> "topic-" + (r.id() % 3), r -> 1_700_000_000_000L)
         .build();
+  }
+
+  @Override
+  protected Sink<TestRecord> createSink(String server, String run) {
+    return sink(server, run);
   }
 
   @Override

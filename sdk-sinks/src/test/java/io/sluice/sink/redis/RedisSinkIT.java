@@ -7,11 +7,11 @@ import io.sluice.SinkException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
-import io.sluice.sink.SinkCompatibilityKit;
 import io.sluice.sink.SinkWriter;
-import io.sluice.sink.TestRecord;
-import io.sluice.sink.TestSinkContext;
 import io.sluice.testkit.RedisServer;
+import io.sluice.testkit.sink.SinkCompatibilityKit;
+import io.sluice.testkit.sink.TestRecord;
+import io.sluice.testkit.sink.TestSinkContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.Socket;
@@ -64,6 +64,11 @@ public class RedisSinkIT extends SinkCompatibilityKit {
                     RedisCommand.hincrBy(run + ":ids", Long.toString(r.id()), 1),
                     RedisCommand.hincrBy(run + ":sums", r.key(), r.id())))
         .build();
+  }
+
+  @Override
+  protected Sink<TestRecord> createSink(String server, String run) {
+    return sink(server, run);
   }
 
   @Override

@@ -1,0 +1,452 @@
+package io.sluice.sink.pulsar;
+
+import io.sluice.SinkException;
+import io.sluice.sink.Committer;
+import io.sluice.sink.Sink;
+import io.sluice.sink.SinkContext;
+import io.sluice.sink.SinkWriter;
+import io.sluice.sink.builder.SinkBuilder;
+import io.sluice.sink.internal.SinkMetrics;
+import io.sluice.sink.pulsar.internal.TransactionJournal;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.apache.pulsar.client.admin.PulsarAdmin;
+import org.apache.pulsar.client.admin.PulsarAdminException;
+import org.apache.pulsar.client.api.PulsarClient;
+import org.apache.pulsar.client.api.PulsarClientException;
+import org.apache.pulsar.client.api.transaction.Transaction;
+import org.apache.pulsar.client.api.transaction.TxnID;
+import org.apache.pulsar.common.naming.TopicName;
+
+/**
+ * Writes records to a Pulsar topic exactly once, with one Pulsar transaction per checkpoint.
+ *
+ * <pre>{@code
+ * PulsarSink<Order> sink = PulsarSink.<Order>builder()
+ *     .topic("persistent://public/default/orders-out")
+ *     .serializer(o -> json(o))
+ *     .key(Order::id)
+ *     .build();
+ * }</pre>
+ *
+ * <p><b>Why it stays exactly-once when the process is killed at any instant.</b> Before the first
+ * message goes into a transaction, its id is recorded durably in the local state store ({@link
+ * SinkContext#registerPending}). At a checkpoint barrier the writer flushes and hands the id to the
+ * checkpoint; the checkpoint's RocksDB write makes it part of the completed checkpoint, and only
+ * then is the transaction committed. After a crash: the newest checkpoint's transactions are
+ * committed again (an already-committed one is recognised and skipped) and every other recorded
+ * transaction is aborted, so readers of the topic are not blocked until a timeout and nothing
+ * prepared after the checkpoint becomes visible. Readers see only committed messages.
+ *
+ * <p><b>Backpressure.</b> A writer has at most {@link Builder#maxPendingMessages} sends in flight;
+ * past that, writing waits for the broker, so the readers slow to what the sink topic takes and a
+ * checkpoint's flush is short. Sends are batched generously (up to 20 ms, 10,000 messages or 1 MB
+ * per batch): a Pulsar 4.0 standalone was seen storing the sink's transactional batches one after
+ * the other, so small batches limited what the sink could write; the wait is invisible to readers,
+ * who see output only when its checkpoint's transaction commits.
+ *
+ * <p><b>Limits.</b> A transaction the broker times out is aborted: keep {@link
+ * Builder#transactionTimeout} well above the checkpoint interval plus the longest time the app may
+ * stay down (default 10 min). Committing a transaction the broker aborted fails loudly ({@link
+ * io.sluice.sink.CommitLostException}) rather than losing output silently: the coordinator forgets
+ * a transaction once it has ended, so the sink then asks the topic's transaction buffer (admin
+ * API), which lists aborted transactions for as long as their messages are stored.
+ *
+ * <p><b>Broker restarts.</b> The sink turns on message deduplication for its topic (a topic policy,
+ * unless the namespace or broker already has it): a producer that reconnects sends again what the
+ * broker had not acknowledged, and only deduplication keeps a message the broker had already stored
+ * from being committed twice. Requests to the broker wait up to half the transaction timeout (at
+ * most 5 min) before failing, so a broker restart or failover only pauses the writer.
+ *
+ * <p><b>A lost state directory.</b> Every transaction id is also appended to a small journal topic
+ * in the sink topic's namespace ({@code __sluice-txns-<app>-<hash>}) before its first message, and
+ * leaves it once ended. Recovery aborts whatever the journal still lists beyond the restored
+ * checkpoint, so transactions left open by a crash do not hold back readers of the topic even when
+ * the local state is gone. The journal's exclusive subscription also keeps a second instance of the
+ * same app from aborting the first one's transactions.
+ */
+public final class PulsarSink<T> implements Sink<T> {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PulsarSink.class);
+  private final String name;
+  private final String topic;
+  private final String serviceUrl;
+  private final String adminUrl;
+  private final Function<? super T, byte[]> serializer;
+  private final Function<? super T, String> key;
+  private final Function<? super T, Map<String, String>> properties;
+  private final Duration transactionTimeout;
+  private final int maxPendingMessages;
+  private final Map<TxnID, Transaction> open = new ConcurrentHashMap<>();
+
+  /** Transactions this process's writers aborted (or are aborting) themselves. */
+  private final Set<TxnID> abortedByWriters = ConcurrentHashMap.newKeySet();
+
+  private PulsarClient client;
+  private PulsarAdmin admin;
+  private final Object deduplicationLock = new Object();
+  private boolean deduplicationChecked;
+  private TransactionJournal journal;
+  private int users;
+
+  private PulsarSink(Builder<T> b) {
+    this.topic = b.topic;
+    this.name = b.resolvedName();
+    this.serviceUrl = b.serviceUrl;
+    this.adminUrl = b.adminUrl;
+    this.serializer = b.serializer;
+    this.key = b.key;
+    this.properties = b.properties;
+    this.transactionTimeout = b.transactionTimeout;
+    this.maxPendingMessages = b.maxPendingMessages;
+  }
+
+  public static <T> Builder<T> builder() {
+    return new Builder<>();
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  public String topic() {
+    return topic;
+  }
+
+  @Override
+  public SinkWriter<T> createWriter(SinkContext context) {
+    PulsarSinkWriter<T> writer = new PulsarSinkWriter<>(this, acquire(context), context);
+    try {
+      ensureDeduplication(context); // the writer's producer has created the topic by now
+    } catch (RuntimeException e) {
+      writer.close();
+      throw e;
+    }
+    return writer;
+  }
+
+  /**
+   * Makes sure the broker deduplicates the sink topic's messages. A producer that loses its broker
+   * (a crash, a restart) sends its unacknowledged messages again once reconnected; the broker may
+   * have stored some of them already, and inside a transaction they would then be committed twice.
+   * With deduplication the broker drops what it has by the producer's sequence ids. Enabled as a
+   * topic policy when neither the topic, its namespace nor the broker has it on.
+   */
+  private void ensureDeduplication(SinkContext context) {
+    // its own lock: the client's I/O thread takes the sink's lock (journal()) while this waits
+    synchronized (deduplicationLock) {
+      if (!deduplicationChecked) {
+        enableDeduplication(admin(context));
+        deduplicationChecked = true;
+      }
+    }
+  }
+
+  private void enableDeduplication(PulsarAdmin a) {
+    try {
+      Boolean applied;
+      try {
+        applied = a.topicPolicies().getDeduplicationStatus(topic, true);
+      } catch (PulsarAdminException e) {
+        if (e.getStatusCode() != 405 && e.getStatusCode() != 403) {
+          throw e;
+        }
+        // topic policies disabled on the broker, or not ours to read: the namespace's setting,
+        // or when it has none the broker's, must have it on
+        Boolean namespace =
+            a.namespaces().getDeduplicationStatus(TopicName.get(topic).getNamespace());
+        if (Boolean.TRUE.equals(namespace)
+            || (namespace == null
+                && "true"
+                    .equals(
+                        a.brokers()
+                            .getRuntimeConfigurations()
+                            .get("brokerDeduplicationEnabled")))) {
+          return;
+        }
+        throw e;
+      }
+      if (!Boolean.TRUE.equals(applied)) {
+        a.topicPolicies().setDeduplicationStatus(topic, true);
+        // topic policies reach the broker through a system topic: wait until it applies them
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!Boolean.TRUE.equals(a.topicPolicies().getDeduplicationStatus(topic, true))) {
+          if (System.nanoTime() > deadline) {
+            throw new SinkException(
+                "Sink "
+                    + name
+                    + ": message deduplication on "
+                    + topic
+                    + " set but not applied"
+                    + " within 30 s");
+          }
+          Thread.sleep(100);
+        }
+        LOG.info("sink {}: enabled message deduplication on {} (topic policy)", name, topic);
+      }
+    } catch (PulsarAdminException e) {
+      throw new SinkException(
+          "Sink "
+              + name
+              + ": cannot enable message deduplication on "
+              + topic
+              + " ("
+              + e.getMessage()
+              + "). The sink needs it so that a broker restart cannot store a message twice:"
+              + " enable it on the topic or its namespace (pulsar-admin namespaces"
+              + " set-deduplication --enable), or let the app set topic policies.",
+          e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SinkException("Sink " + name + ": interrupted enabling deduplication", e);
+    }
+  }
+
+  @Override
+  public Committer createCommitter(SinkContext context) {
+    PulsarClient c = acquire(context);
+    try {
+      return new PulsarSinkCommitter(this, c, admin(context), SinkMetrics.of(context, name));
+    } catch (RuntimeException e) {
+      release();
+      throw e;
+    }
+  }
+
+  Function<? super T, byte[]> serializer() {
+    return serializer;
+  }
+
+  Function<? super T, String> key() {
+    return key;
+  }
+
+  Function<? super T, Map<String, String>> properties() {
+    return properties;
+  }
+
+  Duration transactionTimeout() {
+    return transactionTimeout;
+  }
+
+  int maxPendingMessages() {
+    return maxPendingMessages;
+  }
+
+  /** Transactions this process opened and has not ended: committed by object, not by id. */
+  Map<TxnID, Transaction> openTransactions() {
+    return open;
+  }
+
+  /**
+   * Transactions a writer of this process aborted itself (one it will not use, or its current one
+   * on close): the committer does not abort them again (the coordinator would answer "invalid
+   * status", which the client logs as an error).
+   */
+  Set<TxnID> abortedByWriters() {
+    return abortedByWriters;
+  }
+
+  private synchronized PulsarClient acquire(SinkContext context) {
+    if (client == null) {
+      String url = serviceUrl != null ? serviceUrl : context.pulsarServiceUrl();
+      try {
+        client =
+            PulsarClient.builder()
+                .serviceUrl(url)
+                .enableTransaction(true)
+                .ioThreads(1)
+                .listenerThreads(1)
+                .operationTimeout((int) operationTimeout().toSeconds(), TimeUnit.SECONDS)
+                .build();
+      } catch (PulsarClientException e) {
+        throw new SinkException("Sink " + name + ": cannot create a Pulsar client for " + url, e);
+      }
+      journal = new TransactionJournal(client, topic, context.appName(), name);
+    }
+    users++;
+    return client;
+  }
+
+  /**
+   * The admin client the committer asks whether a forgotten transaction was aborted (after {@link
+   * #acquire}, released with the client).
+   */
+  private synchronized PulsarAdmin admin(SinkContext context) {
+    if (admin == null) {
+      String url = adminUrl != null ? adminUrl : context.pulsarAdminUrl();
+      if (url == null) {
+        throw new io.sluice.ConfigException(
+            "Sink " + name + " needs the Pulsar admin URL: set PulsarSink.Builder.adminUrl(...)");
+      }
+      try {
+        admin =
+            PulsarAdmin.builder()
+                .serviceHttpUrl(url)
+                .connectionTimeout(10, TimeUnit.SECONDS)
+                .readTimeout(30, TimeUnit.SECONDS)
+                .build();
+      } catch (PulsarClientException e) {
+        throw new SinkException(
+            "Sink " + name + ": cannot create a Pulsar admin client for " + url, e);
+      }
+    }
+    return admin;
+  }
+
+  /**
+   * How long the sink's requests to the broker may wait for an answer. The first send into a
+   * transaction registers its partition with the transaction coordinator; with the client's default
+   * (30 s), a broker restart or failover that took longer failed that send, and with it the app,
+   * though the transaction was still good for {@link Builder#transactionTimeout}. Now such an
+   * outage makes the writer wait (backpressure), for up to half the transaction timeout (at most 5
+   * min); one longer than that fails the app's checkpoints and then the app.
+   */
+  Duration operationTimeout() {
+    Duration half = transactionTimeout.dividedBy(2);
+    Duration max = Duration.ofMinutes(5);
+    Duration min = Duration.ofSeconds(30);
+    return half.compareTo(max) > 0 ? max : half.compareTo(min) < 0 ? min : half;
+  }
+
+  /** The journal of this sink's open transactions (while a writer or committer exists). */
+  synchronized TransactionJournal journal() {
+    return journal;
+  }
+
+  synchronized void release() {
+    if (--users == 0 && client != null) {
+      // Their Transaction objects die with the client (a commit through one would wait for a
+      // closed connection): a later committer commits or aborts them by id, on a new client.
+      open.clear();
+      journal.close();
+      journal = null;
+      if (admin != null) {
+        admin.close();
+        admin = null;
+      }
+      try {
+        client.close();
+      } catch (PulsarClientException e) {
+        // closing: nothing left to lose
+      }
+      client = null;
+    }
+  }
+
+  /**
+   * Settings of a {@link PulsarSink}. Its name comes from the shared {@link SinkBuilder}; it does
+   * not extend {@code RetryingSinkBuilder}: the Pulsar client itself waits out a broker outage, for
+   * up to half the {@link #transactionTimeout} (see {@link PulsarSink}).
+   */
+  public static final class Builder<T> extends SinkBuilder<Builder<T>> {
+    private String topic;
+    private String serviceUrl;
+    private String adminUrl;
+    private Function<? super T, byte[]> serializer;
+    private Function<? super T, String> key;
+    private Function<? super T, Map<String, String>> properties;
+    private Duration transactionTimeout = Duration.ofMinutes(10);
+    private int maxPendingMessages = 10_000;
+
+    private Builder() {}
+
+    @Override
+    protected Builder<T> self() {
+      return this;
+    }
+
+    private String resolvedName() {
+      return nameOr("pulsar:" + topic);
+    }
+
+    public Builder<T> topic(String topic) {
+      Objects.requireNonNull(topic, "topic must not be null");
+      this.topic = topic.contains("://") ? topic : "persistent://public/default/" + topic;
+      return this;
+    }
+
+    /** Another cluster's service URL; by default the app's. Needs {@link #adminUrl} too. */
+    public Builder<T> serviceUrl(String url) {
+      this.serviceUrl = Objects.requireNonNull(url, "url must not be null");
+      return this;
+    }
+
+    /**
+     * That other cluster's admin (HTTP) URL; by default the app's. Recovery asks it whether a
+     * checkpoint's transaction the coordinator has forgotten was committed or aborted.
+     */
+    public Builder<T> adminUrl(String url) {
+      this.adminUrl = Objects.requireNonNull(url, "url must not be null");
+      return this;
+    }
+
+    public Builder<T> serializer(Function<? super T, byte[]> serializer) {
+      this.serializer = Objects.requireNonNull(serializer, "serializer must not be null");
+      return this;
+    }
+
+    public Builder<T> key(Function<? super T, String> key) {
+      this.key = Objects.requireNonNull(key, "key must not be null");
+      return this;
+    }
+
+    /** Message properties per record. */
+    public Builder<T> properties(Function<? super T, Map<String, String>> properties) {
+      this.properties = Objects.requireNonNull(properties, "properties must not be null");
+      return this;
+    }
+
+    public Builder<T> transactionTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout must not be null");
+      if (timeout.toMillis() < 1000) {
+        throw new io.sluice.ConfigException(
+            "Invalid value "
+                + timeout.toMillis()
+                + " ms for transactionTimeout: must be at least 1000 ms (and well above the"
+                + " checkpoint interval)");
+      }
+      this.transactionTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * How many sent messages a writer may have unacknowledged by the broker (default 10,000); a
+     * writer that reaches it waits (backpressure to the readers). A checkpoint waits for the
+     * current transaction's sends, so this bounds how long its preparation takes, and with it how
+     * late output becomes visible; the client's default (a share of 64 MB of memory, hundreds of
+     * thousands of small messages) let that reach seconds under load.
+     */
+    public Builder<T> maxPendingMessages(int max) {
+      if (max < 1) {
+        throw new io.sluice.ConfigException(
+            "Invalid value "
+                + max
+                + " for maxPendingMessages: must be at least 1 (a few thousand keep the producer"
+                + " busy)");
+      }
+      this.maxPendingMessages = max;
+      return this;
+    }
+
+    public PulsarSink<T> build() {
+      if (topic == null) {
+        throw new io.sluice.ConfigException("PulsarSink needs a topic: call topic(...)");
+      }
+      if (serializer == null) {
+        throw new io.sluice.ConfigException("PulsarSink needs a serializer: call serializer(...)");
+      }
+      if ((serviceUrl == null) != (adminUrl == null)) {
+        throw new io.sluice.ConfigException(
+            "PulsarSink on another cluster needs both serviceUrl(...) and adminUrl(...) (or"
+                + " neither, to write to the app's cluster)");
+      }
+      return new PulsarSink<>(this);
+    }
+  }
+}

@@ -1,0 +1,119 @@
+package io.sluice.sink.pulsar;
+
+import io.sluice.SinkException;
+import io.sluice.sink.Committable;
+import io.sluice.sink.Committer;
+import io.sluice.sink.internal.SinkMetrics;
+import io.sluice.sink.pulsar.internal.TransactionCoordinator;
+import io.sluice.sink.pulsar.internal.TransactionOutcomes;
+import io.sluice.sink.pulsar.internal.TxnIds;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pulsar.client.admin.PulsarAdmin;
+import org.apache.pulsar.client.api.PulsarClient;
+import org.apache.pulsar.client.api.transaction.Transaction;
+import org.apache.pulsar.client.api.transaction.TxnID;
+
+/** Commits or aborts the sink's transactions; see {@link PulsarSink} for the guarantees. */
+final class PulsarSinkCommitter implements Committer {
+  private final PulsarSink<?> sink;
+  private final TransactionCoordinator coordinator;
+
+  private final SinkMetrics metrics;
+
+  PulsarSinkCommitter(
+      PulsarSink<?> sink, PulsarClient client, PulsarAdmin admin, SinkMetrics metrics) {
+    this.sink = sink;
+    this.metrics = metrics;
+    this.coordinator =
+        new TransactionCoordinator(
+            client, sink.name(), new TransactionOutcomes(admin, client, sink.topic(), sink.name()));
+  }
+
+  @Override
+  public void commit(Committable committable) {
+    try {
+      metrics.timeCommit(() -> commitTimed(committable));
+    } catch (SinkException e) {
+      metrics.error(); // the runtime retries it, or fails the app if it is lost
+      throw e;
+    }
+  }
+
+  private void commitTimed(Committable committable) {
+    TxnID id = TxnIds.fromBytes(committable.bytes());
+    Transaction live = sink.openTransactions().get(id);
+    if (live == null) {
+      coordinator.commit(id);
+      sink.journal().ended(id);
+      return;
+    }
+    try {
+      live.commit().get(60, TimeUnit.SECONDS);
+      sink.openTransactions().remove(id);
+    } catch (ExecutionException e) {
+      // The outcome may still be a commit (e.g. the answer was lost): ask by id, idempotently.
+      sink.openTransactions().remove(id);
+      coordinator.commit(id);
+    } catch (TimeoutException e) {
+      throw new SinkException("Sink " + sink.name() + ": commit of " + id + " timed out", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SinkException("Sink " + sink.name() + ": interrupted committing " + id, e);
+    }
+    sink.journal().ended(id);
+  }
+
+  @Override
+  public void abort(Committable committable) {
+    TxnID id = TxnIds.fromBytes(committable.bytes());
+    if (sink.abortedByWriters().contains(id)) {
+      return; // its writer aborted it already (its journal entry goes once that is done)
+    }
+    Transaction live = sink.openTransactions().remove(id);
+    if (live != null) {
+      try {
+        live.abort().get(60, TimeUnit.SECONDS);
+        sink.journal().ended(id);
+        return;
+      } catch (ExecutionException e) {
+        // e.g. the answer was lost: abort by id below (idempotent)
+      } catch (TimeoutException e) {
+        throw new SinkException("Sink " + sink.name() + ": abort of " + id + " timed out", e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new SinkException("Sink " + sink.name() + ": interrupted aborting " + id, e);
+      }
+    }
+    coordinator.abort(id);
+    sink.journal().ended(id);
+  }
+
+  /**
+   * Aborts every transaction in the sink's journal that an earlier run left open and the restored
+   * checkpoint does not hold, so a lost state directory does not leave readers of the topic blocked
+   * until the transactions time out.
+   */
+  @Override
+  public int abortOrphans(Collection<Committable> restored) {
+    Set<TxnID> keep = new HashSet<>();
+    restored.forEach(c -> keep.add(TxnIds.fromBytes(c.bytes())));
+    int aborted = 0;
+    for (TxnID id : sink.journal().unended()) {
+      if (!keep.contains(id) && coordinator.abort(id)) {
+        aborted++;
+      }
+      sink.journal().ended(id);
+    }
+    return aborted;
+  }
+
+  @Override
+  public void close() {
+    sink.release();
+  }
+}

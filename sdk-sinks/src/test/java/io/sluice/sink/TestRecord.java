@@ -1,4 +1,0 @@
-package io.sluice.sink;
-
-/** What the compatibility kit writes: a unique id and one of a few keys. */
-public record TestRecord(long id, String key) {}
