@@ -109,20 +109,21 @@ public enum Metric {
       "",
       "durable-cursor consumers renewed to acknowledge an unchanged position again after their"
           + " connection closed"),
-  SINK_RECORDS("sluice.sink.records", Type.COUNTER, "sink", "records a sink's writers wrote"),
-  SINK_BYTES("sluice.sink.bytes", Type.COUNTER, "sink", "bytes a sink's writers wrote"),
+  SINK_RECORDS(
+      "sluice.sink.records", Type.COUNTER, "sink", "records written by the sink's writers"),
+  SINK_BYTES("sluice.sink.bytes", Type.COUNTER, "sink", "bytes sent to the destination"),
   SINK_COMMIT_LATENCY(
-      "sluice.sink.commit.latency",
-      Type.TIMER,
-      "sink",
-      "time a sink's commit of a checkpoint took"),
+      "sluice.sink.commit.latency", Type.TIMER, "sink", "time to commit one committable"),
   SINK_RETRIES(
-      "sluice.sink.retries", Type.COUNTER, "sink", "calls to a sink's server that were retried"),
+      "sluice.sink.retries",
+      Type.COUNTER,
+      "sink",
+      "calls to the destination that failed and were retried"),
   SINK_ERRORS(
       "sluice.sink.errors",
       Type.COUNTER,
       "sink",
-      "calls to a sink's server given up on after retries"),
+      "calls to the destination that failed for good (after their retries)"),
   SINK_BAD_RECORDS(
       "sluice.sink.bad.records",
       Type.COUNTER,
@@ -132,7 +133,7 @@ public enum Metric {
       "sluice.sink.redis.rejected",
       Type.COUNTER,
       "sink",
-      "Redis commands the server refused (skipped by policy)"),
+      "commands Redis refused when a batch was applied"),
   RECOVERY_LAYER(
       "sluice.recovery.layer",
       Type.GAUGE,

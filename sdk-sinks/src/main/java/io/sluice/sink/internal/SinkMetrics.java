@@ -3,6 +3,7 @@ package io.sluice.sink.internal;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.sluice.Metric;
 import io.sluice.sink.SinkContext;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -22,37 +23,12 @@ public final class SinkMetrics {
   private final Counter errors;
 
   private SinkMetrics(MeterRegistry registry, String app, String sink) {
-    this.records =
-        Counter.builder("sluice.sink.records")
-            .description("records written by the sink's writers")
-            .tag("app", app)
-            .tag("sink", sink)
-            .register(registry);
-    this.bytes =
-        Counter.builder("sluice.sink.bytes")
-            .description("bytes sent to the destination")
-            .baseUnit("bytes")
-            .tag("app", app)
-            .tag("sink", sink)
-            .register(registry);
+    this.records = Metric.SINK_RECORDS.counter(registry, app, "sink", sink);
+    this.bytes = Metric.SINK_BYTES.counter(registry, app, "sink", sink);
     this.commitLatency =
-        Timer.builder("sluice.sink.commit.latency")
-            .description("time to commit one committable")
-            .tag("app", app)
-            .tag("sink", sink)
-            .register(registry);
-    this.retries =
-        Counter.builder("sluice.sink.retries")
-            .description("calls to the destination that failed and were retried")
-            .tag("app", app)
-            .tag("sink", sink)
-            .register(registry);
-    this.errors =
-        Counter.builder("sluice.sink.errors")
-            .description("calls to the destination that failed for good (after their retries)")
-            .tag("app", app)
-            .tag("sink", sink)
-            .register(registry);
+        Metric.SINK_COMMIT_LATENCY.timer().tag("app", app).tag("sink", sink).register(registry);
+    this.retries = Metric.SINK_RETRIES.counter(registry, app, "sink", sink);
+    this.errors = Metric.SINK_ERRORS.counter(registry, app, "sink", sink);
   }
 
   public static SinkMetrics of(SinkContext context, String sink) {

@@ -1,6 +1,7 @@
 package io.sluice.sink.redis.internal;
 
 import io.micrometer.core.instrument.Counter;
+import io.sluice.Metric;
 import io.sluice.SinkException;
 import io.sluice.sink.CommitLostException;
 import io.sluice.sink.Committable;
@@ -83,11 +84,7 @@ public final class RedisSinkCommitter implements Committer {
     this.retry =
         new Retry(settings.retryTimeout(), settings.retryBackoff(), Duration.ofSeconds(5), metrics);
     this.rejected =
-        Counter.builder("sluice.sink.redis.rejected")
-            .description("commands Redis refused when a batch was applied")
-            .tag("app", app)
-            .tag("sink", settings.name())
-            .register(context.meterRegistry());
+        Metric.SINK_REDIS_REJECTED.counter(context.meterRegistry(), app, "sink", settings.name());
   }
 
   @Override
