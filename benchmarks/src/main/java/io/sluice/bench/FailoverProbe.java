@@ -1,5 +1,7 @@
 package io.sluice.bench;
 
+import static io.sluice.bench.ProbeSupport.*;
+
 import io.sluice.testkit.ChildJvm;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -7,7 +9,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -15,10 +16,6 @@ import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.api.Consumer;
 import org.apache.pulsar.client.api.ConsumerEventListener;
 import org.apache.pulsar.client.api.MessageId;
-import org.apache.pulsar.client.api.MessageIdAdv;
-import org.apache.pulsar.client.api.Producer;
-import org.apache.pulsar.client.api.PulsarClient;
-import org.apache.pulsar.client.api.Schema;
 import org.apache.pulsar.client.api.SubscriptionType;
 
 /**
@@ -50,72 +47,6 @@ public final class FailoverProbe {
 
   /** One listener event: when, which instance, which partition, became active or inactive. */
   record Event(double ms, String inst, int partition, boolean active) {}
-
-  /** One app instance: its own client and one failover consumer per partition. */
-  static final class Inst implements AutoCloseable {
-    final String name;
-    final PulsarClient client;
-    final Map<String, Consumer<byte[]>> consumers = new ConcurrentHashMap<>();
-    final Map<String, Boolean> active = new ConcurrentHashMap<>();
-    final ConcurrentLinkedQueue<Event> events;
-
-    Inst(String serviceUrl, String name, ConcurrentLinkedQueue<Event> events) throws Exception {
-      this.name = name;
-      this.events = events;
-      this.client = PulsarClient.builder().serviceUrl(serviceUrl).build();
-    }
-
-    /** Subscribes to one partition topic; {@code key} names it in the state map. */
-    Consumer<byte[]> subscribe(String topic, String sub, int partition, int priority)
-        throws Exception {
-      String key = topic + "#" + partition;
-      active.put(key, false);
-      Consumer<byte[]> c =
-          client
-              .newConsumer(Schema.BYTES)
-              .topic(NS + topic + "-partition-" + partition)
-              .subscriptionName(sub)
-              .subscriptionType(SubscriptionType.Failover)
-              .consumerName(name)
-              .receiverQueueSize(0)
-              .priorityLevel(priority)
-              .consumerEventListener(listener(key, partition))
-              .subscribe();
-      consumers.put(key, c);
-      return c;
-    }
-
-    private ConsumerEventListener listener(String key, int partition) {
-      return new ConsumerEventListener() {
-        @Override
-        public void becameActive(Consumer<?> consumer, int partitionId) {
-          active.put(key, true);
-          events.add(new Event(nowMs(), name, partition, true));
-        }
-
-        @Override
-        public void becameInactive(Consumer<?> consumer, int partitionId) {
-          active.put(key, false);
-          events.add(new Event(nowMs(), name, partition, false));
-        }
-      };
-    }
-
-    void closeConsumer(String topic, int partition) throws Exception {
-      String key = topic + "#" + partition;
-      consumers.remove(key).close();
-      active.remove(key);
-    }
-
-    boolean isActive(String topic, int partition) {
-      return active.getOrDefault(topic + "#" + partition, false);
-    }
-
-    @Override
-    public void close() throws Exception {
-      client.close();
-    }
-  }
 
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("child")) {
@@ -549,42 +480,6 @@ public final class FailoverProbe {
 
   // ---- helpers ----
 
-  static List<MessageId> produce(BenchEnv env, String topic, int n) throws Exception {
-    List<MessageId> ids = new ArrayList<>();
-    try (Producer<byte[]> p =
-        env.client
-            .newProducer(Schema.BYTES)
-            .topic(NS + topic + "-partition-0")
-            .enableBatching(false)
-            .create()) {
-      for (int i = 0; i < n; i++) {
-        ids.add(p.send(("m" + i).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-      }
-    }
-    return ids;
-  }
-
-  static String pos(MessageId id) {
-    MessageIdAdv adv = (MessageIdAdv) id;
-    return adv.getLedgerId() + ":" + adv.getEntryId();
-  }
-
-  static String markDelete(PulsarAdmin admin, String topic, String sub) throws Exception {
-    return admin
-        .topics()
-        .getInternalStats(NS + topic + "-partition-0")
-        .cursors
-        .get(sub)
-        .markDeletePosition;
-  }
-
-  private static void signal(long pid, String sig) throws Exception {
-    int rc = new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).start().waitFor();
-    if (rc != 0) {
-      throw new IllegalStateException("kill -" + sig + " " + pid + " exited " + rc);
-    }
-  }
-
   private static double lastEvent(ConcurrentLinkedQueue<Event> events, String inst, boolean on) {
     return events.stream()
         .filter(e -> e.inst().equals(inst) && e.active() == on)
@@ -638,24 +533,5 @@ public final class FailoverProbe {
     Map<String, Integer> c = new TreeMap<>();
     owners.values().forEach(o -> c.merge(o, 1, Integer::sum));
     return c;
-  }
-
-  static double percentile(List<Double> values, int p) {
-    if (values.isEmpty()) {
-      return Double.NaN;
-    }
-    double[] s = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-    int i = (int) Math.ceil(p / 100.0 * s.length) - 1;
-    return s[Math.max(0, Math.min(s.length - 1, i))];
-  }
-
-  static String summary(List<Double> values) {
-    return String.format(
-        "n=%d p50=%.0f max=%.0f min=%.0f all=%s",
-        values.size(),
-        percentile(values, 50),
-        percentile(values, 100),
-        percentile(values, 0),
-        values.stream().map(v -> String.format("%.0f", v)).toList());
   }
 }

@@ -1,5 +1,7 @@
 package io.sluice.bench;
 
+import static io.sluice.bench.ProbeSupport.*;
+
 import java.util.Base64;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;

@@ -1,5 +1,7 @@
 package io.sluice.bench;
 
+import static io.sluice.bench.ProbeSupport.*;
+
 import io.sluice.testkit.ChildJvm;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -7,16 +9,9 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
-import org.apache.pulsar.client.admin.LongRunningProcessStatus;
 import org.apache.pulsar.client.admin.PulsarAdmin;
-import org.apache.pulsar.client.api.Consumer;
-import org.apache.pulsar.client.api.ConsumerEventListener;
 import org.apache.pulsar.client.api.Message;
 import org.apache.pulsar.client.api.MessageId;
 import org.apache.pulsar.client.api.Producer;
@@ -24,11 +19,8 @@ import org.apache.pulsar.client.api.ProducerAccessMode;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.Reader;
 import org.apache.pulsar.client.api.Schema;
-import org.apache.pulsar.client.api.SubscriptionInitialPosition;
-import org.apache.pulsar.client.api.SubscriptionType;
 import org.apache.pulsar.client.api.transaction.Transaction;
 import org.apache.pulsar.client.api.transaction.TxnID;
-import org.apache.pulsar.client.impl.PulsarClientImpl;
 
 /**
  * A probe, not a Sluice feature: the Pulsar primitives a zombie-proof partition hand-over could be
@@ -138,13 +130,11 @@ public final class FencingProbe {
     System.out.printf(
         "fence: B's create with A's txn open %s; without a txn %s; reader unblocked after abort"
             + " by id: %s%n",
-        FailoverProbe.summary(createWithTxn),
-        FailoverProbe.summary(createNoTxn),
-        FailoverProbe.summary(unblock));
-    result.put("fence_create_txn_p50_ms", fmt(FailoverProbe.percentile(createWithTxn, 50)));
-    result.put("fence_create_notxn_p50_ms", fmt(FailoverProbe.percentile(createNoTxn, 50)));
-    result.put("unblock_after_abort_p50_ms", fmt(FailoverProbe.percentile(unblock, 50)));
-    result.put("unblock_after_abort_max_ms", fmt(FailoverProbe.percentile(unblock, 100)));
+        summary(createWithTxn), summary(createNoTxn), summary(unblock));
+    result.put("fence_create_txn_p50_ms", fmt(percentile(createWithTxn, 50)));
+    result.put("fence_create_notxn_p50_ms", fmt(percentile(createNoTxn, 50)));
+    result.put("unblock_after_abort_p50_ms", fmt(percentile(unblock, 50)));
+    result.put("unblock_after_abort_max_ms", fmt(percentile(unblock, 100)));
   }
 
   /** Returns {B's create time in ms, the reader's wait after the abort by id in ms}. */
@@ -384,49 +374,6 @@ public final class FencingProbe {
 
   // ---- 2: transactional cumulative acks on a Failover subscription ----
 
-  /** An idle failover consumer that remembers whether its listener last heard "active". */
-  static final class Idle implements AutoCloseable {
-    final Consumer<byte[]> consumer;
-    volatile boolean active;
-
-    Idle(PulsarClient client, String topic, String sub, String name) throws Exception {
-      consumer =
-          client
-              .newConsumer(Schema.BYTES)
-              .topic(topic)
-              .subscriptionName(sub)
-              .subscriptionType(SubscriptionType.Failover)
-              .subscriptionInitialPosition(SubscriptionInitialPosition.Earliest)
-              .consumerName(name)
-              .receiverQueueSize(0)
-              .isAckReceiptEnabled(true)
-              .consumerEventListener(
-                  new ConsumerEventListener() {
-                    @Override
-                    public void becameActive(Consumer<?> c, int partitionId) {
-                      active = true;
-                    }
-
-                    @Override
-                    public void becameInactive(Consumer<?> c, int partitionId) {
-                      active = false;
-                    }
-                  })
-              .subscribe();
-    }
-
-    CompletableFuture<Void> ack(MessageId id, Transaction txn) {
-      return txn == null
-          ? consumer.acknowledgeCumulativeAsync(id)
-          : consumer.acknowledgeCumulativeAsync(id, txn);
-    }
-
-    @Override
-    public void close() throws Exception {
-      consumer.close();
-    }
-  }
-
   private void txnAcks() throws Exception {
     String base = "txnack";
     admin.topics().createPartitionedTopic(NS + base, 1);
@@ -438,21 +385,21 @@ public final class FencingProbe {
         ids.add(p.send("m" + i));
       }
     }
-    String p3 = FailoverProbe.pos(ids.get(3));
-    String p5 = FailoverProbe.pos(ids.get(5));
-    String p6 = FailoverProbe.pos(ids.get(6));
+    String p3 = pos(ids.get(3));
+    String p5 = pos(ids.get(5));
+    String p6 = pos(ids.get(6));
 
     // (0) does it work at all, and when does the cursor move?
     try (Idle a = new Idle(clientA, topic, "s-basic", "a");
         Idle b = new Idle(clientB, topic, "s-basic", "b")) {
       settle(a, b);
-      String start = FailoverProbe.markDelete(admin, base, "s-basic");
+      String start = markDelete(admin, base, "s-basic");
       Transaction t1 = txn(clientA);
       double t0 = nowMs();
       String ack = attempt(() -> a.ack(ids.get(3), t1));
       double ackMs = nowMs() - t0;
       Thread.sleep(1000);
-      String pending = FailoverProbe.markDelete(admin, base, "s-basic");
+      String pending = markDelete(admin, base, "s-basic");
       t0 = nowMs();
       String commit = attempt(t1::commit);
       String committed = awaitMarkDelete(base, "s-basic", p3, 5000);
@@ -474,10 +421,10 @@ public final class FencingProbe {
       String ack1 = attempt(() -> a.ack(ids.get(3), t1));
       String plain = attempt(() -> b.ack(ids.get(6), null));
       Thread.sleep(1000);
-      String md = FailoverProbe.markDelete(admin, base, "s-plain");
+      String md = markDelete(admin, base, "s-plain");
       String abort = attempt(() -> tc(clientC).abortAsync(t1.getTxnID()));
       Thread.sleep(1000);
-      String mdAbort = FailoverProbe.markDelete(admin, base, "s-plain");
+      String mdAbort = markDelete(admin, base, "s-plain");
       String plainAgain = attempt(() -> b.ack(ids.get(6), null));
       String mdAgain = awaitMarkDelete(base, "s-plain", p6, 3000);
       System.out.printf(
@@ -497,7 +444,7 @@ public final class FencingProbe {
       String ack1 = attempt(() -> a.ack(ids.get(3), t1));
       Transaction t2 = txn(clientB);
       String ack2 = attempt(() -> b.ack(ids.get(6), t2));
-      String md = FailoverProbe.markDelete(admin, base, "s-txn");
+      String md = markDelete(admin, base, "s-txn");
       double t0 = nowMs();
       String abort = attempt(() -> tc(clientC).abortAsync(t1.getTxnID()));
       double abortMs = nowMs() - t0;
@@ -547,7 +494,7 @@ public final class FencingProbe {
       String behind = attempt(() -> a.ack(ids.get(2), tb));
       String behindCommit = attempt(tb::commit);
       Thread.sleep(500);
-      String md2 = FailoverProbe.markDelete(admin, base, "s-inactive");
+      String md2 = markDelete(admin, base, "s-inactive");
       System.out.printf(
           "inactive txn ack: a active=%s b active=%s; b acks #5 (%s) in T: %s, commit %s ->"
               + " cursor %s; a acks #2 behind it in a txn: %s, commit %s -> cursor %s%n",
@@ -558,21 +505,13 @@ public final class FencingProbe {
     }
   }
 
-  /** Waits until a is active and b is not, then lets the listeners settle. */
-  private static void settle(Idle a, Idle b) throws Exception {
-    if (!awaitQuietly(() -> a.active && !b.active, 30_000)) {
-      System.out.println("  (a did not become the only active consumer within 30 s)");
-    }
-    Thread.sleep(300);
-  }
-
   private String awaitMarkDelete(String base, String sub, String expected, long ms)
       throws Exception {
     long deadline = System.nanoTime() + ms * 1_000_000;
-    String md = FailoverProbe.markDelete(admin, base, sub);
+    String md = markDelete(admin, base, sub);
     while (!md.equals(expected) && System.nanoTime() < deadline) {
       Thread.sleep(50);
-      md = FailoverProbe.markDelete(admin, base, sub);
+      md = markDelete(admin, base, sub);
     }
     return md;
   }
@@ -608,7 +547,7 @@ public final class FencingProbe {
       keyed(p, open, "k1", "open");
       keyed(p, open, "k5", "open");
       keyed(p, null, "k6", "p3");
-      s1 = compact(topic);
+      s1 = compact(admin, topic);
       try (Reader<String> r = reader(clientC, topic, true)) {
         viewOpen = drain(r, 2000);
       }
@@ -616,7 +555,7 @@ public final class FencingProbe {
         plainOpen = drain(r, 1500);
       }
       tc(clientB).abort(open.getTxnID());
-      s2 = compact(topic);
+      s2 = compact(admin, topic);
       try (Reader<String> r = reader(clientC, topic, true)) {
         viewAfter = drain(r, 2000);
       }
@@ -642,157 +581,9 @@ public final class FencingProbe {
                     .noneMatch(v -> v.endsWith("=open") || v.endsWith("aborted"))));
   }
 
-  private static void keyed(Producer<String> p, Transaction txn, String key, String value)
-      throws Exception {
-    (txn == null ? p.newMessage() : p.newMessage(txn)).key(key).value(value).send();
-  }
-
-  /** Triggers compaction and waits for it; returns "STATUS in N ms". */
-  private String compact(String topic) throws Exception {
-    double t0 = nowMs();
-    admin.topics().triggerCompaction(topic);
-    LongRunningProcessStatus status = admin.topics().compactionStatus(topic);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (status.status == LongRunningProcessStatus.Status.RUNNING
-        && System.nanoTime() < deadline) {
-      Thread.sleep(100);
-      status = admin.topics().compactionStatus(topic);
-    }
-    return status.status
-        + (status.lastError == null || status.lastError.isEmpty()
-            ? ""
-            : "(" + status.lastError + ")")
-        + "_in_"
-        + fmt(nowMs() - t0)
-        + "ms";
-  }
-
   // ---- helpers ----
 
   static double nowMs() {
     return (System.nanoTime() - T0) / 1e6;
-  }
-
-  private static String fmt(double v) {
-    return String.format("%.0f", v);
-  }
-
-  @SuppressWarnings("deprecation") // statsInterval: deprecated for OpenTelemetry, still honoured
-  private static PulsarClient txnClient(String url) throws Exception {
-    return PulsarClient.builder()
-        .serviceUrl(url)
-        .enableTransaction(true)
-        .statsInterval(0, TimeUnit.SECONDS)
-        .build();
-  }
-
-  /** The client's transaction coordinator client (internal API). */
-  private static org.apache.pulsar.client.impl.transaction.TransactionCoordinatorClientImpl tc(
-      PulsarClient client) {
-    return ((PulsarClientImpl) client).getTcClient();
-  }
-
-  private static Transaction txn(PulsarClient client) throws Exception {
-    return client
-        .newTransaction()
-        .withTransactionTimeout(3, TimeUnit.MINUTES)
-        .build()
-        .get(10, TimeUnit.SECONDS);
-  }
-
-  private static Producer<String> producer(
-      PulsarClient client, String topic, ProducerAccessMode mode, String name) throws Exception {
-    return client
-        .newProducer(Schema.STRING)
-        .topic(topic)
-        .producerName(name)
-        .accessMode(mode)
-        .sendTimeout(0, TimeUnit.SECONDS) // required for transactional sends
-        .enableBatching(false)
-        .create();
-  }
-
-  private static Reader<String> reader(PulsarClient client, String topic, boolean compacted)
-      throws Exception {
-    return client
-        .newReader(Schema.STRING)
-        .topic(topic)
-        .startMessageId(MessageId.earliest)
-        .readCompacted(compacted)
-        .create();
-  }
-
-  /** Reads until nothing comes for {@code quietMs}; values, or "key=value" for keyed messages. */
-  private static List<String> drain(Reader<String> reader, long quietMs) throws Exception {
-    List<String> seen = new ArrayList<>();
-    while (true) {
-      Message<String> m = reader.readNext((int) quietMs, TimeUnit.MILLISECONDS);
-      if (m == null) {
-        return seen;
-      }
-      seen.add(m.hasKey() ? m.getKey() + "=" + m.getValue() : m.getValue());
-    }
-  }
-
-  /** Runs an async operation for up to 10 s: "ok", "timeout10s" or the error's class name. */
-  static String attempt(Callable<? extends CompletableFuture<?>> op) {
-    try {
-      op.call().get(10, TimeUnit.SECONDS);
-      return "ok";
-    } catch (java.util.concurrent.TimeoutException e) {
-      return "timeout10s";
-    } catch (Exception e) {
-      Throwable cause = unwrap(e);
-      System.out.println("    (" + cause.getClass().getName() + ": " + firstLine(cause) + ")");
-      return cause.getClass().getSimpleName();
-    }
-  }
-
-  private static String firstLine(Throwable t) {
-    String m = String.valueOf(t.getMessage());
-    int nl = m.indexOf('\n');
-    String line = nl < 0 ? m : m.substring(0, nl);
-    return line.substring(0, Math.min(line.length(), 300));
-  }
-
-  private static Throwable unwrap(Throwable e) {
-    Throwable t = e;
-    while ((t instanceof ExecutionException || t instanceof CompletionException)
-        && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
-  }
-
-  private static String errName(Throwable e) {
-    return unwrap(e).getClass().getSimpleName();
-  }
-
-  private static String field(String line, String key) {
-    for (String part : line.split(" ")) {
-      if (part.startsWith(key + "=")) {
-        return part.substring(key.length() + 1);
-      }
-    }
-    return "?";
-  }
-
-  private static boolean awaitQuietly(BooleanSupplier condition, long timeoutMs)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + timeoutMs * 1_000_000;
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        return false;
-      }
-      Thread.sleep(2);
-    }
-    return true;
-  }
-
-  private static void signal(long pid, String sig) throws Exception {
-    int rc = new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).start().waitFor();
-    if (rc != 0) {
-      throw new IllegalStateException("kill -" + sig + " " + pid + " exited " + rc);
-    }
   }
 }

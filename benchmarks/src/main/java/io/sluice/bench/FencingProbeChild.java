@@ -1,5 +1,7 @@
 package io.sluice.bench;
 
+import static io.sluice.bench.ProbeSupport.*;
+
 import java.util.concurrent.TimeUnit;
 import org.apache.pulsar.client.api.Producer;
 import org.apache.pulsar.client.api.ProducerAccessMode;
@@ -51,15 +53,15 @@ final class FencingProbeChild {
         woke = true;
         boolean connected = producer.isConnected();
         // commit first: a failed transactional send would make the client refuse the commit
-        String commit = FencingProbe.attempt(txn::commit);
-        String send = FencingProbe.attempt(() -> producer.sendAsync("c1"));
+        String commit = attempt(txn::commit);
+        String send = attempt(() -> producer.sendAsync("c1"));
         System.out.printf(
             "WOKE paused_ms=%d connected_at_wake=%s commit=%s send=%s txn_state=%s%n",
             TimeUnit.NANOSECONDS.toMillis(now - last), connected, commit, send, txn.getState());
         Thread.sleep(3000);
         System.out.printf(
             "LATER connected=%s send=%s%n",
-            producer.isConnected(), FencingProbe.attempt(() -> producer.sendAsync("c2")));
+            producer.isConnected(), attempt(() -> producer.sendAsync("c2")));
       }
       last = now;
     }
