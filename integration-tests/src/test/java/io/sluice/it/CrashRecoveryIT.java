@@ -16,8 +16,9 @@ import java.util.Random;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Exactly-once under SIGKILL: the job runs in a child JVM and is killed at random moments while
@@ -32,17 +33,19 @@ class CrashRecoveryIT {
 
   @TempDir Path stateDir;
 
-  private Random readModes;
+  /** The read mode of the next run: runs alternate, so each mode resumes what the other left. */
+  private boolean entryReads;
 
-  @Test
-  void shouldDeliverEveryRecordExactlyOnceAcrossSigkills() throws Exception {
+  @ParameterizedTest(name = "first run entryReads={0}, then alternating")
+  @ValueSource(booleans = {true, false})
+  void shouldDeliverEveryRecordExactlyOnceAcrossSigkills(boolean firstEntryReads) throws Exception {
+    entryReads = firstEntryReads;
     String input = uniqueTopic("crash-in");
     String output = uniqueTopic("crash-out");
     admin().topics().createPartitionedTopic(input, 8);
     admin().topics().createNonPartitionedTopic(output);
     long seed = Long.getLong("sluice.crash.seed", System.nanoTime());
     Random random = new Random(seed);
-    readModes = new Random(seed + 1);
     System.out.println("crash test seed " + seed);
 
     CompletableFuture<Void> producing = CompletableFuture.runAsync(() -> produceSlowly(input));
@@ -99,11 +102,12 @@ class CrashRecoveryIT {
   }
 
   /**
-   * Each run reads whole entries or uses Readers, at random: positions one way left are resumed the
-   * other way, and each way meets kills.
+   * Runs read whole entries and use Readers in turn: positions one way left are resumed the other
+   * way, and each way meets kills.
    */
   private ChildJvm startJob(String input, String output) {
-    boolean entryReads = readModes.nextBoolean();
+    boolean entryReads = this.entryReads;
+    this.entryReads = !entryReads;
     System.out.println("crash job run with entryReads=" + entryReads);
     return ChildJvm.builder(CrashJob.class)
         .jvmArgs("-Xmx512m", "-Dcrashjob.entryReads=" + entryReads)
