@@ -6,9 +6,13 @@ import io.sluice.sink.SinkContext;
 import io.sluice.sink.SinkWriter;
 import io.sluice.sink.internal.SinkMetrics;
 import io.sluice.sink.pulsar.internal.TxnIds;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pulsar.client.api.Producer;
 import org.apache.pulsar.client.api.PulsarClient;
@@ -212,20 +216,38 @@ final class PulsarSinkWriter<T> implements SinkWriter<T> {
             });
   }
 
-  /** Aborts a transaction this writer will not use; its journal entry goes once that is done. */
-  private void end(Transaction txn) {
-    sink.abortedByWriters().add(txn.getTxnID());
+  /**
+   * Aborts a transaction this writer will not use; its journal entry goes once that is done, and
+   * only then does the committer skip it (an abort still in flight when the client closes is lost,
+   * and the committer must abort that transaction by id).
+   */
+  private CompletableFuture<Void> end(Transaction txn) {
     sink.openTransactions().remove(txn.getTxnID());
     var journal = sink.journal();
-    txn.abort().thenRun(() -> journal.ended(txn.getTxnID()));
+    return txn.abort()
+        .thenRun(
+            () -> {
+              sink.abortedByWriters().add(txn.getTxnID());
+              journal.ended(txn.getTxnID());
+            });
   }
 
   @Override
   public void close() {
+    List<CompletableFuture<Void>> aborts = new ArrayList<>();
     if (current != null) {
-      end(current);
+      aborts.add(end(current));
     }
-    next.thenAccept(this::end);
+    aborts.add(next.thenCompose(this::end));
+    try {
+      // before the client closes with the sink's last user, or the aborts would be lost and the
+      // transactions stay open (blocking every reader of the topic) until they time out
+      CompletableFuture.allOf(aborts.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      // left to the committer or the next start, which abort by id what the journal lists
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     try {
       producer.close();
     } catch (PulsarClientException e) {

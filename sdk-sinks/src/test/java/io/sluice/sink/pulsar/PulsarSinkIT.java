@@ -6,8 +6,10 @@ import io.sluice.testkit.sink.SinkCompatibilityKit;
 import io.sluice.testkit.sink.TestRecord;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -75,7 +77,7 @@ public class PulsarSinkIT extends SinkCompatibilityKit {
   protected Map<Long, Long> visibleCounts(String run) {
     Map<Long, Long> counts = new HashMap<>();
     try {
-      for (String message : PulsarFixture.readAll(run)) {
+      for (String message : settledRead(run)) {
         Matcher m = ID.matcher(message);
         if (!m.find()) {
           throw new AssertionError("no id in " + message + " on " + run);
@@ -86,6 +88,25 @@ public class PulsarSinkIT extends SinkCompatibilityKit {
       throw new IllegalStateException("cannot read " + run, e);
     }
     return counts;
+  }
+
+  /**
+   * Everything readable on {@code run}, read until two reads half a second apart agree: a
+   * transaction's commit or abort marker reaches the topic's transaction buffer shortly after the
+   * coordinator answered, and until then a reader sees nothing past that transaction's start.
+   */
+  private static List<String> settledRead(String run) throws Exception {
+    List<String> previous = PulsarFixture.readAll(run);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      Thread.sleep(500);
+      List<String> now = PulsarFixture.readAll(run);
+      if (now.size() == previous.size()) {
+        return now;
+      }
+      previous = now;
+    }
+    return previous;
   }
 
   @Override
