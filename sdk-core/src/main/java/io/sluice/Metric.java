@@ -138,7 +138,8 @@ public enum Metric {
       "sluice.recovery.layer",
       Type.GAUGE,
       "",
-      "where the last start resumed: 0 = checkpoint, 1 = durable cursor, 2 = start position"),
+      "where the last start resumed: 0 = checkpoint, 1 = durable cursor, 2 = start position,"
+          + " 3 = changelog"),
   RECOVERY_PARTITIONS(
       "sluice.recovery.partitions",
       Type.GAUGE,

@@ -10,5 +10,10 @@ public enum RecoveryLayer {
    */
   DURABLE_CURSOR,
   /** The source's configured start position: nothing was recorded yet. */
-  START_POSITION
+  START_POSITION,
+  /**
+   * The newest checkpoint kept in the app's changelog topic in Pulsar ({@code stateChangelog}): the
+   * local state directory was missing or damaged. Exactly-once, like {@link #CHECKPOINT}.
+   */
+  CHANGELOG
 }

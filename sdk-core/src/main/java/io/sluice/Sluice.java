@@ -286,6 +286,7 @@ public final class Sluice implements AutoCloseable {
     private Duration regroupInterval;
     private Boolean finalCheckpointOnClose;
     private Boolean entryReads;
+    private Boolean stateChangelog;
     private BadRecordPolicy badSinkRecordPolicy;
     private final Map<String, String> slotGroupOfTopic = new LinkedHashMap<>();
     private double autoHotBytesPerSecond = -1;
@@ -397,6 +398,19 @@ public final class Sluice implements AutoCloseable {
     public Builder entryReads(boolean enabled) {
       once(this.entryReads, Options.ENTRY_READS.key());
       this.entryReads = enabled;
+      return this;
+    }
+
+    /**
+     * Also keeps each checkpoint in Pulsar, in a compacted changelog topic written in one
+     * transaction before the checkpoint's sinks commit, so that an app whose state directory is
+     * lost or damaged restores its keyed state and positions from there instead of resuming from
+     * the durable cursors (which repeats output and restarts state). Needs transactions on the
+     * broker. Default off.
+     */
+    public Builder stateChangelog(boolean enabled) {
+      once(this.stateChangelog, Options.STATE_CHANGELOG.key());
+      this.stateChangelog = enabled;
       return this;
     }
 
@@ -542,6 +556,7 @@ public final class Sluice implements AutoCloseable {
               waitStrategy != null ? waitStrategy : "blocking",
               receiverQueueSize != null ? receiverQueueSize : 1000,
               entryReads == null || entryReads,
+              stateChangelog != null && stateChangelog,
               discoveryInterval != null ? discoveryInterval : Duration.ofSeconds(10),
               finalCheckpointOnClose == null || finalCheckpointOnClose,
               badSinkRecordPolicy != null ? badSinkRecordPolicy : BadRecordPolicy.FAIL,

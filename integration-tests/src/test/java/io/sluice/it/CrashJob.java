@@ -39,6 +39,7 @@ public final class CrashJob {
             .checkpointInterval(Duration.ofMillis(Long.parseLong(args[5])))
             .discoveryInterval(Duration.ZERO)
             .entryReads(Boolean.parseBoolean(System.getProperty("crashjob.entryReads", "true")))
+            .stateChangelog(Boolean.getBoolean("crashjob.changelog"))
             .build();
     app.stream(PulsarSource.topics(args[2]).subscription("crash-job"))
         .keyBy(r -> r.key(), Serde.strings())

@@ -150,6 +150,18 @@ public final class Options {
           "Durable subscription whose cursor is advanced after each completed checkpoint.",
           s -> !s.isEmpty() && s.length() <= 128 && !s.contains("/"));
 
+  public static final Option<Boolean> STATE_CHANGELOG =
+      Option.of(
+          "sluice.state.changelog",
+          "false",
+          "true or false",
+          "Also write each checkpoint (its keyed-state changes, positions and sink committables)"
+              + " to a compacted changelog topic in Pulsar, __sluice-changelog-<app>, in one"
+              + " transaction committed before the checkpoint's sinks commit; a start whose state"
+              + " directory is missing or damaged restores the newest checkpoint from it instead of"
+              + " falling back to the durable cursors. Needs transactions on the broker.",
+          b -> true);
+
   public static final List<Option<?>> ALL =
       List.of(
           NAME,
@@ -164,6 +176,7 @@ public final class Options {
           WAIT_STRATEGY,
           RECEIVER_QUEUE_SIZE,
           ENTRY_READS,
+          STATE_CHANGELOG,
           DISCOVERY_INTERVAL,
           REGROUP_INTERVAL,
           SUBSCRIPTION);

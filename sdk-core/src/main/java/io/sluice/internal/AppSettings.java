@@ -22,6 +22,7 @@ public record AppSettings(
     String waitStrategy,
     int receiverQueueSize,
     boolean entryReads,
+    boolean stateChangelog,
     Duration discoveryInterval,
     boolean finalCheckpointOnClose,
     BadRecordPolicy badSinkRecordPolicy,

@@ -88,6 +88,7 @@ public final class CheckpointCoordinator {
   private final AtomicLong lastCursorAdvanceAt = new AtomicLong(System.currentTimeMillis());
   private final Executor commitThread;
   private final Intake intake;
+  private final Changelog changelog;
 
   /** The last commit failure being retried ("sink x: error"), or null. */
   private volatile String commitProblem;
@@ -119,10 +120,12 @@ public final class CheckpointCoordinator {
       MeterRegistry meters,
       Consumer<Throwable> onFailure,
       Executor commitThread,
-      Intake intake) {
+      Intake intake,
+      Changelog changelog) {
     this.app = app;
     this.commitThread = commitThread;
     this.intake = intake;
+    this.changelog = changelog;
     this.store = store;
     this.groups = groups;
     this.committers = committers;
@@ -315,7 +318,8 @@ public final class CheckpointCoordinator {
     try {
       commit =
           CompletableFuture.runAsync(
-              () -> commitPhase(cid, committables, positions, timings), commitThread);
+              () -> commitPhase(cid, committables, positions, timings, record, toWrite),
+              commitThread);
     } catch (RejectedExecutionException e) {
       // The app is closing (a commit stuck in an outage held this checkpoint until then); the
       // record lists this output, so the next start commits it.
@@ -399,9 +403,14 @@ public final class CheckpointCoordinator {
       long cid,
       List<SinkCommittable> committables,
       Map<String, MessageId> positions,
-      String timings) {
+      String timings,
+      CheckpointRecord record,
+      List<StateDelta> deltas) {
     try {
       long started = System.nanoTime();
+      if (changelog != null && !writeChangelog(cid, record, deltas)) {
+        return;
+      }
       if (!commitAll(cid, committables)) {
         return;
       }
@@ -490,6 +499,31 @@ public final class CheckpointCoordinator {
                 + cause,
             cause));
     return true;
+  }
+
+  /**
+   * Writes the checkpoint to the changelog before any of its output is committed, retrying through
+   * an outage; false if the app is stopping before it succeeded (the next start writes it).
+   */
+  private boolean writeChangelog(long cid, CheckpointRecord record, List<StateDelta> deltas) {
+    RuntimeException failure =
+        Backoff.retry(
+            () -> changelog.write(record, deltas),
+            (e, backoff) -> {
+              if (stopping) {
+                return false;
+              }
+              commitRetries.increment();
+              commitProblem = "the changelog write: " + e;
+              LOG.warn(
+                  "[{}] writing checkpoint {} to the changelog failed, retrying in {} ms: {}",
+                  app,
+                  cid,
+                  backoff,
+                  e.toString());
+              return true;
+            });
+    return failure == null;
   }
 
   /**

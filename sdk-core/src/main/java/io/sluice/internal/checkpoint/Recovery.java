@@ -12,11 +12,13 @@ import io.sluice.sink.CommitLostException;
 import io.sluice.sink.Committer;
 import io.sluice.state.StateException;
 import io.sluice.state.internal.CheckpointRecord;
+import io.sluice.state.internal.StateDelta;
 import io.sluice.state.internal.StateStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -35,6 +37,8 @@ import org.slf4j.LoggerFactory;
  *  open the state store ──damaged──▶ moved aside (counted), an empty store instead
  *          │
  *  newest complete checkpoint (none, or unreadable ─▶ moved aside: no checkpoint)
+ *          │  none, with a changelog ─▶ the changelog's newest checkpoint, written into the store
+ *          │  the changelog behind it ─▶ the whole local state written as the changelog's base
  *          │
  *  sinks: commit the checkpoint's committables again (idempotent),
  *         abort every other handle a writer registered (output prepared after it)
@@ -84,16 +88,20 @@ public final class Recovery {
   private final Path stateDir;
   private final MeterRegistry meters;
   private final boolean retry;
+  private final Changelog changelog;
 
   /**
    * @param retry whether commits and aborts are retried through a sink's outage (the test driver
    *     runs each once)
+   * @param changelog the app's checkpoints in Pulsar, or {@code null} when it keeps none
    */
-  public Recovery(String app, Path stateDir, MeterRegistry meters, boolean retry) {
+  public Recovery(
+      String app, Path stateDir, MeterRegistry meters, boolean retry, Changelog changelog) {
     this.app = app;
     this.stateDir = stateDir;
     this.meters = meters;
     this.retry = retry;
+    this.changelog = changelog;
   }
 
   /**
@@ -118,16 +126,47 @@ public final class Recovery {
         store = replaceUnreadable(store, e);
         checkpoint = Optional.empty();
       }
+      boolean restored = false;
+      if (changelog != null && checkpoint.isEmpty()) {
+        checkpoint = restoreFromChangelog(store);
+        restored = checkpoint.isPresent();
+      } else if (changelog != null && changelog.newestId() != checkpoint.get().id()) {
+        // behind (a crash between the local write and the changelog's, or newly turned on): the
+        // whole local state becomes its base before any of the checkpoint's output is committed
+        changelog.writeBase(checkpoint.get(), store.scanState(new byte[0]));
+      }
       recoverSinks(store, checkpoint, committers.apply(store));
       Map<String, MessageId> positions = MessageIds.positionsOf(checkpoint.orElse(null));
       Map<String, PartitionStart> starts = planner.plan(positions);
-      RecoveryLayer layer = report(checkpoint, starts);
+      RecoveryLayer layer = restored ? RecoveryLayer.CHANGELOG : report(checkpoint, starts);
+      if (restored) {
+        Metric.RECOVERY_LAYER.gauge(layer, RecoveryLayer::ordinal).tag("app", app).register(meters);
+      }
       return new Result(lock, store, checkpoint, positions, starts, layer);
     } catch (RuntimeException e) {
       store.close();
       lock.close();
       throw e;
     }
+  }
+
+  /** Writes the changelog's newest checkpoint into the (empty) local store. */
+  private Optional<CheckpointRecord> restoreFromChangelog(StateStore store) {
+    Optional<Changelog.Restored> found = changelog.restore();
+    if (found.isEmpty()) {
+      return Optional.empty();
+    }
+    StateDelta all = new StateDelta();
+    found.get().state().forEach(all::put);
+    store.commitCheckpoint(found.get().record(), List.of(all), 1);
+    LOG.warn(
+        "[{}] no usable local checkpoint in {}: restored checkpoint {} ({} keys of state) from the"
+            + " changelog in Pulsar",
+        app,
+        stateDir,
+        found.get().record().id(),
+        all.size());
+    return Optional.of(found.get().record());
   }
 
   private StateStore openStore() {

@@ -8,6 +8,7 @@ import io.sluice.RecoveryLayer;
 import io.sluice.internal.AppSettings;
 import io.sluice.internal.FailureLatch;
 import io.sluice.internal.Threads;
+import io.sluice.internal.checkpoint.Changelog;
 import io.sluice.internal.checkpoint.CheckpointCoordinator;
 import io.sluice.internal.checkpoint.DurableCursors;
 import io.sluice.internal.checkpoint.PartitionStart;
@@ -23,6 +24,7 @@ import io.sluice.internal.source.AdminDecoderContext;
 import io.sluice.internal.source.SourceManager;
 import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
+import io.sluice.source.PulsarSource;
 import io.sluice.state.internal.CheckpointRecord;
 import io.sluice.state.internal.StateStore;
 import java.time.Duration;
@@ -37,6 +39,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.pulsar.client.api.MessageId;
 import org.apache.pulsar.client.api.PulsarClientException;
+import org.apache.pulsar.common.naming.TopicName;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,6 +68,7 @@ public final class AppRuntime {
   private PulsarConnections pulsar;
   private StateStore store;
   private StateDirLock stateDirLock;
+  private Changelog changelog;
   private SlotGroups groups;
   private Regrouper regrouper;
   private DurableCursors cursors;
@@ -136,8 +140,11 @@ public final class AppRuntime {
               failure::fail,
               Threads.named(settings.threadFactory(), app, "fetch"));
       Map<String, SourceBinding> assignment = new LinkedHashMap<>();
+      if (settings.stateChangelog()) {
+        changelog = Changelog.open(app, changelogNamespace(), pulsar.client(), pulsar.admin());
+      }
       Recovery.Result recovered =
-          new Recovery(app, settings.stateDir(), meters, true)
+          new Recovery(app, settings.stateDir(), meters, true, changelog)
               .run(
                   this::createCommitters,
                   checkpointed -> {
@@ -186,7 +193,8 @@ public final class AppRuntime {
             meters,
             failure::fail,
             commitThread,
-            this::holdIntake);
+            this::holdIntake,
+            changelog);
     checkpointThread =
         Executors.newSingleThreadScheduledExecutor(
             Threads.named(settings.threadFactory(), app, "checkpoint"));
@@ -205,6 +213,14 @@ public final class AppRuntime {
       discoveryThread.scheduleWithFixedDelay(
           sources::discover, every, every, TimeUnit.MILLISECONDS);
     }
+  }
+
+  /** The changelog lives beside the app's first source (a pattern's namespace, or its topic's). */
+  private String changelogNamespace() {
+    PulsarSource first = graph.sources().get(0).source();
+    return first.pattern().isPresent()
+        ? first.patternNamespace()
+        : TopicName.get(first.topicList().get(0)).getNamespace();
   }
 
   /** Holds the fetchers (so the rings drain and processing stops) while {@code waiting} runs. */
@@ -363,6 +379,9 @@ public final class AppRuntime {
   private void close() {
     if (cursors != null) {
       cursors.close();
+    }
+    if (changelog != null) {
+      changelog.close();
     }
     for (Committer c : committers.values()) {
       try {

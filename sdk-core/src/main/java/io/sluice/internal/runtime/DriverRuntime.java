@@ -69,7 +69,7 @@ public final class DriverRuntime implements AutoCloseable {
   public void start() {
     graph.freeze();
     Recovery.Result recovered =
-        new Recovery(name, stateDir, meters, false)
+        new Recovery(name, stateDir, meters, false, null)
             .run(
                 opened -> {
                   store = opened;
@@ -122,7 +122,8 @@ public final class DriverRuntime implements AutoCloseable {
             meters,
             t -> failure = t,
             commitExecutor, // by default on the calling thread: checkpoint() returns committed
-            Runnable::run);
+            Runnable::run,
+            null);
   }
 
   /** Without a broker there is no durable cursor: each partition resumes at its checkpoint. */

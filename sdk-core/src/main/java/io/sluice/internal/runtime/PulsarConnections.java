@@ -61,6 +61,7 @@ record PulsarConnections(PulsarAdmin admin, PulsarClient client) {
               .statsInterval(0, TimeUnit.SECONDS)
               .connectionTimeout(10, TimeUnit.SECONDS)
               .operationTimeout(30, TimeUnit.SECONDS)
+              .enableTransaction(settings.stateChangelog())
               .build();
       return new PulsarConnections(admin, client);
     } catch (PulsarClientException e) {

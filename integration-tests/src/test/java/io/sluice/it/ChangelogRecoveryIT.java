@@ -1,0 +1,112 @@
+package io.sluice.it;
+
+import static io.sluice.testkit.PulsarFixture.admin;
+import static io.sluice.testkit.PulsarFixture.broker;
+import static io.sluice.testkit.PulsarFixture.uniqueTopic;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.testkit.ChildJvm;
+import io.sluice.testkit.PulsarFixture;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code stateChangelog}: an instance whose state directory is deleted after a SIGKILL restores its
+ * newest checkpoint (keyed state, positions, sink committables) from the changelog in Pulsar: every
+ * input is in the output once and every key's running counts go on exactly (1..n, no repeat), where
+ * the durable-cursor fallback would restart the counts and repeat output.
+ */
+@Timeout(600)
+class ChangelogRecoveryIT {
+  private static final int PER_ROUND = 20_000;
+  private static final int KEYS = 100;
+
+  @TempDir Path stateDir;
+
+  @Test
+  void shouldRestoreFromTheChangelogWhenTheStateDirectoryIsGone() throws Exception {
+    String input = uniqueTopic("changelog-in");
+    String output = uniqueTopic("changelog-out");
+    admin().topics().createPartitionedTopic(input, 4);
+    admin().topics().createNonPartitionedTopic(output);
+
+    PulsarFixture.produce(input, "m", 0, PER_ROUND, KEYS);
+    try (ChildJvm job = startJob(input, output)) {
+      assertThat(job.awaitLine(l -> l.startsWith("RUNNING"), Duration.ofSeconds(90)))
+          .isEqualTo("RUNNING layer=START_POSITION");
+      PulsarFixture.awaitNoBacklog(input, "crash-job", Duration.ofMinutes(2));
+      job.kill();
+    }
+
+    // the state directory is lost; more input arrives
+    delete(stateDir);
+    PulsarFixture.produce(input, "m", PER_ROUND, PER_ROUND, KEYS);
+    try (ChildJvm job = startJob(input, output)) {
+      assertThat(job.awaitLine(l -> l.startsWith("RUNNING"), Duration.ofSeconds(90)))
+          .isEqualTo("RUNNING layer=CHANGELOG");
+      PulsarFixture.awaitNoBacklog(input, "crash-job", Duration.ofMinutes(2));
+      job.awaitLine(l -> l.startsWith("CHECKPOINT"), Duration.ofSeconds(30));
+      job.kill();
+    }
+
+    int total = 2 * PER_ROUND;
+    List<String> out = PulsarFixture.readAll(output);
+    Map<String, Integer> perId = new HashMap<>();
+    Map<String, TreeSet<Long>> countsPerKey = new HashMap<>();
+    int repeatedCounts = 0;
+    for (String line : out) {
+      String[] f = line.split(",");
+      perId.merge(f[0], 1, Integer::sum);
+      if (!countsPerKey.computeIfAbsent(f[1], k -> new TreeSet<>()).add(Long.parseLong(f[2]))) {
+        repeatedCounts++;
+      }
+    }
+    int duplicates = out.size() - perId.size();
+    System.out.printf(
+        "RESULT changelog inputs=%d outputs=%d distinct=%d duplicates=%d repeated_counts=%d%n",
+        total, out.size(), perId.size(), duplicates, repeatedCounts);
+    assertThat(perId).hasSize(total);
+    assertThat(duplicates).isZero();
+    assertThat(repeatedCounts).isZero();
+    assertThat(countsPerKey).hasSize(KEYS);
+    for (Map.Entry<String, TreeSet<Long>> e : countsPerKey.entrySet()) {
+      TreeSet<Long> counts = e.getValue();
+      assertThat(counts.first()).as("first count of %s", e.getKey()).isEqualTo(1L);
+      assertThat(counts.last()).as("last count of %s", e.getKey()).isEqualTo((long) counts.size());
+    }
+  }
+
+  private ChildJvm startJob(String input, String output) {
+    return ChildJvm.builder(CrashJob.class)
+        .jvmArgs("-Xmx512m", "-Dcrashjob.changelog=true")
+        .args(broker().serviceUrl(), broker().adminUrl(), input, output, stateDir.toString(), "300")
+        .start();
+  }
+
+  private static void delete(Path dir) throws IOException {
+    try (Stream<Path> walk = Files.walk(dir)) {
+      walk.sorted(Comparator.reverseOrder())
+          .filter(p -> !p.equals(dir))
+          .forEach(
+              p -> {
+                try {
+                  Files.delete(p);
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
+    }
+  }
+}
