@@ -9,7 +9,9 @@
  *  3 ONE atomic, synced RocksDB batch: state deltas + positions + committables + cid
  *       └─ this write is the moment checkpoint cid is complete
  *  on the commit thread, while the next checkpoint runs:
- *  4 commit the committables (idempotent; retried until they succeed)
+ *  3b with a changelog: the state changes and the record in one Pulsar transaction ({@code
+ *     Changelog}), so the changelog is never behind committed output
+ *  4 commit the committables (idempotent; retried; a commit behind holds the fetchers)
  *  5 forget the sinks' pending handles that were committed
  *  6 advance the durable cursors to the checkpointed positions ({@code DurableCursors})
  * </pre>
@@ -18,10 +20,13 @@
  * code):
  *
  * <pre>
+ *  lock the state directory ({@code StateDirLock}) ──held──▶ refused, nothing touched
  *  open the state store ──damaged──▶ moved aside, empty store
- *  newest complete checkpoint ──unreadable──▶ moved aside, none
- *  sinks: re-commit its committables, abort every other registered handle ({@code SinkRecovery})
+ *  newest complete checkpoint ──unreadable──▶ moved aside, none ──changelog──▶ restored from it
+ *  sinks: re-commit its committables unless recorded as committed, abort every other registered
+ *         handle ({@code SinkRecovery})
  *  starts ({@code StartPlanner}): checkpointed position ─▶ durable cursor ─▶ source start position
+ *         (a checkpoint older than the cursor is refused: a restored backup)
  *  report the layer (log + sluice.recovery.* meters)
  * </pre>
  */
