@@ -34,21 +34,10 @@ import org.apache.pulsar.common.naming.TopicName;
  *     .build();
  * }</pre>
  *
- * <p><b>Why it stays exactly-once when the process is killed at any instant.</b> Before the first
- * message goes into a transaction, its id is recorded durably in the local state store ({@link
- * SinkContext#registerPending}). At a checkpoint barrier the writer flushes and hands the id to the
- * checkpoint; the checkpoint's RocksDB write makes it part of the completed checkpoint, and only
- * then is the transaction committed. After a crash: the newest checkpoint's transactions are
- * committed again (an already-committed one is recognised and skipped) and every other recorded
- * transaction is aborted, so readers of the topic are not blocked until a timeout and nothing
- * prepared after the checkpoint becomes visible. Readers see only committed messages.
- *
- * <p><b>Backpressure.</b> A writer has at most {@link Builder#maxPendingMessages} sends in flight;
- * past that, writing waits for the broker, so the readers slow to what the sink topic takes and a
- * checkpoint's flush is short. Sends are batched generously (up to 20 ms, 10,000 messages or 1 MB
- * per batch): a Pulsar 4.0 standalone was seen storing the sink's transactional batches one after
- * the other, so small batches limited what the sink could write; the wait is invisible to readers,
- * who see output only when its checkpoint's transaction commits.
+ * <p><b>Exactly once</b> under SIGKILL at any instant: output is sent in a Pulsar transaction per
+ * batch, committed when the checkpoint is, and listed in a journal topic so a lost state directory
+ * leaves none open. The protocol, its hazards and how outages and bad records are handled are in
+ * the package doc of {@code io.sluice.sink.pulsar.internal}.
  *
  * <p><b>Limits.</b> A transaction the broker times out is aborted: keep {@link
  * Builder#transactionTimeout} well above the checkpoint interval plus the longest time the app may
@@ -56,19 +45,6 @@ import org.apache.pulsar.common.naming.TopicName;
  * io.sluice.sink.CommitLostException}) rather than losing output silently: the coordinator forgets
  * a transaction once it has ended, so the sink then asks the topic's transaction buffer (admin
  * API), which lists aborted transactions for as long as their messages are stored.
- *
- * <p><b>Broker restarts.</b> The sink turns on message deduplication for its topic (a topic policy,
- * unless the namespace or broker already has it): a producer that reconnects sends again what the
- * broker had not acknowledged, and only deduplication keeps a message the broker had already stored
- * from being committed twice. Requests to the broker wait up to half the transaction timeout (at
- * most 5 min) before failing, so a broker restart or failover only pauses the writer.
- *
- * <p><b>A lost state directory.</b> Every transaction id is also appended to a small journal topic
- * in the sink topic's namespace ({@code __sluice-txns-<app>-<hash>}) before its first message, and
- * leaves it once ended. Recovery aborts whatever the journal still lists beyond the restored
- * checkpoint, so transactions left open by a crash do not hold back readers of the topic even when
- * the local state is gone. The journal's exclusive subscription also keeps a second instance of the
- * same app from aborting the first one's transactions.
  */
 public final class PulsarSink<T> implements Sink<T> {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PulsarSink.class);
