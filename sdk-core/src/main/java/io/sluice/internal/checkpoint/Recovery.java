@@ -130,10 +130,8 @@ public final class Recovery {
       if (changelog != null && checkpoint.isEmpty()) {
         checkpoint = restoreFromChangelog(store);
         restored = checkpoint.isPresent();
-      } else if (changelog != null && changelog.newestId() != checkpoint.get().id()) {
-        // behind (a crash between the local write and the changelog's, or newly turned on): the
-        // whole local state becomes its base before any of the checkpoint's output is committed
-        changelog.writeBase(checkpoint.get(), store.scanState(new byte[0]));
+      } else if (changelog != null) {
+        syncChangelog(store, checkpoint.get());
       }
       recoverSinks(store, checkpoint, committers.apply(store));
       Map<String, MessageId> positions = MessageIds.positionsOf(checkpoint.orElse(null));
@@ -147,6 +145,33 @@ public final class Recovery {
       store.close();
       lock.close();
       throw e;
+    }
+  }
+
+  /**
+   * The changelog behind the local checkpoint (a crash between the local write and the changelog's,
+   * or the changelog newly turned on): the whole local state becomes its base before any of the
+   * checkpoint's output is committed. The changelog ahead: the local directory is older than what
+   * was committed (the changelog is written before every commit), so it is refused.
+   */
+  private void syncChangelog(StateStore store, CheckpointRecord local) {
+    long newest = changelog.newestId();
+    if (newest > local.id()) {
+      throw new StateException(
+          "The state directory "
+              + stateDir
+              + " of app "
+              + app
+              + " holds checkpoint "
+              + local.id()
+              + " but the app's changelog in Pulsar already holds checkpoint "
+              + newest
+              + ": the directory was restored from a backup or copied from another host or"
+              + " instance, and resuming from it would repeat committed output. Delete it to"
+              + " restore from the changelog.");
+    }
+    if (newest < local.id()) {
+      changelog.writeBase(local, store.scanState(new byte[0]));
     }
   }
 
