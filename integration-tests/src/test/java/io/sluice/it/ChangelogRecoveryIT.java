@@ -4,7 +4,11 @@ import static io.sluice.testkit.PulsarFixture.admin;
 import static io.sluice.testkit.PulsarFixture.broker;
 import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.sluice.Sluice;
+import io.sluice.source.PulsarSource;
+import io.sluice.state.StateException;
 import io.sluice.testkit.ChildJvm;
 import io.sluice.testkit.PulsarFixture;
 import java.io.IOException;
@@ -34,6 +38,7 @@ class ChangelogRecoveryIT {
   private static final int KEYS = 100;
 
   @TempDir Path stateDir;
+  @TempDir Path backup;
 
   @Test
   void shouldRestoreFromTheChangelogWhenTheStateDirectoryIsGone() throws Exception {
@@ -49,6 +54,8 @@ class ChangelogRecoveryIT {
       PulsarFixture.awaitNoBacklog(input, "crash-job", Duration.ofMinutes(2));
       job.kill();
     }
+
+    copy(stateDir, backup); // a backup of the state directory as the first run left it
 
     // the state directory is lost; more input arrives
     delete(stateDir);
@@ -85,6 +92,41 @@ class ChangelogRecoveryIT {
       TreeSet<Long> counts = e.getValue();
       assertThat(counts.first()).as("first count of %s", e.getKey()).isEqualTo(1L);
       assertThat(counts.last()).as("last count of %s", e.getKey()).isEqualTo((long) counts.size());
+    }
+
+    // the old backup put back: older than the changelog, so refused before anything is committed
+    delete(stateDir);
+    copy(backup, stateDir);
+    try (Sluice stale =
+        Sluice.builder()
+            .name("crash-job")
+            .pulsar(broker().serviceUrl(), broker().adminUrl())
+            .stateDir(stateDir)
+            .stateChangelog(true)
+            .build()) {
+      stale.stream(PulsarSource.topics(input).subscription("crash-job")).forEach(r -> {});
+      assertThatThrownBy(stale::start)
+          .isInstanceOf(StateException.class)
+          .hasMessageContaining("but the app's changelog in Pulsar already holds checkpoint");
+    }
+    assertThat(PulsarFixture.readAll(output)).hasSize(total);
+  }
+
+  private static void copy(Path from, Path to) throws IOException {
+    try (Stream<Path> walk = Files.walk(from)) {
+      walk.forEach(
+          p -> {
+            try {
+              Path target = to.resolve(from.relativize(p).toString());
+              if (Files.isDirectory(p)) {
+                Files.createDirectories(target);
+              } else {
+                Files.copy(p, target);
+              }
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+          });
     }
   }
 
