@@ -10,18 +10,14 @@ import io.sluice.Sluice;
 import io.sluice.source.PulsarSource;
 import io.sluice.state.StateException;
 import io.sluice.testkit.ChildJvm;
+import io.sluice.testkit.Dirs;
 import io.sluice.testkit.PulsarFixture;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,10 +51,10 @@ class ChangelogRecoveryIT {
       job.kill();
     }
 
-    copy(stateDir, backup); // a backup of the state directory as the first run left it
+    Dirs.copy(stateDir, backup); // a backup of the state directory as the first run left it
 
     // the state directory is lost; more input arrives
-    delete(stateDir);
+    Dirs.clear(stateDir);
     PulsarFixture.produce(input, "m", PER_ROUND, PER_ROUND, KEYS);
     try (ChildJvm job = startJob(input, output)) {
       assertThat(job.awaitLine(l -> l.startsWith("RUNNING"), Duration.ofSeconds(90)))
@@ -95,8 +91,8 @@ class ChangelogRecoveryIT {
     }
 
     // the old backup put back: older than the changelog, so refused before anything is committed
-    delete(stateDir);
-    copy(backup, stateDir);
+    Dirs.clear(stateDir);
+    Dirs.copy(backup, stateDir);
     try (Sluice stale =
         Sluice.builder()
             .name("crash-job")
@@ -112,43 +108,10 @@ class ChangelogRecoveryIT {
     assertThat(PulsarFixture.readAll(output)).hasSize(total);
   }
 
-  private static void copy(Path from, Path to) throws IOException {
-    try (Stream<Path> walk = Files.walk(from)) {
-      walk.forEach(
-          p -> {
-            try {
-              Path target = to.resolve(from.relativize(p).toString());
-              if (Files.isDirectory(p)) {
-                Files.createDirectories(target);
-              } else {
-                Files.copy(p, target);
-              }
-            } catch (IOException e) {
-              throw new UncheckedIOException(e);
-            }
-          });
-    }
-  }
-
   private ChildJvm startJob(String input, String output) {
     return ChildJvm.builder(CrashJob.class)
         .jvmArgs("-Xmx512m", "-Dcrashjob.changelog=true")
         .args(broker().serviceUrl(), broker().adminUrl(), input, output, stateDir.toString(), "300")
         .start();
-  }
-
-  private static void delete(Path dir) throws IOException {
-    try (Stream<Path> walk = Files.walk(dir)) {
-      walk.sorted(Comparator.reverseOrder())
-          .filter(p -> !p.equals(dir))
-          .forEach(
-              p -> {
-                try {
-                  Files.delete(p);
-                } catch (IOException e) {
-                  throw new UncheckedIOException(e);
-                }
-              });
-    }
   }
 }

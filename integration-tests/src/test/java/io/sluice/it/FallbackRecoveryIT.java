@@ -6,6 +6,7 @@ import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.testkit.ChildJvm;
+import io.sluice.testkit.Dirs;
 import io.sluice.testkit.PulsarFixture;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -47,7 +48,7 @@ class FallbackRecoveryIT {
     }
 
     // round 2: the state directory is gone
-    deleteRecursively(stateDir);
+    Dirs.clear(stateDir);
     PulsarFixture.produce(input, "m", PER_ROUND, PER_ROUND, 100);
     try (ChildJvm job = startJob(input, output)) {
       assertThat(job.awaitLine(l -> l.startsWith("RUNNING"), Duration.ofSeconds(90)))
@@ -113,21 +114,6 @@ class FallbackRecoveryIT {
     assertThat(size).as("WAL size of " + log).isGreaterThan(100);
     try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "rw")) {
       f.setLength(size / 2 + 7);
-    }
-  }
-
-  private static void deleteRecursively(Path dir) throws IOException {
-    try (Stream<Path> walk = Files.walk(dir)) {
-      walk.sorted(Comparator.reverseOrder())
-          .filter(p -> !p.equals(dir))
-          .forEach(
-              p -> {
-                try {
-                  Files.delete(p);
-                } catch (IOException e) {
-                  throw new java.io.UncheckedIOException(e);
-                }
-              });
     }
   }
 }

@@ -12,13 +12,12 @@ import io.sluice.source.PulsarSource;
 import io.sluice.state.StateException;
 import io.sluice.testkit.Await;
 import io.sluice.testkit.ChildJvm;
+import io.sluice.testkit.Dirs;
 import io.sluice.testkit.PulsarFixture;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Stream;
@@ -106,7 +105,7 @@ class StateDirIT {
       app.start();
       Await.until("the first 100 records", Duration.ofSeconds(60), () -> seen.sum() == 100);
     }
-    copy(stateDir, backup); // a backup taken while the app is stopped
+    Dirs.copy(stateDir, backup); // a backup taken while the app is stopped
 
     PulsarFixture.produce(input, "b", 0, 100, 10);
     try (Sluice app = counting("stale-app", stateDir, input, seen)) {
@@ -115,8 +114,8 @@ class StateDirIT {
     } // the final checkpoint moves the durable cursors past the backup's positions
 
     // the backup is restored: its checkpoint stands before the cursors
-    delete(stateDir);
-    copy(backup, stateDir);
+    Dirs.clear(stateDir);
+    Dirs.copy(backup, stateDir);
     try (Sluice app = counting("stale-app", stateDir, input, seen)) {
       assertThatThrownBy(app::start)
           .isInstanceOf(StateException.class)
@@ -127,7 +126,7 @@ class StateDirIT {
 
     // as the message says: without the directory the app resumes from the cursors, repeating
     // nothing (an end marker proves that nothing older arrives)
-    delete(stateDir);
+    Dirs.clear(stateDir);
     PulsarFixture.produce(input, "end", 0, 1, 1);
     try (Sluice app = counting("stale-app", stateDir, input, seen)) {
       app.start();
@@ -143,38 +142,5 @@ class StateDirIT {
       files.forEach(p -> out.put(p.getFileName().toString(), p.toFile().length()));
     }
     return out;
-  }
-
-  private static void copy(Path from, Path to) throws IOException {
-    try (Stream<Path> walk = Files.walk(from)) {
-      walk.forEach(
-          p -> {
-            try {
-              Path target = to.resolve(from.relativize(p).toString());
-              if (Files.isDirectory(p)) {
-                Files.createDirectories(target);
-              } else {
-                Files.copy(p, target);
-              }
-            } catch (IOException e) {
-              throw new UncheckedIOException(e);
-            }
-          });
-    }
-  }
-
-  private static void delete(Path dir) throws IOException {
-    try (Stream<Path> walk = Files.walk(dir)) {
-      walk.sorted(Comparator.reverseOrder())
-          .filter(p -> !p.equals(dir))
-          .forEach(
-              p -> {
-                try {
-                  Files.delete(p);
-                } catch (IOException e) {
-                  throw new UncheckedIOException(e);
-                }
-              });
-    }
   }
 }

@@ -34,4 +34,29 @@ public final class Dirs {
       }
     }
   }
+
+  /** Deletes everything under {@code dir}, keeping {@code dir} itself (e.g. a test's temp dir). */
+  public static void clear(Path dir) {
+    try (Stream<Path> children = Files.list(dir)) {
+      children.toList().forEach(Dirs::delete);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + dir + " to clear it", e);
+    }
+  }
+
+  /** Copies {@code from} and everything under it to {@code to} (created; files must not exist). */
+  public static void copy(Path from, Path to) {
+    try (Stream<Path> walk = Files.walk(from)) {
+      for (Path p : walk.toList()) {
+        Path target = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(p, target);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot copy " + from + " to " + to, e);
+    }
+  }
 }
