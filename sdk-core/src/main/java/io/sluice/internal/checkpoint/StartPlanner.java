@@ -175,8 +175,9 @@ public final class StartPlanner {
   private PartitionStart checkpointedStart(
       String topic, SourceBinding binding, MessageId restored, PersistentTopicInternalStats s) {
     String subscription = subscriptionOf(app, binding);
-    refuseIfOlderThanCursor(topic, restored, s, subscription);
     if (!isLost(restored, s) || consumedThrough(restored, s, subscription)) {
+      // (a lost ledger is the position-lost policy's case, even with the cursor moved past it)
+      refuseIfOlderThanCursor(topic, restored, s, subscription);
       return new PartitionStart(restored, false, RecoveryLayer.CHECKPOINT);
     }
     boolean recreated = s.cursors == null || !s.cursors.containsKey(subscription);
