@@ -136,10 +136,7 @@ public final class Recovery {
       recoverSinks(store, checkpoint, committers.apply(store));
       Map<String, MessageId> positions = MessageIds.positionsOf(checkpoint.orElse(null));
       Map<String, PartitionStart> starts = planner.plan(positions);
-      RecoveryLayer layer = restored ? RecoveryLayer.CHANGELOG : report(checkpoint, starts);
-      if (restored) {
-        Metric.RECOVERY_LAYER.gauge(layer, RecoveryLayer::ordinal).tag("app", app).register(meters);
-      }
+      RecoveryLayer layer = report(checkpoint, restored, starts);
       return new Result(lock, store, checkpoint, positions, starts, layer);
     } catch (RuntimeException e) {
       store.close();
@@ -305,11 +302,15 @@ public final class Recovery {
   }
 
   private RecoveryLayer report(
-      Optional<CheckpointRecord> checkpoint, Map<String, PartitionStart> starts) {
+      Optional<CheckpointRecord> checkpoint,
+      boolean fromChangelog,
+      Map<String, PartitionStart> starts) {
     Map<RecoveryLayer, Integer> counts = new HashMap<>();
     starts.values().forEach(s -> counts.merge(s.layer(), 1, Integer::sum));
     RecoveryLayer layer;
-    if (checkpoint.isPresent()) {
+    if (fromChangelog) {
+      layer = RecoveryLayer.CHANGELOG;
+    } else if (checkpoint.isPresent()) {
       layer = RecoveryLayer.CHECKPOINT;
     } else if (counts.getOrDefault(RecoveryLayer.DURABLE_CURSOR, 0) > 0) {
       layer = RecoveryLayer.DURABLE_CURSOR;
@@ -323,8 +324,7 @@ public final class Recovery {
     } else {
       layer = RecoveryLayer.START_POSITION;
     }
-    RecoveryLayer reported = layer;
-    Metric.RECOVERY_LAYER.gauge(reported, RecoveryLayer::ordinal).tag("app", app).register(meters);
+    Metric.RECOVERY_LAYER.gauge(layer, RecoveryLayer::ordinal).tag("app", app).register(meters);
     for (Map.Entry<RecoveryLayer, Integer> e : counts.entrySet()) {
       Gauge.builder(Metric.RECOVERY_PARTITIONS.key(), e::getValue)
           .description(Metric.RECOVERY_PARTITIONS.description())

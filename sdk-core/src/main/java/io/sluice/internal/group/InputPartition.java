@@ -64,6 +64,11 @@ public final class InputPartition {
     this.idleTimeoutNanos = idleTimeoutNanos;
   }
 
+  /** The index of the source (stream) this partition is read for. */
+  public int sourceIndex() {
+    return sourceIndex;
+  }
+
   public String topic() {
     return topic;
   }

@@ -138,7 +138,6 @@ public final class SourceManager {
     SourcePartition partition =
         new SourcePartition(
             input,
-            binding.index(),
             StartPlanner.subscriptionOf(app, binding),
             new PartitionDecoder(binding.decoder(), binding.source().maxRecordBytes()),
             group);
@@ -256,7 +255,8 @@ public final class SourceManager {
 
   private boolean matchedByPattern(SourcePartition partition) {
     return sources.stream()
-        .anyMatch(b -> b.index() == partition.sourceIndex && b.source().pattern().isPresent());
+        .anyMatch(
+            b -> b.index() == partition.input.sourceIndex() && b.source().pattern().isPresent());
   }
 
   /**

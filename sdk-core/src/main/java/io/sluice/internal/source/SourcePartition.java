@@ -13,7 +13,6 @@ import org.apache.pulsar.client.api.Reader;
 final class SourcePartition {
   final InputPartition input;
   final String topic;
-  final int sourceIndex;
   final String subscription;
   final PartitionDecoder decoder;
 
@@ -27,14 +26,9 @@ final class SourcePartition {
   EntrySplitter splitter;
 
   SourcePartition(
-      InputPartition input,
-      int sourceIndex,
-      String subscription,
-      PartitionDecoder decoder,
-      ProcessingGroup group) {
+      InputPartition input, String subscription, PartitionDecoder decoder, ProcessingGroup group) {
     this.input = input;
     this.topic = input.topic();
-    this.sourceIndex = sourceIndex;
     this.subscription = subscription;
     this.decoder = decoder;
     this.group = group;
