@@ -46,7 +46,11 @@ class TopicChurnIT {
       app.start();
       PulsarFixture.produce(topic, "first", 0, 10, 1);
       Await.until("the first 10", Duration.ofSeconds(60), () -> seen.size() == 10);
-      Thread.sleep(1000); // a checkpoint records the position
+      long seenAt = app.lastCompletedCheckpoint();
+      Await.until(
+          "a checkpoint after the first 10",
+          Duration.ofSeconds(30),
+          () -> app.lastCompletedCheckpoint() > seenAt + 1);
 
       admin().topics().delete(topic, true);
       admin().topics().createNonPartitionedTopic(topic);
