@@ -15,7 +15,10 @@ import java.time.Duration;
  * The job the crash tests kill: counts records per key in keyed state and writes every record, with
  * its key's running count, to the output topic through the transactional Pulsar sink.
  *
- * <p>Args: serviceUrl adminUrl inputTopic outputTopic stateDir checkpointMillis [txnTimeoutMillis]
+ * <p>Args: serviceUrl adminUrl inputTopic outputTopic stateDir checkpointMillis [txnTimeoutMillis].
+ * System properties: {@code crashjob.app} (app and subscription name, default crash-job), {@code
+ * crashjob.entryReads}, {@code crashjob.changelog}, {@code crashjob.replicated} with {@code
+ * crashjob.instance} (a replica: it prints RUNNING once it is the active one).
  */
 public final class CrashJob {
   private CrashJob() {}
@@ -31,9 +34,14 @@ public final class CrashJob {
   }
 
   public static void main(String[] args) throws Exception {
+    String name = System.getProperty("crashjob.app", "crash-job");
+    Sluice.Builder builder = Sluice.builder();
+    if (Boolean.getBoolean("crashjob.replicated")) {
+      builder.replicated(true).instanceName(System.getProperty("crashjob.instance"));
+    }
     Sluice app =
-        Sluice.builder()
-            .name("crash-job")
+        builder
+            .name(name)
             .pulsar(args[0], args[1])
             .stateDir(Path.of(args[4]))
             .checkpointInterval(Duration.ofMillis(Long.parseLong(args[5])))
@@ -41,7 +49,7 @@ public final class CrashJob {
             .entryReads(Boolean.parseBoolean(System.getProperty("crashjob.entryReads", "true")))
             .stateChangelog(Boolean.getBoolean("crashjob.changelog"))
             .build();
-    app.stream(PulsarSource.topics(args[2]).subscription("crash-job"))
+    app.stream(PulsarSource.topics(args[2]).subscription(name))
         .keyBy(r -> r.key(), Serde.strings())
         .process(countPerKey())
         .sinkTo(

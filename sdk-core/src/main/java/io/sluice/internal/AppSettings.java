@@ -23,6 +23,8 @@ public record AppSettings(
     int receiverQueueSize,
     boolean entryReads,
     boolean stateChangelog,
+    boolean replicated,
+    String instanceName,
     Duration discoveryInterval,
     boolean finalCheckpointOnClose,
     BadRecordPolicy badSinkRecordPolicy,

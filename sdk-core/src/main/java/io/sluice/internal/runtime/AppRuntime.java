@@ -81,6 +81,8 @@ public final class AppRuntime {
   private ScheduledExecutorService tickerThread;
   private RecoveryLayer recoveryLayer;
   private boolean stopCalled;
+  private Lease lease;
+  private volatile boolean startCancelled;
 
   public AppRuntime(AppSettings settings, JobGraph graph, FailureLatch failure) {
     this.settings = settings;
@@ -113,6 +115,11 @@ public final class AppRuntime {
     return groups.assignment(sources == null ? Map.of() : sources.groupNameOfPartition());
   }
 
+  /** Ends a standby's wait to become active: {@link #start} then throws. */
+  public void cancelStart() {
+    startCancelled = true;
+  }
+
   /** Runs the start-up sequence; on any error releases what was started and rethrows. */
   public void start() {
     graph.freeze();
@@ -123,8 +130,23 @@ public final class AppRuntime {
     try {
       String app = settings.name();
       pulsar = PulsarConnections.open(settings);
+      if (settings.replicated()) {
+        lease =
+            Lease.join(
+                app,
+                settings.instanceName(),
+                changelogNamespace(),
+                pulsar.client(),
+                pulsar.admin(),
+                failure::fail);
+        if (!lease.awaitActive(Duration.ofSeconds(30), () -> startCancelled)) {
+          throw new StartCancelledException(
+              "App " + app + " was closed while instance " + settings.instanceName() + " stood by");
+        }
+      }
       StartPlanner planner = new StartPlanner(app, pulsar.client(), pulsar.admin(), meters);
-      cursors = new DurableCursors(app, pulsar.client(), meters, failure::fail);
+      cursors =
+          new DurableCursors(app, pulsar.client(), meters, failure::fail, settings.replicated());
       sources =
           new SourceManager(
               app,
@@ -141,10 +163,12 @@ public final class AppRuntime {
               Threads.named(settings.threadFactory(), app, "fetch"));
       Map<String, SourceBinding> assignment = new LinkedHashMap<>();
       if (settings.stateChangelog()) {
-        changelog = Changelog.open(app, changelogNamespace(), pulsar.client(), pulsar.admin());
+        changelog =
+            Changelog.open(
+                app, changelogNamespace(), pulsar.client(), pulsar.admin(), settings.replicated());
       }
       Recovery.Result recovered =
-          new Recovery(app, settings.stateDir(), meters, true, changelog)
+          new Recovery(app, settings.stateDir(), meters, true, changelog, settings.replicated())
               .run(
                   this::createCommitters,
                   checkpointed -> {
@@ -382,6 +406,9 @@ public final class AppRuntime {
     }
     if (changelog != null) {
       changelog.close();
+    }
+    if (lease != null) {
+      lease.close(); // the next replica becomes active once the changelog is released
     }
     for (Committer c : committers.values()) {
       try {

@@ -69,7 +69,7 @@ public final class DriverRuntime implements AutoCloseable {
   public void start() {
     graph.freeze();
     Recovery.Result recovered =
-        new Recovery(name, stateDir, meters, false, null)
+        new Recovery(name, stateDir, meters, false, null, false)
             .run(
                 opened -> {
                   store = opened;

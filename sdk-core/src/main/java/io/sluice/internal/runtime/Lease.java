@@ -1,0 +1,236 @@
+package io.sluice.internal.runtime;
+
+import io.sluice.ConfigException;
+import io.sluice.OwnershipLostException;
+import io.sluice.SourceException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import org.apache.pulsar.client.admin.PulsarAdmin;
+import org.apache.pulsar.client.admin.PulsarAdminException;
+import org.apache.pulsar.client.api.ConsumerEventListener;
+import org.apache.pulsar.client.api.PulsarClient;
+import org.apache.pulsar.client.api.PulsarClientException;
+import org.apache.pulsar.client.api.Schema;
+import org.apache.pulsar.client.api.SubscriptionType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Which replica of a replicated app is active, decided by the broker: every instance holds a
+ * consumer on the app's lease topic ({@code __sluice-lease-<app>}, no messages) in a Failover
+ * subscription; the broker makes one of them active and tells each ({@link ConsumerEventListener}).
+ * An instance starts only once it is active, and fails with {@link OwnershipLostException} when
+ * told it no longer is.
+ *
+ * <p>The lease is advisory: the broker may hand it over before the old holder hears of it (a pause,
+ * a cut connection). What keeps a former holder from committing is the changelog's fence ({@code
+ * Changelog}), which the new holder raises before it restores anything.
+ */
+final class Lease implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Lease.class);
+  private static final String SUBSCRIPTION = "sluice-lease";
+
+  /**
+   * How long a replica must have been the active one, without being told otherwise, before it acts:
+   * the broker reassigns a Failover subscription when consumers join and notifies only after its
+   * failover delay ({@code activeConsumerFailoverDelayTimeMillis}, 1 s by default), so two replicas
+   * starting together can both hear "active" first.
+   */
+  private static final Duration SETTLE = Duration.ofMillis(2500);
+
+  private final String app;
+  private final String instance;
+  private final String topic;
+  private final PulsarClient client;
+  private final Consumer<Throwable> onLost;
+
+  /** The standby's consumer (priority 1): it competes with the other standbys. */
+  private volatile org.apache.pulsar.client.api.Consumer<byte[]> standby;
+
+  /** The holder's consumer (priority 0), once active: standbys that join later never win it. */
+  private volatile org.apache.pulsar.client.api.Consumer<byte[]> holder;
+
+  private volatile long activeSince = -1; // nanoTime the standby consumer was last made active
+  private final CompletableFuture<Void> held = new CompletableFuture<>();
+  private volatile boolean closed;
+
+  private Lease(
+      String app, String instance, String topic, PulsarClient client, Consumer<Throwable> onLost) {
+    this.app = app;
+    this.instance = instance;
+    this.topic = topic;
+    this.client = client;
+    this.onLost = onLost;
+  }
+
+  /** The lease topic of {@code app} in {@code namespace}. */
+  static String topicOf(String app, String namespace) {
+    return "persistent://" + namespace + "/__sluice-lease-" + app;
+  }
+
+  /**
+   * Joins the app's lease as {@code instance}, as a standby. {@code onLost} is called once if the
+   * lease is lost after {@link #awaitActive} returned.
+   */
+  static Lease join(
+      String app,
+      String instance,
+      String namespace,
+      PulsarClient client,
+      PulsarAdmin admin,
+      Consumer<Throwable> onLost) {
+    String topic = topicOf(app, namespace);
+    try {
+      admin.topics().createNonPartitionedTopic(topic);
+    } catch (PulsarAdminException.ConflictException exists) {
+      // another instance, or an earlier run, created it
+    } catch (PulsarAdminException e) {
+      throw new ConfigException(
+          "Cannot create the lease topic " + topic + " of the replicated app " + app + ": " + e, e);
+    }
+    Lease lease = new Lease(app, instance, topic, client, onLost);
+    lease.standby = lease.subscribe(1, lease.standbyListener());
+    return lease;
+  }
+
+  private org.apache.pulsar.client.api.Consumer<byte[]> subscribe(
+      int priority, ConsumerEventListener listener) {
+    try {
+      return client
+          .newConsumer(Schema.BYTES)
+          .topic(topic)
+          .subscriptionName(SUBSCRIPTION)
+          .subscriptionType(SubscriptionType.Failover)
+          .consumerName(instance)
+          .priorityLevel(priority)
+          .receiverQueueSize(0)
+          .consumerEventListener(listener)
+          .subscribe();
+    } catch (PulsarClientException e) {
+      throw new SourceException(
+          "Cannot join the lease "
+              + topic
+              + " of the replicated app "
+              + app
+              + " as instance "
+              + instance
+              + ": "
+              + e,
+          e);
+    }
+  }
+
+  private ConsumerEventListener standbyListener() {
+    return new ConsumerEventListener() {
+      @Override
+      public void becameActive(org.apache.pulsar.client.api.Consumer<?> c, int partitionId) {
+        activeSince = System.nanoTime();
+      }
+
+      @Override
+      public void becameInactive(org.apache.pulsar.client.api.Consumer<?> c, int partitionId) {
+        activeSince = -1;
+      }
+    };
+  }
+
+  private ConsumerEventListener holderListener() {
+    return new ConsumerEventListener() {
+      @Override
+      public void becameActive(org.apache.pulsar.client.api.Consumer<?> c, int partitionId) {
+        if (held.complete(null)) {
+          LOG.info("[{}] instance {} is now the active replica", app, instance);
+        }
+      }
+
+      @Override
+      public void becameInactive(org.apache.pulsar.client.api.Consumer<?> c, int partitionId) {
+        if (!held.isDone() || closed) {
+          return;
+        }
+        LOG.warn("[{}] instance {} is no longer the active replica", app, instance);
+        onLost.accept(
+            new OwnershipLostException(
+                "Instance "
+                    + instance
+                    + " of app "
+                    + app
+                    + " lost the lease "
+                    + topic
+                    + " to another replica (it was paused or cut off from the broker longer than"
+                    + " the broker's keepalive); it stops, and the active replica resumes from the"
+                    + " newest committed checkpoint. Start it again to stand by."));
+      }
+    };
+  }
+
+  /**
+   * Blocks until this instance is the active replica, logging every {@code every} while it stands
+   * by; returns false if {@code stopped} was set meanwhile. Active means: the standby consumer was
+   * the active one for {@link #SETTLE}, then a holder consumer of a higher priority took the
+   * subscription, which a standby joining later cannot take from it (the broker moves a Failover
+   * subscription only among the consumers of the highest priority).
+   */
+  boolean awaitActive(Duration every, BooleanSupplier stopped) {
+    long since = System.nanoTime();
+    long lastLog = since;
+    LOG.info(
+        "[{}] instance {} joined the replicas of the app (lease {}); waiting to become active",
+        app,
+        instance,
+        topic);
+    try {
+      while (!stopped.getAsBoolean()) {
+        long at = activeSince;
+        long now = System.nanoTime();
+        if (holder == null && at >= 0 && now - at >= SETTLE.toNanos()) {
+          holder = subscribe(0, holderListener());
+        }
+        if (holder != null) {
+          try {
+            held.get(100, TimeUnit.MILLISECONDS);
+            standby.close(); // the holder has it; the standby consumer only competed
+            return true;
+          } catch (TimeoutException notYet) {
+            continue;
+          }
+        }
+        if (now - lastLog >= every.toNanos()) {
+          lastLog = now;
+          LOG.info(
+              "[{}] instance {} stands by ({} s): another replica is active",
+              app,
+              instance,
+              TimeUnit.NANOSECONDS.toSeconds(now - since));
+        }
+        Thread.sleep(100);
+      }
+      return false;
+    } catch (ExecutionException | PulsarClientException e) {
+      throw new SourceException("Taking the lease " + topic + " of app " + app + ": " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** Leaves the lease: another replica becomes active about a second later. */
+  @Override
+  public void close() {
+    closed = true;
+    for (var c : new org.apache.pulsar.client.api.Consumer<?>[] {holder, standby}) {
+      if (c != null) {
+        try {
+          c.close();
+        } catch (PulsarClientException e) {
+          LOG.warn("[{}] leaving the lease {}: {}", app, topic, e.toString());
+        }
+      }
+    }
+  }
+}
