@@ -137,8 +137,7 @@ public final class AppRuntime {
                 settings.instanceName(),
                 changelogNamespace(),
                 pulsar.client(),
-                pulsar.admin(),
-                failure::fail);
+                pulsar.admin());
         if (!lease.awaitActive(Duration.ofSeconds(30), () -> startCancelled)) {
           throw new StartCancelledException(
               "App " + app + " was closed while instance " + settings.instanceName() + " stood by");
@@ -296,7 +295,8 @@ public final class AppRuntime {
         settings.adminUrl(),
         meters,
         store,
-        settings.badSinkRecordPolicy());
+        settings.badSinkRecordPolicy(),
+        settings.replicated());
   }
 
   private void checkpointSafely() {

@@ -143,7 +143,8 @@ public final class DriverRuntime implements AutoCloseable {
         "http://test-driver:8080",
         meters,
         store,
-        BadRecordPolicy.FAIL);
+        BadRecordPolicy.FAIL,
+        false);
   }
 
   /** Feeds one message to the partition's source, as a reader would. */

@@ -1,7 +1,6 @@
 package io.sluice.internal.runtime;
 
 import io.sluice.ConfigException;
-import io.sluice.OwnershipLostException;
 import io.sluice.SourceException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -9,7 +8,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.admin.PulsarAdminException;
 import org.apache.pulsar.client.api.ConsumerEventListener;
@@ -21,15 +19,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Which replica of a replicated app is active, decided by the broker: every instance holds a
- * consumer on the app's lease topic ({@code __sluice-lease-<app>}, no messages) in a Failover
- * subscription; the broker makes one of them active and tells each ({@link ConsumerEventListener}).
- * An instance starts only once it is active, and fails with {@link OwnershipLostException} when
- * told it no longer is.
+ * Which replica of a replicated app is active, decided by the broker: every standby holds a
+ * consumer of priority 1 on the app's lease topic ({@code __sluice-lease-<app>}, no messages) in a
+ * Failover subscription; the broker makes one of them active and tells each ({@link
+ * ConsumerEventListener}). The one that stays active long enough adds a consumer of priority 0,
+ * which then holds the subscription however many standbys join, until it closes or its connection
+ * dies. An instance starts only once it holds the lease.
  *
  * <p>The lease is advisory: the broker may hand it over before the old holder hears of it (a pause,
- * a cut connection). What keeps a former holder from committing is the changelog's fence ({@code
- * Changelog}), which the new holder raises before it restores anything.
+ * a cut connection), and may hand it back to a paused holder whose connection returns. What keeps a
+ * former holder from committing is the changelog's fence ({@code Changelog}), which the new holder
+ * raises before it restores anything; the former holder fails with {@code OwnershipLostException}
+ * at its next checkpoint.
  */
 final class Lease implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Lease.class);
@@ -47,7 +48,6 @@ final class Lease implements AutoCloseable {
   private final String instance;
   private final String topic;
   private final PulsarClient client;
-  private final Consumer<Throwable> onLost;
 
   /** The standby's consumer (priority 1): it competes with the other standbys. */
   private volatile org.apache.pulsar.client.api.Consumer<byte[]> standby;
@@ -59,13 +59,11 @@ final class Lease implements AutoCloseable {
   private final CompletableFuture<Void> held = new CompletableFuture<>();
   private volatile boolean closed;
 
-  private Lease(
-      String app, String instance, String topic, PulsarClient client, Consumer<Throwable> onLost) {
+  private Lease(String app, String instance, String topic, PulsarClient client) {
     this.app = app;
     this.instance = instance;
     this.topic = topic;
     this.client = client;
-    this.onLost = onLost;
   }
 
   /** The lease topic of {@code app} in {@code namespace}. */
@@ -73,17 +71,9 @@ final class Lease implements AutoCloseable {
     return "persistent://" + namespace + "/__sluice-lease-" + app;
   }
 
-  /**
-   * Joins the app's lease as {@code instance}, as a standby. {@code onLost} is called once if the
-   * lease is lost after {@link #awaitActive} returned.
-   */
+  /** Joins the app's lease as {@code instance}, as a standby. */
   static Lease join(
-      String app,
-      String instance,
-      String namespace,
-      PulsarClient client,
-      PulsarAdmin admin,
-      Consumer<Throwable> onLost) {
+      String app, String instance, String namespace, PulsarClient client, PulsarAdmin admin) {
     String topic = topicOf(app, namespace);
     try {
       admin.topics().createNonPartitionedTopic(topic);
@@ -93,7 +83,7 @@ final class Lease implements AutoCloseable {
       throw new ConfigException(
           "Cannot create the lease topic " + topic + " of the replicated app " + app + ": " + e, e);
     }
-    Lease lease = new Lease(app, instance, topic, client, onLost);
+    Lease lease = new Lease(app, instance, topic, client);
     lease.standby = lease.subscribe(1, lease.standbyListener());
     return lease;
   }
@@ -150,21 +140,17 @@ final class Lease implements AutoCloseable {
 
       @Override
       public void becameInactive(org.apache.pulsar.client.api.Consumer<?> c, int partitionId) {
-        if (!held.isDone() || closed) {
-          return;
+        if (held.isDone() && !closed) {
+          // Not acted on: a replica that was paused and whose holder consumer reconnected can be
+          // made active again by the broker although it lost the changelog. Only the changelog's
+          // fence decides: a replica that truly took over fences this one, which then fails at its
+          // next checkpoint.
+          LOG.warn(
+              "[{}] the broker made another replica of the app active; instance {} goes on until"
+                  + " that replica takes the changelog over (then this one stops)",
+              app,
+              instance);
         }
-        LOG.warn("[{}] instance {} is no longer the active replica", app, instance);
-        onLost.accept(
-            new OwnershipLostException(
-                "Instance "
-                    + instance
-                    + " of app "
-                    + app
-                    + " lost the lease "
-                    + topic
-                    + " to another replica (it was paused or cut off from the broker longer than"
-                    + " the broker's keepalive); it stops, and the active replica resumes from the"
-                    + " newest committed checkpoint. Start it again to stand by."));
       }
     };
   }
