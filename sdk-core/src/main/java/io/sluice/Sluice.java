@@ -299,6 +299,7 @@ public final class Sluice implements AutoCloseable {
     private Boolean entryReads;
     private Boolean stateChangelog;
     private Boolean replicated;
+    private Integer shards;
     private String instanceName;
     private BadRecordPolicy badSinkRecordPolicy;
     private final Map<String, String> slotGroupOfTopic = new LinkedHashMap<>();
@@ -439,6 +440,21 @@ public final class Sluice implements AutoCloseable {
     public Builder replicated(boolean enabled) {
       once(this.replicated, Options.REPLICATED.key());
       this.replicated = enabled;
+      return this;
+    }
+
+    /**
+     * Turns {@link #replicated} on and splits the app's partitions into {@code shards} shards, each
+     * read by one active replica (partition i of every topic goes to shard i mod {@code shards}, a
+     * non-partitioned topic by its name's hash): {@code shards} replicas share the work, further
+     * replicas stand by, and a replica takes over a shard whose replica stops or dies. Each shard
+     * has its own changelog, lease, state subdirectory ({@code shard-<i>}) and sink transactions.
+     * Keyed state stays exact only if every topic is partitioned by the key its state is kept by
+     * (records of one key are never repartitioned between shards). Default 1.
+     */
+    public Builder shards(int shards) {
+      once(this.shards, Options.SHARDS.key());
+      this.shards = Options.SHARDS.check(shards);
       return this;
     }
 
@@ -595,8 +611,11 @@ public final class Sluice implements AutoCloseable {
               waitStrategy != null ? waitStrategy : "blocking",
               receiverQueueSize != null ? receiverQueueSize : 1000,
               entryReads == null || entryReads,
-              (stateChangelog != null && stateChangelog) || (replicated != null && replicated),
-              replicated != null && replicated,
+              (stateChangelog != null && stateChangelog)
+                  || (replicated != null && replicated)
+                  || shards != null,
+              (replicated != null && replicated) || shards != null,
+              shards != null ? shards : 1,
               instanceName != null ? instanceName : defaultInstanceName(),
               discoveryInterval != null ? discoveryInterval : Duration.ofSeconds(10),
               finalCheckpointOnClose == null || finalCheckpointOnClose,

@@ -174,6 +174,18 @@ public final class Options {
               + " Needs transactions on the broker.",
           b -> true);
 
+  public static final Option<Integer> SHARDS =
+      Option.of(
+          "sluice.replicated.shards",
+          "1",
+          "must be between 1 and 1024",
+          "A replicated app's partitions are split into this many shards (partition i goes to shard"
+              + " i mod shards; a non-partitioned topic by its name's hash), each read by one active"
+              + " replica with its own changelog and state: shards replicas share the work, more"
+              + " stand by. Topics read together must be partitioned by the key their state is"
+              + " kept by.",
+          n -> n >= 1 && n <= 1024);
+
   public static final Option<String> INSTANCE_NAME =
       Option.of(
           "sluice.instance.name",
@@ -199,6 +211,7 @@ public final class Options {
           ENTRY_READS,
           STATE_CHANGELOG,
           REPLICATED,
+          SHARDS,
           INSTANCE_NAME,
           DISCOVERY_INTERVAL,
           REGROUP_INTERVAL,

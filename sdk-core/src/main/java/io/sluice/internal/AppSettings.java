@@ -24,6 +24,7 @@ public record AppSettings(
     boolean entryReads,
     boolean stateChangelog,
     boolean replicated,
+    int shards,
     String instanceName,
     Duration discoveryInterval,
     boolean finalCheckpointOnClose,

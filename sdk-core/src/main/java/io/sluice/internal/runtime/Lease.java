@@ -3,6 +3,7 @@ package io.sluice.internal.runtime;
 import io.sluice.ConfigException;
 import io.sluice.SourceException;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -66,24 +67,27 @@ final class Lease implements AutoCloseable {
     this.client = client;
   }
 
-  /** The lease topic of {@code app} in {@code namespace}. */
-  static String topicOf(String app, String namespace) {
-    return "persistent://" + namespace + "/__sluice-lease-" + app;
+  /** The lease topic of {@code unit} (an app, or one shard of it) in {@code namespace}. */
+  static String topicOf(String unit, String namespace) {
+    return "persistent://" + namespace + "/__sluice-lease-" + unit;
   }
 
-  /** Joins the app's lease as {@code instance}, as a standby. */
+  /**
+   * Joins the lease of {@code unit} (an app, or one shard of it) as {@code instance}, as a standby.
+   */
   static Lease join(
-      String app, String instance, String namespace, PulsarClient client, PulsarAdmin admin) {
-    String topic = topicOf(app, namespace);
+      String unit, String instance, String namespace, PulsarClient client, PulsarAdmin admin) {
+    String topic = topicOf(unit, namespace);
     try {
       admin.topics().createNonPartitionedTopic(topic);
     } catch (PulsarAdminException.ConflictException exists) {
       // another instance, or an earlier run, created it
     } catch (PulsarAdminException e) {
       throw new ConfigException(
-          "Cannot create the lease topic " + topic + " of the replicated app " + app + ": " + e, e);
+          "Cannot create the lease topic " + topic + " of the replicated app " + unit + ": " + e,
+          e);
     }
-    Lease lease = new Lease(app, instance, topic, client);
+    Lease lease = new Lease(unit, instance, topic, client);
     lease.standby = lease.subscribe(1, lease.standbyListener());
     return lease;
   }
@@ -155,53 +159,76 @@ final class Lease implements AutoCloseable {
     };
   }
 
+  /** Whether the standby consumer has been the active one for {@link #SETTLE}. */
+  private boolean settled() {
+    long at = activeSince;
+    return at >= 0 && System.nanoTime() - at >= SETTLE.toNanos();
+  }
+
   /**
-   * Blocks until this instance is the active replica, logging every {@code every} while it stands
-   * by; returns false if {@code stopped} was set meanwhile. Active means: the standby consumer was
-   * the active one for {@link #SETTLE}, then a holder consumer of a higher priority took the
-   * subscription, which a standby joining later cannot take from it (the broker moves a Failover
-   * subscription only among the consumers of the highest priority).
+   * Takes the lease: a holder consumer of a higher priority than every standby's, which a standby
+   * joining later cannot take from it (the broker moves a Failover subscription only among the
+   * consumers of the highest priority). Returns false if it was not granted within {@code timeout}
+   * (the broker preferred another holder); the holder consumer is then closed.
    */
-  boolean awaitActive(Duration every, BooleanSupplier stopped) {
+  private boolean hold(Duration timeout) throws PulsarClientException, InterruptedException {
+    holder = subscribe(0, holderListener());
+    try {
+      held.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      standby.close(); // the holder has it; the standby consumer only competed
+      return true;
+    } catch (TimeoutException | ExecutionException e) {
+      holder.close();
+      holder = null;
+      return false;
+    }
+  }
+
+  /**
+   * Blocks until this instance holds one of {@code leases} (those of an app's shards), logging
+   * every {@code every} while it stands by, and leaves the others; returns the index of the one it
+   * holds, or -1 if {@code stopped} was set meanwhile. It holds a lease once it stayed the active
+   * standby for {@link #SETTLE} and its holder consumer was granted.
+   */
+  static int awaitAny(List<Lease> leases, Duration every, BooleanSupplier stopped) {
     long since = System.nanoTime();
     long lastLog = since;
+    Lease first = leases.get(0);
     LOG.info(
-        "[{}] instance {} joined the replicas of the app (lease {}); waiting to become active",
-        app,
-        instance,
-        topic);
+        "[{}] instance {} joined the replicas of the app ({} lease(s)); waiting to become active",
+        first.app,
+        first.instance,
+        leases.size());
     try {
       while (!stopped.getAsBoolean()) {
-        long at = activeSince;
-        long now = System.nanoTime();
-        if (holder == null && at >= 0 && now - at >= SETTLE.toNanos()) {
-          holder = subscribe(0, holderListener());
-        }
-        if (holder != null) {
-          try {
-            held.get(100, TimeUnit.MILLISECONDS);
-            standby.close(); // the holder has it; the standby consumer only competed
-            return true;
-          } catch (TimeoutException notYet) {
-            continue;
+        for (int i = 0; i < leases.size(); i++) {
+          Lease lease = leases.get(i);
+          if (lease.settled() && lease.hold(SETTLE.multipliedBy(2))) {
+            for (Lease other : leases) {
+              if (other != lease) {
+                other.close();
+              }
+            }
+            return i;
           }
         }
+        long now = System.nanoTime();
         if (now - lastLog >= every.toNanos()) {
           lastLog = now;
           LOG.info(
-              "[{}] instance {} stands by ({} s): another replica is active",
-              app,
-              instance,
+              "[{}] instance {} stands by ({} s): other replicas are active",
+              first.app,
+              first.instance,
               TimeUnit.NANOSECONDS.toSeconds(now - since));
         }
         Thread.sleep(100);
       }
-      return false;
-    } catch (ExecutionException | PulsarClientException e) {
-      throw new SourceException("Taking the lease " + topic + " of app " + app + ": " + e, e);
+      return -1;
+    } catch (PulsarClientException e) {
+      throw new SourceException("Taking a lease of app " + first.app + ": " + e, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return false;
+      return -1;
     }
   }
 
