@@ -210,14 +210,16 @@ public final class Recovery {
           local.get().id());
       return local;
     }
+    long started = System.nanoTime();
     Changelog.Restored restored = changelog.restore().orElseThrow();
     store.replaceState(restored.record(), restored.state());
     LOG.info(
-        "[{}] restored checkpoint {} ({} keys of state) from the changelog in Pulsar; the state"
-            + " directory {} held {}",
+        "[{}] restored checkpoint {} ({} keys of state) from the changelog in Pulsar in {} ms; the"
+            + " state directory {} held {}",
         app,
         restored.record().id(),
         restored.state().size(),
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started),
         stateDir,
         local.map(l -> "checkpoint " + l.id()).orElse("no checkpoint"));
     return Optional.of(restored.record());
