@@ -6,11 +6,15 @@ import io.sluice.state.internal.CheckpointRecord;
 import io.sluice.state.internal.StateDelta;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.pulsar.client.admin.PulsarAdmin;
@@ -70,6 +74,10 @@ import org.slf4j.LoggerFactory;
 public final class Changelog implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Changelog.class);
   private static final byte[] RECORD_KEY = {0};
+
+  /** Key of a replica's sync marker (see {@link #sync}); never a state key, which is longer. */
+  private static final byte[] SYNC_KEY = {2};
+
   private static final byte PUT = 1;
   private static final byte DELETE = 0;
 
@@ -85,6 +93,9 @@ public final class Changelog implements AutoCloseable {
 
   /** The transaction journal of a replicated app ({@code null} otherwise). */
   private final Producer<byte[]> journal;
+
+  /** The sync markers this instance wrote at open, per topic: reads go on until them. */
+  private final Map<String, byte[]> syncMarkers = new HashMap<>();
 
   private Changelog(
       String app,
@@ -155,6 +166,7 @@ public final class Changelog implements AutoCloseable {
               journal);
       if (fenced) {
         changelog.abortFormerHolder(journalTopic);
+        changelog.sync();
       }
       return changelog;
     } catch (PulsarClientException e) {
@@ -203,6 +215,22 @@ public final class Changelog implements AutoCloseable {
               + "): "
               + e,
           e);
+    }
+  }
+
+  /**
+   * Writes a marker at the end of both topics, which later reads go on until. A reader stops at the
+   * first transaction not yet ended, and {@code hasMessageAvailable} says nothing is left there:
+   * the former holder's last transaction, when it was committing as this instance took the
+   * changelog over (the abort came too late), would be missed, and with it the newest checkpoint.
+   * Reading up to a marker written after the fence waits for that commit to land instead.
+   */
+  private void sync() throws PulsarClientException {
+    for (Map.Entry<String, Producer<byte[]>> e :
+        Map.of(stateTopic, state, recordTopic, records).entrySet()) {
+      byte[] marker = UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8);
+      e.getValue().newMessage().keyBytes(SYNC_KEY).value(marker).send();
+      syncMarkers.put(e.getKey(), marker);
     }
   }
 
@@ -304,7 +332,13 @@ public final class Changelog implements AutoCloseable {
   /** The newest checkpoint record in the changelog, if any. */
   public Optional<CheckpointRecord> newestRecord() {
     CheckpointRecord[] newest = {null};
-    readAll(recordTopic, m -> newest[0] = CheckpointRecord.decode(m.getValue()));
+    readAll(
+        recordTopic,
+        m -> {
+          if (Arrays.equals(m.getKeyBytes(), RECORD_KEY)) {
+            newest[0] = CheckpointRecord.decode(m.getValue());
+          }
+        });
     return Optional.ofNullable(newest[0]);
   }
 
@@ -318,6 +352,9 @@ public final class Changelog implements AutoCloseable {
     readAll(
         stateTopic,
         m -> {
+          if (Arrays.equals(m.getKeyBytes(), SYNC_KEY)) {
+            return;
+          }
           Bytes key = new Bytes(m.getKeyBytes());
           byte[] v = m.getValue();
           if (v.length == 0 || v[0] == DELETE) {
@@ -339,6 +376,11 @@ public final class Changelog implements AutoCloseable {
             .startMessageId(MessageId.earliest)
             .readCompacted(true)
             .create()) {
+      byte[] marker = syncMarkers.get(topic);
+      if (marker != null) {
+        readUntilMarker(reader, topic, marker, apply);
+        return;
+      }
       while (reader.hasMessageAvailable()) {
         Message<byte[]> m = reader.readNext(30, TimeUnit.SECONDS);
         if (m == null) {
@@ -349,6 +391,28 @@ public final class Changelog implements AutoCloseable {
       }
     } catch (IOException e) {
       throw new CheckpointException("Cannot read the changelog " + topic + ": " + e, e);
+    }
+  }
+
+  private static void readUntilMarker(
+      Reader<byte[]> reader,
+      String topic,
+      byte[] marker,
+      java.util.function.Consumer<Message<byte[]>> apply)
+      throws PulsarClientException {
+    while (true) {
+      Message<byte[]> m = reader.readNext(2, TimeUnit.MINUTES);
+      if (m == null) {
+        throw new CheckpointException(
+            "Reading the changelog "
+                + topic
+                + ": its end did not become readable within 2 minutes (a transaction of the"
+                + " replica before is still open; it ends at the transaction timeout)");
+      }
+      if (Arrays.equals(m.getKeyBytes(), SYNC_KEY) && Arrays.equals(m.getValue(), marker)) {
+        return;
+      }
+      apply.accept(m);
     }
   }
 

@@ -84,6 +84,7 @@ public final class AppRuntime {
   private ScheduledExecutorService checkpointThread;
   private ScheduledExecutorService discoveryThread;
   private ScheduledExecutorService tickerThread;
+  private ScheduledExecutorService replicasThread;
   private RecoveryLayer recoveryLayer;
   private boolean stopCalled;
   private Lease lease;
@@ -292,6 +293,19 @@ public final class AppRuntime {
         Executors.newSingleThreadScheduledExecutor(
             Threads.named(settings.threadFactory(), app, "ticker"));
     tickerThread.scheduleAtFixedRate(groups::tick, 100, 100, TimeUnit.MILLISECONDS);
+    if (settings.shards() > 1) {
+      ShardWatch watch =
+          new ShardWatch(
+              app,
+              pulsar.admin(),
+              settings.shards(),
+              i -> Lease.topicOf(unitOf(i), changelogNamespace()),
+              meters);
+      replicasThread =
+          Executors.newSingleThreadScheduledExecutor(
+              Threads.named(settings.threadFactory(), app, "replicas"));
+      replicasThread.scheduleWithFixedDelay(watch::check, 10, 30, TimeUnit.SECONDS);
+    }
     if (!settings.discoveryInterval().isZero()) {
       discoveryThread =
           Executors.newSingleThreadScheduledExecutor(
@@ -392,6 +406,7 @@ public final class AppRuntime {
     boolean commitsEnded = commitThread == null;
     shutdownNow(discoveryThread);
     shutdownNow(tickerThread);
+    shutdownNow(replicasThread);
     if (cursors != null) {
       cursors.stopping();
     }

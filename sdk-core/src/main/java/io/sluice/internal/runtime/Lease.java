@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  */
 final class Lease implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Lease.class);
-  private static final String SUBSCRIPTION = "sluice-lease";
+  static final String SUBSCRIPTION = "sluice-lease";
 
   /**
    * How long a replica must have been the active one, without being told otherwise, before it acts:
