@@ -280,6 +280,7 @@ public final class Changelog implements AutoCloseable {
         TxnID id = txn.getTxnID();
         journal
             .newMessage()
+            .keyBytes(RECORD_KEY) // one key: compaction keeps the newest id
             .value(
                 ByteBuffer.allocate(16)
                     .putLong(id.getMostSigBits())

@@ -4,10 +4,7 @@ import io.sluice.ConfigException;
 import io.sluice.SourceException;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.admin.PulsarAdminException;
@@ -57,7 +54,11 @@ final class Lease implements AutoCloseable {
   private volatile org.apache.pulsar.client.api.Consumer<byte[]> holder;
 
   private volatile long activeSince = -1; // nanoTime the standby consumer was last made active
-  private final CompletableFuture<Void> held = new CompletableFuture<>();
+  private volatile long holderActiveSince = -1; // nanoTime the holder consumer was made active
+
+  /** The holder stayed active for {@link #SETTLE}: this instance holds the lease. */
+  private volatile boolean confirmed;
+
   private volatile boolean closed;
 
   private Lease(String app, String instance, String topic, PulsarClient client) {
@@ -137,14 +138,13 @@ final class Lease implements AutoCloseable {
     return new ConsumerEventListener() {
       @Override
       public void becameActive(org.apache.pulsar.client.api.Consumer<?> c, int partitionId) {
-        if (held.complete(null)) {
-          LOG.info("[{}] instance {} is now the active replica", app, instance);
-        }
+        holderActiveSince = System.nanoTime();
       }
 
       @Override
       public void becameInactive(org.apache.pulsar.client.api.Consumer<?> c, int partitionId) {
-        if (held.isDone() && !closed) {
+        holderActiveSince = -1;
+        if (confirmed && !closed) {
           // Not acted on: a replica that was paused and whose holder consumer reconnected can be
           // made active again by the broker although it lost the changelog. Only the changelog's
           // fence decides: a replica that truly took over fences this one, which then fails at its
@@ -168,20 +168,28 @@ final class Lease implements AutoCloseable {
   /**
    * Takes the lease: a holder consumer of a higher priority than every standby's, which a standby
    * joining later cannot take from it (the broker moves a Failover subscription only among the
-   * consumers of the highest priority). Returns false if it was not granted within {@code timeout}
-   * (the broker preferred another holder); the holder consumer is then closed.
+   * consumers of the highest priority). It counts once the holder stayed active for {@link
+   * #SETTLE}: two standbys told "active" in turn while replicas joined may both add a holder, and
+   * the broker then keeps one. Returns false if this one was not kept within {@code timeout}; its
+   * holder consumer is closed and it stands by again.
    */
   private boolean hold(Duration timeout) throws PulsarClientException, InterruptedException {
     holder = subscribe(0, holderListener());
-    try {
-      held.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      standby.close(); // the holder has it; the standby consumer only competed
-      return true;
-    } catch (TimeoutException | ExecutionException e) {
-      holder.close();
-      holder = null;
-      return false;
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      long since = holderActiveSince;
+      if (since >= 0 && System.nanoTime() - since >= SETTLE.toNanos()) {
+        confirmed = true;
+        standby.close(); // the holder has it; the standby consumer only competed
+        LOG.info("[{}] instance {} is now the active replica", app, instance);
+        return true;
+      }
+      Thread.sleep(100);
     }
+    holder.close();
+    holder = null;
+    LOG.info("[{}] instance {} stands by again: the broker kept another holder", app, instance);
+    return false;
   }
 
   /**
@@ -203,7 +211,7 @@ final class Lease implements AutoCloseable {
       while (!stopped.getAsBoolean()) {
         for (int i = 0; i < leases.size(); i++) {
           Lease lease = leases.get(i);
-          if (lease.settled() && lease.hold(SETTLE.multipliedBy(2))) {
+          if (lease.settled() && lease.hold(SETTLE.multipliedBy(3))) {
             for (Lease other : leases) {
               if (other != lease) {
                 other.close();
