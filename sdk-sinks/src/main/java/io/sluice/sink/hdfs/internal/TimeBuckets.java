@@ -55,6 +55,12 @@ public final class TimeBuckets<T> implements Function<T, String> {
     return Math.floorDiv(time, lengthMillis) * lengthMillis + lengthMillis;
   }
 
+  /** The part of the record's bucket before the time (its series, e.g. {@code topic=orders}). */
+  public String prefixOf(T record) {
+    String p = prefix.apply(record);
+    return p == null ? "" : p;
+  }
+
   @Override
   public String apply(T record) {
     long start = endOf(timeOf(record)) - lengthMillis;
