@@ -254,12 +254,13 @@ public final class HdfsSink<T> implements Sink<T> {
 
     /**
      * Writes {@code _SUCCESS} into a time partition (see {@link #bucketByTime}) once it is
-     * complete: every writer's watermark — the largest event time it wrote minus {@code
-     * maxOutOfOrderness} — has passed the partition's end, and every checkpoint holding its records
-     * has committed. A writer that wrote nothing for {@code idleTimeout} does not hold partitions
-     * open. The marker lists the partition's files. A record more out of order than the bound (or
-     * arriving after its writer was idle) is still written; its partition's marker is written
-     * again, listing the new file, after a later checkpoint, and a WARN names the partition.
+     * complete: every writer's watermark has passed the partition's end, and every checkpoint
+     * holding its records has committed. A writer's watermark is the smallest, over the prefixes
+     * (series) it writes, of the largest event time written, minus {@code maxOutOfOrderness}; a
+     * prefix that got nothing for {@code idleTimeout} does not hold partitions open. The marker
+     * lists the partition's files. A record more out of order than the bound (or arriving after its
+     * writer was idle) is still written; its partition's marker is written again, listing the new
+     * file, after a later checkpoint, and a WARN names the partition.
      *
      * <p>With markers on, every writer sends a small committable at every checkpoint (its
      * watermark), and after a restart the committer lists the base directory once to find the

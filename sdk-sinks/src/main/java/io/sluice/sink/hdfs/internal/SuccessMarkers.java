@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *  writer (each slot group), at the barrier of checkpoint C:
  *     committable = batch files + report(C, watermark, partitions written)   (PartitionReport)
- *     watermark = largest event time written − maxOutOfOrderness, or IDLE after idleTimeout
+ *     watermark = min over its prefixes of the largest event time written − maxOutOfOrderness
+ *                 (prefixes idle for idleTimeout left out; IDLE if all are)
  *  committer, committing C's committables (every writer sends one when markers are on):
  *     rename the files, then remember C's partitions and the smallest watermark of C's writers
  *  first committable of a later checkpoint arrives ⇒ all of C is committed:
