@@ -271,8 +271,11 @@ public final class EtlMain {
       boolean until(PulsarAdmin admin, AtomicBoolean stop, Duration timeout) throws Exception {
         long started = System.nanoTime();
         long last = 0;
-        while (!stop.get() && app.state() == Sluice.State.RUNNING) {
-          Thread.sleep(1000);
+        for (long tick = 1; !stop.get() && app.state() == Sluice.State.RUNNING; tick++) {
+          long wait = started + TimeUnit.SECONDS.toNanos(tick) - System.nanoTime();
+          if (wait > 0) {
+            TimeUnit.NANOSECONDS.sleep(wait); // a line a second, however long a line took
+          }
           long now = processed.sum();
           long bad =
               (long)
