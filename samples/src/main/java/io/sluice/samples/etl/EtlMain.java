@@ -48,6 +48,9 @@ import org.apache.pulsar.common.schema.SchemaType;
  * </pre>
  */
 public final class EtlMain {
+  /** A topic that got no record for this long stops holding its writer's hours open. */
+  private static final Duration WRITER_IDLE = Duration.ofSeconds(10);
+
   private EtlMain() {}
 
   public static int run(SampleOptions options) throws Exception {
@@ -103,6 +106,7 @@ public final class EtlMain {
         CountDownLatch finished = new CountDownLatch(1);
         Thread hook = stopOnSignal(stop, finished);
         app.start();
+        long startedAt = System.nanoTime();
         EtlGenerator generator = new EtlGenerator(layout, client, rate, stop);
         Thread producing = new Thread(generator, "etl-generator");
         producing.start();
@@ -112,7 +116,14 @@ public final class EtlMain {
           stop.set(true);
           producing.join();
           if (drained) {
-            awaitCheckpoints(app, 2); // markers follow their checkpoint's commit by one
+            // A writer that has written nothing yet (an empty slot group, say) holds every hour
+            // open for its idle timeout after it starts; markers follow their checkpoint's commit
+            // by one checkpoint.
+            long idleEnds = startedAt + WRITER_IDLE.toNanos();
+            while (System.nanoTime() < idleEnds) {
+              Thread.sleep(100);
+            }
+            awaitCheckpoints(app, 2);
           }
         } finally {
           app.close();
@@ -150,8 +161,10 @@ public final class EtlMain {
                 .createNonPartitionedTopicAsync(topic)
                 .exceptionally(
                     e -> {
-                      if (e.getCause() instanceof PulsarAdminException.ConflictException) {
-                        return null;
+                      for (Throwable c = e; c != null; c = c.getCause()) {
+                        if (c instanceof PulsarAdminException.ConflictException) {
+                          return null; // there from an earlier run
+                        }
                       }
                       throw new IllegalStateException("cannot create " + topic, e);
                     })
@@ -194,7 +207,7 @@ public final class EtlMain {
                   EtlRow::eventTime,
                   Duration.ofHours(1),
                   "'dt='yyyy-MM-dd/'hr='HH")
-              .successMarkers(lateness, Duration.ofSeconds(30));
+              .successMarkers(lateness, WRITER_IDLE);
       if (parquet) {
         sink.parquet(EtlRow.parquet());
       } else {
@@ -272,10 +285,9 @@ public final class EtlMain {
         long started = System.nanoTime();
         long last = 0;
         for (long tick = 1; !stop.get() && app.state() == Sluice.State.RUNNING; tick++) {
-          long wait = started + TimeUnit.SECONDS.toNanos(tick) - System.nanoTime();
-          if (wait > 0) {
-            TimeUnit.NANOSECONDS.sleep(wait); // a line a second, however long a line took
-          }
+          // a line a second; a second spent waiting for the machine is skipped, not caught up
+          tick = Math.max(tick, (System.nanoTime() - started) / 1_000_000_000L + 1);
+          TimeUnit.NANOSECONDS.sleep(started + TimeUnit.SECONDS.toNanos(tick) - System.nanoTime());
           long now = processed.sum();
           long bad =
               (long)

@@ -102,6 +102,12 @@ final class SuccessMarkers {
   private void closeUpTo(long wm) throws IOException {
     open.putAll(pending);
     pending = new HashMap<>();
+    LOG.debug(
+        "sink {}: checkpoint {} committed by every writer, smallest watermark {}, {} open",
+        sink,
+        checkpoint,
+        wm,
+        open.size());
     if (wm == PartitionReport.IDLE) {
       return; // every writer idle: no watermark says an hour is over
     }
