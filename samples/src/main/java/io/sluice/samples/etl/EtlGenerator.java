@@ -68,6 +68,10 @@ final class EtlGenerator implements Runnable {
         before += next[t];
       }
       resumedAt = before;
+      if (before > 0) {
+        System.out.printf(
+            "etl: generator resumes: the broker holds %,d records of an earlier run%n", before);
+      }
       long startedNanos = System.nanoTime();
       for (int step = 0; step < STEPS && !stop.get(); step++) {
         for (int t = 0; t < layout.topics(); t++) {
