@@ -1,5 +1,6 @@
 package io.sluice.samples;
 
+import io.sluice.samples.abtest.AbMain;
 import io.sluice.samples.common.SampleOptions;
 import io.sluice.samples.etl.EtlMain;
 import java.util.Arrays;
@@ -24,6 +25,7 @@ public final class SampleMain {
       status =
           switch (args[0]) {
             case "etl" -> EtlMain.run(options);
+            case "abtest" -> AbMain.run(options);
             default -> {
               usage();
               yield 2;
@@ -37,6 +39,7 @@ public final class SampleMain {
   }
 
   private static void usage() {
-    System.out.println("usage: scripts/sample.sh etl [--option value ...]  (see samples/README)");
+    System.out.println(
+        "usage: scripts/sample.sh etl|abtest [--option value ...]  (see samples/README)");
   }
 }
