@@ -6,16 +6,20 @@
 #   scripts/sample.sh etl [--topics 300] [--records 300000] [--rate 10000] [--format parquet|json]
 #                         [--hdfs hdfs://namenode:8020/dir] [--pulsar URL --pulsar-admin URL] ...
 #   scripts/sample.sh abtest [--exposures 60000] [--rate 5000] [--clickhouse http://host:8123] ...
+#   scripts/sample.sh serving [--plays 200000] [--port 8080] [--redis redis://host:6379] ...
 # Options are listed in the javadoc of each sample's main class; README.md ("Samples") says what
 # each sample does and checks.
 # SLUICE_PULSAR_URL / SLUICE_PULSAR_ADMIN_URL also point a sample at an existing cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ $# -lt 1 ]]; then
-  echo "usage: scripts/sample.sh etl|abtest [--option value ...]" >&2
+  echo "usage: scripts/sample.sh etl|abtest|serving [--option value ...]" >&2
   exit 2
 fi
 if [[ $1 == abtest && " $* " != *" --clickhouse "* ]] && ! command -v clickhouse-server >/dev/null; then
+  scripts/install-servers.sh
+fi
+if [[ $1 == serving && " $* " != *" --redis "* ]] && ! command -v redis-server >/dev/null; then
   scripts/install-servers.sh
 fi
 echo "sample: building (the first run downloads Maven, the dependencies and the Pulsar broker jars) ..."

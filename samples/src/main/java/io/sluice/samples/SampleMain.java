@@ -3,6 +3,7 @@ package io.sluice.samples;
 import io.sluice.samples.abtest.AbMain;
 import io.sluice.samples.common.SampleOptions;
 import io.sluice.samples.etl.EtlMain;
+import io.sluice.samples.serving.ServingMain;
 import java.util.Arrays;
 import java.util.List;
 
@@ -26,6 +27,7 @@ public final class SampleMain {
           switch (args[0]) {
             case "etl" -> EtlMain.run(options);
             case "abtest" -> AbMain.run(options);
+            case "serving" -> ServingMain.run(options);
             default -> {
               usage();
               yield 2;
@@ -40,6 +42,6 @@ public final class SampleMain {
 
   private static void usage() {
     System.out.println(
-        "usage: scripts/sample.sh etl|abtest [--option value ...]  (see samples/README)");
+        "usage: scripts/sample.sh etl|abtest|serving [--option value ...]  (see samples/README)");
   }
 }

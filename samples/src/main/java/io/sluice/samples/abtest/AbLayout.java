@@ -1,5 +1,6 @@
 package io.sluice.samples.abtest;
 
+import io.sluice.samples.common.Mix;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -85,11 +86,7 @@ record AbLayout(long exposures, int users, Instant start, int hours) {
     return rows;
   }
 
-  /** A fixed 64-bit mix (SplitMix64's finaliser) of a number and a salt, non-negative. */
   static long mix(long n, long salt) {
-    long z = n * 0x9E3779B97F4A7C15L + salt * 0xBF58476D1CE4E5B9L + 0x94D049BB133111EBL;
-    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-    return (z ^ (z >>> 31)) & Long.MAX_VALUE;
+    return Mix.of(n, salt);
   }
 }
