@@ -262,6 +262,10 @@ public final class HdfsSink<T> implements Sink<T> {
      * writer was idle) is still written; its partition's marker is written again, listing the new
      * file, after a later checkpoint, and a WARN names the partition.
      *
+     * <p>A writer that has written nothing yet (just started, after a restart or a regroup, or in a
+     * slot group without traffic) holds every partition open until {@code idleTimeout} has passed,
+     * since its backlog may still hold records of open hours.
+     *
      * <p>With markers on, every writer sends a small committable at every checkpoint (its
      * watermark), and after a restart the committer lists the base directory once to find the
      * partitions that have files but no marker yet.
