@@ -14,11 +14,10 @@ import io.sluice.sink.hdfs.internal.HdfsSinkWriter;
 import io.sluice.sink.hdfs.internal.LinesFormat;
 import io.sluice.sink.hdfs.internal.ParquetPartFormat;
 import io.sluice.sink.hdfs.internal.PartFormat;
+import io.sluice.sink.hdfs.internal.PartitionCommit;
+import io.sluice.sink.hdfs.internal.TimeBuckets;
 import java.net.URI;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.Objects;
 import java.util.function.Function;
 import java.util.function.ToLongFunction;
@@ -36,6 +35,10 @@ import org.apache.hadoop.conf.Configuration;
  *     .build();
  * }</pre>
  *
+ * <p>Time buckets ({@link Builder#bucketByTime}, e.g. Hive-style {@code topic=…/dt=…/hr=…}) can get
+ * a {@code _SUCCESS} marker once a partition is complete ({@link Builder#successMarkers}), so a
+ * downstream batch job knows when an hour is done.
+ *
  * <p><b>Exactly once</b> under SIGKILL at any instant: output is written into hidden part files and
  * renamed into place at commit. The protocol, its hazards and how outages and bad records are
  * handled are in the package doc of {@code io.sluice.sink.hdfs.internal}.
@@ -48,9 +51,6 @@ import org.apache.hadoop.conf.Configuration;
  * thousands of buckets makes checkpoints of some hundred kilobytes.
  */
 public final class HdfsSink<T> implements Sink<T> {
-  private static final DateTimeFormatter HOUR =
-      DateTimeFormatter.ofPattern("yyyy-MM-dd/HH").withZone(ZoneOffset.UTC);
-
   private final HdfsSinkSettings<T> settings;
 
   private HdfsSink(HdfsSinkSettings<T> settings) {
@@ -98,6 +98,9 @@ public final class HdfsSink<T> implements Sink<T> {
     private Function<? super T, String> lines;
     private ParquetFormat<? super T> parquet;
     private Function<? super T, String> bucket;
+    private TimeBuckets<T> timeBuckets;
+    private Duration markerOutOfOrderness;
+    private Duration markerIdleTimeout;
     private Boolean gzip;
     private long maxPartSize = 64L << 20;
     private Duration maxPartAge = Duration.ofMinutes(10);
@@ -208,12 +211,77 @@ public final class HdfsSink<T> implements Sink<T> {
     public Builder<T> bucketByTopicAndHour(
         Function<? super T, String> topic, ToLongFunction<? super T> epochMillis) {
       Objects.requireNonNull(topic, "topic must not be null");
+      return bucketByTime(
+          r -> topic.apply(r).replaceFirst("^[a-z]+://", "").replace('/', '_'),
+          epochMillis,
+          Duration.ofHours(1),
+          "yyyy-MM-dd/HH");
+    }
+
+    /**
+     * Buckets {@code <prefix>/<partition start>} by time: the record's time (epoch ms) falls into a
+     * partition of {@code length} (aligned to the epoch, UTC) whose start is formatted with the
+     * {@link java.time.format.DateTimeFormatter} {@code pattern}. Hive-style hourly partitions:
+     *
+     * <pre>{@code
+     * .bucketByTime(e -> "topic=" + e.topic(), Event::time, Duration.ofHours(1),
+     *     "'dt='yyyy-MM-dd/'hr='HH")                  // topic=orders/dt=2026-12-06/hr=20
+     * }</pre>
+     *
+     * Time buckets can get {@link #successMarkers success markers}. An empty prefix leaves the time
+     * part alone.
+     */
+    public Builder<T> bucketByTime(
+        Function<? super T, String> prefix,
+        ToLongFunction<? super T> epochMillis,
+        Duration length,
+        String pattern) {
+      Objects.requireNonNull(prefix, "prefix must not be null");
       Objects.requireNonNull(epochMillis, "epochMillis must not be null");
-      return bucket(
-          r ->
-              topic.apply(r).replaceFirst("^[a-z]+://", "").replace('/', '_')
-                  + "/"
-                  + HOUR.format(Instant.ofEpochMilli(epochMillis.applyAsLong(r))));
+      Objects.requireNonNull(pattern, "pattern must not be null");
+      atLeast(length, Duration.ofSeconds(1), "length");
+      TimeBuckets<T> buckets;
+      try {
+        buckets = new TimeBuckets<>(prefix, epochMillis, length, pattern);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(
+            "Invalid value " + pattern + " for pattern: " + e.getMessage(), e);
+      }
+      bucket(buckets);
+      this.timeBuckets = buckets;
+      return this;
+    }
+
+    /**
+     * Writes {@code _SUCCESS} into a time partition (see {@link #bucketByTime}) once it is
+     * complete: every writer's watermark has passed the partition's end, and every checkpoint
+     * holding its records has committed. A writer's watermark is the smallest, over the prefixes
+     * (series) it writes, of the largest event time written, minus {@code maxOutOfOrderness}; a
+     * prefix that got nothing for {@code idleTimeout} does not hold partitions open. The marker
+     * lists the partition's files. A record more out of order than the bound (or arriving after its
+     * writer was idle) is still written; its partition's marker is written again, listing the new
+     * file, after a later checkpoint, and a WARN names the partition.
+     *
+     * <p>A writer that has written nothing yet (just started, after a restart or a regroup, or in a
+     * slot group without traffic) holds every partition open until {@code idleTimeout} has passed,
+     * since its backlog may still hold records of open hours.
+     *
+     * <p>With markers on, every writer sends a small committable at every checkpoint (its
+     * watermark), and after a restart the committer lists the base directory once to find the
+     * partitions that have files but no marker yet.
+     */
+    public Builder<T> successMarkers(Duration maxOutOfOrderness, Duration idleTimeout) {
+      Objects.requireNonNull(maxOutOfOrderness, "maxOutOfOrderness must not be null");
+      if (markerOutOfOrderness != null) {
+        throw new ConfigException("successMarkers(...) was already set");
+      }
+      if (maxOutOfOrderness.isNegative()) {
+        throw new ConfigException(
+            "Invalid value " + maxOutOfOrderness + " for maxOutOfOrderness: must not be negative");
+      }
+      this.markerIdleTimeout = atLeast(idleTimeout, Duration.ofSeconds(1), "idleTimeout");
+      this.markerOutOfOrderness = maxOutOfOrderness;
+      return this;
     }
 
     public HdfsSink<T> build() {
@@ -228,6 +296,11 @@ public final class HdfsSink<T> implements Sink<T> {
         throw new ConfigException(
             "HdfsSink needs buckets: call bucket(...) or bucketByTopicAndHour(...)");
       }
+      if (markerOutOfOrderness != null && timeBuckets == null) {
+        throw new ConfigException(
+            "successMarkers(...) needs time buckets: call bucketByTime(...) or"
+                + " bucketByTopicAndHour(...) instead of bucket(...)");
+      }
       Configuration c = conf != null ? conf : new Configuration();
       return new HdfsSink<>(
           new HdfsSinkSettings<>(
@@ -241,7 +314,10 @@ public final class HdfsSink<T> implements Sink<T> {
               maxPartSize,
               maxPartAge,
               retryTimeout(),
-              retryBackoff()));
+              retryBackoff(),
+              markerOutOfOrderness == null
+                  ? null
+                  : new PartitionCommit<>(timeBuckets, markerOutOfOrderness, markerIdleTimeout)));
     }
   }
 }

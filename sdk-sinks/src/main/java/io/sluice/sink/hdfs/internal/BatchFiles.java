@@ -11,8 +11,9 @@ import org.apache.hadoop.fs.Path;
  * A batch's committable: its id, then the in-progress files it wrote, relative to the sink's base
  * directory, one per line ({@code w0-<token>-7\nbucket/.part-w0-<token>-7-0.jsonl.inprogress\n…}).
  * The id alone is the pending handle the writer registered before the batch's first file; the
- * runtime finds it with {@link #handleOf}. Carrying the names in the checkpoint lets the commit
- * rename them without reading anything from the file system first.
+ * runtime finds it with {@link #handleOf}. With success markers on, a {@link PartitionReport}
+ * follows the files (its lines start with a tab). Carrying the names in the checkpoint lets the
+ * commit rename them without reading anything from the file system first.
  *
  * @param id the batch
  * @param files the batch's in-progress files, relative to the base directory
@@ -51,7 +52,13 @@ record BatchFiles(BatchId id, List<String> files) {
   static BatchFiles of(Committable committable, String sink) {
     String[] lines = new String(committable.bytes(), StandardCharsets.UTF_8).split("\n", -1);
     BatchId id = BatchId.of(Committable.of(lines[0].getBytes(StandardCharsets.UTF_8)), sink);
-    return new BatchFiles(id, List.of(lines).subList(1, lines.length));
+    List<String> files = new ArrayList<>(lines.length - 1);
+    for (int i = 1; i < lines.length; i++) {
+      if (lines[i].isEmpty() || lines[i].charAt(0) != PartitionReport.MARK) {
+        files.add(lines[i]);
+      }
+    }
+    return new BatchFiles(id, files);
   }
 
   /**

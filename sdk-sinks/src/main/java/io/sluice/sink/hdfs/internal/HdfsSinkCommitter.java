@@ -10,6 +10,7 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
@@ -23,11 +24,17 @@ public final class HdfsSinkCommitter implements Committer {
   private final HdfsSinkSettings<?> settings;
   private final FileSystem fs;
   private final SinkMetrics metrics;
+  private final SuccessMarkers markers;
 
   public HdfsSinkCommitter(HdfsSinkSettings<?> settings, SinkContext context) {
     this.settings = settings;
     this.fs = settings.fileSystem();
     this.metrics = SinkMetrics.of(context, settings.name());
+    this.markers =
+        settings.partitionCommit() == null
+            ? null
+            : new SuccessMarkers(
+                settings.name(), fs, settings.basePath(), settings.partitionCommit().buckets());
   }
 
   @Override
@@ -37,11 +44,12 @@ public final class HdfsSinkCommitter implements Committer {
 
   private void rename(Committable committable) {
     BatchFiles batch = BatchFiles.of(committable, settings.name());
+    Optional<PartitionReport> report = PartitionReport.of(committable.bytes());
     try {
       // A batch id alone comes from a checkpoint of an earlier version, which kept the names in a
       // manifest file: its files, if not committed yet, are found by name.
       List<Path> files =
-          batch.files().isEmpty()
+          batch.files().isEmpty() && report.isEmpty()
               ? hiddenFilesOf(batch.id().toString())
               : batch.paths(settings.basePath());
       for (Path inProgress : files) {
@@ -65,6 +73,9 @@ public final class HdfsSinkCommitter implements Committer {
                   + done
                   + " exists. Something other than this sink deleted or moved it.");
         }
+      }
+      if (markers != null && report.isPresent()) {
+        markers.committed(report.get());
       }
     } catch (IOException e) {
       // The runtime retries the commit (it is idempotent) until it succeeds.

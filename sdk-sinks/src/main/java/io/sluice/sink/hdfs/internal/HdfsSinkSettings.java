@@ -21,6 +21,7 @@ import org.apache.hadoop.fs.Path;
  * @param maxPartAge a part file is closed (rolled) at its next record once it is this old
  * @param retryTimeout how long a failing file system call is retried
  * @param retryBackoff first backoff between retries (doubles, up to 5 s)
+ * @param partitionCommit success markers for time partitions, or null for none
  */
 public record HdfsSinkSettings<T>(
     String name,
@@ -31,7 +32,8 @@ public record HdfsSinkSettings<T>(
     long maxPartBytes,
     Duration maxPartAge,
     Duration retryTimeout,
-    Duration retryBackoff) {
+    Duration retryBackoff,
+    PartitionCommit<T> partitionCommit) {
 
   /**
    * The file system of {@link #base}. Local paths get the raw local file system: it supports hflush

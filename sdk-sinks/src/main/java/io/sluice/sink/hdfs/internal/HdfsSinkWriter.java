@@ -10,6 +10,7 @@ import io.sluice.sink.internal.Retry;
 import io.sluice.sink.internal.SinkMetrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -57,6 +58,7 @@ public final class HdfsSinkWriter<T, R> implements SinkWriter<T> {
   private final boolean local;
   private final Map<String, PartFile<R>> open = new LinkedHashMap<>();
   private final Finisher finisher;
+  private final PartitionClock<T> clock;
 
   private Batch batch;
   private CompletableFuture<Committable> finishing = CompletableFuture.completedFuture(null);
@@ -73,6 +75,10 @@ public final class HdfsSinkWriter<T, R> implements SinkWriter<T> {
         new Retry(settings.retryTimeout(), settings.retryBackoff(), Duration.ofSeconds(5), metrics);
     this.batch = new Batch(new BatchId(context.writerIndex(), BatchId.newToken(), 1));
     this.finisher = new Finisher(context, settings.name(), 2);
+    this.clock =
+        settings.partitionCommit() == null
+            ? null
+            : new PartitionClock<>(settings.partitionCommit());
   }
 
   /** A writer for {@code settings} (captures the format's encoded type). */
@@ -116,6 +122,9 @@ public final class HdfsSinkWriter<T, R> implements SinkWriter<T> {
     }
     part.write(encoded);
     metrics.record();
+    if (clock != null) {
+      clock.wrote(value, bucket);
+    }
     if (part.broken()) {
       PartFile<R> p = part;
       call("rewriting broken part " + p.path(), () -> rewrite(p));
@@ -204,7 +213,10 @@ public final class HdfsSinkWriter<T, R> implements SinkWriter<T> {
       handOver(part);
     }
     open.clear();
-    if (batch.isEmpty()) {
+    // With success markers every writer reports every checkpoint, even with no files: the
+    // committer must hear each writer's watermark before it closes a partition.
+    String report = clock == null ? null : clock.report(checkpointId).toLines();
+    if (batch.isEmpty() && report == null) {
       return CompletableFuture.completedFuture(null);
     }
     Batch done = batch;
@@ -212,9 +224,18 @@ public final class HdfsSinkWriter<T, R> implements SinkWriter<T> {
     finishing =
         done.allClosed()
             .thenApply(
-                ignored ->
-                    BatchFiles.of(done.id(), settings.basePath(), done.paths()).toCommittable());
+                ignored -> {
+                  Committable files =
+                      BatchFiles.of(done.id(), settings.basePath(), done.paths()).toCommittable();
+                  return report == null ? files : withReport(files, report);
+                });
     return finishing;
+  }
+
+  private static Committable withReport(Committable files, String report) {
+    return Committable.of(
+        (new String(files.bytes(), StandardCharsets.UTF_8) + "\n" + report)
+            .getBytes(StandardCharsets.UTF_8));
   }
 
   private interface IoCall<V> {

@@ -49,6 +49,11 @@
  * only what is left. Recovery re-commits the restored checkpoint's batches and aborts newer ones:
  * their hidden files are found by name and deleted.
  *
+ * <p><b>Success markers.</b> With time buckets and {@code Builder#successMarkers}, each writer's
+ * committable also carries its event-time watermark and the time partitions it wrote, and the
+ * committer writes a partition's {@code _SUCCESS} once every writer of a fully committed checkpoint
+ * has passed the partition's end; see {@link SuccessMarkers}.
+ *
  * <p><b>Metrics.</b> Besides the records written, {@code sluice.sink.bytes} counts each part file's
  * bytes (compressed, as stored) once the file is durably closed.
  */
