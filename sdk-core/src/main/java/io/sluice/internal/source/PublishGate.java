@@ -18,8 +18,15 @@ import java.util.function.Supplier;
  * for the write side at most a given patience.
  */
 final class PublishGate {
-  /** How long a fetcher waits before trying a full ring again. */
+  /**
+   * How long a fetcher first waits before trying a full ring again; each further attempt waits
+   * twice as long, up to {@link #FULL_RING_MAX_PARK_NANOS}. With hundreds of fetchers on one ring,
+   * a fixed short wait keeps them all runnable and starves the processing thread that would empty
+   * it.
+   */
   private static final long FULL_RING_PARK_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
+
+  private static final long FULL_RING_MAX_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
 
@@ -29,6 +36,7 @@ final class PublishGate {
    * the group stops or {@code giveUp} says so.
    */
   boolean publish(Supplier<ProcessingGroup> target, RecordBatch batch, BooleanSupplier giveUp) {
+    long park = FULL_RING_PARK_NANOS;
     while (true) {
       Publish result;
       lock.readLock().lock();
@@ -43,7 +51,8 @@ final class PublishGate {
       if (result == Publish.STOPPED || giveUp.getAsBoolean()) {
         return false;
       }
-      LockSupport.parkNanos(FULL_RING_PARK_NANOS);
+      LockSupport.parkNanos(park);
+      park = Math.min(park * 2, FULL_RING_MAX_PARK_NANOS);
     }
   }
 
