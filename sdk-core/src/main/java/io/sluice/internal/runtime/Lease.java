@@ -35,12 +35,12 @@ final class Lease implements AutoCloseable {
   static final String SUBSCRIPTION = "sluice-lease";
 
   /**
-   * How long a replica must have been the active one, without being told otherwise, before it acts:
-   * the broker reassigns a Failover subscription when consumers join and notifies only after its
-   * failover delay ({@code activeConsumerFailoverDelayTimeMillis}, 1 s by default), so two replicas
-   * starting together can both hear "active" first.
+   * How long a holder consumer must have been the active one, without being told otherwise, before
+   * the replica acts: the broker reassigns a Failover subscription when consumers join and notifies
+   * only after its failover delay ({@code activeConsumerFailoverDelayTimeMillis}, 1 s by default),
+   * so two replicas joining together can both hear "active" first.
    */
-  private static final Duration SETTLE = Duration.ofMillis(2500);
+  private static final Duration SETTLE = Duration.ofMillis(1500);
 
   private final String app;
   private final String instance;
@@ -159,10 +159,9 @@ final class Lease implements AutoCloseable {
     };
   }
 
-  /** Whether the standby consumer has been the active one for {@link #SETTLE}. */
-  private boolean settled() {
-    long at = activeSince;
-    return at >= 0 && System.nanoTime() - at >= SETTLE.toNanos();
+  /** Whether the standby consumer is the active one (the holder then settles, see below). */
+  private boolean standbyActive() {
+    return activeSince >= 0;
   }
 
   /**
@@ -211,7 +210,7 @@ final class Lease implements AutoCloseable {
       while (!stopped.getAsBoolean()) {
         for (int i = 0; i < leases.size(); i++) {
           Lease lease = leases.get(i);
-          if (lease.settled() && lease.hold(SETTLE.multipliedBy(3))) {
+          if (lease.standbyActive() && lease.hold(SETTLE.multipliedBy(4))) {
             for (Lease other : leases) {
               if (other != lease) {
                 other.close();
