@@ -3,6 +3,8 @@ package io.sluice.internal;
 import io.sluice.ConfigException;
 import io.sluice.PulsarSecurity;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.pulsar.client.admin.PulsarAdminException;
 import org.apache.pulsar.client.api.PulsarClientException;
 
@@ -12,6 +14,9 @@ import org.apache.pulsar.client.api.PulsarClientException;
  * what the broker said and the role as the settings describe it, never the credentials.
  */
 public final class PulsarAccessErrors {
+  private static final Pattern NAMESPACE =
+      Pattern.compile("(?:persistent|non-persistent)://([^/\\s]+/[^/\\s]+)/");
+
   private PulsarAccessErrors() {}
 
   /** A refusal found in {@code error}'s causes, explained; empty when there is none. */
@@ -51,19 +56,55 @@ public final class PulsarAccessErrors {
 
   private static ConfigException authorization(
       Throwable refusal, PulsarSecurity security, String cluster, Throwable error) {
+    String said = brokerSaid(refusal);
     return new ConfigException(
         "Pulsar refused a permission at "
             + cluster
             + ": "
             + security.describeRole()
-            + " lacks it ("
-            + brokerSaid(refusal)
+            + " lacks "
+            + missing(said, error)
+            + " (broker: "
+            + said
             + "; while: "
             + firstLine(error.getMessage())
-            + "). Grant the role what README \"Secured clusters\" lists, e.g. pulsar-admin"
-            + " namespaces grant-permission <tenant>/<namespace> --role <role> --actions"
-            + " consume,produce",
+            + "). README \"Secured clusters\" lists every permission an app needs.",
         error);
+  }
+
+  /** What to grant, read from the broker's answer and the topic the failed call named. */
+  private static String missing(String said, Throwable error) {
+    if (said.contains("transaction_coordinator_assign") || chainMentions(error, "transaction")) {
+      return "'consume' on persistent://pulsar/system/transaction_coordinator_assign, which every"
+          + " client with transactions looks up (pulsar-admin topics grant-permission"
+          + " persistent://pulsar/system/transaction_coordinator_assign --role <role> --actions"
+          + " consume)";
+    }
+    String namespace = namespaceIn(error);
+    return "'consume' and 'produce' on namespace "
+        + (namespace != null ? namespace : "<tenant>/<namespace>")
+        + " (pulsar-admin namespaces grant-permission "
+        + (namespace != null ? namespace : "<tenant>/<namespace>")
+        + " --role <role> --actions consume,produce)";
+  }
+
+  private static boolean chainMentions(Throwable error, String word) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t.getClass().getName().toLowerCase(java.util.Locale.ROOT).contains(word)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String namespaceIn(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      Matcher m = NAMESPACE.matcher(String.valueOf(t.getMessage()));
+      if (m.find()) {
+        return m.group(1);
+      }
+    }
+    return null;
   }
 
   private static String brokerSaid(Throwable refusal) {
@@ -73,12 +114,12 @@ public final class PulsarAccessErrors {
         : firstLine(message);
   }
 
+  /** The message on one line, at most 300 characters. */
   private static String firstLine(String s) {
     if (s == null) {
       return "";
     }
-    int nl = s.indexOf('\n');
-    String line = nl >= 0 ? s.substring(0, nl) : s;
+    String line = s.replaceAll("\\s+", " ").strip();
     return line.length() > 300 ? line.substring(0, 300) + "..." : line;
   }
 }

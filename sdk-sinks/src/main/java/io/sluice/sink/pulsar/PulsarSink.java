@@ -24,6 +24,7 @@ import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.client.api.transaction.Transaction;
 import org.apache.pulsar.client.api.transaction.TxnID;
+import org.apache.pulsar.common.naming.TopicName;
 
 /**
  * Writes records to a Pulsar topic exactly once, with one Pulsar transaction per checkpoint.
@@ -140,6 +141,20 @@ public final class PulsarSink<T> implements Sink<T> {
         // the topic itself shows whether the broker deduplicates it
         if (DeduplicationProbe.isActive(a, topic)) {
           return;
+        }
+        if (e.getStatusCode() == 403) {
+          throw new io.sluice.ConfigException(
+              "Pulsar refused sink "
+                  + name
+                  + " reading the topic policies of "
+                  + topic
+                  + " (they need a tenant admin), and the broker does not deduplicate that topic."
+                  + " The sink needs deduplication so that a broker restart cannot store a"
+                  + " message twice: enable it for the app's role, e.g. pulsar-admin namespaces"
+                  + " set-deduplication "
+                  + TopicName.get(topic).getNamespace()
+                  + " --enable",
+              e);
         }
         throw e;
       }
