@@ -110,6 +110,14 @@ public final class TestPki {
     Path store = dir.resolve(name + ".p12");
     Path csr = dir.resolve(name + ".csr");
     Path pem = dir.resolve(name + ".pem");
+    Path key = dir.resolve(name + ".key.pem");
+    try { // issued again (a server restarted): a fresh key, not one keytool refuses to overwrite
+      for (Path file : List.of(store, csr, pem, key)) {
+        Files.deleteIfExists(file);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
     keytool(
         "-genkeypair",
         "-keystore",
@@ -152,7 +160,6 @@ public final class TestPki {
         caPem().toString(),
         "-noprompt");
     keytool("-importcert", "-keystore", store.toString(), "-alias", name, "-file", pem.toString());
-    Path key = dir.resolve(name + ".key.pem");
     writePrivateKey(store, name, key);
     return new Issued(store, pem, key);
   }
