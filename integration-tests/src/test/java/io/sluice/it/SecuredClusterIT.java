@@ -12,6 +12,11 @@ import io.sluice.testkit.ChildJvm;
 import io.sluice.testkit.PulsarFixture;
 import io.sluice.testkit.PulsarStandalone;
 import io.sluice.testkit.TestTokens;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -121,8 +126,22 @@ class SecuredClusterIT {
     String forged = TestTokens.random().token(ROLE); // signed with a key the broker does not know
     Sluice app = app("wrong-token", appSecurity(forged), input, input + "-out");
 
-    Throwable refused = catchThrowable(app::start);
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    PrintStream err = System.err;
+    System.setErr(new PrintStream(captured, true));
+    Throwable refused;
+    try {
+      refused = catchThrowable(app::start);
+    } finally {
+      System.setErr(err);
+    }
     System.out.println("wrong token: " + refused);
+    StringWriter trace = new StringWriter();
+    refused.printStackTrace(new PrintWriter(trace));
+    assertThat(captured.toString(StandardCharsets.UTF_8) + trace + appSecurity(forged))
+        .as("the log, the failure with its causes and the security settings")
+        .doesNotContain(forged)
+        .doesNotContain(forged.substring(forged.lastIndexOf('.') + 1)); // nor its signature
     assertThat(refused)
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("authentication failed for role '" + ROLE + "'")
