@@ -8,9 +8,11 @@ import io.sluice.PulsarSecurity;
 import io.sluice.Sluice;
 import io.sluice.sink.pulsar.PulsarSink;
 import io.sluice.source.PulsarSource;
+import io.sluice.testkit.Await;
 import io.sluice.testkit.ChildJvm;
 import io.sluice.testkit.PulsarFixture;
 import io.sluice.testkit.PulsarStandalone;
+import io.sluice.testkit.TestPki;
 import io.sluice.testkit.TestTokens;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -184,6 +186,39 @@ class SecuredClusterIT {
         .hasMessageContaining(
             "role 'outsider' (token subject) lacks 'consume' and 'produce' on namespace "
                 + NAMESPACE);
+  }
+
+  /** The TLS client certificate shortcut: the broker takes the role from the certificate. */
+  @Test
+  void shouldReadAndWriteAuthenticatedByATlsClientCertificate() throws Exception {
+    String input = PulsarFixture.uniqueTopic("secured-mtls-in");
+    String output = PulsarFixture.uniqueTopic("secured-mtls-out");
+    superAdmin.topics().createNonPartitionedTopic(input);
+    superAdmin.topics().createNonPartitionedTopic(output);
+    TestPki.Issued cert = broker.pki().issue("app-client", ROLE); // common name = role
+    PulsarSecurity security =
+        PulsarSecurity.builder()
+            .tlsClientCertificate(cert.certificatePem(), cert.privateKeyPem())
+            .trustCertificates(broker.pki().caPem())
+            .build();
+    PulsarFixture.produce(superClient, input, 0, 100, i -> "k" + i, i -> "m-" + i, null, 0);
+
+    try (Sluice app = app("mtls", security, input, output)) {
+      app.start();
+      Await.until(
+          "100 records in " + output,
+          Duration.ofSeconds(60),
+          () -> {
+            try {
+              return PulsarFixture.readAll(superAdmin, superClient, output).size() >= 100;
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+          });
+    }
+    assertThat(PulsarFixture.readAll(superAdmin, superClient, output))
+        .containsExactlyInAnyOrderElementsOf(
+            java.util.stream.IntStream.range(0, 100).mapToObj(i -> "m-" + i).toList());
   }
 
   /**

@@ -387,7 +387,8 @@ public final class PulsarStandalone implements AutoCloseable {
         "tlsTrustStore=" + secured.pki().trustStore(),
         "tlsTrustStorePassword=" + secured.pki().password(),
         "authenticationEnabled=true",
-        "authenticationProviders=org.apache.pulsar.broker.authentication.AuthenticationProviderToken",
+        "authenticationProviders=org.apache.pulsar.broker.authentication.AuthenticationProviderToken,"
+            + "org.apache.pulsar.broker.authentication.AuthenticationProviderTls",
         "tokenSecretKey=" + secured.tokens().brokerSecretKeySetting(),
         "authorizationEnabled=true",
         "superUserRoles=admin",
