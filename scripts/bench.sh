@@ -25,7 +25,8 @@ case "$what" in
   entry) main=io.sluice.bench.EntryReadBench ;;
   failover-probe) main=io.sluice.bench.FailoverProbe ;;
   fencing-probe) main=io.sluice.bench.FencingProbe ;;
-  *) echo "usage: $0 throughput|latency|windows|slotgroups|sinks|decode|entry|failover-probe|fencing-probe [args...]" >&2; exit 2 ;;
+  scaleout) main=io.sluice.bench.ScaleOutBench ;;
+  *) echo "usage: $0 throughput|latency|windows|slotgroups|sinks|decode|entry|failover-probe|fencing-probe|scaleout [args...]" >&2; exit 2 ;;
 esac
 shift
 ./mvnw -B -q -ntp -pl benchmarks -am install -DskipTests

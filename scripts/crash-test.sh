@@ -4,6 +4,10 @@
 # exactly once. Prints the final line
 #   RESULT crash sink=<name> inputs=N outputs=N duplicates=D lost=L kills=K
 # Usage: scripts/crash-test.sh pulsar|redis|clickhouse|hdfs|hdfs-parquet [-Dsluice.crash.messages=N] [-Dsluice.crash.kills=K] [-Dsluice.crash.seed=S]
+#        scripts/crash-test.sh scaleout   replicas of one app (unsharded, then 2 shards) with the
+#        active ones SIGKILLed, then a SIGSTOPped active replica: prints
+#   RESULT replicated shards=… instances=… inputs=… outputs=… duplicates=0 lost=0 kills=… handovers=…
+#   RESULT zombie inputs=… outputs=… duplicates=0 lost=0 handover_after_sigstop_ms=…
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sink=${1:-}
@@ -14,7 +18,8 @@ case "$sink" in
   clickhouse) module=sdk-sinks; test=ClickHouseSinkIT ;;
   hdfs) module=sdk-sinks; test=HdfsSinkIT ;;
   hdfs-parquet) module=sdk-sinks; test=HdfsParquetSinkIT ;;
-  *) echo "usage: $0 pulsar|redis|clickhouse|hdfs|hdfs-parquet [-Dproperty=value ...]" >&2; exit 2 ;;
+  scaleout) module=integration-tests; test='ReplicatedFailoverIT,ReplicatedZombieIT' ;;
+  *) echo "usage: $0 pulsar|redis|clickhouse|hdfs|hdfs-parquet|scaleout [-Dproperty=value ...]" >&2; exit 2 ;;
 esac
 if [ "$module" = sdk-sinks ]; then
   scripts/install-servers.sh >/dev/null
@@ -23,6 +28,11 @@ status=0
 ./mvnw -B -q -ntp -pl "$module" -am install -DskipTests
 ./mvnw -B -ntp -pl "$module" verify -Dit.test="$test" -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
   -Dfailsafe.failIfNoSpecifiedTests=false "$@" > "target-crash-$sink.log" 2>&1 || status=$?
-grep -h "^RESULT crash" "$module"/target/failsafe-reports/*"$test"-output.txt 2>/dev/null | tail -1 \
-  || { echo "no RESULT line; see target-crash-$sink.log" >&2; status=1; }
+if [ "$sink" = scaleout ]; then
+  grep -h "^RESULT " "$module"/target/failsafe-reports/*Replicated*-output.txt 2>/dev/null \
+    || { echo "no RESULT line; see target-crash-$sink.log" >&2; status=1; }
+else
+  grep -h "^RESULT crash" "$module"/target/failsafe-reports/*"$test"-output.txt 2>/dev/null | tail -1 \
+    || { echo "no RESULT line; see target-crash-$sink.log" >&2; status=1; }
+fi
 exit $status

@@ -149,7 +149,13 @@ public enum Metric {
       "sluice.recovery.fallbacks",
       Type.COUNTER,
       "reason",
-      "start-ups without a usable local checkpoint (reason: damaged or no-checkpoint)");
+      "start-ups without a usable local checkpoint (reason: damaged or no-checkpoint)"),
+  REPLICAS_SHARDS_UNREAD(
+      "sluice.replicas.shards.unread",
+      Type.GAUGE,
+      "",
+      "shards of a sharded app that no replica holds (their partitions are not read), as the"
+          + " active replicas see it");
 
   /** What kind of meter it is. */
   public enum Type {

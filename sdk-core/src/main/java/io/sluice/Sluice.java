@@ -8,12 +8,14 @@ import io.sluice.internal.FailureLatch;
 import io.sluice.internal.PulsarAccessErrors;
 import io.sluice.internal.graph.JobGraph;
 import io.sluice.internal.runtime.AppRuntime;
+import io.sluice.internal.runtime.StartCancelledException;
 import io.sluice.source.BadRecordPolicy;
 import io.sluice.source.PulsarSource;
 import io.sluice.source.RecordDecoder;
 import io.sluice.source.SourceRecord;
 import io.sluice.stream.DataStream;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -117,7 +119,9 @@ public final class Sluice implements AutoCloseable {
 
   /**
    * Connects, recovers and starts reading. Throws (and leaves the app FAILED) if a setting, the
-   * broker, a topic or the state directory is not usable.
+   * broker, a topic or the state directory is not usable. A {@link Builder#replicated replicated}
+   * app's standby waits here until it becomes the active replica ({@link #close()} from another
+   * thread ends the wait and leaves the app CLOSED).
    */
   public void start() {
     if (!state.compareAndSet(State.CREATED, State.STARTING)) {
@@ -129,6 +133,12 @@ public final class Sluice implements AutoCloseable {
     synchronized (lifecycle) {
       try {
         runtime.start();
+      } catch (StartCancelledException e) {
+        LOG.info("[{}] {}", settings.name(), e.getMessage());
+        stopped = true;
+        state.set(State.CLOSED);
+        terminated.countDown();
+        return;
       } catch (RuntimeException e) {
         stopped = true; // the runtime released what it had started
         state.set(State.FAILED);
@@ -208,6 +218,7 @@ public final class Sluice implements AutoCloseable {
    */
   public boolean close(Duration timeout) {
     boolean clean = true;
+    runtime.cancelStart(); // a standby replica waiting in start() gives up its wait
     synchronized (lifecycle) {
       if (!stopped) {
         stopped = true;
@@ -291,6 +302,9 @@ public final class Sluice implements AutoCloseable {
     private Boolean finalCheckpointOnClose;
     private Boolean entryReads;
     private Boolean stateChangelog;
+    private Boolean replicated;
+    private Integer shards;
+    private String instanceName;
     private BadRecordPolicy badSinkRecordPolicy;
     private final Map<String, String> slotGroupOfTopic = new LinkedHashMap<>();
     private double autoHotBytesPerSecond = -1;
@@ -427,6 +441,47 @@ public final class Sluice implements AutoCloseable {
     public Builder stateChangelog(boolean enabled) {
       once(this.stateChangelog, Options.STATE_CHANGELOG.key());
       this.stateChangelog = enabled;
+      return this;
+    }
+
+    /**
+     * Lets several instances (replicas) of this app run at once, each on its own state directory:
+     * one is active and reads every partition, the others stand by and take over when it stops or
+     * dies, restoring keyed state, positions and pending sink output from the changelog in Pulsar
+     * (so this turns {@link #stateChangelog} on). {@link Sluice#start()} of a standby returns once
+     * it is active. The instance that takes over fences the one before it: a paused or cut-off
+     * instance can no longer commit a checkpoint, and fails with {@link OwnershipLostException}
+     * when it notices. Needs transactions on the broker. Default off.
+     */
+    public Builder replicated(boolean enabled) {
+      once(this.replicated, Options.REPLICATED.key());
+      this.replicated = enabled;
+      return this;
+    }
+
+    /**
+     * Turns {@link #replicated} on and splits the app's partitions into {@code shards} shards, each
+     * read by one active replica (partition i of every topic goes to shard i mod {@code shards}, a
+     * non-partitioned topic by its name's hash): {@code shards} replicas share the work, further
+     * replicas stand by, and a replica takes over a shard whose replica stops or dies. Each shard
+     * has its own changelog, lease, state subdirectory ({@code shard-<i>}) and sink transactions.
+     * Keyed state stays exact only if every topic is partitioned by the key its state is kept by
+     * (records of one key are never repartitioned between shards). Default 1.
+     */
+    public Builder shards(int shards) {
+      once(this.shards, Options.SHARDS.key());
+      this.shards = Options.SHARDS.check(shards);
+      return this;
+    }
+
+    /**
+     * This instance's name among the app's replicas (default {@code <host name>-<process id>}): in
+     * logs and in the broker's consumer lists. Give each replica a stable name of its own.
+     */
+    public Builder instanceName(String name) {
+      Objects.requireNonNull(name, "name must not be null");
+      once(this.instanceName, Options.INSTANCE_NAME.key());
+      this.instanceName = Options.INSTANCE_NAME.check(name);
       return this;
     }
 
@@ -573,7 +628,12 @@ public final class Sluice implements AutoCloseable {
               waitStrategy != null ? waitStrategy : "blocking",
               receiverQueueSize != null ? receiverQueueSize : 1000,
               entryReads == null || entryReads,
-              stateChangelog != null && stateChangelog,
+              (stateChangelog != null && stateChangelog)
+                  || (replicated != null && replicated)
+                  || shards != null,
+              (replicated != null && replicated) || shards != null,
+              shards != null ? shards : 1,
+              instanceName != null ? instanceName : defaultInstanceName(),
               discoveryInterval != null ? discoveryInterval : Duration.ofSeconds(10),
               finalCheckpointOnClose == null || finalCheckpointOnClose,
               badSinkRecordPolicy != null ? badSinkRecordPolicy : BadRecordPolicy.FAIL,
@@ -585,6 +645,17 @@ public final class Sluice implements AutoCloseable {
               threadFactory != null ? threadFactory : Executors.defaultThreadFactory(),
               failureListener != null ? failureListener : t -> {});
       return new Sluice(settings);
+    }
+
+    private static String defaultInstanceName() {
+      String host;
+      try {
+        host = InetAddress.getLocalHost().getHostName();
+      } catch (IOException e) {
+        host = "host";
+      }
+      String name = (host + "-" + ProcessHandle.current().pid()).replaceAll("[^A-Za-z0-9._-]", "_");
+      return name.length() <= 64 ? name : name.substring(name.length() - 64);
     }
 
     private static void checkWritable(Path dir) {

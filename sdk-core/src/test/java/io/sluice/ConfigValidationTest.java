@@ -22,6 +22,10 @@ class ConfigValidationTest {
         .hasMessage("Invalid value 0 ms for sluice.checkpoint.interval: must be at least 100 ms");
     assertThatThrownBy(() -> Sluice.builder().checkpointInterval(Duration.ofMillis(-5)))
         .hasMessage("Invalid value -5 ms for sluice.checkpoint.interval: must be at least 100 ms");
+    assertThatThrownBy(() -> Sluice.builder().instanceName("pod/0"))
+        .hasMessage(
+            "Invalid value pod/0 for sluice.instance.name: must be 1-64 characters of"
+                + " [A-Za-z0-9._-]");
     assertThatThrownBy(() -> Sluice.builder().ringSize(1000))
         .hasMessage(
             "Invalid value 1000 for sluice.pipeline.ringSize: must be a power of 2 between 64 and"

@@ -14,10 +14,6 @@ import io.sluice.testkit.Dirs;
 import io.sluice.testkit.PulsarFixture;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,30 +61,11 @@ class ChangelogRecoveryIT {
     }
 
     int total = 2 * PER_ROUND;
-    List<String> out = PulsarFixture.readAll(output);
-    Map<String, Integer> perId = new HashMap<>();
-    Map<String, TreeSet<Long>> countsPerKey = new HashMap<>();
-    int repeatedCounts = 0;
-    for (String line : out) {
-      String[] f = line.split(",");
-      perId.merge(f[0], 1, Integer::sum);
-      if (!countsPerKey.computeIfAbsent(f[1], k -> new TreeSet<>()).add(Long.parseLong(f[2]))) {
-        repeatedCounts++;
-      }
-    }
-    int duplicates = out.size() - perId.size();
+    CountedOutput out = CountedOutput.of(PulsarFixture.readAll(output));
     System.out.printf(
         "RESULT changelog inputs=%d outputs=%d distinct=%d duplicates=%d repeated_counts=%d%n",
-        total, out.size(), perId.size(), duplicates, repeatedCounts);
-    assertThat(perId).hasSize(total);
-    assertThat(duplicates).isZero();
-    assertThat(repeatedCounts).isZero();
-    assertThat(countsPerKey).hasSize(KEYS);
-    for (Map.Entry<String, TreeSet<Long>> e : countsPerKey.entrySet()) {
-      TreeSet<Long> counts = e.getValue();
-      assertThat(counts.first()).as("first count of %s", e.getKey()).isEqualTo(1L);
-      assertThat(counts.last()).as("last count of %s", e.getKey()).isEqualTo((long) counts.size());
-    }
+        total, out.outputs(), out.distinct(), out.duplicates(), out.repeatedCounts());
+    out.assertExactlyOnce(total, KEYS);
 
     // the old backup put back: older than the changelog, so refused before anything is committed
     Dirs.clear(stateDir);

@@ -16,7 +16,11 @@ import java.time.Duration;
  * The job the crash tests kill: counts records per key in keyed state and writes every record, with
  * its key's running count, to the output topic through the transactional Pulsar sink.
  *
- * <p>Args: serviceUrl adminUrl inputTopic outputTopic stateDir checkpointMillis [txnTimeoutMillis]
+ * <p>Args: serviceUrl adminUrl inputTopics (comma-separated) outputTopic stateDir checkpointMillis
+ * [txnTimeoutMillis]. System properties: {@code crashjob.app} (app and subscription name, default
+ * crash-job), {@code crashjob.entryReads}, {@code crashjob.changelog}, {@code crashjob.replicated}
+ * with {@code crashjob.instance} (a replica: it prints RUNNING once it is the active one) and
+ * {@code crashjob.shards}.
  */
 public final class CrashJob {
   private CrashJob() {}
@@ -47,9 +51,17 @@ public final class CrashJob {
   }
 
   public static void main(String[] args) throws Exception {
+    String name = System.getProperty("crashjob.app", "crash-job");
+    Sluice.Builder builder = Sluice.builder();
+    if (Boolean.getBoolean("crashjob.replicated")) {
+      builder.replicated(true).instanceName(System.getProperty("crashjob.instance"));
+      if (Integer.getInteger("crashjob.shards", 1) > 1) {
+        builder.shards(Integer.getInteger("crashjob.shards"));
+      }
+    }
     Sluice app =
-        Sluice.builder()
-            .name("crash-job")
+        builder
+            .name(name)
             .pulsar(args[0], args[1])
             .pulsarSecurity(security())
             .stateDir(Path.of(args[4]))
@@ -58,7 +70,7 @@ public final class CrashJob {
             .entryReads(Boolean.parseBoolean(System.getProperty("crashjob.entryReads", "true")))
             .stateChangelog(Boolean.getBoolean("crashjob.changelog"))
             .build();
-    app.stream(PulsarSource.topics(args[2]).subscription("crash-job"))
+    app.stream(PulsarSource.topics(args[2].split(",")).subscription(name))
         .keyBy(r -> r.key(), Serde.strings())
         .process(countPerKey())
         .sinkTo(

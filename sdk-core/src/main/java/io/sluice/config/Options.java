@@ -162,6 +162,39 @@ public final class Options {
               + " falling back to the durable cursors. Needs transactions on the broker.",
           b -> true);
 
+  public static final Option<Boolean> REPLICATED =
+      Option.of(
+          "sluice.replicated",
+          "false",
+          "true or false",
+          "Several instances of the app may run at once (replicas, a rolling update): one is"
+              + " active and reads every partition, the others stand by and take over when it"
+              + " stops or dies, restoring state and positions from the changelog (turned on with"
+              + " this). An instance that lost the app to another can no longer commit anything."
+              + " Needs transactions on the broker.",
+          b -> true);
+
+  public static final Option<Integer> SHARDS =
+      Option.of(
+          "sluice.replicated.shards",
+          "1",
+          "must be between 1 and 1024",
+          "A replicated app's partitions are split into this many shards (partition i goes to shard"
+              + " i mod shards; a non-partitioned topic by its name's hash), each read by one active"
+              + " replica with its own changelog and state: shards replicas share the work, more"
+              + " stand by. Topics read together must be partitioned by the key their state is"
+              + " kept by.",
+          n -> n >= 1 && n <= 1024);
+
+  public static final Option<String> INSTANCE_NAME =
+      Option.of(
+          "sluice.instance.name",
+          "<host name>-<process id>",
+          "must be 1-64 characters of [A-Za-z0-9._-]",
+          "Name of this instance among the app's replicas (in logs and in the broker's consumer"
+              + " lists). Give each replica its own, stable name (e.g. a StatefulSet pod name).",
+          s -> s.matches("[A-Za-z0-9._-]{1,64}"));
+
   public static final List<Option<?>> ALL =
       List.of(
           NAME,
@@ -177,6 +210,9 @@ public final class Options {
           RECEIVER_QUEUE_SIZE,
           ENTRY_READS,
           STATE_CHANGELOG,
+          REPLICATED,
+          SHARDS,
+          INSTANCE_NAME,
           DISCOVERY_INTERVAL,
           REGROUP_INTERVAL,
           SUBSCRIPTION);

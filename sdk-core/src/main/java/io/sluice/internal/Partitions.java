@@ -23,4 +23,14 @@ public final class Partitions {
   public static String baseOf(String topic) {
     return indexOf(topic) < 0 ? topic : topic.substring(0, topic.lastIndexOf(SUFFIX));
   }
+
+  /**
+   * The shard of {@code partitions}'s {@code shards} that reads {@code topic}: a partition's index
+   * modulo the count (so partition i of every topic lands in the same shard: topics partitioned by
+   * the same key stay together), a non-partitioned topic's name hashed.
+   */
+  public static int shardOf(String topic, int shards) {
+    int index = indexOf(topic);
+    return index >= 0 ? index % shards : Math.floorMod(topic.hashCode(), shards);
+  }
 }

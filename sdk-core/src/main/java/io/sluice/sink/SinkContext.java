@@ -33,6 +33,15 @@ public interface SinkContext {
   MeterRegistry meterRegistry();
 
   /**
+   * Whether other replicas of the app may run ({@code Sluice.Builder.replicated}): a resource the
+   * previous active replica held (an exclusive subscription, a lock) may stay held until the broker
+   * or server drops that replica's connection, so a sink waits for it rather than failing at once.
+   */
+  default boolean replicated() {
+    return false;
+  }
+
+  /**
    * Hands over a record the sink cannot map (wrong type, missing field, value the server refuses):
    * with the app's sink bad-record policy FAIL (default) this throws a {@link
    * io.sluice.SinkException} naming the sink, the record and the cause; with SKIP the record is

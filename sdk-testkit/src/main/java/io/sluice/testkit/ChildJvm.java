@@ -120,6 +120,29 @@ public final class ChildJvm implements AutoCloseable {
     return process.isAlive() ? "still running" : Integer.toString(process.exitValue());
   }
 
+  /** Sends SIGSTOP: the process freezes, its sockets stay open (a long GC pause, a hung host). */
+  public void pause() {
+    signal("STOP");
+  }
+
+  /** Sends SIGCONT to a {@link #pause paused} process. */
+  public void resume() {
+    signal("CONT");
+  }
+
+  private void signal(String name) {
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid())).start();
+      if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new IllegalStateException("kill -" + name + " " + pid() + " failed");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   /** Sends SIGKILL and waits until the process is gone. */
   public void kill() {
     process.descendants().forEach(ProcessHandle::destroyForcibly);

@@ -5,11 +5,16 @@ import io.sluice.state.internal.Bytes;
 import io.sluice.state.internal.CheckpointRecord;
 import io.sluice.state.internal.StateDelta;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.pulsar.client.admin.PulsarAdmin;
@@ -17,11 +22,15 @@ import org.apache.pulsar.client.admin.PulsarAdminException;
 import org.apache.pulsar.client.api.Message;
 import org.apache.pulsar.client.api.MessageId;
 import org.apache.pulsar.client.api.Producer;
+import org.apache.pulsar.client.api.ProducerAccessMode;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.client.api.Reader;
 import org.apache.pulsar.client.api.Schema;
 import org.apache.pulsar.client.api.transaction.Transaction;
+import org.apache.pulsar.client.api.transaction.TransactionCoordinatorClientException;
+import org.apache.pulsar.client.api.transaction.TxnID;
+import org.apache.pulsar.client.impl.PulsarClientImpl;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,11 +52,32 @@ import org.slf4j.LoggerFactory;
  * local store at another checkpoint than the changelog (e.g. it crashed between the two writes, or
  * the changelog was just turned on) first writes the whole local state as the changelog's new base.
  *
+ * <p>Replicated apps: the changelog is also the fence between replicas. Each transaction's id is
+ * appended to a third topic, {@code __sluice-changelog-txns-<app>}, before anything is sent in it.
+ * An instance taking the app over opens its producers on all three topics with {@code
+ * ExclusiveWithFencing}, which fails every later send of the former holder, then aborts the
+ * transaction the journal names last (one the former holder may have filled before the fence and
+ * could still commit). Only then does it read the changelog:
+ *
+ * <pre>
+ *  new holder:  fence journal + changelog + records ─▶ read journal ─▶ abort its last txn
+ *               ─▶ read the newest checkpoint ─▶ restore ─▶ re-commit its committables
+ *  old holder:  journal(txn) ─▶ sends ─▶ commit      (each step fails once fenced or aborted)
+ * </pre>
+ *
+ * A transaction the old holder filled before the fence was journaled before it, so the new holder
+ * aborts it unless it committed first, in which case the new holder reads it. Either way nothing
+ * the old holder commits afterwards is missing from what the new holder restored.
+ *
  * <p>Runs on the commit thread (writes) and the start-up thread (reads).
  */
 public final class Changelog implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Changelog.class);
   private static final byte[] RECORD_KEY = {0};
+
+  /** Key of a replica's sync marker (see {@link #sync}); never a state key, which is longer. */
+  private static final byte[] SYNC_KEY = {2};
+
   private static final byte PUT = 1;
   private static final byte DELETE = 0;
 
@@ -61,30 +91,42 @@ public final class Changelog implements AutoCloseable {
   private final Producer<byte[]> state;
   private final Producer<byte[]> records;
 
+  /** The transaction journal of a replicated app ({@code null} otherwise). */
+  private final Producer<byte[]> journal;
+
+  /** The sync markers this instance wrote at open, per topic: reads go on until them. */
+  private final Map<String, byte[]> syncMarkers = new HashMap<>();
+
   private Changelog(
       String app,
       String stateTopic,
       String recordTopic,
       PulsarClient client,
       Producer<byte[]> state,
-      Producer<byte[]> records) {
+      Producer<byte[]> records,
+      Producer<byte[]> journal) {
     this.app = app;
     this.stateTopic = stateTopic;
     this.recordTopic = recordTopic;
     this.client = client;
     this.state = state;
     this.records = records;
+    this.journal = journal;
   }
 
   /**
    * Opens the changelog of {@code app} in {@code namespace} (creating its topics, compacted past 64
-   * MiB where topic policies are enabled), through a transactional {@code client}.
+   * MiB where topic policies are enabled), through a transactional {@code client}. {@code fenced}
+   * (a replicated app): takes the changelog over from any other instance, as the class doc says.
    */
   public static Changelog open(
-      String app, String namespace, PulsarClient client, PulsarAdmin admin) {
+      String app, String namespace, PulsarClient client, PulsarAdmin admin, boolean fenced) {
     String stateTopic = "persistent://" + namespace + "/__sluice-changelog-" + app;
     String recordTopic = "persistent://" + namespace + "/__sluice-checkpoints-" + app;
-    for (String topic : List.of(stateTopic, recordTopic)) {
+    String journalTopic = "persistent://" + namespace + "/__sluice-changelog-txns-" + app;
+    List<String> topics =
+        fenced ? List.of(journalTopic, stateTopic, recordTopic) : List.of(stateTopic, recordTopic);
+    for (String topic : topics) {
       try {
         admin.topics().createNonPartitionedTopic(topic);
       } catch (PulsarAdminException.ConflictException exists) {
@@ -95,6 +137,11 @@ public final class Changelog implements AutoCloseable {
       }
       try {
         admin.topicPolicies().setCompactionThreshold(topic, 64L << 20);
+        // compacting now creates the compaction cursor, which keeps the broker from trimming the
+        // topic's older ledgers (a topic without a subscription keeps only its current ledger)
+        admin.topics().triggerCompaction(topic);
+      } catch (PulsarAdminException.ConflictException running) {
+        // a compaction is running already
       } catch (PulsarAdminException e) {
         LOG.warn(
             "[{}] no compaction threshold on {} ({}); compact it from time to time",
@@ -103,30 +150,109 @@ public final class Changelog implements AutoCloseable {
             e.toString());
       }
     }
+    ProducerAccessMode mode =
+        fenced ? ProducerAccessMode.ExclusiveWithFencing : ProducerAccessMode.Shared;
     try {
-      return new Changelog(
-          app,
-          stateTopic,
-          recordTopic,
-          client,
-          producer(client, stateTopic, app),
-          producer(client, recordTopic, app));
+      // the journal first: once it is fenced, the former holder opens no transaction it could fill
+      Producer<byte[]> journal = fenced ? producer(client, journalTopic, mode) : null;
+      Changelog changelog =
+          new Changelog(
+              app,
+              stateTopic,
+              recordTopic,
+              client,
+              producer(client, stateTopic, mode),
+              producer(client, recordTopic, mode),
+              journal);
+      if (fenced) {
+        changelog.abortFormerHolder(journalTopic);
+        changelog.sync();
+      }
+      return changelog;
     } catch (PulsarClientException e) {
       throw new CheckpointException(
           "Cannot write the changelog " + stateTopic + " (sluice.state.changelog): " + e, e);
     }
   }
 
-  private static Producer<byte[]> producer(PulsarClient client, String topic, String app)
-      throws PulsarClientException {
+  private static Producer<byte[]> producer(
+      PulsarClient client, String topic, ProducerAccessMode mode) throws PulsarClientException {
     return client
         .newProducer(Schema.BYTES)
         .topic(topic)
+        .accessMode(mode)
         .sendTimeout(0, TimeUnit.SECONDS)
         .enableBatching(true)
         .batchingMaxPublishDelay(1, TimeUnit.MILLISECONDS)
         .blockIfQueueFull(true)
         .create();
+  }
+
+  /**
+   * Aborts the transaction the journal names last: the former holder's newest, which it may have
+   * filled before the fence and could otherwise still commit after this instance restored.
+   */
+  private void abortFormerHolder(String journalTopic) {
+    byte[][] last = {null};
+    readAll(journalTopic, m -> last[0] = m.getValue());
+    if (last[0] == null || last[0].length != 16) {
+      return;
+    }
+    ByteBuffer b = ByteBuffer.wrap(last[0]);
+    TxnID id = new TxnID(b.getLong(), b.getLong());
+    try {
+      ((PulsarClientImpl) client).getTcClient().abort(id);
+      LOG.info("[{}] aborted transaction {} of the changelog's former holder", app, id);
+    } catch (TransactionCoordinatorClientException.TransactionNotFoundException
+        | TransactionCoordinatorClientException.InvalidTxnStatusException ended) {
+      LOG.debug("[{}] the former holder's transaction {} had ended: {}", app, id, ended.toString());
+    } catch (TransactionCoordinatorClientException e) {
+      throw new CheckpointException(
+          "Cannot abort transaction "
+              + id
+              + " of the changelog's former holder (journal "
+              + journalTopic
+              + "): "
+              + e,
+          e);
+    }
+  }
+
+  /**
+   * Writes a marker at the end of both topics, which later reads go on until. A reader stops at the
+   * first transaction not yet ended, and {@code hasMessageAvailable} says nothing is left there:
+   * the former holder's last transaction, when it was committing as this instance took the
+   * changelog over (the abort came too late), would be missed, and with it the newest checkpoint.
+   * Reading up to a marker written after the fence waits for that commit to land instead.
+   */
+  private void sync() throws PulsarClientException {
+    for (Map.Entry<String, Producer<byte[]>> e :
+        Map.of(stateTopic, state, recordTopic, records).entrySet()) {
+      byte[] marker = UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8);
+      e.getValue().newMessage().keyBytes(SYNC_KEY).value(marker).send();
+      syncMarkers.put(e.getKey(), marker);
+    }
+  }
+
+  /**
+   * Whether {@code failure} (of a write) means another instance took the changelog over: this
+   * instance's producers were fenced, or its transaction was aborted by the new holder (checked by
+   * name: the client reports either through more than one exception class). Always false for an app
+   * that is not replicated.
+   */
+  public boolean isFenced(Throwable failure) {
+    if (journal == null) {
+      return false;
+    }
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      String name = t.getClass().getSimpleName();
+      if (name.equals("ProducerFencedException")
+          || name.equals("TransactionNotFoundException")
+          || name.equals("InvalidTxnStatusException")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Writes checkpoint {@code record} with its state changes, in order, in one transaction. */
@@ -150,6 +276,18 @@ public final class Changelog implements AutoCloseable {
     Transaction txn = null;
     try {
       txn = client.newTransaction().withTransactionTimeout(5, TimeUnit.MINUTES).build().get();
+      if (journal != null) {
+        TxnID id = txn.getTxnID();
+        journal
+            .newMessage()
+            .keyBytes(RECORD_KEY) // one key: compaction keeps the newest id
+            .value(
+                ByteBuffer.allocate(16)
+                    .putLong(id.getMostSigBits())
+                    .putLong(id.getLeastSigBits())
+                    .array())
+            .send();
+      }
       List<CompletableFuture<MessageId>> sent = new ArrayList<>();
       for (Map<Bytes, byte[]> batch : changes) {
         for (Map.Entry<Bytes, byte[]> e : batch.entrySet()) {
@@ -192,9 +330,16 @@ public final class Changelog implements AutoCloseable {
     return newestRecord().map(CheckpointRecord::id).orElse(0L);
   }
 
-  private Optional<CheckpointRecord> newestRecord() {
+  /** The newest checkpoint record in the changelog, if any. */
+  public Optional<CheckpointRecord> newestRecord() {
     CheckpointRecord[] newest = {null};
-    readAll(recordTopic, m -> newest[0] = CheckpointRecord.decode(m.getValue()));
+    readAll(
+        recordTopic,
+        m -> {
+          if (Arrays.equals(m.getKeyBytes(), RECORD_KEY)) {
+            newest[0] = CheckpointRecord.decode(m.getValue());
+          }
+        });
     return Optional.ofNullable(newest[0]);
   }
 
@@ -208,6 +353,9 @@ public final class Changelog implements AutoCloseable {
     readAll(
         stateTopic,
         m -> {
+          if (Arrays.equals(m.getKeyBytes(), SYNC_KEY)) {
+            return;
+          }
           Bytes key = new Bytes(m.getKeyBytes());
           byte[] v = m.getValue();
           if (v.length == 0 || v[0] == DELETE) {
@@ -229,6 +377,11 @@ public final class Changelog implements AutoCloseable {
             .startMessageId(MessageId.earliest)
             .readCompacted(true)
             .create()) {
+      byte[] marker = syncMarkers.get(topic);
+      if (marker != null) {
+        readUntilMarker(reader, topic, marker, apply);
+        return;
+      }
       while (reader.hasMessageAvailable()) {
         Message<byte[]> m = reader.readNext(30, TimeUnit.SECONDS);
         if (m == null) {
@@ -242,9 +395,34 @@ public final class Changelog implements AutoCloseable {
     }
   }
 
+  private static void readUntilMarker(
+      Reader<byte[]> reader,
+      String topic,
+      byte[] marker,
+      java.util.function.Consumer<Message<byte[]>> apply)
+      throws PulsarClientException {
+    while (true) {
+      Message<byte[]> m = reader.readNext(2, TimeUnit.MINUTES);
+      if (m == null) {
+        throw new CheckpointException(
+            "Reading the changelog "
+                + topic
+                + ": its end did not become readable within 2 minutes (a transaction of the"
+                + " replica before is still open; it ends at the transaction timeout)");
+      }
+      if (Arrays.equals(m.getKeyBytes(), SYNC_KEY) && Arrays.equals(m.getValue(), marker)) {
+        return;
+      }
+      apply.accept(m);
+    }
+  }
+
   @Override
   public void close() {
     state.closeAsync();
     records.closeAsync();
+    if (journal != null) {
+      journal.closeAsync();
+    }
   }
 }

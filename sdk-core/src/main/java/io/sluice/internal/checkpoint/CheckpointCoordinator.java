@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.sluice.CheckpointException;
 import io.sluice.Metric;
+import io.sluice.OwnershipLostException;
 import io.sluice.SinkException;
 import io.sluice.internal.Backoff;
 import io.sluice.internal.MessageIds;
@@ -511,6 +512,22 @@ public final class CheckpointCoordinator {
             () -> changelog.write(record, deltas),
             (e, backoff) -> {
               if (stopping) {
+                return false;
+              }
+              if (changelog.isFenced(e)) {
+                stop(); // nothing of this checkpoint, or any later one, may be committed
+                onFailure.accept(
+                    new OwnershipLostException(
+                        "Checkpoint "
+                            + cid
+                            + " cannot be committed: another replica of app "
+                            + app
+                            + " took the changelog over ("
+                            + e.getMessage()
+                            + "). This instance stops without committing it; the other resumes"
+                            + " from the newest committed checkpoint. Start this one again to"
+                            + " stand by.",
+                        e));
                 return false;
               }
               commitRetries.increment();

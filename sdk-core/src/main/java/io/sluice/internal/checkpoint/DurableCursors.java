@@ -64,13 +64,23 @@ public final class DurableCursors implements CursorCommitter {
   private final Map<String, Cursor> cursors = new ConcurrentHashMap<>();
   private final Counter ackFailures;
   private final Counter renewals;
+  private final SubscriptionType type;
 
   /** Set when the app stops: acknowledgements still go (the final checkpoint), renewals do not. */
   private volatile boolean stopping;
 
+  /**
+   * @param shared whether the app's replicas share the subscription (Failover, each replica holds a
+   *     consumer; otherwise Exclusive, so a second instance is refused)
+   */
   public DurableCursors(
-      String app, PulsarClient client, MeterRegistry meters, Consumer<Throwable> onFailure) {
+      String app,
+      PulsarClient client,
+      MeterRegistry meters,
+      Consumer<Throwable> onFailure,
+      boolean shared) {
     this.app = app;
+    this.type = shared ? SubscriptionType.Failover : SubscriptionType.Exclusive;
     this.client = client;
     this.onFailure = onFailure;
     this.ackFailures = Metric.CURSOR_COMMIT_FAILURES.counter(meters, app);
@@ -145,7 +155,7 @@ public final class DurableCursors implements CursorCommitter {
         .newConsumer(Schema.BYTES)
         .topic(cursor.topic)
         .subscriptionName(cursor.subscription)
-        .subscriptionType(SubscriptionType.Exclusive)
+        .subscriptionType(type)
         .subscriptionInitialPosition(initial)
         .receiverQueueSize(0)
         .consumerName(app + "-cursor")

@@ -18,6 +18,7 @@ import io.sluice.state.internal.StateStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -90,19 +91,28 @@ public final class Recovery {
   private final MeterRegistry meters;
   private final boolean retry;
   private final Changelog changelog;
+  private final boolean replicated;
 
   /**
    * @param retry whether commits and aborts are retried through a sink's outage (the test driver
    *     runs each once)
    * @param changelog the app's checkpoints in Pulsar, or {@code null} when it keeps none
+   * @param replicated whether other instances of the app may have run since this directory was
+   *     written: then the changelog, not the directory, is the newest committed state
    */
   public Recovery(
-      String app, Path stateDir, MeterRegistry meters, boolean retry, Changelog changelog) {
+      String app,
+      Path stateDir,
+      MeterRegistry meters,
+      boolean retry,
+      Changelog changelog,
+      boolean replicated) {
     this.app = app;
     this.stateDir = stateDir;
     this.meters = meters;
     this.retry = retry;
     this.changelog = changelog;
+    this.replicated = replicated;
   }
 
   /**
@@ -128,7 +138,11 @@ public final class Recovery {
         checkpoint = Optional.empty();
       }
       boolean restored = false;
-      if (changelog != null && checkpoint.isEmpty()) {
+      if (changelog != null && replicated) {
+        Optional<CheckpointRecord> adopted = adoptChangelog(store, checkpoint);
+        restored = adopted.isPresent() && !adopted.equals(checkpoint);
+        checkpoint = adopted;
+      } else if (changelog != null && checkpoint.isEmpty()) {
         checkpoint = restoreFromChangelog(store);
         restored = checkpoint.isPresent();
       } else if (changelog != null) {
@@ -171,6 +185,45 @@ public final class Recovery {
     if (newest < local.id()) {
       changelog.writeBase(local, store.scanState(new byte[0]));
     }
+  }
+
+  /**
+   * A replicated app: the changelog holds the newest committed checkpoint, whichever replica wrote
+   * it. The local directory is used as it is only if its newest checkpoint is that very record
+   * (this instance wrote it and nothing ran since); otherwise its state is replaced by the
+   * changelog's. A local checkpoint the changelog lacks was never committed (a replica writes the
+   * changelog before any commit), so it is dropped, and its prepared output aborted with the other
+   * unrecorded handles. An empty changelog (replication just turned on) gets the local state as its
+   * base.
+   */
+  private Optional<CheckpointRecord> adoptChangelog(
+      StateStore store, Optional<CheckpointRecord> local) {
+    Optional<CheckpointRecord> newest = changelog.newestRecord();
+    if (newest.isEmpty()) {
+      local.ifPresent(l -> changelog.writeBase(l, store.scanState(new byte[0])));
+      return local;
+    }
+    if (local.isPresent() && Arrays.equals(local.get().encode(), newest.get().encode())) {
+      LOG.info(
+          "[{}] the state directory {} holds the changelog's newest checkpoint {}: resuming from it",
+          app,
+          stateDir,
+          local.get().id());
+      return local;
+    }
+    long started = System.nanoTime();
+    Changelog.Restored restored = changelog.restore().orElseThrow();
+    store.replaceState(restored.record(), restored.state());
+    LOG.info(
+        "[{}] restored checkpoint {} ({} keys of state) from the changelog in Pulsar in {} ms; the"
+            + " state directory {} held {}",
+        app,
+        restored.record().id(),
+        restored.state().size(),
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started),
+        stateDir,
+        local.map(l -> "checkpoint " + l.id()).orElse("no checkpoint"));
+    return Optional.of(restored.record());
   }
 
   /** Writes the changelog's newest checkpoint into the (empty) local store. */

@@ -10,6 +10,8 @@ import io.sluice.state.internal.StateStore;
 import java.util.concurrent.atomic.AtomicLong;
 
 public final class SinkContextImpl implements SinkContext {
+  private final boolean replicated;
+
   /** Unique across restarts: pending handles of earlier runs keep their own sequences. */
   private static final AtomicLong SEQUENCE =
       new AtomicLong(System.currentTimeMillis() * 1_000_000L);
@@ -33,8 +35,10 @@ public final class SinkContextImpl implements SinkContext {
       PulsarSecurity security,
       MeterRegistry meters,
       StateStore store,
-      BadRecordPolicy badRecordPolicy) {
+      BadRecordPolicy badRecordPolicy,
+      boolean replicated) {
     this.badRecordPolicy = badRecordPolicy;
+    this.replicated = replicated;
     this.app = app;
     this.sink = sink;
     this.writerIndex = writerIndex;
@@ -104,5 +108,10 @@ public final class SinkContextImpl implements SinkContext {
   @Override
   public void registerPending(Committable handle) {
     store.putPending(sink, SEQUENCE.incrementAndGet(), handle.bytes());
+  }
+
+  @Override
+  public boolean replicated() {
+    return replicated;
   }
 }

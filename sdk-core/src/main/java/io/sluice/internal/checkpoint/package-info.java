@@ -20,9 +20,12 @@
  * code):
  *
  * <pre>
+ *  replicated: wait for the lease (runtime Lease), fence the changelog and abort the former
+ *              holder's last changelog transaction ({@code Changelog})
  *  lock the state directory ({@code StateDirLock}) ──held──▶ refused, nothing touched
  *  open the state store ──damaged──▶ moved aside, empty store
  *  newest complete checkpoint ──unreadable──▶ moved aside, none ──changelog──▶ restored from it
+ *         (replicated: the changelog's newest, unless the directory holds that very record)
  *  sinks: re-commit its committables unless recorded as committed, abort every other registered
  *         handle ({@code SinkRecovery})
  *  starts ({@code StartPlanner}): checkpointed position ─▶ durable cursor ─▶ source start position

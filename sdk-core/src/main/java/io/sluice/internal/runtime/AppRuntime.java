@@ -7,6 +7,7 @@ import io.sluice.ConfigException;
 import io.sluice.RecoveryLayer;
 import io.sluice.internal.AppSettings;
 import io.sluice.internal.FailureLatch;
+import io.sluice.internal.Partitions;
 import io.sluice.internal.Threads;
 import io.sluice.internal.checkpoint.Changelog;
 import io.sluice.internal.checkpoint.CheckpointCoordinator;
@@ -27,7 +28,11 @@ import io.sluice.sink.Sink;
 import io.sluice.source.PulsarSource;
 import io.sluice.state.internal.CheckpointRecord;
 import io.sluice.state.internal.StateStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -79,14 +84,25 @@ public final class AppRuntime {
   private ScheduledExecutorService checkpointThread;
   private ScheduledExecutorService discoveryThread;
   private ScheduledExecutorService tickerThread;
+  private ScheduledExecutorService replicasThread;
   private RecoveryLayer recoveryLayer;
   private boolean stopCalled;
+  private Lease lease;
+  private volatile boolean startCancelled;
+
+  /** The shard this instance reads (-1: every partition), its unit name and state directory. */
+  private int shard = -1;
+
+  private String unit;
+  private Path stateDir;
 
   public AppRuntime(AppSettings settings, JobGraph graph, FailureLatch failure) {
     this.settings = settings;
     this.graph = graph;
     this.meters = settings.meterRegistry();
     this.failure = failure;
+    this.unit = settings.name();
+    this.stateDir = settings.stateDir();
   }
 
   public RecoveryLayer recoveryLayer() {
@@ -113,6 +129,11 @@ public final class AppRuntime {
     return groups.assignment(sources == null ? Map.of() : sources.groupNameOfPartition());
   }
 
+  /** Ends a standby's wait to become active: {@link #start} then throws. */
+  public void cancelStart() {
+    startCancelled = true;
+  }
+
   /** Runs the start-up sequence; on any error releases what was started and rethrows. */
   public void start() {
     graph.freeze();
@@ -123,14 +144,19 @@ public final class AppRuntime {
     try {
       String app = settings.name();
       pulsar = PulsarConnections.open(settings);
+      if (settings.replicated()) {
+        takeLease();
+      }
       StartPlanner planner = new StartPlanner(app, pulsar.client(), pulsar.admin(), meters);
-      cursors = new DurableCursors(app, pulsar.client(), meters, failure::fail);
+      cursors =
+          new DurableCursors(app, pulsar.client(), meters, failure::fail, settings.replicated());
       sources =
           new SourceManager(
               app,
               pulsar.client(),
               pulsar.admin(),
               graph.sources(),
+              this::owned,
               partition -> groups.groupOf(partition),
               planner,
               cursors,
@@ -141,10 +167,12 @@ public final class AppRuntime {
               Threads.named(settings.threadFactory(), app, "fetch"));
       Map<String, SourceBinding> assignment = new LinkedHashMap<>();
       if (settings.stateChangelog()) {
-        changelog = Changelog.open(app, changelogNamespace(), pulsar.client(), pulsar.admin());
+        changelog =
+            Changelog.open(
+                unit, changelogNamespace(), pulsar.client(), pulsar.admin(), settings.replicated());
       }
       Recovery.Result recovered =
-          new Recovery(app, settings.stateDir(), meters, true, changelog)
+          new Recovery(unit, stateDir, meters, true, changelog, settings.replicated())
               .run(
                   this::createCommitters,
                   checkpointed -> {
@@ -167,6 +195,66 @@ public final class AppRuntime {
       stop(Duration.ofSeconds(10), false);
       throw e;
     }
+  }
+
+  /**
+   * Waits until this replica holds the lease of the app, or of one of its shards, and leaves the
+   * others' leases; from then on the shard's partitions, changelog, state directory and sink output
+   * are this instance's.
+   */
+  private void takeLease() {
+    String app = settings.name();
+    int shards = settings.shards();
+    List<Lease> leases = new ArrayList<>();
+    try {
+      for (int i = 0; i < shards; i++) {
+        leases.add(
+            Lease.join(
+                unitOf(i),
+                settings.instanceName(),
+                changelogNamespace(),
+                pulsar.client(),
+                pulsar.admin()));
+      }
+    } catch (RuntimeException e) {
+      leases.forEach(Lease::close);
+      throw e;
+    }
+    int held = Lease.awaitAny(leases, Duration.ofSeconds(30), () -> startCancelled);
+    if (held < 0) {
+      leases.forEach(Lease::close);
+      throw new StartCancelledException(
+          "App " + app + " was closed while instance " + settings.instanceName() + " stood by");
+    }
+    lease = leases.get(held);
+    if (shards > 1) {
+      shard = held;
+      unit = unitOf(held);
+      stateDir = settings.stateDir().resolve("shard-" + held);
+      try {
+        Files.createDirectories(stateDir);
+      } catch (IOException e) {
+        throw new ConfigException(
+            "Cannot create the shard's state directory " + stateDir + ": " + e.getMessage(), e);
+      }
+      LOG.info(
+          "[{}] instance {} reads shard {} of {} ({})",
+          app,
+          settings.instanceName(),
+          held,
+          shards,
+          unit);
+    }
+  }
+
+  /** The name of shard {@code i}'s changelog, lease and sink output: the app's if unsharded. */
+  private String unitOf(int i) {
+    return settings.shards() > 1 ? settings.name() + "-shard-" + i : settings.name();
+  }
+
+  /** Whether this instance reads {@code partition}: all of them, unless the app is sharded. */
+  private boolean owned(String partition) {
+    return shard < 0 || Partitions.shardOf(partition, settings.shards()) == shard;
   }
 
   private void startPipeline(Map<String, SourceBinding> assignment, Recovery.Result recovered) {
@@ -205,6 +293,19 @@ public final class AppRuntime {
         Executors.newSingleThreadScheduledExecutor(
             Threads.named(settings.threadFactory(), app, "ticker"));
     tickerThread.scheduleAtFixedRate(groups::tick, 100, 100, TimeUnit.MILLISECONDS);
+    if (settings.shards() > 1) {
+      ShardWatch watch =
+          new ShardWatch(
+              app,
+              pulsar.admin(),
+              settings.shards(),
+              i -> Lease.topicOf(unitOf(i), changelogNamespace()),
+              meters);
+      replicasThread =
+          Executors.newSingleThreadScheduledExecutor(
+              Threads.named(settings.threadFactory(), app, "replicas"));
+      replicasThread.scheduleWithFixedDelay(watch::check, 10, 30, TimeUnit.SECONDS);
+    }
     if (!settings.discoveryInterval().isZero()) {
       discoveryThread =
           Executors.newSingleThreadScheduledExecutor(
@@ -265,7 +366,7 @@ public final class AppRuntime {
 
   private SinkContextImpl context(Sink<?> sink, int index) {
     return new SinkContextImpl(
-        settings.name(),
+        unit,
         sink.name(),
         index,
         settings.serviceUrl(),
@@ -273,7 +374,8 @@ public final class AppRuntime {
         settings.pulsarSecurity(),
         meters,
         store,
-        settings.badSinkRecordPolicy());
+        settings.badSinkRecordPolicy(),
+        settings.replicated());
   }
 
   private void checkpointSafely() {
@@ -305,6 +407,7 @@ public final class AppRuntime {
     boolean commitsEnded = commitThread == null;
     shutdownNow(discoveryThread);
     shutdownNow(tickerThread);
+    shutdownNow(replicasThread);
     if (cursors != null) {
       cursors.stopping();
     }
@@ -383,6 +486,9 @@ public final class AppRuntime {
     }
     if (changelog != null) {
       changelog.close();
+    }
+    if (lease != null) {
+      lease.close(); // the next replica becomes active once the changelog is released
     }
     for (Committer c : committers.values()) {
       try {

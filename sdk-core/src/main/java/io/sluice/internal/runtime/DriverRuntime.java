@@ -69,7 +69,7 @@ public final class DriverRuntime implements AutoCloseable {
   public void start() {
     graph.freeze();
     Recovery.Result recovered =
-        new Recovery(name, stateDir, meters, false, null)
+        new Recovery(name, stateDir, meters, false, null, false)
             .run(
                 opened -> {
                   store = opened;
@@ -144,7 +144,8 @@ public final class DriverRuntime implements AutoCloseable {
         io.sluice.PulsarSecurity.none(),
         meters,
         store,
-        BadRecordPolicy.FAIL);
+        BadRecordPolicy.FAIL,
+        false);
   }
 
   /** Feeds one message to the partition's source, as a reader would. */

@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.admin.PulsarAdminException;
 
@@ -23,10 +24,13 @@ import org.apache.pulsar.client.admin.PulsarAdminException;
 final class PartitionLister {
   private final PulsarAdmin admin;
   private final List<SourceBinding> sources;
+  private final Predicate<String> owned;
 
-  PartitionLister(PulsarAdmin admin, List<SourceBinding> sources) {
+  /** {@code owned}: the partitions this instance reads (a shard's); the others are left out. */
+  PartitionLister(PulsarAdmin admin, List<SourceBinding> sources, Predicate<String> owned) {
     this.admin = admin;
     this.sources = sources;
+    this.owned = owned;
   }
 
   /** Every partition of every source now; explicit topics that do not exist are an error. */
@@ -90,6 +94,7 @@ final class PartitionLister {
                   + " create-partitioned-topic) or fix the name in PulsarSource.topics(...)");
         }
       }
+      result.removeIf(owned.negate());
       return result;
     } catch (PulsarAdminException e) {
       throw new SourceException(

@@ -28,6 +28,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.PulsarClientException;
@@ -73,6 +74,7 @@ public final class SourceManager {
       PulsarClient client,
       PulsarAdmin admin,
       List<SourceBinding> sources,
+      Predicate<String> owned,
       Function<String, ProcessingGroup> router,
       StartPlanner planner,
       DurableCursors cursors,
@@ -90,7 +92,7 @@ public final class SourceManager {
     this.receiverQueueSize = receiverQueueSize;
     this.entryReads = entryReads;
     this.meters = meters;
-    this.lister = new PartitionLister(admin, sources);
+    this.lister = new PartitionLister(admin, sources, owned);
     this.fetchers =
         new Fetchers(
             app,

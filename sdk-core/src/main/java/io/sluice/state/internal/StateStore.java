@@ -214,6 +214,30 @@ public final class StateStore implements AutoCloseable {
     }
   }
 
+  /**
+   * Replaces every checkpoint and all keyed state with {@code record} and {@code all} (one atomic,
+   * synced batch): the directory takes over a checkpoint written elsewhere. Pending sink handles
+   * stay, so recovery still ends them.
+   */
+  public void replaceState(CheckpointRecord record, Map<Bytes, byte[]> all) {
+    enter();
+    try (WriteBatch batch = new WriteBatch()) {
+      // a key begins with a namespace (0x00), a scope marker (0x01) or a name length (0x00)
+      batch.deleteRange(state, new byte[0], new byte[] {(byte) 0xFF});
+      batch.deleteRange(checkpoints, longKey(0), longKey(Long.MAX_VALUE));
+      for (Map.Entry<Bytes, byte[]> e : all.entrySet()) {
+        batch.put(state, e.getKey().get(), e.getValue());
+      }
+      batch.put(checkpoints, longKey(record.id()), record.encode());
+      db.write(syncWrite, batch);
+    } catch (RocksDBException e) {
+      throw new StateException(
+          "Cannot write checkpoint " + record.id() + " to " + dir + ": " + e.getMessage(), e);
+    } finally {
+      exit();
+    }
+  }
+
   /** The stored value of a keyed-state entry as of the newest checkpoint, or {@code null}. */
   public byte[] getState(byte[] key) {
     enter();

@@ -256,7 +256,8 @@ public final class PulsarSink<T> implements Sink<T> {
       } catch (PulsarClientException e) {
         throw new SinkException("Sink " + name + ": cannot create a Pulsar client for " + url, e);
       }
-      journal = new TransactionJournal(client, topic, context.appName(), name);
+      journal =
+          new TransactionJournal(client, topic, context.appName(), name, context.replicated());
     }
     users++;
     return client;

@@ -3,6 +3,7 @@ package io.sluice.sink.pulsar.internal;
 import io.sluice.ConfigException;
 import io.sluice.SinkException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -48,16 +49,26 @@ public final class TransactionJournal implements AutoCloseable {
 
   private static final String SUBSCRIPTION = "sluice-journal";
 
+  /** How long a replicated app waits for a former replica's hold on the journal to end. */
+  private static final Duration REPLICA_WAIT = Duration.ofSeconds(150);
+
   private final PulsarClient client;
   private final String topic;
   private final String sink;
   private final Map<TxnID, MessageId> entries = new ConcurrentHashMap<>();
+  private final boolean replicated;
   // Written under the monitor; read without it by ended(), which runs on client callback threads
   // (they must never wait for the monitor: close() waits for those threads).
   private volatile Producer<byte[]> producer;
   private volatile Consumer<byte[]> consumer;
 
-  public TransactionJournal(PulsarClient client, String sinkTopic, String app, String sink) {
+  /**
+   * @param replicated whether other replicas of the app may run: the journal's subscription may
+   *     then still be held by a replica that was paused, until the broker drops its connection
+   */
+  public TransactionJournal(
+      PulsarClient client, String sinkTopic, String app, String sink, boolean replicated) {
+    this.replicated = replicated;
     this.client = client;
     this.sink = sink;
     this.topic = topicFor(sinkTopic, app, sink);
@@ -92,15 +103,7 @@ public final class TransactionJournal implements AutoCloseable {
     List<TxnID> out = new ArrayList<>();
     try {
       if (consumer == null) {
-        consumer =
-            client
-                .newConsumer(Schema.BYTES)
-                .topic(topic)
-                .subscriptionName(SUBSCRIPTION)
-                .subscriptionType(SubscriptionType.Exclusive)
-                .subscriptionInitialPosition(SubscriptionInitialPosition.Earliest)
-                .receiverQueueSize(100)
-                .subscribe();
+        consumer = subscribe();
       }
       byte[] marker = ("scan " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
       appendMarker(marker);
@@ -156,6 +159,42 @@ public final class TransactionJournal implements AutoCloseable {
     } catch (RuntimeException e) {
       closeConsumer();
       throw e;
+    }
+  }
+
+  /**
+   * Takes the journal's exclusive subscription. In a replicated app a replica that lost the app
+   * while paused may still hold it until the broker's keepalive drops its connection (up to twice
+   * {@code keepAliveIntervalSeconds}); that is waited for, up to {@link #REPLICA_WAIT}.
+   */
+  private Consumer<byte[]> subscribe() throws PulsarClientException {
+    long deadline = System.nanoTime() + REPLICA_WAIT.toNanos();
+    while (true) {
+      try {
+        return client
+            .newConsumer(Schema.BYTES)
+            .topic(topic)
+            .subscriptionName(SUBSCRIPTION)
+            .subscriptionType(SubscriptionType.Exclusive)
+            .subscriptionInitialPosition(SubscriptionInitialPosition.Earliest)
+            .receiverQueueSize(100)
+            .subscribe();
+      } catch (PulsarClientException.ConsumerBusyException e) {
+        if (!replicated || System.nanoTime() > deadline) {
+          throw e;
+        }
+        LOG.info(
+            "sink {}: the transaction journal {} is still held by the replica that was active"
+                + " before; waiting for the broker to drop it",
+            sink,
+            topic);
+        try {
+          Thread.sleep(1000);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
     }
   }
 
