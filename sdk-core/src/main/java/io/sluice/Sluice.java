@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.config.Options;
 import io.sluice.internal.AppSettings;
 import io.sluice.internal.FailureLatch;
+import io.sluice.internal.PulsarAccessErrors;
 import io.sluice.internal.graph.JobGraph;
 import io.sluice.internal.runtime.AppRuntime;
 import io.sluice.internal.runtime.StartCancelledException;
@@ -142,7 +143,9 @@ public final class Sluice implements AutoCloseable {
         stopped = true; // the runtime released what it had started
         state.set(State.FAILED);
         terminated.countDown();
-        throw e;
+        throw PulsarAccessErrors.explain(e, settings.pulsarSecurity(), settings.serviceUrl())
+            .map(RuntimeException.class::cast)
+            .orElse(e);
       }
       if (!transition(State.STARTING, State.RUNNING)) {
         LOG.warn(
@@ -285,6 +288,7 @@ public final class Sluice implements AutoCloseable {
     private String name;
     private String serviceUrl;
     private String adminUrl;
+    private PulsarSecurity pulsarSecurity;
     private Path stateDir;
     private Duration checkpointInterval;
     private Duration checkpointTimeout;
@@ -330,6 +334,18 @@ public final class Sluice implements AutoCloseable {
       once(this.serviceUrl, Options.SERVICE_URL.key());
       this.serviceUrl = Options.SERVICE_URL.check(serviceUrl);
       this.adminUrl = Options.ADMIN_URL.check(adminUrl);
+      return this;
+    }
+
+    /**
+     * Authentication and TLS trust for every Pulsar client the app creates (its readers, durable
+     * cursors, admin client, and the Pulsar sinks that write to the app's cluster); by default
+     * none. See {@link PulsarSecurity}.
+     */
+    public Builder pulsarSecurity(PulsarSecurity security) {
+      Objects.requireNonNull(security, "security must not be null");
+      once(this.pulsarSecurity, "pulsarSecurity");
+      this.pulsarSecurity = security;
       return this;
     }
 
@@ -602,6 +618,7 @@ public final class Sluice implements AutoCloseable {
               name,
               serviceUrl,
               adminUrl,
+              pulsarSecurity != null ? pulsarSecurity : PulsarSecurity.none(),
               stateDir,
               interval,
               timeout,

@@ -1,5 +1,6 @@
 package io.sluice.it;
 
+import io.sluice.PulsarSecurity;
 import io.sluice.Sluice;
 import io.sluice.sink.pulsar.PulsarSink;
 import io.sluice.source.PulsarSource;
@@ -34,6 +35,21 @@ public final class CrashJob {
     };
   }
 
+  /**
+   * With {@code -Dcrashjob.tokenFile} and {@code -Dcrashjob.trustCertificates}: a token and the CA
+   * of a secured broker.
+   */
+  static PulsarSecurity security() {
+    String tokenFile = System.getProperty("crashjob.tokenFile");
+    if (tokenFile == null) {
+      return PulsarSecurity.none();
+    }
+    return PulsarSecurity.builder()
+        .tokenFile(Path.of(tokenFile))
+        .trustCertificates(Path.of(System.getProperty("crashjob.trustCertificates")))
+        .build();
+  }
+
   public static void main(String[] args) throws Exception {
     String name = System.getProperty("crashjob.app", "crash-job");
     Sluice.Builder builder = Sluice.builder();
@@ -47,6 +63,7 @@ public final class CrashJob {
         builder
             .name(name)
             .pulsar(args[0], args[1])
+            .pulsarSecurity(security())
             .stateDir(Path.of(args[4]))
             .checkpointInterval(Duration.ofMillis(Long.parseLong(args[5])))
             .discoveryInterval(Duration.ZERO)

@@ -1,6 +1,7 @@
 package io.sluice.internal;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.PulsarSecurity;
 import io.sluice.source.BadRecordPolicy;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,6 +14,7 @@ public record AppSettings(
     String name,
     String serviceUrl,
     String adminUrl,
+    PulsarSecurity pulsarSecurity,
     Path stateDir,
     Duration checkpointInterval,
     Duration checkpointTimeout,

@@ -1,6 +1,7 @@
 package io.sluice.sink;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.PulsarSecurity;
 
 /** What the runtime gives a sink's writers and committer. */
 public interface SinkContext {
@@ -19,6 +20,14 @@ public interface SinkContext {
   /** The admin (HTTP) URL of the same cluster, or null if the runtime has none. */
   default String pulsarAdminUrl() {
     return null;
+  }
+
+  /**
+   * The authentication and TLS trust of the app's Pulsar clients ({@code
+   * Sluice.Builder.pulsarSecurity}), for sinks that connect to the app's cluster.
+   */
+  default PulsarSecurity pulsarSecurity() {
+    return PulsarSecurity.none();
   }
 
   MeterRegistry meterRegistry();

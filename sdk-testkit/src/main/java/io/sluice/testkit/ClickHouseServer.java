@@ -35,20 +35,50 @@ public final class ClickHouseServer implements AutoCloseable {
   private final Path binary;
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final Secured secured;
   private ManagedProcess process;
 
-  private ClickHouseServer(Path dir, Path binary) {
+  /** A user with a password, and HTTPS on its own port with a certificate from a test CA. */
+  private record Secured(String user, String password, TestPki pki, int httpsPort) {}
+
+  private ClickHouseServer(Path dir, Path binary, Secured secured) {
     this.dir = dir.toAbsolutePath();
     this.binary = binary;
     this.httpPort = FreePorts.next();
     this.tcpPort = FreePorts.next();
+    this.secured = secured;
+  }
+
+  /**
+   * Starts a server that also has the user {@code user} with {@code password} and an HTTPS port
+   * ({@link #httpsUrl()}) with a certificate for 127.0.0.1 issued by {@code pki}. The plain port
+   * and the password-less {@code default} user stay, for the test's own statements.
+   */
+  public static ClickHouseServer startSecured(Path dir, TestPki pki, String user, String password) {
+    Objects.requireNonNull(dir, "dir must not be null");
+    Objects.requireNonNull(pki, "pki must not be null");
+    ClickHouseServer server =
+        new ClickHouseServer(
+            dir,
+            Binaries.require("clickhouse-server", "clickhouse-server"),
+            new Secured(user, password, pki, FreePorts.next()));
+    server.start();
+    return server;
+  }
+
+  /** The HTTPS interface of a server from {@link #startSecured}. */
+  public String httpsUrl() {
+    if (secured == null) {
+      throw new UnsupportedOperationException("only a server from startSecured has HTTPS");
+    }
+    return "https://127.0.0.1:" + secured.httpsPort();
   }
 
   /** Starts a server whose data, config and logs live under {@code dir}. */
   public static ClickHouseServer start(Path dir) {
     Objects.requireNonNull(dir, "dir must not be null");
     ClickHouseServer server =
-        new ClickHouseServer(dir, Binaries.require("clickhouse-server", "clickhouse-server"));
+        new ClickHouseServer(dir, Binaries.require("clickhouse-server", "clickhouse-server"), null);
     server.start();
     return server;
   }
@@ -199,10 +229,12 @@ public final class ClickHouseServer implements AutoCloseable {
               <profile>default</profile>
               <quota>default</quota>
             </default>
+            %s
           </users>
           <quotas><default></default></quotas>
         </yandex>
-        """,
+        """
+            .formatted(secured == null ? "" : userXml()),
         StandardCharsets.UTF_8);
     Path config = dir.resolve("config.xml");
     Files.writeString(
@@ -227,11 +259,43 @@ public final class ClickHouseServer implements AutoCloseable {
           <default_database>default</default_database>
           <mark_cache_size>268435456</mark_cache_size>
           <timezone>UTC</timezone>
+          %5$s
         </yandex>
         """
-            .formatted(dir, httpPort, tcpPort, users),
+            .formatted(dir, httpPort, tcpPort, users, secured == null ? "" : httpsXml()),
         StandardCharsets.UTF_8);
     return config;
+  }
+
+  private String userXml() {
+    return """
+        <%1$s>
+          <password>%2$s</password>
+          <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+          <profile>default</profile>
+          <quota>default</quota>
+        </%1$s>
+        """
+        .formatted(secured.user(), secured.password());
+  }
+
+  private String httpsXml() {
+    TestPki.Issued cert = secured.pki().issue("clickhouse", "127.0.0.1");
+    return """
+        <https_port>%d</https_port>
+        <openSSL>
+          <server>
+            <certificateFile>%s</certificateFile>
+            <privateKeyFile>%s</privateKeyFile>
+            <verificationMode>none</verificationMode>
+            <loadDefaultCAFile>false</loadDefaultCAFile>
+            <cacheSessions>true</cacheSessions>
+            <disableProtocols>sslv2,sslv3</disableProtocols>
+            <preferServerCiphers>true</preferServerCiphers>
+          </server>
+        </openSSL>
+        """
+        .formatted(secured.httpsPort(), cert.certificatePem(), cert.privateKeyPem());
   }
 
   @Override

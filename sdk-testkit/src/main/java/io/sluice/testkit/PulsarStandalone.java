@@ -47,10 +47,24 @@ public final class PulsarStandalone implements AutoCloseable {
   private final String serviceUrl;
   private final String adminUrl;
   private final boolean watchParent;
+  private final Secured secured;
   private ManagedProcess process;
+
+  /**
+   * TLS and token authentication with authorization: the ports, the CA and the token key of a
+   * broker from {@link #startSecured}.
+   */
+  private record Secured(
+      int brokerTlsPort, int webTlsPort, TestPki pki, TestPki.Issued cert, TestTokens tokens) {}
 
   private PulsarStandalone(
       Path dir, int brokerPort, int webPort, int bookiePort, boolean watchParent) {
+    this(dir, brokerPort, webPort, bookiePort, watchParent, null);
+  }
+
+  private PulsarStandalone(
+      Path dir, int brokerPort, int webPort, int bookiePort, boolean watchParent, Secured secured) {
+    this.secured = secured;
     this.dir = dir;
     this.brokerPort = brokerPort;
     this.webPort = webPort;
@@ -70,6 +84,7 @@ public final class PulsarStandalone implements AutoCloseable {
     this.serviceUrl = serviceUrl;
     this.adminUrl = adminUrl;
     this.watchParent = false;
+    this.secured = null;
   }
 
   /**
@@ -117,6 +132,64 @@ public final class PulsarStandalone implements AutoCloseable {
             watchParent);
     broker.launch(true);
     return broker;
+  }
+
+  /**
+   * Starts a broker with security on, as production clusters have it: TLS on its own ports ({@link
+   * #tlsServiceUrl}, {@link #tlsAdminUrl}) with a certificate for 127.0.0.1 issued by a fresh test
+   * CA ({@link #pki}), token authentication ({@link #tokens} signs tokens for any role) and
+   * authorization, with the super-user role {@code admin} ({@link #superUserToken}). The plain
+   * ports stay open for the broker's own clients; they need a token too.
+   */
+  public static PulsarStandalone startSecured(Path dir) {
+    Objects.requireNonNull(dir, "dir must not be null");
+    Path abs = dir.toAbsolutePath();
+    TestPki pki = TestPki.create(abs.resolve("pki"));
+    Secured secured =
+        new Secured(
+            FreePorts.next(),
+            FreePorts.next(),
+            pki,
+            pki.issue("broker", "127.0.0.1"),
+            TestTokens.random());
+    PulsarStandalone broker =
+        new PulsarStandalone(
+            abs, FreePorts.next(), FreePorts.next(), FreePorts.next(), true, secured);
+    broker.launch(true);
+    return broker;
+  }
+
+  /** {@code pulsar+ssl://127.0.0.1:<port>} of a broker from {@link #startSecured}. */
+  public String tlsServiceUrl() {
+    return "pulsar+ssl://127.0.0.1:" + requireSecured().brokerTlsPort();
+  }
+
+  /** {@code https://127.0.0.1:<port>} of a broker from {@link #startSecured}. */
+  public String tlsAdminUrl() {
+    return "https://127.0.0.1:" + requireSecured().webTlsPort();
+  }
+
+  /** The CA that issued the broker's certificate. */
+  public TestPki pki() {
+    return requireSecured().pki();
+  }
+
+  /** Signs tokens the broker accepts. */
+  public TestTokens tokens() {
+    return requireSecured().tokens();
+  }
+
+  /** A token of the super-user role {@code admin}. */
+  public String superUserToken() {
+    return tokens().token("admin");
+  }
+
+  private Secured requireSecured() {
+    if (secured == null) {
+      throw new UnsupportedOperationException(
+          "only a broker from PulsarStandalone.startSecured has TLS and tokens");
+    }
+    return secured;
   }
 
   private static Path defaultDir() {
@@ -238,12 +311,14 @@ public final class PulsarStandalone implements AutoCloseable {
   private boolean isReady() {
     try {
       HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+      HttpRequest.Builder request =
+          HttpRequest.newBuilder(URI.create(adminUrl + "/admin/v2/namespaces/public"))
+              .timeout(Duration.ofSeconds(5));
+      if (secured != null) {
+        request.header("Authorization", "Bearer " + superUserToken());
+      }
       HttpResponse<String> response =
-          http.send(
-              HttpRequest.newBuilder(URI.create(adminUrl + "/admin/v2/namespaces/public"))
-                  .timeout(Duration.ofSeconds(5))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
+          http.send(request.build(), HttpResponse.BodyHandlers.ofString());
       return response.statusCode() == 200 && response.body().contains("public/default");
     } catch (IOException e) {
       return false;
@@ -290,9 +365,36 @@ public final class PulsarStandalone implements AutoCloseable {
     if (!extra.isEmpty()) {
       conf += String.join("\n", extra.split(",")) + "\n";
     }
+    if (secured != null) {
+      conf += securityConfig();
+    }
     Path file = dir.resolve("standalone.conf");
     Files.writeString(file, conf, StandardCharsets.UTF_8);
     return file;
+  }
+
+  private String securityConfig() {
+    TestPki.Issued cert = secured.cert();
+    return String.join(
+        "\n",
+        "brokerServicePortTls=" + secured.brokerTlsPort(),
+        "webServicePortTls=" + secured.webTlsPort(),
+        "tlsEnabledWithKeyStore=true",
+        "tlsKeyStoreType=PKCS12",
+        "tlsKeyStore=" + cert.keyStore(),
+        "tlsKeyStorePassword=" + secured.pki().password(),
+        "tlsTrustStoreType=PKCS12",
+        "tlsTrustStore=" + secured.pki().trustStore(),
+        "tlsTrustStorePassword=" + secured.pki().password(),
+        "authenticationEnabled=true",
+        "authenticationProviders=org.apache.pulsar.broker.authentication.AuthenticationProviderToken,"
+            + "org.apache.pulsar.broker.authentication.AuthenticationProviderTls",
+        "tokenSecretKey=" + secured.tokens().brokerSecretKeySetting(),
+        "authorizationEnabled=true",
+        "superUserRoles=admin",
+        "brokerClientAuthenticationPlugin=org.apache.pulsar.client.impl.auth.AuthenticationToken",
+        "brokerClientAuthenticationParameters=token:" + superUserToken(),
+        "");
   }
 
   private Path writeLog4j() throws IOException {

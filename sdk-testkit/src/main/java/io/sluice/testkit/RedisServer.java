@@ -13,9 +13,14 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * A real Redis server (the Debian package) on a free loopback port, without persistence. {@link
@@ -25,17 +30,41 @@ public final class RedisServer implements AutoCloseable {
   private final Path dir;
   private final int port;
   private final Path binary;
+  private final Secured secured;
   private ManagedProcess process;
 
-  private RedisServer(Path dir, Path binary) {
+  /** TLS only, with a certificate from a test CA, and an ACL user instead of {@code default}. */
+  private record Secured(TestPki pki, TestPki.Issued cert, String user, String password) {}
+
+  private RedisServer(Path dir, Path binary, Secured secured) {
     this.dir = dir.toAbsolutePath();
     this.binary = binary;
     this.port = FreePorts.next();
+    this.secured = secured;
+  }
+
+  /**
+   * Starts a server that speaks only TLS on {@link #port()} (certificate for 127.0.0.1 issued by
+   * {@code pki}; clients need no certificate) and lets in only the ACL user {@code user} with
+   * {@code password} (the {@code default} user is off). Needs a redis-server built with TLS, as
+   * Debian's is.
+   */
+  public static RedisServer startSecured(Path dir, TestPki pki, String user, String password) {
+    Objects.requireNonNull(dir, "dir must not be null");
+    Objects.requireNonNull(pki, "pki must not be null");
+    RedisServer server =
+        new RedisServer(
+            dir,
+            Binaries.require("redis-server", "redis-server"),
+            new Secured(pki, pki.issue("redis", "127.0.0.1"), user, password));
+    server.start();
+    return server;
   }
 
   public static RedisServer start(Path dir) {
     Objects.requireNonNull(dir, "dir must not be null");
-    RedisServer server = new RedisServer(dir, Binaries.require("redis-server", "redis-server"));
+    RedisServer server =
+        new RedisServer(dir, Binaries.require("redis-server", "redis-server"), null);
     server.start();
     return server;
   }
@@ -48,8 +77,9 @@ public final class RedisServer implements AutoCloseable {
     return port;
   }
 
+  /** {@code redis://127.0.0.1:<port>}, or {@code rediss://…} for a server from startSecured. */
   public String url() {
-    return "redis://127.0.0.1:" + port;
+    return (secured == null ? "redis" : "rediss") + "://127.0.0.1:" + port;
   }
 
   public synchronized void start() {
@@ -61,24 +91,48 @@ public final class RedisServer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create " + dir, e);
     }
-    process =
-        ManagedProcess.start(
-            "redis-server",
-            List.of(
-                binary.toString(),
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                Integer.toString(port),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                dir.toString(),
-                "--logfile",
-                dir.resolve("redis.log").toString()),
-            dir.resolve("stdout.log"));
+    List<String> command = new ArrayList<>();
+    command.add(binary.toString());
+    command.addAll(List.of("--bind", "127.0.0.1"));
+    if (secured == null) {
+      command.addAll(List.of("--port", Integer.toString(port)));
+    } else {
+      command.addAll(
+          List.of(
+              "--port",
+              "0",
+              "--tls-port",
+              Integer.toString(port),
+              "--tls-cert-file",
+              secured.cert().certificatePem().toString(),
+              "--tls-key-file",
+              secured.cert().privateKeyPem().toString(),
+              "--tls-ca-cert-file",
+              secured.pki().caPem().toString(),
+              "--tls-auth-clients",
+              "no",
+              "--user",
+              "default",
+              "off",
+              "--user",
+              secured.user(),
+              "on",
+              ">" + secured.password(),
+              "~*",
+              "&*",
+              "+@all"));
+    }
+    command.addAll(
+        List.of(
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            dir.toString(),
+            "--logfile",
+            dir.resolve("redis.log").toString()));
+    process = ManagedProcess.start("redis-server", command, dir.resolve("stdout.log"));
     Waits.until("Redis at " + url(), Duration.ofSeconds(30), process, this::ping);
   }
 
@@ -89,8 +143,9 @@ public final class RedisServer implements AutoCloseable {
     }
   }
 
+  /** Whether the server answers: PONG, or for a secured one any answer (it wants AUTH first). */
   private boolean ping() {
-    try (Socket socket = new Socket()) {
+    try (Socket socket = secured == null ? new Socket() : tlsSocket()) {
       socket.connect(new InetSocketAddress("127.0.0.1", port), 500);
       socket.setSoTimeout(1000);
       OutputStream out = socket.getOutputStream();
@@ -99,9 +154,25 @@ public final class RedisServer implements AutoCloseable {
       InputStream in = socket.getInputStream();
       byte[] buf = new byte[7];
       int n = in.readNBytes(buf, 0, 7);
-      return new String(buf, 0, n, StandardCharsets.US_ASCII).startsWith("+PONG");
+      String answer = new String(buf, 0, n, StandardCharsets.US_ASCII);
+      return answer.startsWith("+PONG") || (secured != null && answer.startsWith("-NOAUTH"));
     } catch (IOException e) {
       return false;
+    }
+  }
+
+  private Socket tlsSocket() throws IOException {
+    try (InputStream in = Files.newInputStream(secured.pki().trustStore())) {
+      KeyStore store = KeyStore.getInstance("PKCS12");
+      store.load(in, secured.pki().password().toCharArray());
+      TrustManagerFactory trust =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      trust.init(store);
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(null, trust.getTrustManagers(), null);
+      return context.getSocketFactory().createSocket();
+    } catch (GeneralSecurityException e) {
+      throw new IOException("cannot set up TLS to Redis", e);
     }
   }
 

@@ -3,6 +3,7 @@ package io.sluice.internal.checkpoint;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.CheckpointException;
+import io.sluice.ConfigException;
 import io.sluice.Metric;
 import io.sluice.RecoveryLayer;
 import io.sluice.SluiceException;
@@ -328,7 +329,9 @@ public final class Recovery {
         Backoff.retry(
             action,
             (e, backoff) -> {
-              if (System.nanoTime() > deadline || e instanceof CommitLostException) {
+              if (System.nanoTime() > deadline
+                  || e instanceof CommitLostException
+                  || e instanceof ConfigException) { // a refused permission stays refused
                 return false;
               }
               LOG.warn(

@@ -2,6 +2,7 @@ package io.sluice.internal.checkpoint;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.Metric;
+import io.sluice.PulsarSecurity;
 import io.sluice.sink.Committable;
 import io.sluice.sink.SinkContext;
 import io.sluice.source.BadRecordPolicy;
@@ -20,6 +21,7 @@ public final class SinkContextImpl implements SinkContext {
   private final int writerIndex;
   private final String serviceUrl;
   private final String adminUrl;
+  private final PulsarSecurity security;
   private final MeterRegistry meters;
   private final StateStore store;
   private final BadRecordPolicy badRecordPolicy;
@@ -30,6 +32,7 @@ public final class SinkContextImpl implements SinkContext {
       int writerIndex,
       String serviceUrl,
       String adminUrl,
+      PulsarSecurity security,
       MeterRegistry meters,
       StateStore store,
       BadRecordPolicy badRecordPolicy,
@@ -41,6 +44,7 @@ public final class SinkContextImpl implements SinkContext {
     this.writerIndex = writerIndex;
     this.serviceUrl = serviceUrl;
     this.adminUrl = adminUrl;
+    this.security = security;
     this.meters = meters;
     this.store = store;
   }
@@ -68,6 +72,11 @@ public final class SinkContextImpl implements SinkContext {
   @Override
   public String pulsarAdminUrl() {
     return adminUrl;
+  }
+
+  @Override
+  public PulsarSecurity pulsarSecurity() {
+    return security;
   }
 
   @Override

@@ -371,6 +371,7 @@ public final class AppRuntime {
         index,
         settings.serviceUrl(),
         settings.adminUrl(),
+        settings.pulsarSecurity(),
         meters,
         store,
         settings.badSinkRecordPolicy(),

@@ -141,6 +141,7 @@ public final class DriverRuntime implements AutoCloseable {
         index,
         "pulsar://test-driver:6650",
         "http://test-driver:8080",
+        io.sluice.PulsarSecurity.none(),
         meters,
         store,
         BadRecordPolicy.FAIL,

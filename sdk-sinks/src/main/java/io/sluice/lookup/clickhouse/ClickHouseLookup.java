@@ -11,6 +11,9 @@ import io.sluice.lookup.LookupTable;
 import io.sluice.sink.clickhouse.internal.ClickHouseError;
 import io.sluice.sink.clickhouse.internal.ClickHouseHttp;
 import io.sluice.sink.internal.Checks;
+import io.sluice.sink.internal.Secret;
+import io.sluice.sink.internal.TlsTrust;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -52,7 +55,8 @@ public final class ClickHouseLookup {
     private String url;
     private String database = "default";
     private String user;
-    private String password;
+    private Secret password;
+    private TlsTrust trust;
     private String query;
     private String keyColumn;
     private Duration refresh = Duration.ofMinutes(5);
@@ -80,7 +84,16 @@ public final class ClickHouseLookup {
 
     public Builder credentials(String user, String password) {
       this.user = Objects.requireNonNull(user, "user must not be null");
-      this.password = Objects.requireNonNull(password, "password must not be null");
+      this.password = Secret.of(Objects.requireNonNull(password, "password must not be null"));
+      return this;
+    }
+
+    /**
+     * For an {@code https} URL: trust the certificates in this key store ({@code PKCS12} or {@code
+     * JKS}) instead of the JVM's default trust.
+     */
+    public Builder trustStore(Path file, String type, String password) {
+      this.trust = TlsTrust.of(file, type, password);
       return this;
     }
 
@@ -139,7 +152,8 @@ public final class ClickHouseLookup {
       }
       String table =
           name != null ? name : "clickhouse-" + keyColumn.replaceAll("[^A-Za-z0-9._-]", "_");
-      ClickHouseHttp http = new ClickHouseHttp(url, database, user, password, requestTimeout);
+      ClickHouseHttp http =
+          new ClickHouseHttp(url, database, user, password, trust, requestTimeout);
       String sql = query;
       String key = keyColumn;
       return LookupTable.of(table, () -> load(http, table, sql, key), refresh);

@@ -12,6 +12,9 @@ import io.sluice.sink.clickhouse.internal.ClickHouseSinkCommitter;
 import io.sluice.sink.clickhouse.internal.ClickHouseSinkSettings;
 import io.sluice.sink.clickhouse.internal.ClickHouseSinkWriter;
 import io.sluice.sink.internal.Checks;
+import io.sluice.sink.internal.Secret;
+import io.sluice.sink.internal.TlsTrust;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -93,7 +96,8 @@ public final class ClickHouseSink<T> implements Sink<T> {
     private String database = "default";
     private String table;
     private String user;
-    private String password;
+    private Secret password;
+    private TlsTrust trust;
     private Function<? super T, ? extends Map<String, ?>> rows;
     private int batchRows = 100_000;
     private long batchBytes = 32L << 20;
@@ -126,7 +130,16 @@ public final class ClickHouseSink<T> implements Sink<T> {
 
     public Builder<T> credentials(String user, String password) {
       this.user = Objects.requireNonNull(user, "user must not be null");
-      this.password = Objects.requireNonNull(password, "password must not be null");
+      this.password = Secret.of(Objects.requireNonNull(password, "password must not be null"));
+      return this;
+    }
+
+    /**
+     * For an {@code https} URL: trust the certificates in this key store ({@code PKCS12} or {@code
+     * JKS}) instead of the JVM's default trust.
+     */
+    public Builder<T> trustStore(Path file, String type, String password) {
+      this.trust = TlsTrust.of(file, type, password);
       return this;
     }
 
@@ -189,6 +202,7 @@ public final class ClickHouseSink<T> implements Sink<T> {
               table,
               user,
               password,
+              trust,
               rows,
               batchRows,
               batchBytes,

@@ -42,14 +42,29 @@ public final class Checks {
     try {
       parsed = java.net.URI.create(url);
     } catch (IllegalArgumentException e) {
+      // the parser's message quotes the URL, which may hold a password: neither it nor the
+      // exception goes into this one
       throw new ConfigException(
-          "Invalid value " + url + " for " + setting + ": " + e.getMessage(), e);
+          "Invalid value " + Redaction.uri(url) + " for " + setting + ": not a URL");
     }
     if (parsed.getScheme() == null
         || !parsed.getScheme().matches("https?")
         || parsed.getHost() == null) {
       throw new ConfigException(
-          "Invalid value " + url + " for " + setting + ": must look like http://host:8123");
+          "Invalid value "
+              + Redaction.uri(url)
+              + " for "
+              + setting
+              + ": must look like http://host:8123");
+    }
+    if (parsed.getRawUserInfo() != null) {
+      throw new ConfigException(
+          "Invalid value "
+              + Redaction.uri(url)
+              + " for "
+              + setting
+              + ": give the user and password with credentials(user, password), not in the URL"
+              + " (they would travel as a query parameter and show in logs)");
     }
     return url;
   }

@@ -1,5 +1,6 @@
 package io.sluice.sink.pulsar;
 
+import io.sluice.PulsarSecurity;
 import io.sluice.SinkException;
 import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
@@ -16,7 +17,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.apache.pulsar.client.admin.PulsarAdmin;
+import org.apache.pulsar.client.admin.PulsarAdminBuilder;
 import org.apache.pulsar.client.admin.PulsarAdminException;
+import org.apache.pulsar.client.api.ClientBuilder;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.client.api.transaction.Transaction;
@@ -52,6 +55,7 @@ public final class PulsarSink<T> implements Sink<T> {
   private final String topic;
   private final String serviceUrl;
   private final String adminUrl;
+  private final PulsarSecurity security;
   private final Function<? super T, byte[]> serializer;
   private final Function<? super T, String> key;
   private final Function<? super T, Map<String, String>> properties;
@@ -74,6 +78,7 @@ public final class PulsarSink<T> implements Sink<T> {
     this.name = b.resolvedName();
     this.serviceUrl = b.serviceUrl;
     this.adminUrl = b.adminUrl;
+    this.security = b.security;
     this.serializer = b.serializer;
     this.key = b.key;
     this.properties = b.properties;
@@ -132,18 +137,24 @@ public final class PulsarSink<T> implements Sink<T> {
         if (e.getStatusCode() != 405 && e.getStatusCode() != 403) {
           throw e;
         }
-        // topic policies disabled on the broker, or not ours to read: the namespace's setting,
-        // or when it has none the broker's, must have it on
-        Boolean namespace =
-            a.namespaces().getDeduplicationStatus(TopicName.get(topic).getNamespace());
-        if (Boolean.TRUE.equals(namespace)
-            || (namespace == null
-                && "true"
-                    .equals(
-                        a.brokers()
-                            .getRuntimeConfigurations()
-                            .get("brokerDeduplicationEnabled")))) {
+        // topic policies disabled on the broker, or not ours to read (they need a tenant admin):
+        // the topic itself shows whether the broker deduplicates it
+        if (DeduplicationProbe.isActive(a, topic)) {
           return;
+        }
+        if (e.getStatusCode() == 403) {
+          throw new io.sluice.ConfigException(
+              "Pulsar refused sink "
+                  + name
+                  + " reading the topic policies of "
+                  + topic
+                  + " (they need a tenant admin), and the broker does not deduplicate that topic."
+                  + " The sink needs deduplication so that a broker restart cannot store a"
+                  + " message twice: enable it for the app's role, e.g. pulsar-admin namespaces"
+                  + " set-deduplication "
+                  + TopicName.get(topic).getNamespace()
+                  + " --enable",
+              e);
         }
         throw e;
       }
@@ -175,7 +186,8 @@ public final class PulsarSink<T> implements Sink<T> {
               + e.getMessage()
               + "). The sink needs it so that a broker restart cannot store a message twice:"
               + " enable it on the topic or its namespace (pulsar-admin namespaces"
-              + " set-deduplication --enable), or let the app set topic policies.",
+              + " set-deduplication <tenant>/<namespace> --enable), or let the app's role set"
+              + " topic policies (tenant admin).",
           e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -232,14 +244,15 @@ public final class PulsarSink<T> implements Sink<T> {
     if (client == null) {
       String url = serviceUrl != null ? serviceUrl : context.pulsarServiceUrl();
       try {
-        client =
+        ClientBuilder builder =
             PulsarClient.builder()
                 .serviceUrl(url)
                 .enableTransaction(true)
                 .ioThreads(1)
                 .listenerThreads(1)
-                .operationTimeout((int) operationTimeout().toSeconds(), TimeUnit.SECONDS)
-                .build();
+                .operationTimeout((int) operationTimeout().toSeconds(), TimeUnit.SECONDS);
+        security(context).applyTo(builder);
+        client = builder.build();
       } catch (PulsarClientException e) {
         throw new SinkException("Sink " + name + ": cannot create a Pulsar client for " + url, e);
       }
@@ -262,18 +275,24 @@ public final class PulsarSink<T> implements Sink<T> {
             "Sink " + name + " needs the Pulsar admin URL: set PulsarSink.Builder.adminUrl(...)");
       }
       try {
-        admin =
+        PulsarAdminBuilder builder =
             PulsarAdmin.builder()
                 .serviceHttpUrl(url)
                 .connectionTimeout(10, TimeUnit.SECONDS)
-                .readTimeout(30, TimeUnit.SECONDS)
-                .build();
+                .readTimeout(30, TimeUnit.SECONDS);
+        security(context).applyTo(builder);
+        admin = builder.build();
       } catch (PulsarClientException e) {
         throw new SinkException(
             "Sink " + name + ": cannot create a Pulsar admin client for " + url, e);
       }
     }
     return admin;
+  }
+
+  /** The sink's own security for another cluster, else the app's. */
+  private PulsarSecurity security(SinkContext context) {
+    return security != null ? security : context.pulsarSecurity();
   }
 
   /**
@@ -325,6 +344,7 @@ public final class PulsarSink<T> implements Sink<T> {
     private String topic;
     private String serviceUrl;
     private String adminUrl;
+    private PulsarSecurity security;
     private Function<? super T, byte[]> serializer;
     private Function<? super T, String> key;
     private Function<? super T, Map<String, String>> properties;
@@ -360,6 +380,15 @@ public final class PulsarSink<T> implements Sink<T> {
      */
     public Builder<T> adminUrl(String url) {
       this.adminUrl = Objects.requireNonNull(url, "url must not be null");
+      return this;
+    }
+
+    /**
+     * Authentication and TLS trust for that other cluster; by default the app's ({@code
+     * Sluice.Builder.pulsarSecurity}).
+     */
+    public Builder<T> security(PulsarSecurity security) {
+      this.security = Objects.requireNonNull(security, "security must not be null");
       return this;
     }
 

@@ -8,11 +8,15 @@ import io.sluice.sink.Sink;
 import io.sluice.sink.SinkContext;
 import io.sluice.sink.SinkWriter;
 import io.sluice.sink.builder.RetryingSinkBuilder;
+import io.sluice.sink.internal.Redaction;
+import io.sluice.sink.internal.Secret;
+import io.sluice.sink.internal.TlsTrust;
 import io.sluice.sink.redis.internal.RedisSinkCommitter;
 import io.sluice.sink.redis.internal.RedisSinkSettings;
 import io.sluice.sink.redis.internal.RedisSinkWriter;
 import io.sluice.sink.redis.internal.ReplicaWait;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -89,6 +93,9 @@ public final class RedisSink<T> implements Sink<T> {
    */
   public static final class Builder<T> extends RetryingSinkBuilder<Builder<T>> {
     private URI uri;
+    private String user;
+    private Secret password;
+    private TlsTrust trust;
     private Function<? super T, ? extends Collection<RedisCommand>> commands;
     private String keyPrefix = "sluice:";
     private int chunkCommands = 10_000;
@@ -104,25 +111,70 @@ public final class RedisSink<T> implements Sink<T> {
       return this;
     }
 
-    /** The server, {@code redis://[[user]:password@]host:port[/database]}. */
+    /**
+     * The server, {@code redis://[[user]:password@]host:port[/database]}, or {@code rediss://…} for
+     * TLS. Credentials in the URI are taken out of it (the sink shows the URI without them); {@link
+     * #credentials} gives them separately.
+     */
     public Builder<T> uri(String uri) {
       Objects.requireNonNull(uri, "uri must not be null");
+      String shown = Redaction.uri(uri);
       URI parsed;
       try {
         parsed = URI.create(uri);
       } catch (IllegalArgumentException e) {
-        throw new ConfigException("Invalid value " + uri + " for uri: " + e.getMessage(), e);
+        // the parser's message quotes the URI, password included: leave it and its cause out
+        throw new ConfigException("Invalid value " + shown + " for uri: not a URI");
       }
-      if (!"redis".equals(parsed.getScheme()) || parsed.getHost() == null) {
+      if (!("redis".equals(parsed.getScheme()) || "rediss".equals(parsed.getScheme()))
+          || parsed.getHost() == null) {
         throw new ConfigException(
-            "Invalid value " + uri + " for uri: must look like redis://host:port[/database]");
+            "Invalid value "
+                + shown
+                + " for uri: must look like redis://host:port[/database] (rediss:// for TLS)");
       }
       String path = parsed.getPath();
       if (path != null && path.length() > 1 && !path.substring(1).matches("\\d{1,5}")) {
         throw new ConfigException(
-            "Invalid value " + uri + " for uri: the path must be a database number");
+            "Invalid value " + shown + " for uri: the path must be a database number");
       }
-      this.uri = parsed;
+      String userInfo = parsed.getUserInfo();
+      if (userInfo != null && !userInfo.isEmpty()) {
+        int colon = userInfo.indexOf(':');
+        if (colon < 0) {
+          this.password = Secret.of(userInfo);
+        } else {
+          this.user = colon > 0 ? userInfo.substring(0, colon) : null;
+          this.password = Secret.of(userInfo.substring(colon + 1));
+        }
+      }
+      this.uri =
+          URI.create(
+              parsed.getScheme()
+                  + "://"
+                  + (parsed.getHost().contains(":")
+                      ? "[" + parsed.getHost() + "]"
+                      : parsed.getHost())
+                  + (parsed.getPort() > 0 ? ":" + parsed.getPort() : "")
+                  + (path == null ? "" : path));
+      return this;
+    }
+
+    /** An ACL user and its password ({@code AUTH user password}); {@code user} may be null. */
+    public Builder<T> credentials(String user, String password) {
+      Objects.requireNonNull(password, "password must not be null");
+      this.user = user;
+      this.password = Secret.of(password);
+      return this;
+    }
+
+    /**
+     * For a {@code rediss://} URI: trust the certificates in this key store ({@code PKCS12} or
+     * {@code JKS}) instead of the JVM's default trust. The server's certificate must also name the
+     * URI's host.
+     */
+    public Builder<T> trustStore(Path file, String type, String password) {
+      this.trust = TlsTrust.of(file, type, password);
       return this;
     }
 
@@ -200,6 +252,12 @@ public final class RedisSink<T> implements Sink<T> {
       if (uri == null) {
         throw new ConfigException("RedisSink needs a server: call uri(\"redis://host:port\")");
       }
+      if (trust != null && !"rediss".equals(uri.getScheme())) {
+        throw new ConfigException(
+            "RedisSink has a trust store but its uri "
+                + uri
+                + " is not rediss://: use rediss:// for TLS");
+      }
       if (commands == null) {
         throw new ConfigException("RedisSink needs a mapping: call command(...) or commands(...)");
       }
@@ -215,6 +273,9 @@ public final class RedisSink<T> implements Sink<T> {
           new RedisSinkSettings<>(
               nameOr("redis"),
               uri,
+              user,
+              password,
+              trust,
               commands,
               keyPrefix,
               chunkCommands,

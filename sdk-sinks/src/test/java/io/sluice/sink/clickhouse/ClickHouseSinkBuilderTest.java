@@ -34,6 +34,16 @@ class ClickHouseSinkBuilderTest {
   }
 
   @Test
+  void shouldRefuseAPasswordInTheUrlWithoutShowingIt() {
+    assertThatThrownBy(() -> ClickHouseSink.builder().url("https://app:s3cret-pw@ch:8443"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("Invalid value https://app:****@ch:8443 for url")
+        .hasMessageContaining("credentials(user, password)")
+        .message()
+        .doesNotContain("s3cret-pw");
+  }
+
+  @Test
   void shouldRequireUrlTableAndRows() {
     assertThatThrownBy(() -> ClickHouseSink.builder().table("t").rows(r -> Map.of()).build())
         .hasMessageContaining("call url(");

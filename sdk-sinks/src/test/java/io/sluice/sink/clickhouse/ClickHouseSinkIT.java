@@ -493,7 +493,7 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
   void shouldDetectThatThisServerHasNoDeduplicationToken() {
     io.sluice.sink.clickhouse.internal.ClickHouseHttp http =
         new io.sluice.sink.clickhouse.internal.ClickHouseHttp(
-            ch.httpUrl(), "default", null, null, java.time.Duration.ofSeconds(10));
+            ch.httpUrl(), "default", null, null, null, java.time.Duration.ofSeconds(10));
     String version = http.serverVersion();
     assertThat(version).startsWith("18.16");
     assertThat(

@@ -66,6 +66,38 @@ class RedisSinkBuilderTest {
   }
 
   @Test
+  void shouldTakeTheCredentialsOutOfTheUriAndNeverShowThem() {
+    RedisSink<String> sink =
+        RedisSink.<String>builder()
+            .uri("rediss://app:s3cret-pw@127.0.0.1:6380/3")
+            .command(v -> RedisCommand.incrBy(v, 1))
+            .build();
+
+    assertThat(sink.toString()).isEqualTo("RedisSink{redis -> rediss://127.0.0.1:6380/3}");
+    assertThatThrownBy(() -> RedisSink.builder().uri("rediss://app:s3cret-pw@h:port"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("rediss://app:****@h:port")
+        .hasNoCause()
+        .message()
+        .doesNotContain("s3cret-pw");
+  }
+
+  @Test
+  void shouldRefuseATrustStoreForAPlainUri(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    java.nio.file.Path store = java.nio.file.Files.createFile(dir.resolve("trust.p12"));
+    assertThatThrownBy(
+            () ->
+                RedisSink.<String>builder()
+                    .uri("redis://127.0.0.1:6379")
+                    .trustStore(store, "PKCS12", "pw")
+                    .command(v -> RedisCommand.incrBy(v, 1))
+                    .build())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("use rediss:// for TLS");
+  }
+
+  @Test
   void shouldBoundTheElementsOfOneCommand() {
     assertThatThrownBy(() -> RedisCommand.pfadd("k"))
         .hasMessage("Invalid number 0 of elements: must be between 1 and 1000");

@@ -1,5 +1,7 @@
 package io.sluice.sink.clickhouse.internal;
 
+import io.sluice.sink.internal.Secret;
+import io.sluice.sink.internal.TlsTrust;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -8,8 +10,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * ClickHouse's HTTP interface with the JDK client: plain HTTP and JSONEachRow are what work against
@@ -18,8 +23,10 @@ import java.util.concurrent.CompletionException;
 public final class ClickHouseHttp {
   private final String baseUrl;
   private final String database;
-  private final String user;
-  private final String password;
+
+  /** {@code Basic <base64(user:password)>}, or null to use the server's default user. */
+  private final Secret authorization;
+
   private final Duration timeout;
   private final HttpClient http;
 
@@ -35,14 +42,44 @@ public final class ClickHouseHttp {
           .connectTimeout(Duration.ofSeconds(5))
           .build();
 
+  /** Clients for HTTPS with a trust store of their own, one per trust store. */
+  private static final Map<TlsTrust, HttpClient> WITH_TRUST = new ConcurrentHashMap<>();
+
+  /**
+   * A connection to the server at {@code baseUrl}. Credentials travel in an HTTP Basic-auth header
+   * (not as URL parameters, which servers and proxies log); {@code trust}, when not null, is what
+   * an {@code https} URL is checked against instead of the JVM's default trust.
+   */
   public ClickHouseHttp(
-      String baseUrl, String database, String user, String password, Duration timeout) {
+      String baseUrl,
+      String database,
+      String user,
+      Secret password,
+      TlsTrust trust,
+      Duration timeout) {
     this.baseUrl = baseUrl.endsWith("/") ? baseUrl : baseUrl + "/";
     this.database = database;
-    this.user = user;
-    this.password = password;
+    this.authorization = basic(user, password);
     this.timeout = timeout;
-    this.http = SHARED;
+    this.http = trust == null ? SHARED : WITH_TRUST.computeIfAbsent(trust, ClickHouseHttp::client);
+  }
+
+  private static HttpClient client(TlsTrust trust) {
+    return HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(5))
+        .sslContext(trust.sslContext())
+        .build();
+  }
+
+  private static Secret basic(String user, Secret password) {
+    if (user == null && password == null) {
+      return null;
+    }
+    String pair =
+        (user == null ? "default" : user) + ":" + (password == null ? "" : password.reveal());
+    return Secret.of(
+        "Basic " + Base64.getEncoder().encodeToString(pair.getBytes(StandardCharsets.UTF_8)));
   }
 
   public String url() {
@@ -139,12 +176,6 @@ public final class ClickHouseHttp {
     if (queryId != null) {
       b.append("&query_id=").append(encode(queryId));
     }
-    if (user != null) {
-      b.append("&user=").append(encode(user));
-    }
-    if (password != null) {
-      b.append("&password=").append(encode(password));
-    }
     return b.toString();
   }
 
@@ -178,7 +209,12 @@ public final class ClickHouseHttp {
   }
 
   private HttpRequest request(String params, HttpRequest.BodyPublisher body) {
-    return HttpRequest.newBuilder(URI.create(baseUrl + params)).timeout(timeout).POST(body).build();
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(baseUrl + params)).timeout(timeout).POST(body);
+    if (authorization != null) {
+      request.header("Authorization", authorization.reveal());
+    }
+    return request.build();
   }
 
   private ClickHouseError unreachable(String what, Throwable cause) {

@@ -1,5 +1,7 @@
 package io.sluice.sink.clickhouse.internal;
 
+import io.sluice.sink.internal.Secret;
+import io.sluice.sink.internal.TlsTrust;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -15,7 +17,8 @@ import java.util.function.Function;
  * @param database the target's database
  * @param table the target table
  * @param user user, or null for the server's default
- * @param password password, or null
+ * @param password password, or null (shown as {@code ****})
+ * @param trust the certificates an {@code https} URL is checked against, or null for the JVM's
  * @param rows maps a record to its row (column name to value)
  * @param batchRows rows buffered before they are sent to staging
  * @param batchBytes bytes buffered before they are sent to staging
@@ -34,7 +37,8 @@ public record ClickHouseSinkSettings<T>(
     String database,
     String table,
     String user,
-    String password,
+    Secret password,
+    TlsTrust trust,
     Function<? super T, ? extends Map<String, ?>> rows,
     int batchRows,
     long batchBytes,
@@ -62,6 +66,6 @@ public record ClickHouseSinkSettings<T>(
   }
 
   public ClickHouseHttp newHttp() {
-    return new ClickHouseHttp(url, database, user, password, requestTimeout);
+    return new ClickHouseHttp(url, database, user, password, trust, requestTimeout);
   }
 }

@@ -60,6 +60,7 @@ public final class TargetTable {
     try {
       describe = http.execute("DESCRIBE TABLE " + qualified + " FORMAT JSONEachRow", null);
     } catch (ClickHouseError e) {
+      boolean refused = e.status() == 401 || e.status() == 403;
       throw new ConfigException(
           "ClickHouse table "
               + database
@@ -67,7 +68,10 @@ public final class TargetTable {
               + table
               + " cannot be described at "
               + http.url()
-              + " (does it exist?): "
+              + (refused
+                  ? " (the server refused the credentials: check the sink's credentials(user,"
+                      + " password) and the user's grants): "
+                  : " (does it exist?): ")
               + e.getMessage(),
           e);
     }

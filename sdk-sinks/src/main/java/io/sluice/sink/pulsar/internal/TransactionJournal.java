@@ -1,5 +1,6 @@
 package io.sluice.sink.pulsar.internal;
 
+import io.sluice.ConfigException;
 import io.sluice.SinkException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -140,6 +141,11 @@ public final class TransactionJournal implements AutoCloseable {
           e);
     } catch (PulsarClientException e) {
       closeConsumer();
+      if (e instanceof PulsarClientException.AuthorizationException
+          || e instanceof PulsarClientException.AuthenticationException) {
+        throw new ConfigException(
+            "Sink " + sink + ": Pulsar refused reading the transaction journal " + topic, e);
+      }
       throw new SinkException(
           "Sink "
               + sink

@@ -1,5 +1,7 @@
 package io.sluice.sink.redis.internal;
 
+import io.sluice.sink.internal.Secret;
+import io.sluice.sink.internal.TlsTrust;
 import io.sluice.sink.redis.RedisCommand;
 import java.net.URI;
 import java.time.Duration;
@@ -10,12 +12,18 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.SslOptions;
+import redis.clients.jedis.SslVerifyMode;
 
 /**
  * The validated settings of one Redis sink, shared by its writers and its committer.
  *
  * @param name the sink's name
- * @param uri {@code redis://[:password@]host:port[/db]}
+ * @param uri {@code redis[s]://host:port[/db]}, without credentials
+ * @param user the ACL user, or null for {@code default}
+ * @param password the password, or null for none
+ * @param trust what a {@code rediss://} server's certificate is checked against, or null for the
+ *     JVM's default trust
  * @param commands maps a record to its commands
  * @param keyPrefix prefix of the sink's own staging and marker keys
  * @param chunkCommands commands buffered in memory before they are staged in Redis
@@ -31,6 +39,9 @@ import redis.clients.jedis.RedisClient;
 public record RedisSinkSettings<T>(
     String name,
     URI uri,
+    String user,
+    Secret password,
+    TlsTrust trust,
     Function<? super T, ? extends Collection<RedisCommand>> commands,
     String keyPrefix,
     int chunkCommands,
@@ -59,17 +70,20 @@ public record RedisSinkSettings<T>(
         DefaultJedisClientConfig.builder()
             .connectionTimeoutMillis(5000)
             .socketTimeoutMillis((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
-    String userInfo = uri.getUserInfo();
-    if (userInfo != null && !userInfo.isEmpty()) {
-      int colon = userInfo.indexOf(':');
-      if (colon < 0) {
-        config.password(userInfo);
-      } else {
-        if (colon > 0) {
-          config.user(userInfo.substring(0, colon));
-        }
-        config.password(userInfo.substring(colon + 1));
+    if (password != null) {
+      if (user != null) {
+        config.user(user);
       }
+      config.password(password.reveal());
+    }
+    if ("rediss".equals(uri.getScheme())) {
+      // FULL: the server's certificate must be trusted and name the URI's host
+      SslOptions.Builder tls = SslOptions.builder().sslVerifyMode(SslVerifyMode.FULL);
+      if (trust != null) {
+        tls.truststore(trust.file().toFile(), trust.password().reveal().toCharArray())
+            .trustStoreType(trust.type());
+      }
+      config.sslOptions(tls.build());
     }
     String path = uri.getPath();
     if (path != null && path.length() > 1) {
