@@ -183,10 +183,6 @@ public final class EtlMain {
               .pulsar(pulsar.serviceUrl(), pulsar.adminUrl())
               .stateDir(work.resolve("state-" + layout.run()))
               .checkpointInterval(checkpoint)
-              // Hundreds of cold partitions each publish small batches, a ring slot each, so the
-              // default ring (256 slots) fills at once; 4,096 slots give the processing thread
-              // room before the fetchers of a full ring start polling it.
-              .ringSize(1 << 18)
               .autoSlotGroups(cold * Math.max(2, layout.hotFactor() / 2.0), 2)
               .regroupInterval(Duration.ofSeconds(5))
               .meterRegistry(meters)
