@@ -173,6 +173,7 @@ final class Lease implements AutoCloseable {
    * holder consumer is closed and it stands by again.
    */
   private boolean hold(Duration timeout) throws PulsarClientException, InterruptedException {
+    holderActiveSince = -1; // not what an earlier holder consumer of this instance heard
     holder = subscribe(0, holderListener());
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
@@ -194,8 +195,8 @@ final class Lease implements AutoCloseable {
   /**
    * Blocks until this instance holds one of {@code leases} (those of an app's shards), logging
    * every {@code every} while it stands by, and leaves the others; returns the index of the one it
-   * holds, or -1 if {@code stopped} was set meanwhile. It holds a lease once it stayed the active
-   * standby for {@link #SETTLE} and its holder consumer was granted.
+   * holds, or -1 if {@code stopped} was set meanwhile. It holds a lease once its standby consumer
+   * was made active and then its holder consumer stayed active for {@link #SETTLE}.
    */
   static int awaitAny(List<Lease> leases, Duration every, BooleanSupplier stopped) {
     long since = System.nanoTime();
