@@ -82,7 +82,7 @@ public final class Sluice implements AutoCloseable {
   }
 
   private final AppSettings settings;
-  private final JobGraph graph = new JobGraph();
+  private final JobGraph graph;
   private final AtomicReference<State> state = new AtomicReference<>(State.CREATED);
   private final FailureLatch failure;
   private final AppRuntime runtime;
@@ -92,6 +92,7 @@ public final class Sluice implements AutoCloseable {
 
   private Sluice(AppSettings settings) {
     this.settings = settings;
+    this.graph = new JobGraph(settings.name(), settings.shards(), settings.checkpointInterval());
     this.failure = new FailureLatch(this::onFailure);
     this.runtime = new AppRuntime(settings, graph, failure);
   }

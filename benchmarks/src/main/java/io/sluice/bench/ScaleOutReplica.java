@@ -34,6 +34,7 @@ public final class ScaleOutReplica {
             .build()) {
       app.stream(PulsarSource.topics(args[2]))
           .keyBy(r -> r.key(), Serde.strings())
+          .inputPartitionedByKey() // produced keyed: the key routes the partition
           .<String>process(
               (r, ctx, out) -> {
                 ValueState<Long> count = ctx.valueState("count", Serde.longs());

@@ -7,6 +7,7 @@ import io.sluice.source.PulsarSource;
 import io.sluice.source.SourceRecord;
 import io.sluice.state.Serde;
 import io.sluice.state.ValueState;
+import io.sluice.stream.DataStream;
 import io.sluice.stream.KeyedProcessFunction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -20,9 +21,13 @@ import java.time.Duration;
  * [txnTimeoutMillis]. System properties: {@code crashjob.app} (app and subscription name, default
  * crash-job), {@code crashjob.entryReads}, {@code crashjob.changelog}, {@code crashjob.replicated}
  * with {@code crashjob.instance} (a replica: it prints RUNNING once it is the active one) and
- * {@code crashjob.shards}.
+ * {@code crashjob.shards}, {@code crashjob.repartition} (count by a group of the value that is not
+ * how the input is partitioned, {@link #groupOf}: a sharded app repartitions by it).
  */
 public final class CrashJob {
+  /** How many groups {@code crashjob.repartition} counts by. */
+  static final int GROUPS = 30;
+
   private CrashJob() {}
 
   /** Emits {@code value,key,n}: the record with its key's running count, kept in keyed state. */
@@ -32,6 +37,21 @@ public final class CrashJob {
       long n = count.value() == null ? 1 : count.value() + 1;
       count.update(n);
       out.collect(new String(r.value(), StandardCharsets.UTF_8) + "," + r.key() + "," + n);
+    };
+  }
+
+  /** The group of value {@code <prefix>-<i>}: one of {@link #GROUPS}, whatever its partition. */
+  static String groupOf(String value) {
+    return "g" + Integer.parseInt(value.substring(value.lastIndexOf('-') + 1)) % GROUPS;
+  }
+
+  /** Emits {@code value,group,n}: the value with its group's running count. */
+  static KeyedProcessFunction<String, String, String> countPerGroup() {
+    return (value, ctx, out) -> {
+      ValueState<Long> count = ctx.valueState("count", Serde.longs());
+      long n = count.value() == null ? 1 : count.value() + 1;
+      count.update(n);
+      out.collect(value + "," + groupOf(value) + "," + n);
     };
   }
 
@@ -70,16 +90,28 @@ public final class CrashJob {
             .entryReads(Boolean.parseBoolean(System.getProperty("crashjob.entryReads", "true")))
             .stateChangelog(Boolean.getBoolean("crashjob.changelog"))
             .build();
-    app.stream(PulsarSource.topics(args[2].split(",")).subscription(name))
-        .keyBy(r -> r.key(), Serde.strings())
-        .process(countPerKey())
-        .sinkTo(
-            PulsarSink.<String>builder()
-                .topic(args[3])
-                .serializer(s -> s.getBytes(StandardCharsets.UTF_8))
-                .transactionTimeout(
-                    Duration.ofMillis(args.length > 6 ? Long.parseLong(args[6]) : 600_000))
-                .build());
+    PulsarSource source = PulsarSource.topics(args[2].split(",")).subscription(name);
+    DataStream<String> counted;
+    if (Boolean.getBoolean("crashjob.repartition")) {
+      counted =
+          app.stream(source)
+              .map(r -> new String(r.value(), StandardCharsets.UTF_8))
+              .keyBy(CrashJob::groupOf, Serde.strings(), Serde.strings())
+              .process(countPerGroup());
+    } else {
+      counted =
+          app.stream(source)
+              .keyBy(r -> r.key(), Serde.strings())
+              .inputPartitionedByKey() // the message key routes the partition on every topic
+              .process(countPerKey());
+    }
+    counted.sinkTo(
+        PulsarSink.<String>builder()
+            .topic(args[3])
+            .serializer(s -> s.getBytes(StandardCharsets.UTF_8))
+            .transactionTimeout(
+                Duration.ofMillis(args.length > 6 ? Long.parseLong(args[6]) : 600_000))
+            .build());
     app.start();
     System.out.println("RUNNING layer=" + app.recoveryLayer());
     while (app.state() == Sluice.State.RUNNING) {

@@ -72,10 +72,29 @@ public final class DataStream<T> {
     return new DataStream<>(node.assignTimestamps(timestamps));
   }
 
+  /**
+   * Partitions the stream by key for keyed state, windows and timers. A sharded app needs the
+   * records' serde to repartition them ({@link #keyBy(Function, Serde, Serde)}) unless the input is
+   * declared partitioned by the key ({@link KeyedStream#inputPartitionedByKey()}); a keyed
+   * operation on it is refused otherwise, naming both.
+   */
   public <K> KeyedStream<K, T> keyBy(Function<? super T, K> keyFunction, Serde<K> keySerde) {
     Objects.requireNonNull(keyFunction, "keyFunction must not be null");
     Objects.requireNonNull(keySerde, "keySerde must not be null");
-    return new KeyedStream<>(node, keyFunction, keySerde);
+    return new KeyedStream<>(node, keyFunction, keySerde, null, false);
+  }
+
+  /**
+   * Partitions the stream by key; in a sharded app the records are repartitioned through a Pulsar
+   * topic, serialized with {@code valueSerde}, so all of a key's records reach one shard (see
+   * {@link KeyedStream}).
+   */
+  public <K> KeyedStream<K, T> keyBy(
+      Function<? super T, K> keyFunction, Serde<K> keySerde, Serde<T> valueSerde) {
+    Objects.requireNonNull(keyFunction, "keyFunction must not be null");
+    Objects.requireNonNull(keySerde, "keySerde must not be null");
+    Objects.requireNonNull(valueSerde, "valueSerde must not be null");
+    return new KeyedStream<>(node, keyFunction, keySerde, valueSerde, false);
   }
 
   /**

@@ -5,10 +5,12 @@ import io.sluice.sink.Sink;
 import io.sluice.source.PulsarSource;
 import io.sluice.source.RecordDecoder;
 import io.sluice.source.SourceRecord;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.pulsar.common.naming.TopicName;
 
 /** The sources, operators and sinks an app declared before {@code start()}. */
 public final class JobGraph {
@@ -20,10 +22,38 @@ public final class JobGraph {
       StreamNode<?> root,
       Sink<DeadLetter> deadLetters) {}
 
+  private final String app;
+  private final int shards;
+  private final Duration checkpointInterval;
   private final List<SourceBinding> sources = new ArrayList<>();
   private final Map<String, Sink<?>> sinks = new LinkedHashMap<>();
+  private final List<String> repartitionTopics = new ArrayList<>();
   private volatile boolean frozen;
   private int operatorIds;
+
+  /** The graph of a one-shard app that is not started on a broker (the test driver's). */
+  public JobGraph() {
+    this("app", 1, Duration.ofSeconds(5));
+  }
+
+  /** The graph of {@code app}, which runs as {@code shards} units (1: not sharded). */
+  public JobGraph(String app, int shards, Duration checkpointInterval) {
+    this.app = app;
+    this.shards = shards;
+    this.checkpointInterval = checkpointInterval;
+  }
+
+  String app() {
+    return app;
+  }
+
+  int shards() {
+    return shards;
+  }
+
+  Duration checkpointInterval() {
+    return checkpointInterval;
+  }
 
   /** A stable id for a stateful operator: its state names derive from it (keep graphs stable). */
   int nextOperatorId() {
@@ -57,8 +87,13 @@ public final class JobGraph {
       return existing;
     }
     Sink<DeadLetter> sink =
-        io.sluice.source.internal.DeadLetterSinks.<DeadLetter>pulsar(
-            name, topic, d -> d.record().value(), d -> d.record().key(), DeadLetter::properties);
+        PulsarSinks.<DeadLetter>pulsar(
+            name,
+            topic,
+            d -> d.record().value(),
+            d -> d.record().key(),
+            DeadLetter::properties,
+            null);
     registerSink(sink);
     return sink;
   }
@@ -74,6 +109,35 @@ public final class JobGraph {
       throw new ConfigException(
           "Two sinks are named '" + name + "': sink names must be unique within an app");
     }
+  }
+
+  /**
+   * The namespace of the app's own topics (changelog, lease, repartition): its first source's (a
+   * pattern's namespace, or its first topic's).
+   */
+  public String homeNamespace() {
+    PulsarSource first = sources.get(0).source();
+    return first.pattern().isPresent()
+        ? first.patternNamespace()
+        : TopicName.get(first.topicList().get(0)).getNamespace();
+  }
+
+  /** A new repartition topic's name; the runtime creates it with one partition per shard. */
+  String addRepartitionTopic() {
+    String topic =
+        "persistent://"
+            + homeNamespace()
+            + "/__sluice-repartition-"
+            + app
+            + "-"
+            + repartitionTopics.size();
+    repartitionTopics.add(topic);
+    return topic;
+  }
+
+  /** The repartition topics of the app's keyed streams (none unless it is sharded). */
+  public List<String> repartitionTopics() {
+    return List.copyOf(repartitionTopics);
   }
 
   void checkOpen() {

@@ -1,5 +1,6 @@
 package io.sluice.internal.graph;
 
+import io.sluice.ConfigException;
 import io.sluice.sink.Sink;
 import io.sluice.sink.SinkWriter;
 import io.sluice.state.Serde;
@@ -30,7 +31,7 @@ public final class StreamNode<T> {
     this.graph = graph;
   }
 
-  private void add(Function<GroupServices, Emitter<T>> child) {
+  void add(Function<GroupServices, Emitter<T>> child) {
     graph.checkOpen();
     children.add(child);
   }
@@ -134,6 +135,32 @@ public final class StreamNode<T> {
           };
         });
     return next;
+  }
+
+  /**
+   * The node keyed operators over {@code keyFunction} hang off. In an app of one shard, or when the
+   * input is already partitioned by the key, this node; in a sharded app, the stream repartitioned
+   * by key through a Pulsar topic ({@link Repartition}), which needs {@code valueSerde}.
+   */
+  public <K> StreamNode<T> byKey(
+      Function<? super T, K> keyFunction,
+      Serde<K> keySerde,
+      Serde<T> valueSerde,
+      boolean inputPartitionedByKey) {
+    if (graph.shards() <= 1 || inputPartitionedByKey) {
+      return this;
+    }
+    if (valueSerde == null) {
+      throw new ConfigException(
+          "keyBy in the sharded app "
+              + graph.app()
+              + " needs its records repartitioned by key, so that each key's state sits in one"
+              + " shard: give the records' serde, keyBy(key, keySerde, valueSerde), or, if every"
+              + " input topic is already partitioned by this key (a key's records in the same"
+              + " partition number of each topic), declare it with"
+              + " keyBy(key, keySerde).inputPartitionedByKey()");
+    }
+    return Repartition.insert(graph, this, keyFunction, keySerde, valueSerde);
   }
 
   /** Sets each element's event time (and feeds it to its partition's watermark). */

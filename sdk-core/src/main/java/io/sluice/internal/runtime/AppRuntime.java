@@ -25,7 +25,6 @@ import io.sluice.internal.source.AdminDecoderContext;
 import io.sluice.internal.source.SourceManager;
 import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
-import io.sluice.source.PulsarSource;
 import io.sluice.state.internal.CheckpointRecord;
 import io.sluice.state.internal.StateStore;
 import java.io.IOException;
@@ -44,7 +43,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.pulsar.client.api.MessageId;
 import org.apache.pulsar.client.api.PulsarClientException;
-import org.apache.pulsar.common.naming.TopicName;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -144,6 +142,7 @@ public final class AppRuntime {
     try {
       String app = settings.name();
       pulsar = PulsarConnections.open(settings);
+      RepartitionTopics.create(pulsar.admin(), graph.repartitionTopics(), settings.shards());
       if (settings.replicated()) {
         takeLease();
       }
@@ -318,10 +317,7 @@ public final class AppRuntime {
 
   /** The changelog lives beside the app's first source (a pattern's namespace, or its topic's). */
   private String changelogNamespace() {
-    PulsarSource first = graph.sources().get(0).source();
-    return first.pattern().isPresent()
-        ? first.patternNamespace()
-        : TopicName.get(first.topicList().get(0)).getNamespace();
+    return graph.homeNamespace();
   }
 
   /** Holds the fetchers (so the rings drain and processing stops) while {@code waiting} runs. */

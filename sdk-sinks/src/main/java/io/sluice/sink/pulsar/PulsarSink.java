@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.ToLongFunction;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.admin.PulsarAdminBuilder;
 import org.apache.pulsar.client.admin.PulsarAdminException;
@@ -59,6 +60,7 @@ public final class PulsarSink<T> implements Sink<T> {
   private final Function<? super T, byte[]> serializer;
   private final Function<? super T, String> key;
   private final Function<? super T, Map<String, String>> properties;
+  private final ToLongFunction<? super T> eventTime;
   private final Duration transactionTimeout;
   private final int maxPendingMessages;
   private final Map<TxnID, Transaction> open = new ConcurrentHashMap<>();
@@ -82,6 +84,7 @@ public final class PulsarSink<T> implements Sink<T> {
     this.serializer = b.serializer;
     this.key = b.key;
     this.properties = b.properties;
+    this.eventTime = b.eventTime;
     this.transactionTimeout = b.transactionTimeout;
     this.maxPendingMessages = b.maxPendingMessages;
   }
@@ -218,6 +221,10 @@ public final class PulsarSink<T> implements Sink<T> {
     return properties;
   }
 
+  ToLongFunction<? super T> eventTime() {
+    return eventTime;
+  }
+
   Duration transactionTimeout() {
     return transactionTimeout;
   }
@@ -348,6 +355,7 @@ public final class PulsarSink<T> implements Sink<T> {
     private Function<? super T, byte[]> serializer;
     private Function<? super T, String> key;
     private Function<? super T, Map<String, String>> properties;
+    private ToLongFunction<? super T> eventTime;
     private Duration transactionTimeout = Duration.ofMinutes(10);
     private int maxPendingMessages = 10_000;
 
@@ -405,6 +413,15 @@ public final class PulsarSink<T> implements Sink<T> {
     /** Message properties per record. */
     public Builder<T> properties(Function<? super T, Map<String, String>> properties) {
       this.properties = Objects.requireNonNull(properties, "properties must not be null");
+      return this;
+    }
+
+    /**
+     * The event time of each record's message (epoch milliseconds; 0 or less sets none), so that a
+     * Sluice app reading the topic windows by it; by default none is set.
+     */
+    public Builder<T> eventTime(ToLongFunction<? super T> eventTime) {
+      this.eventTime = Objects.requireNonNull(eventTime, "eventTime must not be null");
       return this;
     }
 

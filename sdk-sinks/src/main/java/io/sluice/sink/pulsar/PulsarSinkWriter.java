@@ -159,6 +159,7 @@ final class PulsarSinkWriter<T> implements SinkWriter<T> {
     byte[] bytes;
     String key = null;
     Map<String, String> properties = null;
+    long eventTime = 0;
     try {
       bytes = sink.serializer().apply(value);
       if (bytes == null) {
@@ -169,6 +170,9 @@ final class PulsarSinkWriter<T> implements SinkWriter<T> {
       }
       if (sink.properties() != null) {
         properties = sink.properties().apply(value);
+      }
+      if (sink.eventTime() != null) {
+        eventTime = sink.eventTime().applyAsLong(value);
       }
     } catch (RuntimeException e) {
       // a record the mappings cannot map: the app's sink bad-record policy decides (fail or skip)
@@ -181,6 +185,9 @@ final class PulsarSinkWriter<T> implements SinkWriter<T> {
     }
     if (properties != null) {
       message.properties(properties);
+    }
+    if (eventTime > 0) {
+      message.eventTime(eventTime);
     }
     lastSend =
         message
