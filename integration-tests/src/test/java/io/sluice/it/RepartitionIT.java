@@ -80,10 +80,6 @@ class RepartitionIT {
         replicas.get(victim).close();
         replicas.set(victim, start(app, names.get(victim), input, output)); // a standby
       }
-      String repartition = "persistent://public/default/__sluice-repartition-" + app + "-0";
-      assertThat(admin().topics().getPartitionedTopicMetadata(repartition).partitions)
-          .as("one repartition partition per shard")
-          .isEqualTo(2);
       // the repartition topic's backlog ends in transaction markers, so wait for the output
       PulsarFixture.awaitNoBacklog(input, app, Duration.ofMinutes(3));
       int expected = produced;
@@ -113,6 +109,10 @@ class RepartitionIT {
         out.keys(),
         KILLS);
     out.assertExactlyOnce(produced, CrashJob.GROUPS);
+    String repartition = "persistent://public/default/__sluice-repartition-" + app + "-0";
+    assertThat(admin().topics().getPartitionedTopicMetadata(repartition).partitions)
+        .as("one repartition partition per shard")
+        .isEqualTo(2);
   }
 
   private static long distinctValues(String topic) {
