@@ -4,8 +4,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.config.Options;
 import io.sluice.internal.AppSettings;
+import io.sluice.internal.BuilderChecks;
 import io.sluice.internal.FailureLatch;
 import io.sluice.internal.PulsarAccessErrors;
+import io.sluice.internal.Threads;
 import io.sluice.internal.graph.JobGraph;
 import io.sluice.internal.runtime.AppRuntime;
 import io.sluice.internal.runtime.StartCancelledException;
@@ -14,9 +16,7 @@ import io.sluice.source.PulsarSource;
 import io.sluice.source.RecordDecoder;
 import io.sluice.source.SourceRecord;
 import io.sluice.stream.DataStream;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.nio.file.Files;
+import io.sluice.stream.internal.Streams;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -104,7 +104,7 @@ public final class Sluice implements AutoCloseable {
   /** Adds a source; the returned stream is where its records enter. Before {@link #start()}. */
   public DataStream<SourceRecord> stream(PulsarSource source) {
     Objects.requireNonNull(source, "source must not be null");
-    return io.sluice.stream.internal.Streams.dataStream(graph.addSource(source));
+    return Streams.dataStream(graph.addSource(source));
   }
 
   /**
@@ -115,7 +115,7 @@ public final class Sluice implements AutoCloseable {
   public <T> DataStream<T> stream(PulsarSource source, RecordDecoder<T> decoder) {
     Objects.requireNonNull(source, "source must not be null");
     Objects.requireNonNull(decoder, "decoder must not be null");
-    return io.sluice.stream.internal.Streams.dataStream(graph.addSource(source, decoder));
+    return Streams.dataStream(graph.addSource(source, decoder));
   }
 
   /**
@@ -128,9 +128,8 @@ public final class Sluice implements AutoCloseable {
     if (!state.compareAndSet(State.CREATED, State.STARTING)) {
       throw new IllegalStateException("start() may be called once; the app is " + state.get());
     }
-    // Held while starting: a failure on a thread that runs before start() returns (a fetcher, a
-    // processing thread) stops the app only once everything start() creates exists, and close()
-    // from another thread waits for start() too.
+    // Held while starting: a failure on another thread stops the app only once everything start()
+    // creates exists, and close() from another thread waits for start() too.
     synchronized (lifecycle) {
       try {
         runtime.start();
@@ -254,31 +253,25 @@ public final class Sluice implements AutoCloseable {
     LOG.error("[{}] failed: {}", settings.name(), t.toString(), t);
     // a straggler's error after close() completed does not turn CLOSED into FAILED
     state.getAndUpdate(cur -> cur == State.CLOSED ? cur : State.FAILED);
-    // Tell the listener and stop the threads off the failing thread: it may be the processing
-    // thread itself, which a close() from the listener would otherwise wait for until it timed out.
-    Thread stopper =
-        settings
-            .threadFactory()
-            .newThread(
-                () -> {
-                  try {
-                    settings.failureListener().accept(t);
-                  } catch (Throwable e) { // even an Error must not keep the app from stopping
-                    if (e != t && e.getCause() != t) { // not close() rethrowing the failure
-                      LOG.warn("[{}] failure listener threw", settings.name(), e);
-                    }
-                  }
-                  synchronized (lifecycle) {
-                    if (!stopped) {
-                      stopped = true;
-                      runtime.stop(Duration.ofSeconds(30), false);
-                    }
-                  }
-                  terminated.countDown();
-                });
-    stopper.setName("sluice-" + settings.name() + "-stopper-0");
-    stopper.setDaemon(true);
-    stopper.start();
+    // off the failing thread: a close() from the listener on it would wait for itself
+    Threads.startDaemon(settings.threadFactory(), settings.name(), "stopper", () -> stopAfter(t));
+  }
+
+  private void stopAfter(Throwable t) {
+    try {
+      settings.failureListener().accept(t);
+    } catch (Throwable e) { // even an Error must not keep the app from stopping
+      if (e != t && e.getCause() != t) { // not close() rethrowing the failure
+        LOG.warn("[{}] failure listener threw", settings.name(), e);
+      }
+    }
+    synchronized (lifecycle) {
+      if (!stopped) {
+        stopped = true;
+        runtime.stop(Duration.ofSeconds(30), false);
+      }
+    }
+    terminated.countDown();
   }
 
   /**
@@ -416,15 +409,9 @@ public final class Sluice implements AutoCloseable {
 
     /**
      * Whether partitions are read a whole stored entry (a producer's batch) at a time and split by
-     * Sluice (default true), or one message at a time with Pulsar Readers. Whole entries spare the
-     * client most of its per-message work: in {@code scripts/bench.sh throughput} a job reads
-     * faster than plain Readers that do nothing with the messages. Records, positions and
-     * checkpoints are the same either way, so an app can switch between restarts; the one
-     * difference: a start after a plain {@code ledger:entry} id (no batch index) that names a batch
-     * skips the whole batch, where a Reader reads it again. Only Readers join chunked messages
-     * (producers with chunking enabled): a partition where one turns up is handed to a Reader from
-     * there on, for the rest of the run (metric {@code sluice.source.reader.switches}).
-     * Non-persistent topics are always read with Readers.
+     * Sluice (default true, faster than Readers), or one message at a time with Pulsar Readers.
+     * Records, positions and checkpoints are the same either way; chunked messages and
+     * non-persistent topics are always read with Readers. See {@code sluice.source.entryReads}.
      */
     public Builder entryReads(boolean enabled) {
       once(this.entryReads, Options.ENTRY_READS.key());
@@ -433,11 +420,9 @@ public final class Sluice implements AutoCloseable {
     }
 
     /**
-     * Also keeps each checkpoint in Pulsar, in a compacted changelog topic written in one
-     * transaction before the checkpoint's sinks commit, so that an app whose state directory is
-     * lost or damaged restores its keyed state and positions from there instead of resuming from
-     * the durable cursors (which repeats output and restarts state). Needs transactions on the
-     * broker. Default off.
+     * Also keeps each checkpoint in a compacted changelog topic in Pulsar (one transaction before
+     * the sinks commit), so an app whose state directory is lost restores keyed state and positions
+     * from there instead of the durable cursors. Needs broker transactions. Default off.
      */
     public Builder stateChangelog(boolean enabled) {
       once(this.stateChangelog, Options.STATE_CHANGELOG.key());
@@ -447,12 +432,9 @@ public final class Sluice implements AutoCloseable {
 
     /**
      * Lets several instances (replicas) of this app run at once, each on its own state directory:
-     * one is active and reads every partition, the others stand by and take over when it stops or
-     * dies, restoring keyed state, positions and pending sink output from the changelog in Pulsar
-     * (so this turns {@link #stateChangelog} on). {@link Sluice#start()} of a standby returns once
-     * it is active. The instance that takes over fences the one before it: a paused or cut-off
-     * instance can no longer commit a checkpoint, and fails with {@link OwnershipLostException}
-     * when it notices. Needs transactions on the broker. Default off.
+     * one is active, the others stand by ({@link Sluice#start()} returns once active) and take over
+     * from the changelog in Pulsar (this turns {@link #stateChangelog} on), fencing the one before:
+     * that one fails with {@link OwnershipLostException}. Needs broker transactions. Default off.
      */
     public Builder replicated(boolean enabled) {
       once(this.replicated, Options.REPLICATED.key());
@@ -465,9 +447,9 @@ public final class Sluice implements AutoCloseable {
      * read by one active replica (partition i of every topic goes to shard i mod {@code shards}, a
      * non-partitioned topic by its name's hash): {@code shards} replicas share the work, further
      * replicas stand by, and a replica takes over a shard whose replica stops or dies. Each shard
-     * has its own changelog, lease, state subdirectory ({@code shard-<i>}) and sink transactions.
-     * Keyed state stays exact only if every topic is partitioned by the key its state is kept by
-     * (records of one key are never repartitioned between shards). Default 1.
+     * has its own changelog, lease, state subdirectory ({@code shard-<i>}) and sink transactions. A
+     * {@code keyBy} repartitions its records between shards unless the input is declared
+     * partitioned by the key ({@link io.sluice.stream.KeyedStream}). Default 1.
      */
     public Builder shards(int shards) {
       once(this.shards, Options.SHARDS.key());
@@ -501,50 +483,20 @@ public final class Sluice implements AutoCloseable {
     public Builder slotGroup(String name, String... topics) {
       Objects.requireNonNull(name, "name must not be null");
       Objects.requireNonNull(topics, "topics must not be null");
-      if (!name.matches("[A-Za-z0-9_-]{1,32}") || name.equals("default")) {
-        throw new ConfigException(
-            "Invalid slot group name '"
-                + name
-                + "': must be 1-32 characters of [A-Za-z0-9_-] and not 'default'");
-      }
-      if (topics.length == 0) {
-        throw new ConfigException("Slot group " + name + " names no topic");
-      }
-      for (String topic : topics) {
-        String full = topic.contains("://") ? topic : "persistent://public/default/" + topic;
-        String previous = slotGroupOfTopic.putIfAbsent(full, name);
-        if (previous != null) {
-          throw new ConfigException(
-              "Topic " + full + " is in slot groups " + previous + " and " + name + ": pick one");
-        }
-      }
+      BuilderChecks.declareSlotGroup(slotGroupOfTopic, name, topics);
       return this;
     }
 
     /**
      * Automatic slot groups, planned at start from each topic's byte rate as the broker measures
      * it: a topic at or above {@code hotBytesPerSecond} gets a group of its own, the others are
-     * bin-packed into {@code sharedGroups} groups. Topics named in {@link #slotGroup} keep their
-     * declared group; topics discovered later join {@code default}.
-     *
-     * <p>Every {@link #regroupInterval} the rates are measured again; when the set of hot topics
-     * changed (a topic reached the threshold, or fell below half of it), the app regroups at a
-     * checkpoint boundary: the readers pause, a checkpoint completes and commits everything
-     * processed so far, and new groups take over from exactly those positions — no record is lost
-     * or repeated. Keyed state (process functions, windows and their timers) in these groups is
-     * scoped by source topic, so a topic takes its state along when it changes group: records of
-     * different topics do not share keyed state, even with equal keys. Each topic's watermark never
-     * goes back below the highest its windows have seen, whichever group ran them.
+     * bin-packed into {@code sharedGroups} groups; declared {@link #slotGroup}s are kept. Every
+     * {@link #regroupInterval} the app regroups at a checkpoint boundary if the hot topics changed,
+     * losing and repeating nothing. Keyed state in these groups is scoped by source topic (records
+     * of different topics do not share it), and each topic's watermark never goes back.
      */
     public Builder autoSlotGroups(double hotBytesPerSecond, int sharedGroups) {
-      if (hotBytesPerSecond <= 0) {
-        throw new ConfigException(
-            "Invalid value " + hotBytesPerSecond + " for hotBytesPerSecond: must be above 0");
-      }
-      if (sharedGroups < 1 || sharedGroups > 64) {
-        throw new ConfigException(
-            "Invalid value " + sharedGroups + " for sharedGroups: must be between 1 and 64");
-      }
+      BuilderChecks.checkAutoSlotGroups(hotBytesPerSecond, sharedGroups);
       once(this.autoSharedGroups == 0 ? null : Boolean.TRUE, "autoSlotGroups");
       this.autoHotBytesPerSecond = hotBytesPerSecond;
       this.autoSharedGroups = sharedGroups;
@@ -589,9 +541,8 @@ public final class Sluice implements AutoCloseable {
     }
 
     /**
-     * Told once when the app fails, on a thread of the app's own (not the failing one), before its
-     * threads are stopped. The listener may call {@link Sluice#close}, which then stops the app and
-     * throws the failure.
+     * Told once when the app fails, on an app thread (not the failing one), before its threads are
+     * stopped; it may call {@link Sluice#close}, which then stops the app and throws the failure.
      */
     public Builder onFailure(Consumer<Throwable> listener) {
       Objects.requireNonNull(listener, "listener must not be null");
@@ -611,9 +562,7 @@ public final class Sluice implements AutoCloseable {
       if (stateDir == null) {
         throw new ConfigException("Missing " + Options.STATE_DIR.key() + ": call stateDir(...)");
       }
-      checkWritable(stateDir);
-      Duration interval = checkpointInterval != null ? checkpointInterval : Duration.ofSeconds(5);
-      Duration timeout = checkpointTimeout != null ? checkpointTimeout : Duration.ofSeconds(60);
+      BuilderChecks.checkWritable(stateDir);
       AppSettings settings =
           new AppSettings(
               name,
@@ -621,8 +570,8 @@ public final class Sluice implements AutoCloseable {
               adminUrl,
               pulsarSecurity != null ? pulsarSecurity : PulsarSecurity.none(),
               stateDir,
-              interval,
-              timeout,
+              checkpointInterval != null ? checkpointInterval : Duration.ofSeconds(5),
+              checkpointTimeout != null ? checkpointTimeout : Duration.ofSeconds(60),
               retainedCheckpoints != null ? retainedCheckpoints : 3,
               maxConsecutiveCheckpointFailures != null ? maxConsecutiveCheckpointFailures : 10,
               ringSize != null ? ringSize : 16384,
@@ -634,7 +583,7 @@ public final class Sluice implements AutoCloseable {
                   || shards != null,
               (replicated != null && replicated) || shards != null,
               shards != null ? shards : 1,
-              instanceName != null ? instanceName : defaultInstanceName(),
+              instanceName != null ? instanceName : BuilderChecks.defaultInstanceName(),
               discoveryInterval != null ? discoveryInterval : Duration.ofSeconds(10),
               finalCheckpointOnClose == null || finalCheckpointOnClose,
               badSinkRecordPolicy != null ? badSinkRecordPolicy : BadRecordPolicy.FAIL,
@@ -646,35 +595,6 @@ public final class Sluice implements AutoCloseable {
               threadFactory != null ? threadFactory : Executors.defaultThreadFactory(),
               failureListener != null ? failureListener : t -> {});
       return new Sluice(settings);
-    }
-
-    private static String defaultInstanceName() {
-      String host;
-      try {
-        host = InetAddress.getLocalHost().getHostName();
-      } catch (IOException e) {
-        host = "host";
-      }
-      String name = (host + "-" + ProcessHandle.current().pid()).replaceAll("[^A-Za-z0-9._-]", "_");
-      return name.length() <= 64 ? name : name.substring(name.length() - 64);
-    }
-
-    private static void checkWritable(Path dir) {
-      try {
-        Files.createDirectories(dir);
-        Path probe = Files.createTempFile(dir, ".sluice-write-check", ".tmp");
-        Files.delete(probe);
-      } catch (IOException | SecurityException e) {
-        throw new ConfigException(
-            "Invalid value "
-                + dir
-                + " for "
-                + Options.STATE_DIR.key()
-                + ": must be a writable directory ("
-                + e
-                + "). Create it with write permission for this user, or choose another path.",
-            e);
-      }
     }
   }
 }

@@ -15,4 +15,11 @@ public final class Threads {
       return t;
     };
   }
+
+  /** Starts one daemon thread {@code sluice-<app>-<role>-0} running {@code task}. */
+  public static void startDaemon(ThreadFactory base, String app, String role, Runnable task) {
+    Thread t = named(base, app, role).newThread(task);
+    t.setDaemon(true);
+    t.start();
+  }
 }

@@ -1,0 +1,78 @@
+package io.sluice.internal;
+
+import io.sluice.ConfigException;
+import io.sluice.config.Options;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** The checks and defaults of {@code Sluice.Builder} that need more than an option's rule. */
+public final class BuilderChecks {
+  private BuilderChecks() {}
+
+  /** {@code <host name>-<process id>}, cut to an instance name's 64 allowed characters. */
+  public static String defaultInstanceName() {
+    String host;
+    try {
+      host = InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      host = "host";
+    }
+    String name = (host + "-" + ProcessHandle.current().pid()).replaceAll("[^A-Za-z0-9._-]", "_");
+    return name.length() <= 64 ? name : name.substring(name.length() - 64);
+  }
+
+  /** Creates {@code dir} if needed and proves this user can write files in it. */
+  public static void checkWritable(Path dir) {
+    try {
+      Files.createDirectories(dir);
+      Path probe = Files.createTempFile(dir, ".sluice-write-check", ".tmp");
+      Files.delete(probe);
+    } catch (IOException | SecurityException e) {
+      throw new ConfigException(
+          "Invalid value "
+              + dir
+              + " for "
+              + Options.STATE_DIR.key()
+              + ": must be a writable directory ("
+              + e
+              + "). Create it with write permission for this user, or choose another path.",
+          e);
+    }
+  }
+
+  /** Adds slot group {@code name} of {@code topics} to {@code groupOfTopic}, or refuses it. */
+  public static void declareSlotGroup(
+      Map<String, String> groupOfTopic, String name, String... topics) {
+    if (!name.matches("[A-Za-z0-9_-]{1,32}") || name.equals("default")) {
+      throw new ConfigException(
+          "Invalid slot group name '"
+              + name
+              + "': must be 1-32 characters of [A-Za-z0-9_-] and not 'default'");
+    }
+    if (topics.length == 0) {
+      throw new ConfigException("Slot group " + name + " names no topic");
+    }
+    for (String topic : topics) {
+      String full = topic.contains("://") ? topic : "persistent://public/default/" + topic;
+      String previous = groupOfTopic.putIfAbsent(full, name);
+      if (previous != null) {
+        throw new ConfigException(
+            "Topic " + full + " is in slot groups " + previous + " and " + name + ": pick one");
+      }
+    }
+  }
+
+  public static void checkAutoSlotGroups(double hotBytesPerSecond, int sharedGroups) {
+    if (hotBytesPerSecond <= 0) {
+      throw new ConfigException(
+          "Invalid value " + hotBytesPerSecond + " for hotBytesPerSecond: must be above 0");
+    }
+    if (sharedGroups < 1 || sharedGroups > 64) {
+      throw new ConfigException(
+          "Invalid value " + sharedGroups + " for sharedGroups: must be between 1 and 64");
+    }
+  }
+}
