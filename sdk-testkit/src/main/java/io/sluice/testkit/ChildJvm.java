@@ -143,6 +143,15 @@ public final class ChildJvm implements AutoCloseable {
     }
   }
 
+  /**
+   * Sends SIGTERM, as a service manager or Kubernetes stops a process: the child's JVM runs its
+   * shutdown hooks (where a job closes its app) and exits. Returns at once; {@link #waitFor} waits
+   * for the exit.
+   */
+  public void terminate() {
+    process.destroy();
+  }
+
   /** Sends SIGKILL and waits until the process is gone. */
   public void kill() {
     process.descendants().forEach(ProcessHandle::destroyForcibly);
