@@ -78,6 +78,8 @@ class ReplicatedStoresIT {
           replicas.join(name);
         }
         replicas.awaitActive();
+        // both shards have a checkpoint in their changelog: a take-over restores from it
+        replicas.awaitCommitted();
         for (int round = 1; round < ROUNDS; round++) {
           int from = produced;
           CompletableFuture<Void> producing =
