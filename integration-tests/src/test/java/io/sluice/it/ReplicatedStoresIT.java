@@ -62,6 +62,7 @@ class ReplicatedStoresIT {
               + " ENGINE = MergeTree ORDER BY (key, window_start)");
       int produced = 0;
       List<String> layers;
+      int kills;
       try (Replicas replicas =
           new Replicas(
               app,
@@ -92,6 +93,7 @@ class ReplicatedStoresIT {
         end(input);
         replicas.awaitCommitted();
         layers = replicas.layers();
+        kills = replicas.kills();
       }
 
       Map<String, Long> perKey = new HashMap<>();
@@ -113,7 +115,7 @@ class ReplicatedStoresIT {
               "SELECT key, window_start, count(), sum(cnt) FROM "
                   + table
                   + " GROUP BY key, window_start FORMAT TSV");
-      for (String line : tsv.strip().split("\n")) {
+      for (String line : tsv.strip().lines().toList()) {
         String[] f = line.split("\t");
         long copies = Long.parseLong(f[2]);
         rows += copies;
@@ -132,7 +134,7 @@ class ReplicatedStoresIT {
           "RESULT replicated-stores instances=3 inputs=%d kills=%d handovers=%d redis_keys=%d"
               + " redis_wrong=%d windows=%d rows=%d duplicates=%d wrong_counts=%d layers=%s%n",
           produced,
-          ROUNDS - 1,
+          kills,
           layers.size(),
           counted.size(),
           wrongCounters,
