@@ -23,7 +23,7 @@ import java.util.TreeSet;
  * try (Replicas replicas = new Replicas("orders", 2, List.of(input), dirs, "pulsar", output)) {
  *   replicas.join("a"); replicas.join("b"); replicas.join("c");
  *   replicas.awaitActive();
- *   replicas.kill(random);                // the standby takes over, "a" comes back as a standby
+ *   replicas.kill(random);   // a standby takes over; the killed one comes back as a standby
  *   replicas.awaitCommitted();
  * }
  * }</pre>
