@@ -4,10 +4,13 @@
 # exactly once. Prints the final line
 #   RESULT crash sink=<name> inputs=N outputs=N duplicates=D lost=L kills=K
 # Usage: scripts/crash-test.sh pulsar|redis|clickhouse|hdfs|hdfs-parquet [-Dsluice.crash.messages=N] [-Dsluice.crash.kills=K] [-Dsluice.crash.seed=S]
-#        scripts/crash-test.sh scaleout   replicas of one app (unsharded, then 2 shards) with the
-#        active ones SIGKILLed, then a SIGSTOPped active replica: prints
-#   RESULT replicated shards=… instances=… inputs=… outputs=… duplicates=0 lost=0 kills=… handovers=…
+#        scripts/crash-test.sh scaleout   replicas of one app with the active ones SIGKILLed
+#        (unsharded; then 2 shards with a rolling restart: a 4th replica joins, one leaves
+#        gracefully), a SIGSTOPped active replica, and 2 shards into Redis and ClickHouse: prints
+#   RESULT replicated instances=… inputs=… outputs=… duplicates=0 lost=0 kills=… handovers=… …
+#   RESULT scaleout instances=… inputs=… outputs=… duplicates=0 lost=0 kills=… handovers=… leaves=1 …
 #   RESULT zombie inputs=… outputs=… duplicates=0 lost=0 handover_after_sigstop_ms=…
+#   RESULT replicated-stores inputs=… kills=… redis_wrong=0 windows=… duplicates=0 wrong_counts=0 …
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sink=${1:-}
@@ -18,10 +21,10 @@ case "$sink" in
   clickhouse) module=sdk-sinks; test=ClickHouseSinkIT ;;
   hdfs) module=sdk-sinks; test=HdfsSinkIT ;;
   hdfs-parquet) module=sdk-sinks; test=HdfsParquetSinkIT ;;
-  scaleout) module=integration-tests; test='ReplicatedFailoverIT,ReplicatedZombieIT' ;;
+  scaleout) module=integration-tests; test='ReplicatedFailoverIT,ReplicatedZombieIT,ReplicatedStoresIT' ;;
   *) echo "usage: $0 pulsar|redis|clickhouse|hdfs|hdfs-parquet|scaleout [-Dproperty=value ...]" >&2; exit 2 ;;
 esac
-if [ "$module" = sdk-sinks ]; then
+if [ "$module" = sdk-sinks ] || [ "$sink" = scaleout ]; then
   scripts/install-servers.sh >/dev/null
 fi
 status=0

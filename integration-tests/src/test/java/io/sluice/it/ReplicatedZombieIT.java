@@ -1,7 +1,9 @@
 package io.sluice.it;
 
+import static io.sluice.it.Replicas.awaitCheckpoints;
+import static io.sluice.it.Replicas.checkpointOf;
+import static io.sluice.it.Replicas.sec;
 import static io.sluice.testkit.PulsarFixture.admin;
-import static io.sluice.testkit.PulsarFixture.broker;
 import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -9,6 +11,7 @@ import io.sluice.testkit.ChildJvm;
 import io.sluice.testkit.PulsarFixture;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -16,11 +19,11 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A zombie replica: the active replica of {@link CrashJob} is frozen with SIGSTOP while input
- * arrives (its connections stay open, as in a long GC pause or a hung host), the standby takes the
- * app over once the broker drops the frozen one, and the frozen one is then resumed with SIGCONT in
- * the middle of its work. It must not commit anything more: it stops with {@code
- * OwnershipLostException}, and the output holds every input exactly once.
+ * A zombie replica: the active replica of {@link ReplicaJob} (keyed counts to Pulsar) is frozen
+ * with SIGSTOP while input arrives (its connections stay open, as in a long GC pause or a hung
+ * host), the standby takes the app over once the broker drops the frozen one, and the frozen one is
+ * then resumed with SIGCONT in the middle of its work. It must not commit anything more: it stops
+ * with {@code OwnershipLostException}, and the output holds every input exactly once.
  */
 @Timeout(900)
 class ReplicatedZombieIT {
@@ -37,10 +40,11 @@ class ReplicatedZombieIT {
     admin().topics().createPartitionedTopic(input, 4);
     admin().topics().createNonPartitionedTopic(output);
 
+    Replicas replicas = new Replicas(app, 1, List.of(input), dirs, "pulsar", output);
     int produced = 0;
-    try (ChildJvm a = start(app, "a", input, output)) {
+    try (ChildJvm a = replicas.start("a")) {
       a.awaitLine(l -> l.startsWith("RUNNING"), Duration.ofSeconds(90));
-      ChildJvm b = start(app, "b", input, output); // the standby
+      ChildJvm b = replicas.start("b"); // the standby
       // input keeps arriving across the freeze: 3 rounds over ~30 s
       CompletableFuture<Void> producing =
           CompletableFuture.runAsync(
@@ -53,8 +57,7 @@ class ReplicatedZombieIT {
                 }
               });
       produced += 3 * PER_ROUND;
-      long before = checkpointOf(a.awaitLine(l -> l.startsWith("CHECKPOINT"), sec(30)));
-      a.awaitLine(l -> l.startsWith("CHECKPOINT") && checkpointOf(l) > before + 2, sec(60));
+      awaitCheckpoints(a, 3);
       a.pause();
       long frozenAt = System.nanoTime();
       String taken = b.awaitLine(l -> l.startsWith("RUNNING"), Duration.ofSeconds(240));
@@ -69,8 +72,7 @@ class ReplicatedZombieIT {
       System.out.println("the resumed replica stopped: " + stopped);
       producing.get(3, TimeUnit.MINUTES);
       PulsarFixture.awaitNoBacklog(input, app, Duration.ofMinutes(3));
-      long seen = checkpointOf(b.awaitLine(l -> l.startsWith("CHECKPOINT"), sec(30)));
-      b.awaitLine(l -> l.startsWith("CHECKPOINT") && checkpointOf(l) > seen + 1, sec(60));
+      awaitCheckpoints(b, 2);
       b.kill();
       b.close();
 
@@ -80,31 +82,5 @@ class ReplicatedZombieIT {
           produced, out.outputs(), out.duplicates(), produced - out.distinct(), handoverMs);
       out.assertExactlyOnce(produced, KEYS);
     }
-  }
-
-  private static Duration sec(long s) {
-    return Duration.ofSeconds(s);
-  }
-
-  private static long checkpointOf(String line) {
-    return Long.parseLong(line.substring("CHECKPOINT ".length()).trim());
-  }
-
-  private ChildJvm start(String app, String name, String input, String output) {
-    return ChildJvm.builder(CrashJob.class)
-        .name("zombie-" + name)
-        .jvmArgs(
-            "-Xmx384m",
-            "-Dcrashjob.app=" + app,
-            "-Dcrashjob.replicated=true",
-            "-Dcrashjob.instance=" + name)
-        .args(
-            broker().serviceUrl(),
-            broker().adminUrl(),
-            input,
-            output,
-            dirs.resolve(name).toString(),
-            "300")
-        .start();
   }
 }

@@ -143,6 +143,16 @@ public final class ChildJvm implements AutoCloseable {
     }
   }
 
+  /**
+   * Sends SIGTERM, as a service manager or Kubernetes stops a process: the child's JVM runs its
+   * shutdown hooks (where a job closes its app) and exits. Returns at once; {@link #waitFor} waits
+   * for the exit. (Not {@link Process#destroy}: it also closes this side of the child's output,
+   * which would lose what the child prints while it stops.)
+   */
+  public void terminate() {
+    signal("TERM");
+  }
+
   /** Sends SIGKILL and waits until the process is gone. */
   public void kill() {
     process.descendants().forEach(ProcessHandle::destroyForcibly);
