@@ -21,7 +21,7 @@ case "$sink" in
   clickhouse) module=sdk-sinks; test=ClickHouseSinkIT ;;
   hdfs) module=sdk-sinks; test=HdfsSinkIT ;;
   hdfs-parquet) module=sdk-sinks; test=HdfsParquetSinkIT ;;
-  scaleout) module=integration-tests; test='ReplicatedFailoverIT,ReplicatedZombieIT,ReplicatedStoresIT' ;;
+  scaleout) module=integration-tests; test='ReplicatedFailoverIT,ReplicatedZombieIT,ReplicatedStoresIT,RepartitionIT' ;;
   *) echo "usage: $0 pulsar|redis|clickhouse|hdfs|hdfs-parquet|scaleout [-Dproperty=value ...]" >&2; exit 2 ;;
 esac
 if [ "$module" = sdk-sinks ] || [ "$sink" = scaleout ]; then
@@ -32,7 +32,7 @@ status=0
 ./mvnw -B -ntp -pl "$module" verify -Dit.test="$test" -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
   -Dfailsafe.failIfNoSpecifiedTests=false "$@" > "target-crash-$sink.log" 2>&1 || status=$?
 if [ "$sink" = scaleout ]; then
-  grep -h "^RESULT " "$module"/target/failsafe-reports/*Replicated*-output.txt 2>/dev/null \
+  grep -h "^RESULT " "$module"/target/failsafe-reports/*Replicated*-output.txt "$module"/target/failsafe-reports/*RepartitionIT-output.txt 2>/dev/null \
     || { echo "no RESULT line; see target-crash-$sink.log" >&2; status=1; }
 else
   grep -h "^RESULT crash" "$module"/target/failsafe-reports/*"$test"-output.txt 2>/dev/null | tail -1 \

@@ -19,15 +19,10 @@ import java.time.Duration;
  *
  * <p>Args: serviceUrl adminUrl inputTopics (comma-separated) outputTopic stateDir checkpointMillis
  * [txnTimeoutMillis]. System properties: {@code crashjob.app} (app and subscription name, default
- * crash-job), {@code crashjob.entryReads}, {@code crashjob.changelog}, {@code crashjob.replicated}
- * with {@code crashjob.instance} (a replica: it prints RUNNING once it is the active one) and
- * {@code crashjob.shards}, {@code crashjob.repartition} (count by a group of the value that is not
- * how the input is partitioned, {@link #groupOf}: a sharded app repartitions by it).
+ * crash-job), {@code crashjob.entryReads}, {@code crashjob.changelog}. Replicas run {@link
+ * ReplicaJob}.
  */
 public final class CrashJob {
-  /** How many groups {@code crashjob.repartition} counts by. */
-  static final int GROUPS = 30;
-
   private CrashJob() {}
 
   /** Emits {@code value,key,n}: the record with its key's running count, kept in keyed state. */
@@ -37,21 +32,6 @@ public final class CrashJob {
       long n = count.value() == null ? 1 : count.value() + 1;
       count.update(n);
       out.collect(new String(r.value(), StandardCharsets.UTF_8) + "," + r.key() + "," + n);
-    };
-  }
-
-  /** The group of value {@code <prefix>-<i>}: one of {@link #GROUPS}, whatever its partition. */
-  static String groupOf(String value) {
-    return "g" + Integer.parseInt(value.substring(value.lastIndexOf('-') + 1)) % GROUPS;
-  }
-
-  /** Emits {@code value,group,n}: the value with its group's running count. */
-  static KeyedProcessFunction<String, String, String> countPerGroup() {
-    return (value, ctx, out) -> {
-      ValueState<Long> count = ctx.valueState("count", Serde.longs());
-      long n = count.value() == null ? 1 : count.value() + 1;
-      count.update(n);
-      out.collect(value + "," + groupOf(value) + "," + n);
     };
   }
 
@@ -72,15 +52,8 @@ public final class CrashJob {
 
   public static void main(String[] args) throws Exception {
     String name = System.getProperty("crashjob.app", "crash-job");
-    Sluice.Builder builder = Sluice.builder();
-    if (Boolean.getBoolean("crashjob.replicated")) {
-      builder.replicated(true).instanceName(System.getProperty("crashjob.instance"));
-      if (Integer.getInteger("crashjob.shards", 1) > 1) {
-        builder.shards(Integer.getInteger("crashjob.shards"));
-      }
-    }
     Sluice app =
-        builder
+        Sluice.builder()
             .name(name)
             .pulsar(args[0], args[1])
             .pulsarSecurity(security())
@@ -91,20 +64,8 @@ public final class CrashJob {
             .stateChangelog(Boolean.getBoolean("crashjob.changelog"))
             .build();
     PulsarSource source = PulsarSource.topics(args[2].split(",")).subscription(name);
-    DataStream<String> counted;
-    if (Boolean.getBoolean("crashjob.repartition")) {
-      counted =
-          app.stream(source)
-              .map(r -> new String(r.value(), StandardCharsets.UTF_8))
-              .keyBy(CrashJob::groupOf, Serde.strings(), Serde.strings())
-              .process(countPerGroup());
-    } else {
-      counted =
-          app.stream(source)
-              .keyBy(r -> r.key(), Serde.strings())
-              .inputPartitionedByKey() // the message key routes the partition on every topic
-              .process(countPerKey());
-    }
+    DataStream<String> counted =
+        app.stream(source).keyBy(r -> r.key(), Serde.strings()).process(countPerKey());
     counted.sinkTo(
         PulsarSink.<String>builder()
             .topic(args[3])

@@ -8,6 +8,7 @@ import io.sluice.sink.redis.RedisSink;
 import io.sluice.source.PulsarSource;
 import io.sluice.source.SourceRecord;
 import io.sluice.state.Serde;
+import io.sluice.state.ValueState;
 import io.sluice.stream.DataStream;
 import io.sluice.window.WindowAssigner;
 import io.sluice.window.WindowResult;
@@ -26,6 +27,8 @@ import java.util.Map;
  *   <li>{@code pulsar <topic>}: every record with its key's running count ({@link
  *       CrashJob#countPerKey}) through the transactional Pulsar sink, checked by {@link
  *       CountedOutput};
+ *   <li>{@code pulsar-by-group <topic>}: the same, counted by a group of the value ({@link
+ *       #groupOf}) that is spread over every partition: a sharded app repartitions by it;
  *   <li>{@code stores <redisUri> <clickHouseUrl> <table>}: {@code INCRBY count:<key> 1} per record
  *       into Redis, and a count per key in {@value #WINDOW_SECONDS}-second tumbling event-time
  *       windows into the ClickHouse table (columns {@code key, window_start, cnt}). Records keyed
@@ -43,6 +46,9 @@ public final class ReplicaJob {
   static final String END = "end";
 
   static final int WINDOW_SECONDS = 10;
+
+  /** How many groups {@code pulsar-by-group} counts by. */
+  static final int GROUPS = 30;
 
   private ReplicaJob() {}
 
@@ -68,6 +74,7 @@ public final class ReplicaJob {
     List<String> output = Arrays.asList(args).subList(8, args.length);
     switch (output.get(0)) {
       case "pulsar" -> toPulsar(input, output.get(1));
+      case "pulsar-by-group" -> toPulsarByGroup(input, output.get(1));
       case "stores" -> toStores(input, output.get(1), output.get(2), output.get(3));
       default -> throw new IllegalArgumentException("unknown output " + output);
     }
@@ -96,13 +103,40 @@ public final class ReplicaJob {
   private static void toPulsar(DataStream<SourceRecord> input, String topic) {
     input
         .keyBy(SourceRecord::key, Serde.strings())
+        .inputPartitionedByKey() // the message key routes the partition on every topic
         .process(CrashJob.countPerKey())
-        .sinkTo(
-            PulsarSink.<String>builder()
-                .topic(topic)
-                .serializer(s -> s.getBytes(StandardCharsets.UTF_8))
-                .transactionTimeout(Duration.ofMinutes(10))
-                .build());
+        .sinkTo(pulsarSink(topic));
+  }
+
+  /**
+   * Counts by a group of the value that is not how the input is partitioned ({@link #groupOf}), so
+   * a sharded app repartitions by it.
+   */
+  private static void toPulsarByGroup(DataStream<SourceRecord> input, String topic) {
+    input
+        .map(r -> new String(r.value(), StandardCharsets.UTF_8))
+        .keyBy(ReplicaJob::groupOf, Serde.strings(), Serde.strings())
+        .<String>process(
+            (value, ctx, out) -> {
+              ValueState<Long> count = ctx.valueState("count", Serde.longs());
+              long n = count.value() == null ? 1 : count.value() + 1;
+              count.update(n);
+              out.collect(value + "," + groupOf(value) + "," + n);
+            })
+        .sinkTo(pulsarSink(topic));
+  }
+
+  /** The group of value {@code <prefix>-<i>}: one of {@link #GROUPS}, whatever its partition. */
+  static String groupOf(String value) {
+    return "g" + Integer.parseInt(value.substring(value.lastIndexOf('-') + 1)) % GROUPS;
+  }
+
+  private static PulsarSink<String> pulsarSink(String topic) {
+    return PulsarSink.<String>builder()
+        .topic(topic)
+        .serializer(s -> s.getBytes(StandardCharsets.UTF_8))
+        .transactionTimeout(Duration.ofMinutes(10))
+        .build();
   }
 
   private static void toStores(
@@ -116,6 +150,7 @@ public final class ReplicaJob {
                 .build());
     input
         .keyBy(SourceRecord::key, Serde.strings())
+        .inputPartitionedByKey()
         .window(WindowAssigner.tumbling(Duration.ofSeconds(WINDOW_SECONDS)))
         .aggregate(new WindowCrashJob.Count(), Serde.longs())
         .sinkTo(
