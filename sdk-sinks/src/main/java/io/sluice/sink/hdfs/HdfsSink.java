@@ -85,7 +85,8 @@ public final class HdfsSink<T> implements Sink<T> {
 
   private static <T> PartFormat<T, ?> parquetFormat(
       ParquetFormat<? super T> f, Configuration conf) {
-    return new ParquetPartFormat<T>(f.name(), f.columns(), f.compression(), f.rowGroupSize(), conf);
+    return new ParquetPartFormat<T>(
+        f.name(), f.columns(), f.compression(), f.rowGroupSize(), f.pageSize(), conf);
   }
 
   /**

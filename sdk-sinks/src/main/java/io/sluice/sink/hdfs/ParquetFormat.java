@@ -38,8 +38,9 @@ import java.util.function.Function;
  * each part file is finished (footer written, synced, closed) when it rolls and at every
  * checkpoint, then committed by rename exactly like JSON-lines parts ({@code part-*.parquet}). A
  * part holds one row group per {@link Builder#rowGroupSize} bytes; the open row group is buffered
- * in memory (per open bucket), which is why the default is smaller than Parquet's usual 128 MiB.
- * Nested and repeated fields are not supported: map them to columns or to a JSON string.
+ * in memory (per open bucket), which is why the default is smaller than Parquet's usual 128 MiB;
+ * each open part also holds one {@link Builder#pageSize} of compression buffer. Nested and repeated
+ * fields are not supported: map them to columns or to a JSON string.
  */
 public final class ParquetFormat<T> {
   /** Column types, with the Java values each accepts (anything else makes the record bad). */
@@ -75,12 +76,14 @@ public final class ParquetFormat<T> {
   private final List<ParquetColumn<T>> columns;
   private final Compression compression;
   private final long rowGroupSize;
+  private final int pageSize;
 
   private ParquetFormat(Builder<T> b) {
     this.name = b.name;
     this.columns = List.copyOf(b.columns);
     this.compression = b.compression != null ? b.compression : Compression.SNAPPY;
     this.rowGroupSize = b.rowGroupSize;
+    this.pageSize = b.pageSize;
   }
 
   /**
@@ -118,6 +121,10 @@ public final class ParquetFormat<T> {
     return rowGroupSize;
   }
 
+  public int pageSize() {
+    return pageSize;
+  }
+
   /** The Parquet schema in its text form, e.g. {@code message order { required int64 id; }}. */
   public String schema() {
     return ParquetColumn.schemaOf(name, columns).toString();
@@ -135,6 +142,7 @@ public final class ParquetFormat<T> {
     private final Set<String> names = new HashSet<>();
     private Compression compression;
     private long rowGroupSize = 16L << 20;
+    private int pageSize = 1 << 20;
 
     private Builder(String name) {
       this.name = name;
@@ -181,6 +189,16 @@ public final class ParquetFormat<T> {
      */
     public Builder<T> rowGroupSize(long bytes) {
       this.rowGroupSize = atLeast(bytes, 64L << 10, "rowGroupSize");
+      return this;
+    }
+
+    /**
+     * Bytes of a page within a column chunk (default 1 MiB, Parquet's own; at least 8 KiB). Every
+     * open part file also holds a compression buffer of this size, so an app with hundreds of open
+     * buckets (many topics, several hours each) lowers it, e.g. to 64 KiB.
+     */
+    public Builder<T> pageSize(int bytes) {
+      this.pageSize = (int) atLeast(bytes, 8L << 10, "pageSize");
       return this;
     }
 

@@ -27,6 +27,7 @@ public final class ParquetPartFormat<T> implements PartFormat<T, Object[]> {
   private final MessageType schema;
   private final CompressionCodecName codec;
   private final long rowGroupSize;
+  private final int pageSize;
   private final Configuration conf;
 
   public ParquetPartFormat(
@@ -34,11 +35,13 @@ public final class ParquetPartFormat<T> implements PartFormat<T, Object[]> {
       List<? extends ParquetColumn<? super T>> columns,
       Compression compression,
       long rowGroupSize,
+      int pageSize,
       Configuration conf) {
     this.columns = List.copyOf(columns);
     this.schema = ParquetColumn.schemaOf(name, columns);
     this.codec = CompressionCodecName.valueOf(compression.name());
     this.rowGroupSize = rowGroupSize;
+    this.pageSize = pageSize;
     this.conf = new Configuration(conf);
   }
 
@@ -64,6 +67,8 @@ public final class ParquetPartFormat<T> implements PartFormat<T, Object[]> {
             .withConf(conf)
             .withCompressionCodec(codec)
             .withRowGroupSize(rowGroupSize)
+            .withPageSize(pageSize)
+            .withDictionaryPageSize(pageSize)
             .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
             .build();
     return new PartEncoder<>() {
