@@ -189,7 +189,11 @@ public class HdfsParquetSinkIT extends HdfsKit {
   @Test
   void shouldRollParquetPartsBySizeOnTheLocalFileSystem() throws Exception {
     ParquetFormat<Order> small =
-        orderColumns().compression(Compression.GZIP).rowGroupSize(64 << 10).build();
+        orderColumns()
+            .compression(Compression.GZIP)
+            .rowGroupSize(64 << 10)
+            .pageSize(8 << 10) // many pages per row group, read back below
+            .build();
     writeOrders(orderSink(localDir.toString(), 64 << 10, small), 60_000);
     FileSystem fs = FileSystem.getLocal(new Configuration()).getRawFileSystem();
     Path base = new Path(localDir.toUri());

@@ -27,6 +27,7 @@ class HdfsSinkFormatTest {
                 + " required int64 at (TIMESTAMP(MILLIS,true)); }");
     assertThat(format().compression()).isEqualTo(Compression.SNAPPY);
     assertThat(format().rowGroupSize()).isEqualTo(16L << 20);
+    assertThat(format().pageSize()).isEqualTo(1 << 20);
   }
 
   @Test
@@ -48,6 +49,9 @@ class HdfsSinkFormatTest {
     assertThatThrownBy(() -> b.rowGroupSize(1000))
         .isInstanceOf(ConfigException.class)
         .hasMessage("Invalid value 1000 for rowGroupSize: must be at least 65536");
+    assertThatThrownBy(() -> b.pageSize(1000))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("Invalid value 1000 for pageSize: must be at least 8192");
     b.compression(Compression.GZIP);
     assertThatThrownBy(() -> b.compression(Compression.SNAPPY))
         .isInstanceOf(ConfigException.class)
