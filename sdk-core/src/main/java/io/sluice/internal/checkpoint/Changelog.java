@@ -1,6 +1,7 @@
 package io.sluice.internal.checkpoint;
 
 import io.sluice.CheckpointException;
+import io.sluice.internal.TakeOverLog;
 import io.sluice.state.internal.Bytes;
 import io.sluice.state.internal.CheckpointRecord;
 import io.sluice.state.internal.StateDelta;
@@ -150,6 +151,9 @@ public final class Changelog implements AutoCloseable {
             e.toString());
       }
     }
+    if (fenced) {
+      TakeOverLog.step(app, "changelog-topics");
+    }
     ProducerAccessMode mode =
         fenced ? ProducerAccessMode.ExclusiveWithFencing : ProducerAccessMode.Shared;
     try {
@@ -165,8 +169,11 @@ public final class Changelog implements AutoCloseable {
               producer(client, recordTopic, mode),
               journal);
       if (fenced) {
+        TakeOverLog.step(app, "fenced");
         changelog.abortFormerHolder(journalTopic);
+        TakeOverLog.step(app, "aborted");
         changelog.sync();
+        TakeOverLog.step(app, "sync-written");
       }
       return changelog;
     } catch (PulsarClientException e) {

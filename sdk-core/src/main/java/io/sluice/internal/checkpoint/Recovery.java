@@ -9,6 +9,7 @@ import io.sluice.RecoveryLayer;
 import io.sluice.SluiceException;
 import io.sluice.internal.Backoff;
 import io.sluice.internal.MessageIds;
+import io.sluice.internal.TakeOverLog;
 import io.sluice.sink.CommitLostException;
 import io.sluice.sink.Committer;
 import io.sluice.state.StateException;
@@ -149,8 +150,14 @@ public final class Recovery {
         syncChangelog(store, checkpoint.get());
       }
       recoverSinks(store, checkpoint, committers.apply(store));
+      if (replicated) {
+        TakeOverLog.step(app, "sinks-recovered");
+      }
       Map<String, MessageId> positions = MessageIds.positionsOf(checkpoint.orElse(null));
       Map<String, PartitionStart> starts = planner.plan(positions);
+      if (replicated) {
+        TakeOverLog.step(app, "starts-planned");
+      }
       RecoveryLayer layer = report(checkpoint, restored, starts);
       return new Result(lock, store, checkpoint, positions, starts, layer);
     } catch (RuntimeException e) {
@@ -199,6 +206,7 @@ public final class Recovery {
   private Optional<CheckpointRecord> adoptChangelog(
       StateStore store, Optional<CheckpointRecord> local) {
     Optional<CheckpointRecord> newest = changelog.newestRecord();
+    TakeOverLog.step(app, "newest-record-read");
     if (newest.isEmpty()) {
       local.ifPresent(l -> changelog.writeBase(l, store.scanState(new byte[0])));
       return local;
@@ -213,7 +221,9 @@ public final class Recovery {
     }
     long started = System.nanoTime();
     Changelog.Restored restored = changelog.restore().orElseThrow();
+    TakeOverLog.step(app, "changelog-read");
     store.replaceState(restored.record(), restored.state());
+    TakeOverLog.step(app, "state-replaced");
     LOG.info(
         "[{}] restored checkpoint {} ({} keys of state) from the changelog in Pulsar in {} ms; the"
             + " state directory {} held {}",

@@ -2,6 +2,7 @@ package io.sluice.internal.runtime;
 
 import io.sluice.ConfigException;
 import io.sluice.SourceException;
+import io.sluice.internal.TakeOverLog;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -55,6 +56,8 @@ final class Lease implements AutoCloseable {
 
   private volatile long activeSince = -1; // nanoTime the standby consumer was last made active
   private volatile long holderActiveSince = -1; // nanoTime the holder consumer was made active
+  private volatile long activeAtMillis; // the same two moments on the wall clock, for the log
+  private volatile long holderActiveAtMillis;
 
   /** The holder stayed active for {@link #SETTLE}: this instance holds the lease. */
   private volatile boolean confirmed;
@@ -124,6 +127,7 @@ final class Lease implements AutoCloseable {
     return new ConsumerEventListener() {
       @Override
       public void becameActive(org.apache.pulsar.client.api.Consumer<?> c, int partitionId) {
+        activeAtMillis = System.currentTimeMillis();
         activeSince = System.nanoTime();
       }
 
@@ -138,6 +142,7 @@ final class Lease implements AutoCloseable {
     return new ConsumerEventListener() {
       @Override
       public void becameActive(org.apache.pulsar.client.api.Consumer<?> c, int partitionId) {
+        holderActiveAtMillis = System.currentTimeMillis();
         holderActiveSince = System.nanoTime();
       }
 
@@ -180,6 +185,9 @@ final class Lease implements AutoCloseable {
       long since = holderActiveSince;
       if (since >= 0 && System.nanoTime() - since >= SETTLE.toNanos()) {
         confirmed = true;
+        TakeOverLog.step(app, "standby-active", activeAtMillis);
+        TakeOverLog.step(app, "holder-active", holderActiveAtMillis);
+        TakeOverLog.step(app, "settled");
         standby.close(); // the holder has it; the standby consumer only competed
         LOG.info("[{}] instance {} is now the active replica", app, instance);
         return true;
