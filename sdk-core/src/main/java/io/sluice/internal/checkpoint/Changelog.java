@@ -99,8 +99,8 @@ public final class Changelog implements AutoCloseable {
   private long takeOverReadMillis;
 
   /**
-   * The take-over's first pass, told once the first checkpoint is written (the start is over), so
-   * that it sets up the topics' compaction then ({@code null} once told, or without one).
+   * The take-over's first pass, told once the first checkpoint is committed (the start is over), so
+   * that it sets up the topics' compaction only then ({@code null} once told, or without one).
    */
   private volatile ChangelogReadAhead readAhead;
 
@@ -346,11 +346,6 @@ public final class Changelog implements AutoCloseable {
   }
 
   private void writeInTransaction(CheckpointRecord record, List<Map<Bytes, byte[]>> changes) {
-    ChangelogReadAhead started = readAhead;
-    if (started != null) {
-      readAhead = null;
-      started.startedUp();
-    }
     Transaction txn = null;
     try {
       txn = client.newTransaction().withTransactionTimeout(5, TimeUnit.MINUTES).build().get();
@@ -380,6 +375,11 @@ public final class Changelog implements AutoCloseable {
       sent.add(records.newMessage(txn).keyBytes(RECORD_KEY).value(record.encode()).sendAsync());
       CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
       txn.commit().get(2, TimeUnit.MINUTES);
+      ChangelogReadAhead started = readAhead;
+      if (started != null) { // the first checkpoint is in: the take-over is over
+        readAhead = null;
+        started.startedUp();
+      }
     } catch (Exception e) {
       if (txn != null) {
         txn.abort();

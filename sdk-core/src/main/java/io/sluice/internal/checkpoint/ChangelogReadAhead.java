@@ -18,8 +18,8 @@ import org.apache.pulsar.client.api.PulsarClient;
  * ChangelogView}).
  *
  * <p>The compaction of the topics (their threshold, and one compaction now, see {@link
- * ChangelogTopics#setUpCompaction}) waits until the replica wrote its first checkpoint, so that the
- * broker's compaction does not compete with the take-over for the host.
+ * ChangelogTopics#setUpCompaction}) waits until the replica committed its first checkpoint, so that
+ * the broker's compaction does not compete with the take-over and that checkpoint.
  */
 public final class ChangelogReadAhead implements AutoCloseable {
   private final CompletableFuture<ChangelogView> view = new CompletableFuture<>();
@@ -110,7 +110,7 @@ public final class ChangelogReadAhead implements AutoCloseable {
     return readMillis;
   }
 
-  /** The replica wrote its first checkpoint: the topics may be compacted now. */
+  /** The replica committed its first checkpoint: the topics may be compacted now. */
   void startedUp() {
     startedUp.complete(true);
   }
