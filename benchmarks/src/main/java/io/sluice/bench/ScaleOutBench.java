@@ -26,9 +26,9 @@ import org.apache.pulsar.client.api.Schema;
  *
  * <ol>
  *   <li>hand-over: SIGKILL of the active replica while records trickle in, until the standby
- *       processes its first record (wall clock, one host), {@code rounds} times, each split by
- *       step ({@link HandOverTimeline}: the broker's log and the standby's {@code take-over:}
- *       lines); the standby has joined the lease before each kill;
+ *       processes its first record (wall clock, one host), {@code rounds} times, each split by step
+ *       ({@link HandOverTimeline}: the broker's log and the standby's {@code take-over:} lines);
+ *       the standby has joined the lease before each kill;
  *   <li>restore: the standby's restore of the changelog ({@code keys} keys) against a plain Reader
  *       reading the same compacted changelog topic in this JVM ({@code restore_ratio}: raw read
  *       time / restore time, so 1.0 is as fast as the raw read);
