@@ -46,6 +46,11 @@ final class BenchEnv implements AutoCloseable {
         PulsarClient.builder().serviceUrl(serviceUrl).statsInterval(0, TimeUnit.SECONDS).build();
   }
 
+  /** The embedded broker's log file, or {@code null} for an external cluster. */
+  Path brokerLog() {
+    return embedded == null ? null : embedded.logFile();
+  }
+
   Producer<byte[]> producer(String topic) throws Exception {
     return client
         .newProducer(Schema.BYTES)

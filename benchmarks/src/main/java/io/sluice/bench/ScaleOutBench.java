@@ -7,7 +7,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
@@ -24,7 +26,9 @@ import org.apache.pulsar.client.api.Schema;
  *
  * <ol>
  *   <li>hand-over: SIGKILL of the active replica while records trickle in, until the standby
- *       processes its first record (wall clock, one host), {@code rounds} times;
+ *       processes its first record (wall clock, one host), {@code rounds} times, each split by step
+ *       ({@link HandOverTimeline}: the broker's log and the standby's {@code take-over:} lines);
+ *       the standby has joined the lease before each kill;
  *   <li>restore: the standby's restore of the changelog ({@code keys} keys) against a plain Reader
  *       reading the same compacted changelog topic in this JVM ({@code restore_ratio}: raw read
  *       time / restore time, so 1.0 is as fast as the raw read);
@@ -48,7 +52,9 @@ public final class ScaleOutBench {
     try (BenchEnv env = new BenchEnv("scaleout")) {
       long[] handover = new long[rounds];
       long[] restore = new long[rounds];
-      String app = handovers(env, rounds, keys, handover, restore);
+      List<Map<String, Long>> timelines = new ArrayList<>();
+      String app = handovers(env, rounds, keys, handover, restore, timelines);
+      printMedianTimeline(timelines);
       double rawMs = rawChangelogRead(env, "persistent://public/default/__sluice-changelog-" + app);
       double restoreRatio = rawMs / median(restore);
       double one = drain(env, 1, messages);
@@ -70,7 +76,13 @@ public final class ScaleOutBench {
    * records trickle in; returns the app's name.
    */
   private static String handovers(
-      BenchEnv env, int rounds, int keys, long[] handover, long[] restore) throws Exception {
+      BenchEnv env,
+      int rounds,
+      int keys,
+      long[] handover,
+      long[] restore,
+      List<Map<String, Long>> timelines)
+      throws Exception {
     String app = "scaleout-handover-" + System.currentTimeMillis();
     String topic = "persistent://public/default/" + app + "-in";
     env.admin.topics().createPartitionedTopic(topic, 4);
@@ -79,26 +91,32 @@ public final class ScaleOutBench {
     AtomicBoolean trickling = new AtomicBoolean(true);
     Thread trickle = null;
     try {
-      replicas.add(replica(env, topic, app, "a", 1));
+      replicas.add(replica(env, topic, app, "a", 1, true));
       replicas.get(0).awaitLine(l -> l.startsWith("RUNNING"), Duration.ofSeconds(120));
-      replicas.add(replica(env, topic, app, "b", 1));
+      replicas.add(replica(env, topic, app, "b", 1, true));
       awaitProcessed(replicas.get(0), keys);
       trickle = trickle(env, topic, keys, trickling);
       int active = 0;
       for (int r = 0; r < rounds; r++) {
-        Thread.sleep(3000); // the standby settles, checkpoints go on
         ChildJvm victim = replicas.get(active);
         ChildJvm standby = replicas.get(1 - active);
+        // a hand-over needs a standby: on a loaded host a replica's JVM takes seconds to join
+        standby.awaitLine(l -> l.contains("waiting to become active"), Duration.ofSeconds(120));
+        Thread.sleep(3000); // the standby settles, checkpoints go on
         long killedAt = System.currentTimeMillis();
         victim.kill();
         String first = standby.awaitLine(l -> l.startsWith("FIRST"), Duration.ofSeconds(180));
         handover[r] = Long.parseLong(first.substring("FIRST ".length())) - killedAt;
         restore[r] = restoreMillis(standby.logFile());
+        Map<String, Long> timeline =
+            HandOverTimeline.of(standby.logFile(), env.brokerLog(), app, killedAt);
+        timelines.add(timeline);
         victim.close();
-        replicas.set(active, replica(env, topic, app, active == 0 ? "a" : "b", 1));
+        replicas.set(active, replica(env, topic, app, active == 0 ? "a" : "b", 1, true));
         active = 1 - active;
         System.out.printf(
-            "round %d: hand-over %d ms (restore %d ms)%n", r, handover[r], restore[r]);
+            "round %d: hand-over %d ms (restore %d ms); ms after SIGKILL: %s%n",
+            r, handover[r], restore[r], timeline);
       }
     } finally {
       trickling.set(false);
@@ -109,6 +127,19 @@ public final class ScaleOutBench {
       replicas.forEach(ChildJvm::close);
     }
     return app;
+  }
+
+  /** Each step's median over the rounds, ms after SIGKILL, in the order of the medians. */
+  private static void printMedianTimeline(List<Map<String, Long>> timelines) {
+    Map<String, List<Long>> byStep = new LinkedHashMap<>();
+    timelines.forEach(
+        t -> t.forEach((k, v) -> byStep.computeIfAbsent(k, x -> new ArrayList<>()).add(v)));
+    Map<String, Long> medians = new LinkedHashMap<>();
+    byStep.entrySet().stream()
+        .map(e -> Map.entry(e.getKey(), median(e.getValue().stream().mapToLong(x -> x).toArray())))
+        .sorted(Map.Entry.comparingByValue())
+        .forEach(e -> medians.put(e.getKey(), (long) e.getValue().doubleValue()));
+    System.out.println("hand-over timeline, median ms after SIGKILL: " + medians);
   }
 
   /** The restore time the replica logged, or -1 if it resumed without reading the changelog. */
@@ -156,7 +187,7 @@ public final class ScaleOutBench {
     List<ChildJvm> replicas = new ArrayList<>();
     try {
       for (int i = 0; i < shards; i++) {
-        replicas.add(replica(env, topic, app, "r" + i, shards));
+        replicas.add(replica(env, topic, app, "r" + i, shards, false));
       }
       long startedAt = 0;
       for (ChildJvm r : replicas) {
@@ -226,10 +257,18 @@ public final class ScaleOutBench {
     return t;
   }
 
-  private static ChildJvm replica(BenchEnv env, String topic, String app, String name, int shards) {
+  /**
+   * A replica in a child JVM; {@code logToStdout}: its log lines go to its stdout too, where the
+   * bench can wait for them (the standby's "waiting to become active").
+   */
+  private static ChildJvm replica(
+      BenchEnv env, String topic, String app, String name, int shards, boolean logToStdout) {
     return ChildJvm.builder(ScaleOutReplica.class)
         .name("scaleout-" + name)
-        .jvmArgs("-Xmx512m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=info")
+        .jvmArgs(
+            "-Xmx512m",
+            "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
+            "-Dorg.slf4j.simpleLogger.logFile=" + (logToStdout ? "System.out" : "System.err"))
         .args(
             env.serviceUrl,
             env.adminUrl,

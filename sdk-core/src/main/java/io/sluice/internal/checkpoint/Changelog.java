@@ -1,31 +1,27 @@
 package io.sluice.internal.checkpoint;
 
 import io.sluice.CheckpointException;
+import io.sluice.internal.TakeOverLog;
 import io.sluice.state.internal.Bytes;
 import io.sluice.state.internal.CheckpointRecord;
 import io.sluice.state.internal.StateDelta;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.pulsar.client.admin.PulsarAdmin;
-import org.apache.pulsar.client.admin.PulsarAdminException;
-import org.apache.pulsar.client.api.Message;
 import org.apache.pulsar.client.api.MessageId;
 import org.apache.pulsar.client.api.Producer;
 import org.apache.pulsar.client.api.ProducerAccessMode;
 import org.apache.pulsar.client.api.PulsarClient;
-import org.apache.pulsar.client.api.PulsarClientException;
-import org.apache.pulsar.client.api.Reader;
 import org.apache.pulsar.client.api.Schema;
 import org.apache.pulsar.client.api.transaction.Transaction;
 import org.apache.pulsar.client.api.transaction.TransactionCoordinatorClientException;
@@ -57,11 +53,14 @@ import org.slf4j.LoggerFactory;
  * An instance taking the app over opens its producers on all three topics with {@code
  * ExclusiveWithFencing}, which fails every later send of the former holder, then aborts the
  * transaction the journal names last (one the former holder may have filled before the fence and
- * could still commit). Only then does it read the changelog:
+ * could still commit), and reads the changelog up to sync markers it wrote after the fence. It may
+ * have read most of the changelog before, while its lease settled ({@link ChangelogReadAhead}): the
+ * same Readers go on, so what it restores is what one read after the fence would give.
  *
  * <pre>
- *  new holder:  fence journal + changelog + records ─▶ read journal ─▶ abort its last txn
- *               ─▶ read the newest checkpoint ─▶ restore ─▶ re-commit its committables
+ *  new holder:  (read ahead) ─▶ fence journal + changelog + records ─▶ sync markers
+ *               ─▶ read journal on ─▶ abort its last txn ─▶ read on up to the markers
+ *               ─▶ restore ─▶ re-commit its committables
  *  old holder:  journal(txn) ─▶ sends ─▶ commit      (each step fails once fenced or aborted)
  * </pre>
  *
@@ -73,20 +72,16 @@ import org.slf4j.LoggerFactory;
  */
 public final class Changelog implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Changelog.class);
-  private static final byte[] RECORD_KEY = {0};
-
-  /** Key of a replica's sync marker (see {@link #sync}); never a state key, which is longer. */
-  private static final byte[] SYNC_KEY = {2};
-
-  private static final byte PUT = 1;
-  private static final byte DELETE = 0;
+  private static final byte[] RECORD_KEY = ChangelogView.RECORD_KEY;
+  private static final byte[] SYNC_KEY = ChangelogView.SYNC_KEY;
+  private static final byte PUT = ChangelogView.PUT;
+  private static final byte DELETE = ChangelogView.DELETE;
 
   /** What a restore found: the newest checkpoint record and the keyed state as of it. */
   public record Restored(CheckpointRecord record, Map<Bytes, byte[]> state) {}
 
   private final String app;
-  private final String stateTopic;
-  private final String recordTopic;
+  private final ChangelogTopics topics;
   private final PulsarClient client;
   private final Producer<byte[]> state;
   private final Producer<byte[]> records;
@@ -94,20 +89,30 @@ public final class Changelog implements AutoCloseable {
   /** The transaction journal of a replicated app ({@code null} otherwise). */
   private final Producer<byte[]> journal;
 
-  /** The sync markers this instance wrote at open, per topic: reads go on until them. */
-  private final Map<String, byte[]> syncMarkers = new HashMap<>();
+  /**
+   * A replicated app: the changelog as read up to this instance's sync markers when it took the
+   * unit over ({@code null} otherwise, and after the restore took it).
+   */
+  private ChangelogView takenOver;
+
+  /** How long reading {@link #takenOver} took, in ms (read ahead, then after the fence). */
+  private long takeOverReadMillis;
+
+  /**
+   * The take-over's first pass, told once the first checkpoint is committed (the start is over), so
+   * that it sets up the topics' compaction only then ({@code null} once told, or without one).
+   */
+  private volatile ChangelogReadAhead readAhead;
 
   private Changelog(
       String app,
-      String stateTopic,
-      String recordTopic,
+      ChangelogTopics topics,
       PulsarClient client,
       Producer<byte[]> state,
       Producer<byte[]> records,
       Producer<byte[]> journal) {
     this.app = app;
-    this.stateTopic = stateTopic;
-    this.recordTopic = recordTopic;
+    this.topics = topics;
     this.client = client;
     this.state = state;
     this.records = records;
@@ -117,66 +122,125 @@ public final class Changelog implements AutoCloseable {
   /**
    * Opens the changelog of {@code app} in {@code namespace} (creating its topics, compacted past 64
    * MiB where topic policies are enabled), through a transactional {@code client}. {@code fenced}
-   * (a replicated app): takes the changelog over from any other instance, as the class doc says.
+   * (a replicated app): takes the changelog over from any other instance, as the class doc says,
+   * going on from {@code readAhead} (its topics prepared and read so far while the lease settled)
+   * when it is not {@code null}.
    */
   public static Changelog open(
-      String app, String namespace, PulsarClient client, PulsarAdmin admin, boolean fenced) {
-    String stateTopic = "persistent://" + namespace + "/__sluice-changelog-" + app;
-    String recordTopic = "persistent://" + namespace + "/__sluice-checkpoints-" + app;
-    String journalTopic = "persistent://" + namespace + "/__sluice-changelog-txns-" + app;
-    List<String> topics =
-        fenced ? List.of(journalTopic, stateTopic, recordTopic) : List.of(stateTopic, recordTopic);
-    for (String topic : topics) {
+      String app,
+      String namespace,
+      PulsarClient client,
+      PulsarAdmin admin,
+      boolean fenced,
+      ChangelogReadAhead readAhead) {
+    ChangelogTopics topics = ChangelogTopics.of(app, namespace);
+    if (readAhead == null) {
+      topics.prepare(admin, fenced);
+    }
+    if (!fenced) {
       try {
-        admin.topics().createNonPartitionedTopic(topic);
-      } catch (PulsarAdminException.ConflictException exists) {
-        // created by an earlier run
-      } catch (PulsarAdminException e) {
-        throw new CheckpointException(
-            "Cannot create the changelog topic " + topic + " (sluice.state.changelog): " + e, e);
-      }
-      try {
-        admin.topicPolicies().setCompactionThreshold(topic, 64L << 20);
-        // compacting now creates the compaction cursor, which keeps the broker from trimming the
-        // topic's older ledgers (a topic without a subscription keeps only its current ledger)
-        admin.topics().triggerCompaction(topic);
-      } catch (PulsarAdminException.ConflictException running) {
-        // a compaction is running already
-      } catch (PulsarAdminException e) {
-        LOG.warn(
-            "[{}] no compaction threshold on {} ({}); compact it from time to time",
+        return new Changelog(
             app,
-            topic,
-            e.toString());
+            topics,
+            client,
+            producer(client, topics.state(), ProducerAccessMode.Shared).get(),
+            producer(client, topics.records(), ProducerAccessMode.Shared).get(),
+            null);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new CheckpointException("Interrupted opening the changelog " + topics.state(), e);
+      } catch (ExecutionException e) {
+        throw new CheckpointException(
+            "Cannot write the changelog " + topics.state() + " (sluice.state.changelog): " + e, e);
       }
     }
-    ProducerAccessMode mode =
-        fenced ? ProducerAccessMode.ExclusiveWithFencing : ProducerAccessMode.Shared;
     try {
-      // the journal first: once it is fenced, the former holder opens no transaction it could fill
-      Producer<byte[]> journal = fenced ? producer(client, journalTopic, mode) : null;
-      Changelog changelog =
-          new Changelog(
-              app,
-              stateTopic,
-              recordTopic,
-              client,
-              producer(client, stateTopic, mode),
-              producer(client, recordTopic, mode),
-              journal);
-      if (fenced) {
-        changelog.abortFormerHolder(journalTopic);
-        changelog.sync();
-      }
+      Changelog changelog = takeOver(app, topics, client, readAhead);
+      changelog.readAhead = readAhead;
       return changelog;
-    } catch (PulsarClientException e) {
-      throw new CheckpointException(
-          "Cannot write the changelog " + stateTopic + " (sluice.state.changelog): " + e, e);
+    } catch (RuntimeException e) {
+      if (readAhead != null) {
+        readAhead.close();
+      }
+      throw e;
     }
   }
 
-  private static Producer<byte[]> producer(
-      PulsarClient client, String topic, ProducerAccessMode mode) throws PulsarClientException {
+  private static Changelog takeOver(
+      String app, ChangelogTopics topics, PulsarClient client, ChangelogReadAhead readAhead) {
+    ChangelogView view = readAhead != null ? readAhead.take() : null;
+    long readAheadMillis = readAhead != null ? readAhead.readMillis() : 0;
+    Changelog changelog = fence(app, topics, client);
+    try {
+      long started = System.nanoTime();
+      if (view == null) {
+        view = ChangelogView.open(client, topics, true);
+        view.readAvailable();
+      }
+      changelog.catchUp(view);
+      changelog.takeOverReadMillis =
+          readAheadMillis + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+    } catch (RuntimeException e) {
+      if (view != null) {
+        view.close();
+      }
+      changelog.close();
+      throw e;
+    }
+    return changelog;
+  }
+
+  /**
+   * Opens the producers on all three topics with {@code ExclusiveWithFencing}, at once: every later
+   * send of the former holder fails. Their order does not matter, as nothing is read before all
+   * three are open: a journal entry the former holder got in before the fence is read afterwards,
+   * and one that came after it failed, so the former holder sent nothing in that transaction.
+   */
+  private static Changelog fence(String app, ChangelogTopics topics, PulsarClient client) {
+    ProducerAccessMode mode = ProducerAccessMode.ExclusiveWithFencing;
+    CompletableFuture<Producer<byte[]>> journal = producer(client, topics.journal(), mode);
+    CompletableFuture<Producer<byte[]>> state = producer(client, topics.state(), mode);
+    CompletableFuture<Producer<byte[]>> records = producer(client, topics.records(), mode);
+    try {
+      CompletableFuture.allOf(journal, state, records).join();
+    } catch (CompletionException e) {
+      for (CompletableFuture<Producer<byte[]>> p : List.of(journal, state, records)) {
+        p.thenAccept(Producer::closeAsync);
+      }
+      throw new CheckpointException(
+          "Cannot write the changelog " + topics.state() + " (sluice.state.changelog): " + e, e);
+    }
+    TakeOverLog.step(app, "fenced");
+    return new Changelog(app, topics, client, state.join(), records.join(), journal.join());
+  }
+
+  /**
+   * After the fence: aborts the transaction the journal names last, writes the sync markers and
+   * reads the changelog up to them. The markers go out while the abort runs: a Reader waits at the
+   * open transaction either way, and the markers land after everything the former holder sent.
+   */
+  private void catchUp(ChangelogView view) {
+    Map<String, CompletableFuture<byte[]>> markers = sync();
+    view.readJournal();
+    view.lastTxn().ifPresent(this::abortFormerHolder);
+    TakeOverLog.step(app, "aborted");
+    view.readToMarkers(
+        awaitMarker(markers, topics.records()), awaitMarker(markers, topics.state()));
+    view.close(); // what it read stays; its Readers are done
+    TakeOverLog.step(app, "changelog-read");
+    takenOver = view;
+  }
+
+  private static byte[] awaitMarker(Map<String, CompletableFuture<byte[]>> markers, String topic) {
+    try {
+      return markers.get(topic).join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof CheckpointException c ? c : e;
+    }
+  }
+
+  private static CompletableFuture<Producer<byte[]>> producer(
+      PulsarClient client, String topic, ProducerAccessMode mode) {
     return client
         .newProducer(Schema.BYTES)
         .topic(topic)
@@ -185,21 +249,14 @@ public final class Changelog implements AutoCloseable {
         .enableBatching(true)
         .batchingMaxPublishDelay(1, TimeUnit.MILLISECONDS)
         .blockIfQueueFull(true)
-        .create();
+        .createAsync();
   }
 
   /**
-   * Aborts the transaction the journal names last: the former holder's newest, which it may have
-   * filled before the fence and could otherwise still commit after this instance restored.
+   * Aborts {@code id}, the transaction the journal names last: the former holder's newest, which it
+   * may have filled before the fence and could otherwise still commit after this instance restored.
    */
-  private void abortFormerHolder(String journalTopic) {
-    byte[][] last = {null};
-    readAll(journalTopic, m -> last[0] = m.getValue());
-    if (last[0] == null || last[0].length != 16) {
-      return;
-    }
-    ByteBuffer b = ByteBuffer.wrap(last[0]);
-    TxnID id = new TxnID(b.getLong(), b.getLong());
+  private void abortFormerHolder(TxnID id) {
     try {
       ((PulsarClientImpl) client).getTcClient().abort(id);
       LOG.info("[{}] aborted transaction {} of the changelog's former holder", app, id);
@@ -211,7 +268,7 @@ public final class Changelog implements AutoCloseable {
           "Cannot abort transaction "
               + id
               + " of the changelog's former holder (journal "
-              + journalTopic
+              + topics.journal()
               + "): "
               + e,
           e);
@@ -219,19 +276,35 @@ public final class Changelog implements AutoCloseable {
   }
 
   /**
-   * Writes a marker at the end of both topics, which later reads go on until. A reader stops at the
-   * first transaction not yet ended, and {@code hasMessageAvailable} says nothing is left there:
-   * the former holder's last transaction, when it was committing as this instance took the
-   * changelog over (the abort came too late), would be missed, and with it the newest checkpoint.
-   * Reading up to a marker written after the fence waits for that commit to land instead.
+   * Writes a marker at the end of the state and the records topic, which the take-over's reads go
+   * on until. A reader stops at the first transaction not yet ended, and {@code
+   * hasMessageAvailable} says nothing is left there: the former holder's last transaction, when it
+   * was committing as this instance took the changelog over (the abort came too late), would be
+   * missed, and with it the newest checkpoint. Reading up to a marker written after the fence waits
+   * for that commit to land instead. Returns each topic's marker once it is written.
    */
-  private void sync() throws PulsarClientException {
+  private Map<String, CompletableFuture<byte[]>> sync() {
+    Map<String, CompletableFuture<byte[]>> written = new HashMap<>();
     for (Map.Entry<String, Producer<byte[]>> e :
-        Map.of(stateTopic, state, recordTopic, records).entrySet()) {
+        Map.of(topics.state(), state, topics.records(), records).entrySet()) {
       byte[] marker = UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8);
-      e.getValue().newMessage().keyBytes(SYNC_KEY).value(marker).send();
-      syncMarkers.put(e.getKey(), marker);
+      written.put(
+          e.getKey(),
+          e.getValue()
+              .newMessage()
+              .keyBytes(SYNC_KEY)
+              .value(marker)
+              .sendAsync()
+              .handle(
+                  (id, failure) -> {
+                    if (failure != null) {
+                      throw new CheckpointException(
+                          "Cannot write the changelog " + e.getKey() + ": " + failure, failure);
+                    }
+                    return marker;
+                  }));
     }
+    return written;
   }
 
   /**
@@ -302,6 +375,11 @@ public final class Changelog implements AutoCloseable {
       sent.add(records.newMessage(txn).keyBytes(RECORD_KEY).value(record.encode()).sendAsync());
       CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
       txn.commit().get(2, TimeUnit.MINUTES);
+      ChangelogReadAhead started = readAhead;
+      if (started != null) { // the first checkpoint is in: the take-over is over
+        readAhead = null;
+        started.startedUp();
+      }
     } catch (Exception e) {
       if (txn != null) {
         txn.abort();
@@ -310,7 +388,12 @@ public final class Changelog implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
       throw new CheckpointException(
-          "Writing checkpoint " + record.id() + " to the changelog " + stateTopic + " failed: " + e,
+          "Writing checkpoint "
+              + record.id()
+              + " to the changelog "
+              + topics.state()
+              + " failed: "
+              + e,
           e);
     }
   }
@@ -330,95 +413,53 @@ public final class Changelog implements AutoCloseable {
     return newestRecord().map(CheckpointRecord::id).orElse(0L);
   }
 
-  /** The newest checkpoint record in the changelog, if any. */
+  /**
+   * The newest checkpoint record in the changelog, if any: for a replicated app, as read when it
+   * took the unit over.
+   */
   public Optional<CheckpointRecord> newestRecord() {
-    CheckpointRecord[] newest = {null};
-    readAll(
-        recordTopic,
-        m -> {
-          if (Arrays.equals(m.getKeyBytes(), RECORD_KEY)) {
-            newest[0] = CheckpointRecord.decode(m.getValue());
-          }
-        });
-    return Optional.ofNullable(newest[0]);
+    if (takenOver != null) {
+      return takenOver.newest();
+    }
+    try (ChangelogView view = ChangelogView.open(client, topics, false)) {
+      view.readRecords();
+      return view.newest();
+    }
   }
 
-  /** The newest checkpoint and the state as of it, if the changelog has one. */
+  /**
+   * The newest checkpoint and the state as of it, if the changelog has one: for a replicated app,
+   * as read when it took the unit over (once; see {@link #endTakeOver}).
+   */
   public Optional<Restored> restore() {
-    Optional<CheckpointRecord> record = newestRecord();
-    if (record.isEmpty()) {
-      return Optional.empty();
+    if (takenOver != null) {
+      ChangelogView view = takenOver;
+      takenOver = null;
+      return view.newest().map(r -> new Restored(r, view.state()));
     }
-    Map<Bytes, byte[]> all = new LinkedHashMap<>();
-    readAll(
-        stateTopic,
-        m -> {
-          if (Arrays.equals(m.getKeyBytes(), SYNC_KEY)) {
-            return;
-          }
-          Bytes key = new Bytes(m.getKeyBytes());
-          byte[] v = m.getValue();
-          if (v.length == 0 || v[0] == DELETE) {
-            all.remove(key);
-          } else {
-            byte[] value = new byte[v.length - 1];
-            System.arraycopy(v, 1, value, 0, value.length);
-            all.put(key, value);
-          }
-        });
-    return Optional.of(new Restored(record.get(), all));
-  }
-
-  private void readAll(String topic, java.util.function.Consumer<Message<byte[]>> apply) {
-    try (Reader<byte[]> reader =
-        client
-            .newReader(Schema.BYTES)
-            .topic(topic)
-            .startMessageId(MessageId.earliest)
-            .readCompacted(true)
-            .create()) {
-      byte[] marker = syncMarkers.get(topic);
-      if (marker != null) {
-        readUntilMarker(reader, topic, marker, apply);
-        return;
-      }
-      while (reader.hasMessageAvailable()) {
-        Message<byte[]> m = reader.readNext(30, TimeUnit.SECONDS);
-        if (m == null) {
-          throw new CheckpointException(
-              "Reading the changelog " + topic + ": a message is available but none came in 30 s");
-        }
-        apply.accept(m);
-      }
-    } catch (IOException e) {
-      throw new CheckpointException("Cannot read the changelog " + topic + ": " + e, e);
+    try (ChangelogView view = ChangelogView.open(client, topics, false)) {
+      view.readAvailable();
+      return view.newest().map(r -> new Restored(r, view.state()));
     }
   }
 
-  private static void readUntilMarker(
-      Reader<byte[]> reader,
-      String topic,
-      byte[] marker,
-      java.util.function.Consumer<Message<byte[]>> apply)
-      throws PulsarClientException {
-    while (true) {
-      Message<byte[]> m = reader.readNext(2, TimeUnit.MINUTES);
-      if (m == null) {
-        throw new CheckpointException(
-            "Reading the changelog "
-                + topic
-                + ": its end did not become readable within 2 minutes (a transaction of the"
-                + " replica before is still open; it ends at the transaction timeout)");
-      }
-      if (Arrays.equals(m.getKeyBytes(), SYNC_KEY) && Arrays.equals(m.getValue(), marker)) {
-        return;
-      }
-      apply.accept(m);
-    }
+  /** Forgets what the take-over read (the state directory held it already). */
+  public void endTakeOver() {
+    takenOver = null;
+  }
+
+  /** How long a replicated app's take-over spent reading the changelog, in ms. */
+  public long takeOverReadMillis() {
+    return takeOverReadMillis;
   }
 
   @Override
   public void close() {
+    ChangelogReadAhead started = readAhead;
+    if (started != null) {
+      readAhead = null;
+      started.close();
+    }
     state.closeAsync();
     records.closeAsync();
     if (journal != null) {

@@ -9,6 +9,7 @@ import io.sluice.RecoveryLayer;
 import io.sluice.SluiceException;
 import io.sluice.internal.Backoff;
 import io.sluice.internal.MessageIds;
+import io.sluice.internal.TakeOverLog;
 import io.sluice.sink.CommitLostException;
 import io.sluice.sink.Committer;
 import io.sluice.state.StateException;
@@ -129,6 +130,9 @@ public final class Recovery {
       lock.close();
       throw e;
     }
+    if (replicated) {
+      TakeOverLog.step(app, "store-opened");
+    }
     try {
       Optional<CheckpointRecord> checkpoint;
       try {
@@ -149,8 +153,14 @@ public final class Recovery {
         syncChangelog(store, checkpoint.get());
       }
       recoverSinks(store, checkpoint, committers.apply(store));
+      if (replicated) {
+        TakeOverLog.step(app, "sinks-recovered");
+      }
       Map<String, MessageId> positions = MessageIds.positionsOf(checkpoint.orElse(null));
       Map<String, PartitionStart> starts = planner.plan(positions);
+      if (replicated) {
+        TakeOverLog.step(app, "starts-planned");
+      }
       RecoveryLayer layer = report(checkpoint, restored, starts);
       return new Result(lock, store, checkpoint, positions, starts, layer);
     } catch (RuntimeException e) {
@@ -200,10 +210,12 @@ public final class Recovery {
       StateStore store, Optional<CheckpointRecord> local) {
     Optional<CheckpointRecord> newest = changelog.newestRecord();
     if (newest.isEmpty()) {
+      changelog.endTakeOver();
       local.ifPresent(l -> changelog.writeBase(l, store.scanState(new byte[0])));
       return local;
     }
     if (local.isPresent() && Arrays.equals(local.get().encode(), newest.get().encode())) {
+      changelog.endTakeOver();
       LOG.info(
           "[{}] the state directory {} holds the changelog's newest checkpoint {}: resuming from it",
           app,
@@ -214,13 +226,18 @@ public final class Recovery {
     long started = System.nanoTime();
     Changelog.Restored restored = changelog.restore().orElseThrow();
     store.replaceState(restored.record(), restored.state());
+    long replaceMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+    TakeOverLog.step(app, "state-replaced");
     LOG.info(
-        "[{}] restored checkpoint {} ({} keys of state) from the changelog in Pulsar in {} ms; the"
-            + " state directory {} held {}",
+        "[{}] restored checkpoint {} ({} keys of state) from the changelog in Pulsar in {} ms"
+            + " (reading {} ms, much of it while the lease settled; writing the state directory {}"
+            + " ms); the state directory {} held {}",
         app,
         restored.record().id(),
         restored.state().size(),
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started),
+        changelog.takeOverReadMillis() + replaceMillis,
+        changelog.takeOverReadMillis(),
+        replaceMillis,
         stateDir,
         local.map(l -> "checkpoint " + l.id()).orElse("no checkpoint"));
     return Optional.of(restored.record());

@@ -20,8 +20,9 @@
  * code):
  *
  * <pre>
- *  replicated: wait for the lease (runtime Lease), fence the changelog and abort the former
- *              holder's last changelog transaction ({@code Changelog})
+ *  replicated: wait for the lease (runtime Lease), reading the changelog meanwhile
+ *              ({@code ChangelogReadAhead}); fence the changelog, abort the former holder's last
+ *              changelog transaction, read on to the sync markers ({@code Changelog})
  *  lock the state directory ({@code StateDirLock}) ──held──▶ refused, nothing touched
  *  open the state store ──damaged──▶ moved aside, empty store
  *  newest complete checkpoint ──unreadable──▶ moved aside, none ──changelog──▶ restored from it

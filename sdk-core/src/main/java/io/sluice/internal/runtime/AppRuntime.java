@@ -10,6 +10,7 @@ import io.sluice.internal.FailureLatch;
 import io.sluice.internal.Partitions;
 import io.sluice.internal.Threads;
 import io.sluice.internal.checkpoint.Changelog;
+import io.sluice.internal.checkpoint.ChangelogReadAhead;
 import io.sluice.internal.checkpoint.CheckpointCoordinator;
 import io.sluice.internal.checkpoint.DurableCursors;
 import io.sluice.internal.checkpoint.PartitionStart;
@@ -87,6 +88,9 @@ public final class AppRuntime {
   private boolean stopCalled;
   private Lease lease;
   private volatile boolean startCancelled;
+
+  /** The changelog read while the lease settled, until {@link Changelog#open} takes it. */
+  private ChangelogReadAhead readAhead;
 
   /** The shard this instance reads (-1: every partition), its unit name and state directory. */
   private int shard = -1;
@@ -166,9 +170,16 @@ public final class AppRuntime {
               Threads.named(settings.threadFactory(), app, "fetch"));
       Map<String, SourceBinding> assignment = new LinkedHashMap<>();
       if (settings.stateChangelog()) {
+        ChangelogReadAhead ahead = readAhead;
+        readAhead = null;
         changelog =
             Changelog.open(
-                unit, changelogNamespace(), pulsar.client(), pulsar.admin(), settings.replicated());
+                unit,
+                changelogNamespace(),
+                pulsar.client(),
+                pulsar.admin(),
+                settings.replicated(),
+                ahead);
       }
       Recovery.Result recovered =
           new Recovery(unit, stateDir, meters, true, changelog, settings.replicated())
@@ -191,6 +202,10 @@ public final class AppRuntime {
           settings.checkpointInterval(),
           slotGroupAssignment());
     } catch (RuntimeException e) {
+      if (readAhead != null) {
+        readAhead.close();
+        readAhead = null;
+      }
       stop(Duration.ofSeconds(10), false);
       throw e;
     }
@@ -219,7 +234,8 @@ public final class AppRuntime {
       leases.forEach(Lease::close);
       throw e;
     }
-    int held = Lease.awaitAny(leases, Duration.ofSeconds(30), () -> startCancelled);
+    int held =
+        Lease.awaitAny(leases, Duration.ofSeconds(30), () -> startCancelled, this::readAhead);
     if (held < 0) {
       leases.forEach(Lease::close);
       throw new StartCancelledException(
@@ -244,6 +260,29 @@ public final class AppRuntime {
           shards,
           unit);
     }
+  }
+
+  /**
+   * Starts reading shard {@code i}'s changelog (the app's if unsharded) while this replica's hold
+   * on its lease settles, so that the take-over only reads what came since; dropped if the lease
+   * does not settle.
+   */
+  private AutoCloseable readAhead(int i) {
+    if (!settings.stateChangelog()) {
+      return () -> {};
+    }
+    ChangelogReadAhead ahead =
+        ChangelogReadAhead.start(
+            unitOf(i),
+            changelogNamespace(),
+            pulsar.client(),
+            pulsar.admin(),
+            Threads.named(settings.threadFactory(), settings.name(), "changelog-read"));
+    readAhead = ahead;
+    return () -> {
+      ahead.close();
+      readAhead = null;
+    };
   }
 
   /** The name of shard {@code i}'s changelog, lease and sink output: the app's if unsharded. */

@@ -2,6 +2,7 @@ package io.sluice.internal.runtime;
 
 import io.sluice.ConfigException;
 import io.sluice.SourceException;
+import io.sluice.internal.TakeOverLog;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -35,17 +36,35 @@ final class Lease implements AutoCloseable {
   static final String SUBSCRIPTION = "sluice-lease";
 
   /**
-   * How long a holder consumer must have been the active one, without being told otherwise, before
-   * the replica acts: the broker reassigns a Failover subscription when consumers join and notifies
-   * only after its failover delay ({@code activeConsumerFailoverDelayTimeMillis}, 1 s by default),
-   * so two replicas joining together can both hear "active" first.
+   * How long a holder consumer must have been the active one beyond the broker's failover delay
+   * before the replica acts (see {@link #hold}): a standby's poll, a round trip and a margin for a
+   * loaded host.
    */
-  private static final Duration SETTLE = Duration.ofMillis(1500);
+  private static final Duration SETTLE_MARGIN = Duration.ofMillis(600);
+
+  /** The broker's {@code activeConsumerFailoverDelayTimeMillis} when it cannot be read. */
+  private static final long DEFAULT_FAILOVER_DELAY_MS = 1000;
+
+  /** How often a standby looks at what its listener heard. */
+  private static final Duration POLL = Duration.ofMillis(25);
+
+  /** How often a settling holder reads the lease topic's stats. */
+  private static final Duration STATS_POLL = Duration.ofMillis(100);
+
+  /** What a replica starts while its holder settles on a lease, and drops if it does not settle. */
+  @FunctionalInterface
+  interface WhileSettling {
+    AutoCloseable start(int leaseIndex);
+  }
 
   private final String app;
   private final String instance;
   private final String topic;
   private final PulsarClient client;
+  private final PulsarAdmin admin;
+
+  /** How long a holder settles: the broker's failover delay and {@link #SETTLE_MARGIN}. */
+  private final Duration settle;
 
   /** The standby's consumer (priority 1): it competes with the other standbys. */
   private volatile org.apache.pulsar.client.api.Consumer<byte[]> standby;
@@ -55,17 +74,29 @@ final class Lease implements AutoCloseable {
 
   private volatile long activeSince = -1; // nanoTime the standby consumer was last made active
   private volatile long holderActiveSince = -1; // nanoTime the holder consumer was made active
+  private volatile long activeAtMillis; // the same moment on the wall clock, for the log
 
-  /** The holder stayed active for {@link #SETTLE}: this instance holds the lease. */
+  /** The broker's last word to the holder consumer was "inactive". */
+  private volatile boolean holderToldInactive;
+
+  /** The holder settled ({@link #hold}): this instance holds the lease. */
   private volatile boolean confirmed;
 
   private volatile boolean closed;
 
-  private Lease(String app, String instance, String topic, PulsarClient client) {
+  private Lease(
+      String app,
+      String instance,
+      String topic,
+      PulsarClient client,
+      PulsarAdmin admin,
+      Duration settle) {
     this.app = app;
     this.instance = instance;
     this.topic = topic;
     this.client = client;
+    this.admin = admin;
+    this.settle = settle;
   }
 
   /** The lease topic of {@code unit} (an app, or one shard of it) in {@code namespace}. */
@@ -88,9 +119,30 @@ final class Lease implements AutoCloseable {
           "Cannot create the lease topic " + topic + " of the replicated app " + unit + ": " + e,
           e);
     }
-    Lease lease = new Lease(unit, instance, topic, client);
+    Duration settle = Duration.ofMillis(failoverDelayMillis(unit, admin)).plus(SETTLE_MARGIN);
+    Lease lease = new Lease(unit, instance, topic, client, admin, settle);
     lease.standby = lease.subscribe(1, lease.standbyListener());
     return lease;
+  }
+
+  /**
+   * The broker's {@code activeConsumerFailoverDelayTimeMillis}, or its default (1 s) when the
+   * broker does not let this client read its configuration (a superuser's right).
+   */
+  private static long failoverDelayMillis(String unit, PulsarAdmin admin) {
+    try {
+      String value =
+          admin.brokers().getRuntimeConfigurations().get("activeConsumerFailoverDelayTimeMillis");
+      return value == null ? DEFAULT_FAILOVER_DELAY_MS : Math.max(0, Long.parseLong(value));
+    } catch (PulsarAdminException | NumberFormatException e) {
+      LOG.info(
+          "[{}] cannot read the broker's activeConsumerFailoverDelayTimeMillis ({}); a lease"
+              + " holder settles as if it were {} ms",
+          unit,
+          e.toString(),
+          DEFAULT_FAILOVER_DELAY_MS);
+      return DEFAULT_FAILOVER_DELAY_MS;
+    }
   }
 
   private org.apache.pulsar.client.api.Consumer<byte[]> subscribe(
@@ -124,6 +176,7 @@ final class Lease implements AutoCloseable {
     return new ConsumerEventListener() {
       @Override
       public void becameActive(org.apache.pulsar.client.api.Consumer<?> c, int partitionId) {
+        activeAtMillis = System.currentTimeMillis();
         activeSince = System.nanoTime();
       }
 
@@ -138,11 +191,13 @@ final class Lease implements AutoCloseable {
     return new ConsumerEventListener() {
       @Override
       public void becameActive(org.apache.pulsar.client.api.Consumer<?> c, int partitionId) {
+        holderToldInactive = false;
         holderActiveSince = System.nanoTime();
       }
 
       @Override
       public void becameInactive(org.apache.pulsar.client.api.Consumer<?> c, int partitionId) {
+        holderToldInactive = true;
         holderActiveSince = -1;
         if (confirmed && !closed) {
           // Not acted on: a replica that was paused and whose holder consumer reconnected can be
@@ -167,24 +222,45 @@ final class Lease implements AutoCloseable {
   /**
    * Takes the lease: a holder consumer of a higher priority than every standby's, which a standby
    * joining later cannot take from it (the broker moves a Failover subscription only among the
-   * consumers of the highest priority). It counts once the holder stayed active for {@link
-   * #SETTLE}: two standbys told "active" in turn while replicas joined may both add a holder, and
-   * the broker then keeps one. Returns false if this one was not kept within {@code timeout}; its
-   * holder consumer is closed and it stands by again.
+   * consumers of the highest priority). It counts once the holder was the active consumer for
+   * {@link #settle}: two standbys told "active" in turn while replicas joined may both add a
+   * holder, and the broker then keeps one.
+   *
+   * <p>The broker switches its active consumer at once when a consumer joins or leaves, but tells
+   * the consumers only after its failover delay D. So the holder is taken as active as soon as the
+   * lease topic's stats name this instance (its own standby, of a lower priority, cannot be active
+   * while the holder is connected), and the settle runs from then, not from the delayed word.
+   * Another replica told "active" before this holder joined is told otherwise at most D later and
+   * adds its holder within a {@link #POLL} of hearing "active": after D and {@link #SETTLE_MARGIN}
+   * no other holder is coming, and one that came would have shown in the stats, which are read
+   * every {@link #STATS_POLL}, or in a word "inactive" from the broker. Without readable stats the
+   * holder waits for the broker's word, then settles.
+   *
+   * <p>Returns false if this one was not kept within {@code timeout}; its holder consumer is closed
+   * and it stands by again.
    */
   private boolean hold(Duration timeout) throws PulsarClientException, InterruptedException {
     holderActiveSince = -1; // not what an earlier holder consumer of this instance heard
+    holderToldInactive = false;
     holder = subscribe(0, holderListener());
     long deadline = System.nanoTime() + timeout.toNanos();
+    long since = -1;
     while (System.nanoTime() < deadline) {
-      long since = holderActiveSince;
-      if (since >= 0 && System.nanoTime() - since >= SETTLE.toNanos()) {
+      boolean active = holderActive();
+      long now = System.nanoTime();
+      if (!active) {
+        since = -1;
+      } else if (since < 0) {
+        since = now;
+        TakeOverLog.step(app, "holder-active");
+      } else if (now - since >= settle.toNanos()) {
         confirmed = true;
+        TakeOverLog.step(app, "settled");
         standby.close(); // the holder has it; the standby consumer only competed
         LOG.info("[{}] instance {} is now the active replica", app, instance);
         return true;
       }
-      Thread.sleep(100);
+      Thread.sleep(STATS_POLL.toMillis());
     }
     holder.close();
     holder = null;
@@ -193,12 +269,32 @@ final class Lease implements AutoCloseable {
   }
 
   /**
+   * Whether the holder consumer is the broker's active one: the lease topic's stats name this
+   * instance and the broker did not since tell the holder otherwise; only the broker's word when
+   * the stats cannot be read.
+   */
+  private boolean holderActive() {
+    if (holderToldInactive) {
+      return false;
+    }
+    try {
+      var subscription = admin.topics().getStats(topic).getSubscriptions().get(SUBSCRIPTION);
+      return subscription != null && instance.equals(subscription.getActiveConsumerName());
+    } catch (PulsarAdminException e) {
+      LOG.debug("[{}] cannot read the stats of the lease {}: {}", app, topic, e.toString());
+      return holderActiveSince >= 0;
+    }
+  }
+
+  /**
    * Blocks until this instance holds one of {@code leases} (those of an app's shards), logging
    * every {@code every} while it stands by, and leaves the others; returns the index of the one it
    * holds, or -1 if {@code stopped} was set meanwhile. It holds a lease once its standby consumer
-   * was made active and then its holder consumer stayed active for {@link #SETTLE}.
+   * was made active and then its holder consumer settled ({@link #hold}); {@code whileSettling}
+   * starts with the settle and is closed if the lease is not held.
    */
-  static int awaitAny(List<Lease> leases, Duration every, BooleanSupplier stopped) {
+  static int awaitAny(
+      List<Lease> leases, Duration every, BooleanSupplier stopped, WhileSettling whileSettling) {
     long since = System.nanoTime();
     long lastLog = since;
     Lease first = leases.get(0);
@@ -211,7 +307,20 @@ final class Lease implements AutoCloseable {
       while (!stopped.getAsBoolean()) {
         for (int i = 0; i < leases.size(); i++) {
           Lease lease = leases.get(i);
-          if (lease.standbyActive() && lease.hold(SETTLE.multipliedBy(4))) {
+          if (!lease.standbyActive()) {
+            continue;
+          }
+          TakeOverLog.step(lease.app, "standby-active", lease.activeAtMillis);
+          AutoCloseable work = whileSettling.start(i);
+          boolean held = false;
+          try {
+            held = lease.hold(lease.settle.multipliedBy(4));
+          } finally {
+            if (!held) {
+              closeQuietly(work);
+            }
+          }
+          if (held) {
             for (Lease other : leases) {
               if (other != lease) {
                 other.close();
@@ -229,7 +338,7 @@ final class Lease implements AutoCloseable {
               first.instance,
               TimeUnit.NANOSECONDS.toSeconds(now - since));
         }
-        Thread.sleep(100);
+        Thread.sleep(POLL.toMillis());
       }
       return -1;
     } catch (PulsarClientException e) {
@@ -237,6 +346,14 @@ final class Lease implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return -1;
+    }
+  }
+
+  private static void closeQuietly(AutoCloseable work) {
+    try {
+      work.close();
+    } catch (Exception e) {
+      LOG.warn("dropping what was started while a lease settled: {}", e.toString());
     }
   }
 
