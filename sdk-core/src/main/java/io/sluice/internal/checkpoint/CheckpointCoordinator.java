@@ -102,12 +102,6 @@ public final class CheckpointCoordinator {
   private int consecutiveFailures;
   private volatile boolean stopping;
 
-  /** What to do about a {@link CommitLostException}, here and in recovery. */
-  public static final String LOST_COMMIT_REMEDY =
-      "A restart from the local state fails the same way; to produce the lost output again,"
-          + " delete the app's state directory: the app then resumes from its durable cursors"
-          + " (records after them are processed again, so some output may be written twice).";
-
   public CheckpointCoordinator(
       String app,
       StateStore store,
@@ -334,17 +328,6 @@ public final class CheckpointCoordinator {
   }
 
   /**
-   * Holds what comes in from the readers while a commit is behind, so that processing does not run
-   * on unboundedly (state changes and sink output piling up in memory) while a sink's server is
-   * down.
-   */
-  @FunctionalInterface
-  public interface Intake {
-    /** Runs {@code waiting} with the readers' records held back, where possible. */
-    void holdWhile(Runnable waiting);
-  }
-
-  /**
    * Waits for the previous checkpoint's commit, holding the intake meanwhile. Each checkpoint
    * timeout it takes counts as a failed checkpoint, naming the failing commit, so a sink that stays
    * down fails the app after {@code maxConsecutiveFailures} timeouts instead of leaving it RUNNING
@@ -566,7 +549,7 @@ public final class CheckpointCoordinator {
                               + e.getMessage()
                               + " The app stops, and the durable cursors stay before this"
                               + " checkpoint. "
-                              + LOST_COMMIT_REMEDY,
+                              + LostCommits.REMEDY,
                           e));
                   return false;
                 }

@@ -361,13 +361,7 @@ public final class Recovery {
             });
     if (failure instanceof CommitLostException lost) {
       throw new CheckpointException(
-          "Recovery: "
-              + what
-              + " failed: "
-              + lost.getMessage()
-              + " "
-              + CheckpointCoordinator.LOST_COMMIT_REMEDY,
-          lost);
+          "Recovery: " + what + " failed: " + lost.getMessage() + " " + LostCommits.REMEDY, lost);
     }
     if (failure != null) {
       throw failure;
