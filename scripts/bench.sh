@@ -29,7 +29,8 @@ case "$what" in
   *) echo "usage: $0 throughput|latency|windows|slotgroups|sinks|decode|entry|failover-probe|fencing-probe|scaleout [args...]" >&2; exit 2 ;;
 esac
 shift
-./mvnw -B -q -ntp -pl benchmarks -am install -DskipTests
-./mvnw -B -q -ntp -pl benchmarks dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
+# package, not install: the reactor resolves the SDK modules from their target directories
+./mvnw -B -q -ntp -pl benchmarks -am package dependency:build-classpath -DskipTests \
+  -Dspotless.check.skip=true -Dmdep.outputFile=target/classpath.txt
 exec java -Xmx2g -cp "benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)" \
   -Dorg.slf4j.simpleLogger.defaultLogLevel=warn ${BENCH_JAVA_OPTS:-} "$main" "$@"

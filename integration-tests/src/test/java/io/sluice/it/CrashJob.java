@@ -73,13 +73,6 @@ public final class CrashJob {
             .transactionTimeout(
                 Duration.ofMillis(args.length > 6 ? Long.parseLong(args[6]) : 600_000))
             .build());
-    app.start();
-    System.out.println("RUNNING layer=" + app.recoveryLayer());
-    while (app.state() == Sluice.State.RUNNING) {
-      System.out.println("CHECKPOINT " + app.lastCompletedCheckpoint());
-      Thread.sleep(200);
-    }
-    System.out.println("STOPPED " + app.state() + " " + app.failure().orElse(null));
-    app.close();
+    JobOutput.runAndReport(app);
   }
 }

@@ -90,14 +90,7 @@ public final class ReplicaJob {
                   }
                 },
                 "replica-job-leave"));
-    app.start();
-    System.out.println("RUNNING layer=" + app.recoveryLayer());
-    while (app.state() == Sluice.State.RUNNING) {
-      System.out.println("CHECKPOINT " + app.lastCompletedCheckpoint());
-      Thread.sleep(200);
-    }
-    System.out.println("STOPPED " + app.state() + " " + app.failure().orElse(null));
-    app.close();
+    JobOutput.runAndReport(app);
   }
 
   private static void toPulsar(DataStream<SourceRecord> input, String topic) {

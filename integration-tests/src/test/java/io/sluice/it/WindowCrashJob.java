@@ -63,13 +63,6 @@ public final class WindowCrashJob {
                         (r.key() + "," + r.windowStart() + "," + r.value())
                             .getBytes(StandardCharsets.UTF_8))
                 .build());
-    app.start();
-    System.out.println("RUNNING layer=" + app.recoveryLayer());
-    while (app.state() == Sluice.State.RUNNING) {
-      System.out.println("CHECKPOINT " + app.lastCompletedCheckpoint());
-      Thread.sleep(200);
-    }
-    System.out.println("STOPPED " + app.state() + " " + app.failure().orElse(null));
-    app.close();
+    JobOutput.runAndReport(app);
   }
 }
