@@ -42,6 +42,7 @@ final class Replicas implements AutoCloseable {
   private final Set<Integer> gone = new TreeSet<>();
   private final List<String> layers = new ArrayList<>();
   private int kills;
+  private int freezes;
   private int leaves;
 
   /**
@@ -100,6 +101,27 @@ final class Replicas implements AutoCloseable {
     kills++;
     takeOver(victim);
     jvms.get(victim).close();
+    jvms.set(victim, start(names.get(victim)));
+  }
+
+  /**
+   * Freezes an active replica picked by {@code random} with SIGSTOP (its connections stay open, as
+   * in a long GC pause), waits until a standby took its shard over (once the broker's keepalive
+   * dropped the frozen one), then resumes it with SIGCONT: it must stop on the fence, failed,
+   * having committed nothing more. It is then restarted as a standby on its directory.
+   */
+  void freeze(Random random) {
+    int victim = pickActive(random);
+    ChildJvm frozen = jvms.get(victim);
+    frozen.pause();
+    freezes++;
+    takeOver(victim);
+    frozen.resume();
+    assertThat(frozen.awaitLine(l -> l.startsWith("STOPPED"), sec(120)))
+        .as("the resumed replica after its shard was taken over")
+        .startsWith("STOPPED FAILED");
+    frozen.kill();
+    frozen.close();
     jvms.set(victim, start(names.get(victim)));
   }
 
@@ -183,6 +205,10 @@ final class Replicas implements AutoCloseable {
 
   int kills() {
     return kills;
+  }
+
+  int freezes() {
+    return freezes;
   }
 
   int leaves() {

@@ -25,9 +25,11 @@ import redis.clients.jedis.RedisClient;
  * Replicas of one app with two shards writing to Redis and ClickHouse ({@link ReplicaJob} {@code
  * stores}): {@code INCRBY} per record into Redis and a tumbling event-time window count per key
  * into ClickHouse, while the active replicas are SIGKILLed at random moments and standbys take
- * their shards over. Each Redis counter equals the number of inputs with its key, and each (key,
- * window) row is in ClickHouse once with the exact count: each unit's sinks commit and recover
- * their own batches, and a take-over re-commits the restored checkpoint's output idempotently.
+ * their shards over; in the last round one is frozen with SIGSTOP instead and resumed after the
+ * take-over (a zombie), and must stop on the fence without committing. Each Redis counter equals
+ * the number of inputs with its key, and each (key, window) row is in ClickHouse once with the
+ * exact count: each unit's sinks commit and recover their own batches, and a take-over re-commits
+ * the restored checkpoint's output idempotently.
  */
 @Timeout(900)
 class ReplicatedStoresIT {
@@ -63,6 +65,7 @@ class ReplicatedStoresIT {
       int produced = 0;
       List<String> layers;
       int kills;
+      int freezes;
       try (Replicas replicas =
           new Replicas(
               app,
@@ -87,13 +90,18 @@ class ReplicatedStoresIT {
               CompletableFuture.runAsync(() -> produce(input, from));
           produced += PER_ROUND;
           Thread.sleep(300 + random.nextInt(3000));
-          replicas.kill(random);
+          if (round == ROUNDS - 1) {
+            replicas.freeze(random); // a zombie: it wakes up after the take-over
+          } else {
+            replicas.kill(random);
+          }
           producing.get(2, TimeUnit.MINUTES);
         }
         end(input);
         replicas.awaitCommitted();
         layers = replicas.layers();
         kills = replicas.kills();
+        freezes = replicas.freezes();
       }
 
       Map<String, Long> perKey = new HashMap<>();
@@ -131,10 +139,12 @@ class ReplicatedStoresIT {
               .filter(e -> !e.getValue().equals(windows.get(e.getKey())))
               .count();
       System.out.printf(
-          "RESULT replicated-stores instances=3 inputs=%d kills=%d handovers=%d redis_keys=%d"
-              + " redis_wrong=%d windows=%d rows=%d duplicates=%d wrong_counts=%d layers=%s%n",
+          "RESULT replicated-stores instances=3 inputs=%d kills=%d freezes=%d handovers=%d"
+              + " redis_keys=%d redis_wrong=%d windows=%d rows=%d duplicates=%d wrong_counts=%d"
+              + " layers=%s%n",
           produced,
           kills,
+          freezes,
           layers.size(),
           counted.size(),
           wrongCounters,
