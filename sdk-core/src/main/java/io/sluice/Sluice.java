@@ -9,7 +9,7 @@ import io.sluice.internal.FailureLatch;
 import io.sluice.internal.PulsarAccessErrors;
 import io.sluice.internal.Threads;
 import io.sluice.internal.graph.JobGraph;
-import io.sluice.internal.runtime.AppRuntime;
+import io.sluice.internal.runtime.AppRun;
 import io.sluice.internal.runtime.StartCancelledException;
 import io.sluice.source.BadRecordPolicy;
 import io.sluice.source.PulsarSource;
@@ -85,7 +85,7 @@ public final class Sluice implements AutoCloseable {
   private final JobGraph graph;
   private final AtomicReference<State> state = new AtomicReference<>(State.CREATED);
   private final FailureLatch failure;
-  private final AppRuntime runtime;
+  private final AppRun runtime;
   private final CountDownLatch terminated = new CountDownLatch(1);
   private final Object lifecycle = new Object();
   private boolean stopped;
@@ -94,7 +94,7 @@ public final class Sluice implements AutoCloseable {
     this.settings = settings;
     this.graph = new JobGraph(settings.name(), settings.shards(), settings.checkpointInterval());
     this.failure = new FailureLatch(this::onFailure);
-    this.runtime = new AppRuntime(settings, graph, failure);
+    this.runtime = AppRun.of(settings, graph, failure);
   }
 
   public static Builder builder() {
@@ -443,12 +443,12 @@ public final class Sluice implements AutoCloseable {
     }
 
     /**
-     * Turns {@link #replicated} on and splits the app's partitions into {@code shards} shards, each
-     * read by one active replica (partition i of every topic goes to shard i mod {@code shards}, a
-     * non-partitioned topic by its name's hash): {@code shards} replicas share the work, further
-     * replicas stand by, and a replica takes over a shard whose replica stops or dies. Each shard
-     * has its own changelog, lease, state subdirectory ({@code shard-<i>}) and sink transactions. A
-     * {@code keyBy} repartitions its records between shards unless the input is declared
+     * Turns {@link #replicated} on and splits the app's partitions into {@code shards} shards
+     * (partition i of every topic goes to shard i mod {@code shards}, a non-partitioned topic by
+     * its name's hash), each read by one replica at a time. The running replicas, fewer or more,
+     * share them evenly, take over the shards of one that stops or dies and hand some to one that
+     * joins. Each shard has its own changelog, lease, state subdirectory ({@code shard-<i>}) and
+     * sink transactions. A {@code keyBy} repartitions between shards unless the input is declared
      * partitioned by the key ({@link io.sluice.stream.KeyedStream}). Default 1.
      */
     public Builder shards(int shards) {

@@ -4,8 +4,9 @@ import io.sluice.Sluice;
 
 /**
  * What the jobs the crash tests run as child JVMs print for them to follow: {@code RUNNING
- * layer=<recovery layer>} once started, {@code CHECKPOINT <id>} every 200 ms while running, {@code
- * STOPPED <state> <failure>} when the app stopped on its own (a fence, a lost commit).
+ * layer=<recovery layer>} once started, {@code CHECKPOINT <id> partitions=<n>} every 200 ms while
+ * running (the newest checkpoint and how many partitions the instance reads), {@code STOPPED
+ * <state> <failure>} when the app stopped on its own (a fence, a lost commit).
  */
 final class JobOutput {
   private JobOutput() {}
@@ -15,7 +16,8 @@ final class JobOutput {
     app.start();
     System.out.println("RUNNING layer=" + app.recoveryLayer());
     while (app.state() == Sluice.State.RUNNING) {
-      System.out.println("CHECKPOINT " + app.lastCompletedCheckpoint());
+      System.out.println(
+          "CHECKPOINT " + app.lastCompletedCheckpoint() + " partitions=" + app.partitions().size());
       Thread.sleep(200);
     }
     System.out.println("STOPPED " + app.state() + " " + app.failure().orElse(null));

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.IntPredicate;
 
 /**
  * The replicas of one replicated app, each a child JVM running {@link ReplicaJob} under its own
@@ -236,9 +237,40 @@ final class Replicas implements AutoCloseable {
     replica.awaitLine(l -> l.startsWith("CHECKPOINT") && checkpointOf(l) >= seen + n, sec(60));
   }
 
-  /** The id in a {@code CHECKPOINT <id>} line. */
+  /** The id in a {@code CHECKPOINT <id> partitions=<n>} line. */
   static long checkpointOf(String line) {
-    return Long.parseLong(line.substring("CHECKPOINT ".length()).trim());
+    return Long.parseLong(line.split(" ")[1]);
+  }
+
+  /** The partition count in a {@code CHECKPOINT <id> partitions=<n>} line. */
+  static int partitionsOf(String line) {
+    return Integer.parseInt(line.substring(line.indexOf("partitions=") + "partitions=".length()));
+  }
+
+  /**
+   * Waits up to {@code timeout} until replica {@code index} reports that it reads {@code
+   * partitions} partitions; lines before are skipped.
+   */
+  void awaitReading(int index, IntPredicate partitions, Duration timeout) {
+    jvms.get(index)
+        .awaitLine(l -> l.startsWith("CHECKPOINT") && partitions.test(partitionsOf(l)), timeout);
+  }
+
+  /** SIGKILLs replica {@code index}; {@link #restart} brings it back. */
+  void kill(int index) {
+    jvms.get(index).kill();
+    kills++;
+    jvms.get(index).close();
+  }
+
+  /** Restarts replica {@code index} on its directory, waiting for nothing. */
+  void restart(int index) {
+    jvms.set(index, start(names.get(index)));
+  }
+
+  /** Waits until replica {@code index} completed {@code n} more checkpoints (see below). */
+  void awaitCheckpoints(int index, int n) {
+    awaitCheckpoints(jvms.get(index), n);
   }
 
   static Duration sec(long s) {

@@ -16,32 +16,48 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A sharded app with fewer replicas than shards: the active replica reports the shard nobody holds
- * ({@code sluice.replicas.shards.unread}), and each replica reads only its shard's partitions; once
- * a second replica runs, no shard is unread.
+ * A sharded app with fewer replicas than shards, in one JVM: one replica of a 2-shard app holds
+ * both shards and reads every partition (no shard unread, each shard's meters tagged with it); a
+ * second replica that joins gets one shard handed over, the two read disjoint halves; when it
+ * leaves, the first takes its shard back.
  */
 @Timeout(300)
 class ShardWatchIT {
   @TempDir Path dirs;
 
   @Test
-  void shouldReportAShardThatNoReplicaHolds() throws Exception {
+  void shouldReadEveryShardWithOneReplicaAndShareThemWithTwo() throws Exception {
     String app = "shardwatch-" + Long.toHexString(System.nanoTime());
     String input = uniqueTopic("shardwatch-in");
     admin().topics().createPartitionedTopic(input, 4);
     try (Sluice first = replica(app, "x", input)) {
       first.start();
-      assertThat(first.partitions()).hasSize(2); // partitions 0 and 2, or 1 and 3
       Await.until(
-          "the unread shard is reported", Duration.ofSeconds(60), () -> unread(first) == 1.0);
+          "one replica reads both shards",
+          Duration.ofSeconds(60),
+          () -> first.partitions().size() == 4);
+      Await.until(
+          "no shard is reported unread", Duration.ofSeconds(60), () -> unread(first) == 0.0);
+      assertThat(first.meterRegistry().get(Metric.SOURCE_PARTITIONS.key()).tag("app", app).gauges())
+          .as("one partitions gauge per shard, tagged with it")
+          .extracting(g -> g.getId().getTag("shard"))
+          .containsExactlyInAnyOrder("0", "1");
       try (Sluice second = replica(app, "y", input)) {
-        second.start();
-        assertThat(second.partitions()).hasSize(2).doesNotContainAnyElementsOf(first.partitions());
+        second.start(); // returns once the first handed it a shard
         Await.until(
-            "no shard is unread once both replicas run",
+            "the first replica reads one shard",
             Duration.ofSeconds(60),
-            () -> unread(first) == 0.0);
+            () -> first.partitions().size() == 2);
+        assertThat(second.partitions()).hasSize(2).doesNotContainAnyElementsOf(first.partitions());
+        assertThat(
+                first.meterRegistry().get(Metric.SOURCE_PARTITIONS.key()).tag("app", app).gauges())
+            .as("the handed-back shard's gauges are gone")
+            .hasSize(1);
       }
+      Await.until(
+          "the first replica takes the leaver's shard back",
+          Duration.ofSeconds(60),
+          () -> first.partitions().size() == 4);
     }
   }
 

@@ -37,4 +37,37 @@ public record AppSettings(
     Duration regroupInterval,
     MeterRegistry meterRegistry,
     ThreadFactory threadFactory,
-    Consumer<Throwable> failureListener) {}
+    Consumer<Throwable> failureListener) {
+
+  /** These settings with meters registered in {@code registry} instead. */
+  public AppSettings withMeterRegistry(MeterRegistry registry) {
+    return new AppSettings(
+        name,
+        serviceUrl,
+        adminUrl,
+        pulsarSecurity,
+        stateDir,
+        checkpointInterval,
+        checkpointTimeout,
+        retainedCheckpoints,
+        maxConsecutiveCheckpointFailures,
+        ringSize,
+        waitStrategy,
+        receiverQueueSize,
+        entryReads,
+        stateChangelog,
+        replicated,
+        shards,
+        instanceName,
+        discoveryInterval,
+        finalCheckpointOnClose,
+        badSinkRecordPolicy,
+        slotGroupOfTopic,
+        autoSlotGroupHotBytesPerSecond,
+        autoSlotGroupShared,
+        regroupInterval,
+        registry,
+        threadFactory,
+        failureListener);
+  }
+}

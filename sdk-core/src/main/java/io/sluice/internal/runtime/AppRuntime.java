@@ -28,11 +28,8 @@ import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
 import io.sluice.state.internal.CheckpointRecord;
 import io.sluice.state.internal.StateStore;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -62,7 +59,7 @@ import org.slf4j.LoggerFactory;
  * sinks and advances durable cursors; the ticker moves watermarks; the discovery thread finds new
  * partitions; each slot group has its processing thread and each partition its fetcher.
  */
-public final class AppRuntime {
+public final class AppRuntime implements AppRun {
   private static final Logger LOG = LoggerFactory.getLogger(AppRuntime.class);
 
   private final AppSettings settings;
@@ -83,7 +80,6 @@ public final class AppRuntime {
   private ScheduledExecutorService checkpointThread;
   private ScheduledExecutorService discoveryThread;
   private ScheduledExecutorService tickerThread;
-  private ScheduledExecutorService replicasThread;
   private RecoveryLayer recoveryLayer;
   private boolean stopCalled;
   private Lease lease;
@@ -93,37 +89,65 @@ public final class AppRuntime {
   private ChangelogReadAhead readAhead;
 
   /** The shard this instance reads (-1: every partition), its unit name and state directory. */
-  private int shard = -1;
+  private final int shard;
 
-  private String unit;
-  private Path stateDir;
+  private final String unit;
+  private final Path stateDir;
 
-  public AppRuntime(AppSettings settings, JobGraph graph, FailureLatch failure) {
+  /** Whether the connections and the lease were handed in by a {@link ShardedRuntime}. */
+  private final boolean shardOfReplica;
+
+  AppRuntime(AppSettings settings, JobGraph graph, FailureLatch failure) {
     this.settings = settings;
     this.graph = graph;
     this.meters = settings.meterRegistry();
     this.failure = failure;
+    this.shard = -1;
     this.unit = settings.name();
     this.stateDir = settings.stateDir();
+    this.shardOfReplica = false;
   }
 
+  /**
+   * The runtime of one shard that a replica holds: {@code held} names its lease (held already),
+   * state directory and the changelog read while the lease settled; the connections are the
+   * replica's, shared by its shards, and stay open when this one stops.
+   */
+  AppRuntime(AppSettings settings, JobGraph graph, FailureLatch failure, HeldShard held) {
+    this.settings = settings;
+    this.graph = graph;
+    this.meters = settings.meterRegistry();
+    this.failure = failure;
+    this.shard = held.shard();
+    this.unit = held.lease().unit();
+    this.stateDir = held.stateDir();
+    this.pulsar = held.pulsar();
+    this.lease = held.lease();
+    this.readAhead = held.readAhead();
+    this.shardOfReplica = true;
+  }
+
+  @Override
   public RecoveryLayer recoveryLayer() {
     return recoveryLayer;
   }
 
+  @Override
   public long lastCompletedCheckpoint() {
     return coordinator == null ? 0 : coordinator.lastCompletedId();
   }
 
+  @Override
   public long lastCompletedCheckpointAtMillis() {
     return coordinator == null ? 0 : coordinator.lastCompletedAtMillis();
   }
 
+  @Override
   public Set<String> partitions() {
     return sources == null ? Set.of() : sources.partitionNames();
   }
 
-  /** Which slot group reads each partition, for logs and tests. */
+  @Override
   public Map<String, List<String>> slotGroupAssignment() {
     if (groups == null) {
       return Map.of();
@@ -131,12 +155,13 @@ public final class AppRuntime {
     return groups.assignment(sources == null ? Map.of() : sources.groupNameOfPartition());
   }
 
-  /** Ends a standby's wait to become active: {@link #start} then throws. */
+  @Override
   public void cancelStart() {
     startCancelled = true;
   }
 
   /** Runs the start-up sequence; on any error releases what was started and rethrows. */
+  @Override
   public void start() {
     graph.freeze();
     if (graph.sources().isEmpty()) {
@@ -145,10 +170,12 @@ public final class AppRuntime {
     }
     try {
       String app = settings.name();
-      pulsar = PulsarConnections.open(settings);
-      RepartitionTopics.create(pulsar.admin(), graph.repartitionTopics(), settings.shards());
-      if (settings.replicated()) {
-        takeLease();
+      if (!shardOfReplica) {
+        pulsar = PulsarConnections.open(settings);
+        RepartitionTopics.create(pulsar.admin(), graph.repartitionTopics(), settings.shards());
+        if (settings.replicated()) {
+          takeLease();
+        }
       }
       StartPlanner planner = new StartPlanner(app, pulsar.client(), pulsar.admin(), meters);
       cursors =
@@ -212,68 +239,40 @@ public final class AppRuntime {
   }
 
   /**
-   * Waits until this replica holds the lease of the app, or of one of its shards, and leaves the
-   * others' leases; from then on the shard's partitions, changelog, state directory and sink output
-   * are this instance's.
+   * Waits until this replica holds the app's lease (an unsharded app; a sharded one runs as a
+   * {@link ShardedRuntime}); from then on the changelog, state directory and sink output are this
+   * instance's.
    */
   private void takeLease() {
-    String app = settings.name();
-    int shards = settings.shards();
-    List<Lease> leases = new ArrayList<>();
-    try {
-      for (int i = 0; i < shards; i++) {
-        leases.add(
-            Lease.join(
-                unitOf(i),
-                settings.instanceName(),
-                changelogNamespace(),
-                pulsar.client(),
-                pulsar.admin()));
-      }
-    } catch (RuntimeException e) {
-      leases.forEach(Lease::close);
-      throw e;
-    }
+    Lease joined =
+        Lease.join(
+            unit, settings.instanceName(), changelogNamespace(), pulsar.client(), pulsar.admin());
     int held =
-        Lease.awaitAny(leases, Duration.ofSeconds(30), () -> startCancelled, this::readAhead);
+        Lease.awaitAny(
+            List.of(joined), Duration.ofSeconds(30), () -> startCancelled, this::readAhead);
     if (held < 0) {
-      leases.forEach(Lease::close);
+      joined.close();
       throw new StartCancelledException(
-          "App " + app + " was closed while instance " + settings.instanceName() + " stood by");
+          "App "
+              + settings.name()
+              + " was closed while instance "
+              + settings.instanceName()
+              + " stood by");
     }
-    lease = leases.get(held);
-    if (shards > 1) {
-      shard = held;
-      unit = unitOf(held);
-      stateDir = settings.stateDir().resolve("shard-" + held);
-      try {
-        Files.createDirectories(stateDir);
-      } catch (IOException e) {
-        throw new ConfigException(
-            "Cannot create the shard's state directory " + stateDir + ": " + e.getMessage(), e);
-      }
-      LOG.info(
-          "[{}] instance {} reads shard {} of {} ({})",
-          app,
-          settings.instanceName(),
-          held,
-          shards,
-          unit);
-    }
+    lease = joined;
   }
 
   /**
-   * Starts reading shard {@code i}'s changelog (the app's if unsharded) while this replica's hold
-   * on its lease settles, so that the take-over only reads what came since; dropped if the lease
-   * does not settle.
+   * Starts reading the app's changelog while this replica's hold on its lease settles, so that the
+   * take-over only reads what came since; dropped if the lease does not settle.
    */
-  private AutoCloseable readAhead(int i) {
+  private AutoCloseable readAhead(int leaseIndex) {
     if (!settings.stateChangelog()) {
       return () -> {};
     }
     ChangelogReadAhead ahead =
         ChangelogReadAhead.start(
-            unitOf(i),
+            unit,
             changelogNamespace(),
             pulsar.client(),
             pulsar.admin(),
@@ -283,11 +282,6 @@ public final class AppRuntime {
       ahead.close();
       readAhead = null;
     };
-  }
-
-  /** The name of shard {@code i}'s changelog, lease and sink output: the app's if unsharded. */
-  private String unitOf(int i) {
-    return settings.shards() > 1 ? settings.name() + "-shard-" + i : settings.name();
   }
 
   /** Whether this instance reads {@code partition}: all of them, unless the app is sharded. */
@@ -331,19 +325,6 @@ public final class AppRuntime {
         Executors.newSingleThreadScheduledExecutor(
             Threads.named(settings.threadFactory(), app, "ticker"));
     tickerThread.scheduleAtFixedRate(groups::tick, 100, 100, TimeUnit.MILLISECONDS);
-    if (settings.shards() > 1) {
-      ShardWatch watch =
-          new ShardWatch(
-              app,
-              pulsar.admin(),
-              settings.shards(),
-              i -> Lease.topicOf(unitOf(i), changelogNamespace()),
-              meters);
-      replicasThread =
-          Executors.newSingleThreadScheduledExecutor(
-              Threads.named(settings.threadFactory(), app, "replicas"));
-      replicasThread.scheduleWithFixedDelay(watch::check, 10, 30, TimeUnit.SECONDS);
-    }
     if (!settings.discoveryInterval().isZero()) {
       discoveryThread =
           Executors.newSingleThreadScheduledExecutor(
@@ -429,6 +410,7 @@ public final class AppRuntime {
    * Stops everything. With {@code finalCheckpoint}, readers stop first and one last checkpoint
    * records everything processed. Returns whether every thread stopped in time.
    */
+  @Override
   public boolean stop(Duration timeout, boolean finalCheckpoint) {
     synchronized (this) {
       if (stopCalled) {
@@ -442,7 +424,6 @@ public final class AppRuntime {
     boolean commitsEnded = commitThread == null;
     shutdownNow(discoveryThread);
     shutdownNow(tickerThread);
-    shutdownNow(replicasThread);
     if (cursors != null) {
       cursors.stopping();
     }
@@ -532,7 +513,7 @@ public final class AppRuntime {
         LOG.warn("[{}] closing a committer failed: {}", settings.name(), e.toString());
       }
     }
-    if (pulsar != null) {
+    if (pulsar != null && !shardOfReplica) {
       try {
         pulsar.client().close();
       } catch (PulsarClientException e) {
@@ -553,7 +534,9 @@ public final class AppRuntime {
   /**
    * Gauges read live objects of this run (the store, rings, partitions). Micrometer hands an app
    * started again under the same name the gauge already registered, still bound to the stopped
-   * run's objects, so they go when the run stops; counters and timers stay (they accumulate).
+   * run's objects, so they go when the run stops; counters and timers stay (they accumulate). A
+   * shard's registry holds only its own meters (tagged with the shard) and passes the removal on to
+   * the app's.
    */
   private void removeGauges() {
     for (Meter m : List.copyOf(meters.getMeters())) {

@@ -66,8 +66,16 @@ final class Lease implements AutoCloseable {
   /** How long a holder settles: the broker's failover delay and {@link #SETTLE_MARGIN}. */
   private final Duration settle;
 
-  /** The standby's consumer (priority 1): it competes with the other standbys. */
+  /**
+   * The standby's consumer (priority 1 or lower, see {@link #standBy}): it competes with the other
+   * standbys.
+   */
   private volatile org.apache.pulsar.client.api.Consumer<byte[]> standby;
+
+  /** The standby consumer's priority level; each new one counts up, so a stale word is ignored. */
+  private volatile int standbyPriority;
+
+  private volatile int standbyGeneration;
 
   /** The holder's consumer (priority 0), once active: standbys that join later never win it. */
   private volatile org.apache.pulsar.client.api.Consumer<byte[]> holder;
@@ -105,10 +113,25 @@ final class Lease implements AutoCloseable {
   }
 
   /**
-   * Joins the lease of {@code unit} (an app, or one shard of it) as {@code instance}, as a standby.
+   * Joins the lease of {@code unit} (an app, or one shard of it) as {@code instance}, as a standby
+   * of priority 1.
    */
   static Lease join(
       String unit, String instance, String namespace, PulsarClient client, PulsarAdmin admin) {
+    return join(unit, instance, namespace, client, admin, 1);
+  }
+
+  /**
+   * Joins the lease of {@code unit} as a standby of {@code priority} (1 or more; the broker makes a
+   * standby of the lowest number active).
+   */
+  static Lease join(
+      String unit,
+      String instance,
+      String namespace,
+      PulsarClient client,
+      PulsarAdmin admin,
+      int priority) {
     String topic = topicOf(unit, namespace);
     try {
       admin.topics().createNonPartitionedTopic(topic);
@@ -121,8 +144,48 @@ final class Lease implements AutoCloseable {
     }
     Duration settle = Duration.ofMillis(failoverDelayMillis(unit, admin)).plus(SETTLE_MARGIN);
     Lease lease = new Lease(unit, instance, topic, client, admin, settle);
-    lease.standby = lease.subscribe(1, lease.standbyListener());
+    lease.standBy(priority);
     return lease;
+  }
+
+  /**
+   * Stands by at {@code priority} (1 or more) from now on: a new standby consumer replaces the one
+   * of another priority, and what the broker told the old one no longer counts.
+   */
+  void standBy(int priority) {
+    if (priority < 1) {
+      throw new IllegalArgumentException("a standby's priority is 1 or more: " + priority);
+    }
+    var old = standby;
+    if (old != null && priority == standbyPriority) {
+      return;
+    }
+    int generation = ++standbyGeneration;
+    activeSince = -1;
+    standby = subscribe(priority, standbyListener(generation));
+    standbyPriority = priority;
+    if (old != null) {
+      try {
+        old.close();
+      } catch (PulsarClientException e) {
+        LOG.warn("[{}] replacing the standby consumer of {}: {}", app, topic, e.toString());
+      }
+    }
+  }
+
+  /** The unit this lease is of: an app, or one shard of it. */
+  String unit() {
+    return app;
+  }
+
+  /** When the standby consumer was last made active, on the wall clock. */
+  long activeAtMillis() {
+    return activeAtMillis;
+  }
+
+  /** The lease topic. */
+  String topic() {
+    return topic;
   }
 
   /**
@@ -172,17 +235,21 @@ final class Lease implements AutoCloseable {
     }
   }
 
-  private ConsumerEventListener standbyListener() {
+  private ConsumerEventListener standbyListener(int generation) {
     return new ConsumerEventListener() {
       @Override
       public void becameActive(org.apache.pulsar.client.api.Consumer<?> c, int partitionId) {
-        activeAtMillis = System.currentTimeMillis();
-        activeSince = System.nanoTime();
+        if (generation == standbyGeneration) {
+          activeAtMillis = System.currentTimeMillis();
+          activeSince = System.nanoTime();
+        }
       }
 
       @Override
       public void becameInactive(org.apache.pulsar.client.api.Consumer<?> c, int partitionId) {
-        activeSince = -1;
+        if (generation == standbyGeneration) {
+          activeSince = -1;
+        }
       }
     };
   }
@@ -215,7 +282,7 @@ final class Lease implements AutoCloseable {
   }
 
   /** Whether the standby consumer is the active one (the holder then settles, see below). */
-  private boolean standbyActive() {
+  boolean standbyActive() {
     return activeSince >= 0;
   }
 
@@ -268,6 +335,11 @@ final class Lease implements AutoCloseable {
     return false;
   }
 
+  /** {@link #hold} for the time a holder may take to settle: four settles. */
+  boolean hold() throws PulsarClientException, InterruptedException {
+    return hold(settle.multipliedBy(4));
+  }
+
   /**
    * Whether the holder consumer is the broker's active one: the lease topic's stats name this
    * instance and the broker did not since tell the holder otherwise; only the broker's word when
@@ -314,7 +386,7 @@ final class Lease implements AutoCloseable {
           AutoCloseable work = whileSettling.start(i);
           boolean held = false;
           try {
-            held = lease.hold(lease.settle.multipliedBy(4));
+            held = lease.hold();
           } finally {
             if (!held) {
               closeQuietly(work);
