@@ -10,6 +10,7 @@ import io.sluice.sink.builder.SinkBuilder;
 import io.sluice.sink.internal.SinkMetrics;
 import io.sluice.sink.pulsar.internal.TransactionJournal;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -72,7 +73,14 @@ public final class PulsarSink<T> implements Sink<T> {
   private PulsarAdmin admin;
   private final Object deduplicationLock = new Object();
   private boolean deduplicationChecked;
-  private TransactionJournal journal;
+
+  /**
+   * The journal of each app, or shard of one, that uses this sink (an app's replica may run several
+   * shards with the same sink), with how many of its writers and committers use it.
+   */
+  private final Map<String, TransactionJournal> journals = new HashMap<>();
+
+  private final Map<String, Integer> journalUsers = new HashMap<>();
   private int users;
 
   private PulsarSink(Builder<T> b) {
@@ -122,7 +130,7 @@ public final class PulsarSink<T> implements Sink<T> {
    * topic policy when neither the topic, its namespace nor the broker has it on.
    */
   private void ensureDeduplication(SinkContext context) {
-    // its own lock: the client's I/O thread takes the sink's lock (journal()) while this waits
+    // its own lock: the client's I/O thread takes the sink's lock (journal(app)) while this waits
     synchronized (deduplicationLock) {
       if (!deduplicationChecked) {
         enableDeduplication(admin(context));
@@ -202,9 +210,10 @@ public final class PulsarSink<T> implements Sink<T> {
   public Committer createCommitter(SinkContext context) {
     PulsarClient c = acquire(context);
     try {
-      return new PulsarSinkCommitter(this, c, admin(context), SinkMetrics.of(context, name));
+      return new PulsarSinkCommitter(
+          this, c, admin(context), context.appName(), SinkMetrics.of(context, name));
     } catch (RuntimeException e) {
-      release();
+      release(context.appName());
       throw e;
     }
   }
@@ -263,9 +272,11 @@ public final class PulsarSink<T> implements Sink<T> {
       } catch (PulsarClientException e) {
         throw new SinkException("Sink " + name + ": cannot create a Pulsar client for " + url, e);
       }
-      journal =
-          new TransactionJournal(client, topic, context.appName(), name, context.replicated());
     }
+    journals.computeIfAbsent(
+        context.appName(),
+        app -> new TransactionJournal(client, topic, app, name, context.replicated()));
+    journalUsers.merge(context.appName(), 1, Integer::sum);
     users++;
     return client;
   }
@@ -317,18 +328,24 @@ public final class PulsarSink<T> implements Sink<T> {
     return half.compareTo(max) > 0 ? max : half.compareTo(min) < 0 ? min : half;
   }
 
-  /** The journal of this sink's open transactions (while a writer or committer exists). */
-  synchronized TransactionJournal journal() {
-    return journal;
+  /**
+   * The journal of the open transactions of {@code app} (an app, or one shard of it) in this sink,
+   * while a writer or committer of it exists.
+   */
+  synchronized TransactionJournal journal(String app) {
+    return journals.get(app);
   }
 
-  synchronized void release() {
+  /** Ends a use by a writer or committer of {@code app}; the last use closes the client. */
+  synchronized void release(String app) {
+    if (journalUsers.merge(app, -1, Integer::sum) == 0) {
+      journalUsers.remove(app);
+      journals.remove(app).close();
+    }
     if (--users == 0 && client != null) {
       // Their Transaction objects die with the client (a commit through one would wait for a
       // closed connection): a later committer commits or aborts them by id, on a new client.
       open.clear();
-      journal.close();
-      journal = null;
       if (admin != null) {
         admin.close();
         admin = null;

@@ -25,9 +25,13 @@ final class PulsarSinkCommitter implements Committer {
 
   private final SinkMetrics metrics;
 
+  /** The app, or shard of one, whose transactions this commits: its journal is theirs. */
+  private final String app;
+
   PulsarSinkCommitter(
-      PulsarSink<?> sink, PulsarClient client, PulsarAdmin admin, SinkMetrics metrics) {
+      PulsarSink<?> sink, PulsarClient client, PulsarAdmin admin, String app, SinkMetrics metrics) {
     this.sink = sink;
+    this.app = app;
     this.metrics = metrics;
     this.coordinator =
         new TransactionCoordinator(
@@ -49,7 +53,7 @@ final class PulsarSinkCommitter implements Committer {
     Transaction live = sink.openTransactions().get(id);
     if (live == null) {
       coordinator.commit(id);
-      sink.journal().ended(id);
+      sink.journal(app).ended(id);
       return;
     }
     try {
@@ -65,7 +69,7 @@ final class PulsarSinkCommitter implements Committer {
       Thread.currentThread().interrupt();
       throw new SinkException("Sink " + sink.name() + ": interrupted committing " + id, e);
     }
-    sink.journal().ended(id);
+    sink.journal(app).ended(id);
   }
 
   @Override
@@ -78,7 +82,7 @@ final class PulsarSinkCommitter implements Committer {
     if (live != null) {
       try {
         live.abort().get(60, TimeUnit.SECONDS);
-        sink.journal().ended(id);
+        sink.journal(app).ended(id);
         return;
       } catch (ExecutionException e) {
         // e.g. the answer was lost: abort by id below (idempotent)
@@ -90,7 +94,7 @@ final class PulsarSinkCommitter implements Committer {
       }
     }
     coordinator.abort(id);
-    sink.journal().ended(id);
+    sink.journal(app).ended(id);
   }
 
   /**
@@ -103,17 +107,17 @@ final class PulsarSinkCommitter implements Committer {
     Set<TxnID> keep = new HashSet<>();
     restored.forEach(c -> keep.add(TxnIds.fromBytes(c.bytes())));
     int aborted = 0;
-    for (TxnID id : sink.journal().unended()) {
+    for (TxnID id : sink.journal(app).unended()) {
       if (!keep.contains(id) && coordinator.abort(id)) {
         aborted++;
       }
-      sink.journal().ended(id);
+      sink.journal(app).ended(id);
     }
     return aborted;
   }
 
   @Override
   public void close() {
-    sink.release();
+    sink.release(app);
   }
 }

@@ -88,7 +88,7 @@ final class PulsarSinkWriter<T> implements SinkWriter<T> {
               // run only aborts what is in the journal and not live); in the journal before any
               // message is sent in it, so even a lost state directory cannot orphan it.
               sink.openTransactions().put(txn.getTxnID(), txn);
-              return sink.journal()
+              return sink.journal(context.appName())
                   .record(txn.getTxnID())
                   .handle(
                       (ok, t) -> {
@@ -230,7 +230,7 @@ final class PulsarSinkWriter<T> implements SinkWriter<T> {
    */
   private CompletableFuture<Void> end(Transaction txn) {
     sink.openTransactions().remove(txn.getTxnID());
-    var journal = sink.journal();
+    var journal = sink.journal(context.appName());
     return txn.abort()
         .thenRun(
             () -> {
@@ -260,6 +260,6 @@ final class PulsarSinkWriter<T> implements SinkWriter<T> {
     } catch (PulsarClientException e) {
       // the process is stopping; unsent messages belong to an aborted transaction
     }
-    sink.release();
+    sink.release(context.appName());
   }
 }
