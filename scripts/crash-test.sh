@@ -6,7 +6,9 @@
 # Usage: scripts/crash-test.sh pulsar|redis|clickhouse|hdfs|hdfs-parquet [-Dsluice.crash.messages=N] [-Dsluice.crash.kills=K] [-Dsluice.crash.seed=S]
 #        scripts/crash-test.sh scaleout   replicas of one app with the active ones SIGKILLed
 #        (unsharded; then 2 shards with a rolling restart: a 4th replica joins, one leaves
-#        gracefully), a SIGSTOPped active replica, and 2 shards into Redis and ClickHouse: prints
+#        gracefully), 4 shards on 2 replicas, a SIGSTOPped active replica, and 2 shards into
+#        Redis and ClickHouse: prints
+#   RESULT fewer-replicas shards=4 replicas=2 partitions=16 inputs=… duplicates=0 lost=0 kills=3
 #   RESULT replicated instances=… inputs=… outputs=… duplicates=0 lost=0 kills=… handovers=… …
 #   RESULT scaleout instances=… inputs=… outputs=… duplicates=0 lost=0 kills=… handovers=… leaves=1 …
 #   RESULT zombie inputs=… outputs=… duplicates=0 lost=0 handover_after_sigstop_ms=…
@@ -21,7 +23,7 @@ case "$sink" in
   clickhouse) module=sdk-sinks; test=ClickHouseSinkIT ;;
   hdfs) module=sdk-sinks; test=HdfsSinkIT ;;
   hdfs-parquet) module=sdk-sinks; test=HdfsParquetSinkIT ;;
-  scaleout) module=integration-tests; test='ReplicatedFailoverIT,ReplicatedZombieIT,ReplicatedStoresIT,RepartitionIT' ;;
+  scaleout) module=integration-tests; test='FewerReplicasIT,ReplicatedFailoverIT,ReplicatedZombieIT,ReplicatedStoresIT,RepartitionIT' ;;
   *) echo "usage: $0 pulsar|redis|clickhouse|hdfs|hdfs-parquet|scaleout [-Dproperty=value ...]" >&2; exit 2 ;;
 esac
 if [ "$module" = sdk-sinks ] || [ "$sink" = scaleout ]; then

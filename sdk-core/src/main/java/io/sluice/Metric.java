@@ -154,8 +154,9 @@ public enum Metric {
       "sluice.replicas.shards.unread",
       Type.GAUGE,
       "",
-      "shards of a sharded app that no replica holds (their partitions are not read), as the"
-          + " active replicas see it");
+      "shards of a sharded app that no replica holds or stands by for (their partitions are not"
+          + " read), as the running replicas see it; each replica reads every shard no other one"
+          + " holds, so this is 0 while one runs and reaches the broker");
 
   /** What kind of meter it is. */
   public enum Type {

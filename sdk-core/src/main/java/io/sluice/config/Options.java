@@ -180,10 +180,10 @@ public final class Options {
           "1",
           "must be between 1 and 1024",
           "A replicated app's partitions are split into this many shards (partition i goes to shard"
-              + " i mod shards; a non-partitioned topic by its name's hash), each read by one active"
-              + " replica with its own changelog and state: shards replicas share the work, more"
-              + " stand by. Topics read together must be partitioned by the key their state is"
-              + " kept by.",
+              + " i mod shards; a non-partitioned topic by its name's hash), each with its own"
+              + " changelog and state and read by one replica at a time: the running replicas,"
+              + " fewer or more than the shards, share them evenly; a replica beyond the shards"
+              + " stands by.",
           n -> n >= 1 && n <= 1024);
 
   public static final Option<String> INSTANCE_NAME =
