@@ -3,7 +3,7 @@
  * ones below it:
  *
  * <pre>
- *  runtime     app lifecycle (AppRuntime), the broker-free DriverRuntime, regrouping
+ *  runtime     lifecycle (AppRuntime, ShardedRuntime), broker-free DriverRuntime, regrouping
  *    │
  *  source      partitions: listing, discovery, readers and entry splitting, fetch → decode → publish
  *    │
