@@ -45,6 +45,7 @@ class FewerReplicasIT {
     }
     String output = uniqueTopic("fewer-out");
     admin().topics().createNonPartitionedTopic(output);
+    Replicas.readyTransactionBuffer(output);
     Random random = new Random();
     long seed = random.nextLong();
     random.setSeed(seed);
@@ -52,22 +53,14 @@ class FewerReplicasIT {
 
     int produced = 0;
     try (Replicas replicas = new Replicas(app, SHARDS, inputs, dirs, "pulsar", output)) {
-      produced = produce(inputs, produced);
+      produced = Replicas.produce(inputs, produced, PER_ROUND, KEYS);
       replicas.join("a");
       replicas.join("b");
       awaitShared(replicas);
       replicas.awaitCommitted(); // every shard has a changelog checkpoint before the first kill
       for (int round = 0; round < ROUNDS; round++) {
-        int from = produced;
         CompletableFuture<Void> producing =
-            CompletableFuture.runAsync(
-                () -> {
-                  try {
-                    produce(inputs, from);
-                  } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                  }
-                });
+            Replicas.produceAsync(inputs, produced, PER_ROUND, KEYS);
         produced += PER_ROUND * inputs.size();
         Thread.sleep(300 + random.nextInt(3000));
         int victim = random.nextInt(2);
@@ -97,15 +90,5 @@ class FewerReplicasIT {
   private static void awaitShared(Replicas replicas) {
     replicas.awaitReading(0, n -> n == ALL / 2, SHARING);
     replicas.awaitReading(1, n -> n == ALL / 2, SHARING);
-  }
-
-  /** The next {@code PER_ROUND} values on each input topic; returns the next value's number. */
-  private static int produce(List<String> inputs, int from) throws Exception {
-    int next = from;
-    for (String input : inputs) {
-      PulsarFixture.produce(input, "m", next, PER_ROUND, KEYS);
-      next += PER_ROUND;
-    }
-    return next;
   }
 }

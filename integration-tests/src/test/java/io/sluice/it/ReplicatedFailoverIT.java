@@ -73,7 +73,7 @@ class ReplicatedFailoverIT {
     int kills;
     int leaves;
     try (Replicas replicas = new Replicas(app, shards, inputs, dirs, "pulsar", output)) {
-      produced = produce(inputs, produced);
+      produced = Replicas.produce(inputs, produced, PER_ROUND, KEYS);
       for (String name : List.of("a", "b", "c")) {
         replicas.join(name);
       }
@@ -83,16 +83,8 @@ class ReplicatedFailoverIT {
       // but would leave the changelog path untested in that run)
       replicas.awaitCommitted();
       for (Round round : rounds) {
-        int from = produced;
         CompletableFuture<Void> producing =
-            CompletableFuture.runAsync(
-                () -> {
-                  try {
-                    produce(inputs, from);
-                  } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                  }
-                });
+            Replicas.produceAsync(inputs, produced, PER_ROUND, KEYS);
         produced += PER_ROUND * inputs.size();
         if (round == Round.ROLL) {
           replicas.join("n" + replicas.instances());
@@ -130,15 +122,5 @@ class ReplicatedFailoverIT {
         layers);
     out.assertExactlyOnce(produced, KEYS);
     assertThat(layers).as("take-overs that restored from the changelog").contains("CHANGELOG");
-  }
-
-  /** The next {@code PER_ROUND} values on each input topic; returns the next value's number. */
-  private static int produce(List<String> inputs, int from) throws Exception {
-    int next = from;
-    for (String input : inputs) {
-      PulsarFixture.produce(input, "m", next, PER_ROUND, KEYS);
-      next += PER_ROUND;
-    }
-    return next;
   }
 }

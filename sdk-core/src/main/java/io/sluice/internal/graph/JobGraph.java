@@ -150,6 +150,15 @@ public final class JobGraph {
     frozen = true;
   }
 
+  /** Freezes the graph for a start, refusing one without a source, naming the fix. */
+  public void freezeForStart() {
+    freeze();
+    if (sources.isEmpty()) {
+      throw new ConfigException(
+          "The app " + app + " has no source: call stream(...) before start()");
+    }
+  }
+
   public List<SourceBinding> sources() {
     return List.copyOf(sources);
   }

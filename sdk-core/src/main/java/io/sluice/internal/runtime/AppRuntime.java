@@ -3,7 +3,6 @@ package io.sluice.internal.runtime;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.sluice.ConfigException;
 import io.sluice.RecoveryLayer;
 import io.sluice.internal.AppSettings;
 import io.sluice.internal.FailureLatch;
@@ -163,11 +162,7 @@ public final class AppRuntime implements AppRun {
   /** Runs the start-up sequence; on any error releases what was started and rethrows. */
   @Override
   public void start() {
-    graph.freeze();
-    if (graph.sources().isEmpty()) {
-      throw new ConfigException(
-          "The app " + settings.name() + " has no source: call stream(...) before start()");
-    }
+    graph.freezeForStart();
     try {
       String app = settings.name();
       if (!shardOfReplica) {

@@ -98,11 +98,7 @@ final class ShardedRuntime implements AppRun {
 
   @Override
   public void start() {
-    graph.freeze();
-    if (graph.sources().isEmpty()) {
-      throw new ConfigException(
-          "The app " + settings.name() + " has no source: call stream(...) before start()");
-    }
+    graph.freezeForStart();
     try {
       pulsar = PulsarConnections.open(settings);
       RepartitionTopics.create(pulsar.admin(), graph.repartitionTopics(), shards);

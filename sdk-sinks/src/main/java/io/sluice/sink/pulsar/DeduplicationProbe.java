@@ -22,22 +22,21 @@ final class DeduplicationProbe {
    */
   static boolean isActive(PulsarAdmin admin, String topic)
       throws PulsarAdminException, InterruptedException {
+    boolean partitioned = admin.topics().getPartitionedTopicMetadata(topic).partitions > 0;
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!isActiveNow(admin, topic)) {
+    while (true) {
+      boolean active =
+          partitioned
+              ? admin.topics().getPartitionedInternalStats(topic).partitions.values().stream()
+                  .allMatch(p -> p.cursors.containsKey(CURSOR))
+              : admin.topics().getInternalStats(topic).cursors.containsKey(CURSOR);
+      if (active) {
+        return true;
+      }
       if (System.nanoTime() > deadline) {
         return false;
       }
       Thread.sleep(200);
     }
-    return true;
-  }
-
-  /** One look: whether every partition of the topic has the cursor now. */
-  static boolean isActiveNow(PulsarAdmin admin, String topic) throws PulsarAdminException {
-    boolean partitioned = admin.topics().getPartitionedTopicMetadata(topic).partitions > 0;
-    return partitioned
-        ? admin.topics().getPartitionedInternalStats(topic).partitions.values().stream()
-            .allMatch(p -> p.cursors.containsKey(CURSOR))
-        : admin.topics().getInternalStats(topic).cursors.containsKey(CURSOR);
   }
 }

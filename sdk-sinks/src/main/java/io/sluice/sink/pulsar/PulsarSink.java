@@ -127,49 +127,15 @@ public final class PulsarSink<T> implements Sink<T> {
    * (a crash, a restart) sends its unacknowledged messages again once reconnected; the broker may
    * have stored some of them already, and inside a transaction they would then be committed twice.
    * With deduplication the broker drops what it has by the producer's sequence ids. Enabled as a
-   * topic policy when neither the topic, its namespace nor the broker has it on, and waited for
-   * before the first send of this process ({@link #awaitDeduplicating}).
+   * topic policy when neither the topic, its namespace nor the broker has it on.
    */
   private void ensureDeduplication(SinkContext context) {
     // its own lock: the client's I/O thread takes the sink's lock (journal(app)) while this waits
     synchronized (deduplicationLock) {
       if (!deduplicationChecked) {
-        PulsarAdmin a = admin(context);
-        enableDeduplication(a);
-        awaitDeduplicating(a);
+        enableDeduplication(admin(context));
         deduplicationChecked = true;
       }
-    }
-  }
-
-  /**
-   * Waits until the broker deduplicates the topic (its {@code pulsar.dedup} cursor is open) and
-   * then a second more for it to replay that cursor: the policy can read as applied while the
-   * broker is still turning deduplication on, and transactional sends in that window (another
-   * replica's sink turning it on while this one starts) were seen dropped as duplicates, or left
-   * the topic fenced over and over with every checkpoint failing (apache/pulsar#5218, #21892). Once
-   * on, deduplication stays on, so only an app's first start on a topic waits here.
-   */
-  private void awaitDeduplicating(PulsarAdmin a) {
-    try {
-      if (DeduplicationProbe.isActiveNow(a, topic)) {
-        return; // on before this process looked: not being turned on now
-      }
-      if (!DeduplicationProbe.isActive(a, topic)) {
-        LOG.warn(
-            "sink {}: the broker has not opened the deduplication cursor of {} after 10 s; sending"
-                + " anyway",
-            name,
-            topic);
-        return;
-      }
-      Thread.sleep(1000);
-    } catch (PulsarAdminException e) {
-      // the probe is a safeguard: a role that may not read the topic's stats goes on without it
-      LOG.debug("sink {}: cannot read the stats of {}: {}", name, topic, e.toString());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new SinkException("Sink " + name + ": interrupted enabling deduplication", e);
     }
   }
 
