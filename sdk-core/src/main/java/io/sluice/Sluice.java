@@ -3,6 +3,8 @@ package io.sluice;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.config.Options;
+import io.sluice.config.PulsarSecurity;
+import io.sluice.errors.SluiceException;
 import io.sluice.internal.AppSettings;
 import io.sluice.internal.BuilderChecks;
 import io.sluice.internal.FailureLatch;
@@ -15,6 +17,7 @@ import io.sluice.source.BadRecordPolicy;
 import io.sluice.source.PulsarSource;
 import io.sluice.source.RecordDecoder;
 import io.sluice.source.SourceRecord;
+import io.sluice.state.RecoveryLayer;
 import io.sluice.stream.DataStream;
 import io.sluice.stream.internal.Streams;
 import java.nio.file.Path;
@@ -552,16 +555,7 @@ public final class Sluice implements AutoCloseable {
     }
 
     public Sluice build() {
-      if (name == null) {
-        throw new ConfigException("Missing " + Options.NAME.key() + ": call name(...)");
-      }
-      if (serviceUrl == null) {
-        throw new ConfigException(
-            "Missing " + Options.SERVICE_URL.key() + ": call pulsar(serviceUrl, adminUrl)");
-      }
-      if (stateDir == null) {
-        throw new ConfigException("Missing " + Options.STATE_DIR.key() + ": call stateDir(...)");
-      }
+      BuilderChecks.checkRequired(name, serviceUrl, stateDir);
       BuilderChecks.checkWritable(stateDir);
       AppSettings settings =
           new AppSettings(

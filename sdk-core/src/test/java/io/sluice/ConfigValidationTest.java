@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sluice.config.Options;
+import io.sluice.errors.ConfigException;
 import io.sluice.source.PulsarSource;
 import java.net.ServerSocket;
 import java.nio.file.Files;

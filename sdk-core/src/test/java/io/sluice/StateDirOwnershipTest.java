@@ -3,14 +3,14 @@ package io.sluice;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.sluice.errors.StateException;
+import io.sluice.function.Collector;
+import io.sluice.function.KeyedContext;
+import io.sluice.function.KeyedProcessFunction;
 import io.sluice.source.PulsarSource;
 import io.sluice.source.SourceRecord;
 import io.sluice.state.Serde;
-import io.sluice.state.StateException;
 import io.sluice.state.ValueState;
-import io.sluice.stream.Collector;
-import io.sluice.stream.KeyedContext;
-import io.sluice.stream.KeyedProcessFunction;
 import io.sluice.testing.CollectingSink;
 import io.sluice.testing.TestDriver;
 import java.nio.file.Files;

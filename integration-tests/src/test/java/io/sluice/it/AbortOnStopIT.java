@@ -8,7 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sluice.Sluice;
-import io.sluice.SluiceException;
+import io.sluice.errors.SluiceException;
 import io.sluice.sink.pulsar.PulsarSink;
 import io.sluice.source.PulsarSource;
 import io.sluice.stream.DataStream;

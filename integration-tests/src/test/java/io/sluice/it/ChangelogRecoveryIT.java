@@ -7,8 +7,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sluice.Sluice;
+import io.sluice.errors.StateException;
 import io.sluice.source.PulsarSource;
-import io.sluice.state.StateException;
 import io.sluice.testkit.ChildJvm;
 import io.sluice.testkit.Dirs;
 import io.sluice.testkit.PulsarFixture;

@@ -6,9 +6,9 @@ import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.sluice.CheckpointException;
 import io.sluice.Sluice;
-import io.sluice.sink.CommitLostException;
+import io.sluice.errors.CheckpointException;
+import io.sluice.errors.CommitLostException;
 import io.sluice.source.PulsarSource;
 import io.sluice.testkit.Await;
 import io.sluice.testkit.Dirs;

@@ -1,14 +1,14 @@
 package io.sluice.it;
 
-import io.sluice.PulsarSecurity;
 import io.sluice.Sluice;
+import io.sluice.config.PulsarSecurity;
+import io.sluice.function.KeyedProcessFunction;
 import io.sluice.sink.pulsar.PulsarSink;
 import io.sluice.source.PulsarSource;
 import io.sluice.source.SourceRecord;
 import io.sluice.state.Serde;
 import io.sluice.state.ValueState;
 import io.sluice.stream.DataStream;
-import io.sluice.stream.KeyedProcessFunction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;

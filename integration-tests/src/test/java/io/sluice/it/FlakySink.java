@@ -1,6 +1,6 @@
 package io.sluice.it;
 
-import io.sluice.sink.CommitLostException;
+import io.sluice.errors.CommitLostException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;

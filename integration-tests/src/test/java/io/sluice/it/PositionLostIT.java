@@ -8,7 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sluice.Sluice;
-import io.sluice.SourceException;
+import io.sluice.errors.SourceException;
 import io.sluice.source.PositionLostPolicy;
 import io.sluice.source.PulsarSource;
 import io.sluice.testkit.Await;

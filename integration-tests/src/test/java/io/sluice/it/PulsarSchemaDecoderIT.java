@@ -9,9 +9,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.sluice.ConfigException;
 import io.sluice.Sluice;
-import io.sluice.SourceException;
+import io.sluice.errors.ConfigException;
+import io.sluice.errors.SourceException;
 import io.sluice.source.BadRecordPolicy;
 import io.sluice.source.PulsarSchemaDecoder;
 import io.sluice.source.PulsarSource;

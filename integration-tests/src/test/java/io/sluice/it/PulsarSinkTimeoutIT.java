@@ -6,7 +6,7 @@ import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.sluice.sink.CommitLostException;
+import io.sluice.errors.CommitLostException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.SinkWriter;
@@ -79,7 +79,7 @@ class PulsarSinkTimeoutIT {
         return;
       } catch (CommitLostException e) {
         throw e;
-      } catch (io.sluice.SinkException e) {
+      } catch (io.sluice.errors.SinkException e) {
         if (System.nanoTime() > deadline) {
           throw e;
         }

@@ -3,9 +3,9 @@ package io.sluice.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import io.sluice.ConfigException;
-import io.sluice.PulsarSecurity;
 import io.sluice.Sluice;
+import io.sluice.config.PulsarSecurity;
+import io.sluice.errors.ConfigException;
 import io.sluice.sink.pulsar.PulsarSink;
 import io.sluice.source.PulsarSource;
 import io.sluice.testkit.Await;

@@ -5,8 +5,8 @@ import static io.sluice.testkit.PulsarFixture.broker;
 import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.Metric;
 import io.sluice.Sluice;
+import io.sluice.metrics.Metric;
 import io.sluice.source.PulsarSource;
 import io.sluice.testkit.Await;
 import java.nio.file.Path;

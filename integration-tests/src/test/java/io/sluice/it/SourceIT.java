@@ -6,9 +6,9 @@ import static io.sluice.testkit.PulsarFixture.produce;
 import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.RecoveryLayer;
 import io.sluice.Sluice;
 import io.sluice.source.PulsarSource;
+import io.sluice.state.RecoveryLayer;
 import io.sluice.testkit.Await;
 import io.sluice.testkit.PulsarFixture;
 import java.nio.charset.StandardCharsets;
@@ -157,7 +157,7 @@ class SourceIT {
     try (Sluice app = app("src-missing").build()) {
       app.stream(PulsarSource.topics(missing)).forEach(r -> {});
       org.assertj.core.api.Assertions.assertThatThrownBy(app::start)
-          .isInstanceOf(io.sluice.ConfigException.class)
+          .isInstanceOf(io.sluice.errors.ConfigException.class)
           .hasMessageStartingWith("Topic " + missing + " does not exist");
     }
     assertThat(admin().topics().getList("public/default")).doesNotContain(missing);

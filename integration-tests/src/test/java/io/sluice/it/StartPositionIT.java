@@ -116,8 +116,8 @@ class StartPositionIT {
         assertThat(app.recoveryLayer())
             .isEqualTo(
                 run == 1
-                    ? io.sluice.RecoveryLayer.START_POSITION
-                    : io.sluice.RecoveryLayer.DURABLE_CURSOR);
+                    ? io.sluice.state.RecoveryLayer.START_POSITION
+                    : io.sluice.state.RecoveryLayer.DURABLE_CURSOR);
       }
       assertThat(seen).as("run " + run).hasSize(100).allMatch(s -> s.startsWith("new-"));
     }
@@ -194,12 +194,12 @@ class StartPositionIT {
                     StartPosition.messageIds(java.util.Map.of(topic + "-partition-0", ids.get(4)))))
         .forEach(r -> {});
     org.assertj.core.api.Assertions.assertThatThrownBy(wrong::start)
-        .isInstanceOf(io.sluice.ConfigException.class)
+        .isInstanceOf(io.sluice.errors.ConfigException.class)
         .hasMessageContaining(topic + "-partition-0 is not a partition this source reads")
         .hasMessageContaining("[" + topic + "]");
     try {
       wrong.close();
-    } catch (io.sluice.ConfigException rethrown) {
+    } catch (io.sluice.errors.ConfigException rethrown) {
       // the start failure again
     }
   }

@@ -6,10 +6,10 @@ import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.sluice.RecoveryLayer;
 import io.sluice.Sluice;
+import io.sluice.errors.StateException;
 import io.sluice.source.PulsarSource;
-import io.sluice.state.StateException;
+import io.sluice.state.RecoveryLayer;
 import io.sluice.testkit.Await;
 import io.sluice.testkit.ChildJvm;
 import io.sluice.testkit.Dirs;

@@ -7,8 +7,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.sluice.CheckpointException;
 import io.sluice.Sluice;
+import io.sluice.errors.CheckpointException;
 import io.sluice.source.PulsarSource;
 import io.sluice.testkit.Await;
 import io.sluice.testkit.PulsarFixture;

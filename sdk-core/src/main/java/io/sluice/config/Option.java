@@ -1,6 +1,6 @@
 package io.sluice.config;
 
-import io.sluice.ConfigException;
+import io.sluice.errors.ConfigException;
 import java.util.Objects;
 import java.util.function.Function;
 

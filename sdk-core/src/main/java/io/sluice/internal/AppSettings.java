@@ -1,7 +1,7 @@
 package io.sluice.internal;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.sluice.PulsarSecurity;
+import io.sluice.config.PulsarSecurity;
 import io.sluice.source.BadRecordPolicy;
 import java.nio.file.Path;
 import java.time.Duration;

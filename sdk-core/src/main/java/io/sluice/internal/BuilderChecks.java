@@ -1,7 +1,7 @@
 package io.sluice.internal;
 
-import io.sluice.ConfigException;
 import io.sluice.config.Options;
+import io.sluice.errors.ConfigException;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
@@ -22,6 +22,20 @@ public final class BuilderChecks {
     }
     String name = (host + "-" + ProcessHandle.current().pid()).replaceAll("[^A-Za-z0-9._-]", "_");
     return name.length() <= 64 ? name : name.substring(name.length() - 64);
+  }
+
+  /** The settings an app cannot start without: its name, the broker and the state directory. */
+  public static void checkRequired(String name, String serviceUrl, Path stateDir) {
+    if (name == null) {
+      throw new ConfigException("Missing " + Options.NAME.key() + ": call name(...)");
+    }
+    if (serviceUrl == null) {
+      throw new ConfigException(
+          "Missing " + Options.SERVICE_URL.key() + ": call pulsar(serviceUrl, adminUrl)");
+    }
+    if (stateDir == null) {
+      throw new ConfigException("Missing " + Options.STATE_DIR.key() + ": call stateDir(...)");
+    }
   }
 
   /** Creates {@code dir} if needed and proves this user can write files in it. */

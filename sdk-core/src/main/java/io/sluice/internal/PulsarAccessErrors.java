@@ -1,7 +1,7 @@
 package io.sluice.internal;
 
-import io.sluice.ConfigException;
-import io.sluice.PulsarSecurity;
+import io.sluice.config.PulsarSecurity;
+import io.sluice.errors.ConfigException;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

@@ -1,7 +1,7 @@
 package io.sluice.sink;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.sluice.PulsarSecurity;
+import io.sluice.config.PulsarSecurity;
 
 /** What the runtime gives a sink's writers and committer. */
 public interface SinkContext {
@@ -44,8 +44,8 @@ public interface SinkContext {
   /**
    * Hands over a record the sink cannot map (wrong type, missing field, value the server refuses):
    * with the app's sink bad-record policy FAIL (default) this throws a {@link
-   * io.sluice.SinkException} naming the sink, the record and the cause; with SKIP the record is
-   * counted ({@code sluice.sink.bad.records}), logged at WARN and dropped. Call it from {@link
+   * io.sluice.errors.SinkException} naming the sink, the record and the cause; with SKIP the record
+   * is counted ({@code sluice.sink.bad.records}), logged at WARN and dropped. Call it from {@link
    * SinkWriter#write} or from a thread finishing the writer's batch (a refusal found when a
    * prepared batch's last insert is answered); it is thread-safe.
    */

@@ -29,7 +29,8 @@ public interface DecoderContext {
    * (HTTP) call per topic, made concurrently: call it at start and for new topics, never per
    * record.
    *
-   * @throws io.sluice.SourceException when the admin API cannot answer (other than "no schema")
+   * @throws io.sluice.errors.SourceException when the admin API cannot answer (other than "no
+   *     schema")
    */
   Map<String, Optional<SchemaInfo>> registeredSchemas(Collection<String> topics);
 }

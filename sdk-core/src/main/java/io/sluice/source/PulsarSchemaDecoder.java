@@ -3,8 +3,8 @@ package io.sluice.source;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
-import io.sluice.ConfigException;
-import io.sluice.SourceException;
+import io.sluice.errors.ConfigException;
+import io.sluice.errors.SourceException;
 import io.sluice.source.internal.AvroJsonSchemas;
 import io.sluice.source.internal.JsonPayloads;
 import io.sluice.source.internal.JsonValidator;
@@ -34,22 +34,10 @@ import org.apache.pulsar.common.schema.SchemaType;
  * app.stream(PulsarSource.topics("orders"), PulsarSchemaDecoder.bind(Order.class));
  * }</pre>
  *
- * <p>A topic's JSON schema in Pulsar (what a producer with {@code Schema.JSON(Order.class)}
- * registers) is a record definition in Avro's JSON form; it is translated into a validator that
- * checks required fields, field types (int within 32 bits), nullability and unions, nested and
- * recursive records, arrays, maps and enums (see the package's internal {@code AvroJsonSchemas} for
- * the exact mapping; extra fields are allowed, as in Avro's JSON reading).
- *
- * <p>When the app starts, the schemas of all its topics are fetched at once (one admin call per
- * topic, concurrently) and each distinct schema is compiled once and shared by the topics that use
- * it. A topic with no schema, or with a schema that is not JSON (e.g. AVRO or STRING), fails the
- * start with an error naming every such topic and the fix. A topic found later by discovery has its
- * schema fetched the first time one of its records arrives; if it has no usable schema, its records
- * are bad records (the reason names the topic) and the registry is asked again at most every 30 s;
- * while the admin API is unreachable, that partition's reading waits (up to 60 s, then the error
- * goes to the bad-record policy) rather than losing records to an outage. The schema is the one
- * registered when the topic was first seen: a schema registered later (a new version) is picked up
- * on restart.
+ * <p>A topic's schema is read when the app starts (a topic without a JSON schema fails the start,
+ * naming the fix) or, for a topic found later, at its first record; a new schema version is picked
+ * up on restart. How schemas are translated, fetched and retried is in the package doc of {@code
+ * io.sluice.source.internal}.
  *
  * <p>Thread-safe: one instance serves every reader thread of its sources. It needs a running app
  * (it is opened with the app's admin client); the {@link io.sluice.testing.TestDriver} does not

@@ -1,5 +1,6 @@
 package io.sluice.stream;
 
+import io.sluice.function.Collector;
 import io.sluice.internal.graph.StreamNode;
 import io.sluice.lookup.LookupTable;
 import io.sluice.sink.Sink;
@@ -25,13 +26,7 @@ import java.util.function.Predicate;
 public final class DataStream<T> {
   static {
     // the runtime creates streams through Streams, so the constructor below need not be public
-    Streams.setAccess(
-        new Streams.Access() {
-          @Override
-          public <R> DataStream<R> dataStream(StreamNode<R> node) {
-            return new DataStream<>(node);
-          }
-        });
+    Streams.setAccess(node -> new DataStream<>(node));
   }
 
   private final StreamNode<T> node;

@@ -1,5 +1,6 @@
 package io.sluice.stream;
 
+import io.sluice.function.KeyedProcessFunction;
 import io.sluice.internal.graph.StreamNode;
 import io.sluice.state.Serde;
 import java.util.Objects;

@@ -8,6 +8,7 @@ import io.sluice.source.PulsarSource;
 import io.sluice.source.RecordDecoder;
 import io.sluice.source.SourceRecord;
 import io.sluice.stream.DataStream;
+import io.sluice.stream.internal.Streams;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,13 +56,13 @@ public final class TestDriver implements AutoCloseable {
 
   public DataStream<SourceRecord> stream(PulsarSource source) {
     Objects.requireNonNull(source, "source must not be null");
-    return io.sluice.stream.internal.Streams.dataStream(graph.addSource(source));
+    return Streams.dataStream(graph.addSource(source));
   }
 
   public <T> DataStream<T> stream(PulsarSource source, RecordDecoder<T> decoder) {
     Objects.requireNonNull(source, "source must not be null");
     Objects.requireNonNull(decoder, "decoder must not be null");
-    return io.sluice.stream.internal.Streams.dataStream(graph.addSource(source, decoder));
+    return Streams.dataStream(graph.addSource(source, decoder));
   }
 
   /** Compiles the pipeline and recovers the newest checkpoint in the state directory, if any. */

@@ -3,7 +3,8 @@ package io.sluice.source;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.sluice.SourceException;
+import io.sluice.errors.SchemaViolationException;
+import io.sluice.errors.SourceException;
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.LinkedHashMap;

@@ -3,9 +3,11 @@ package io.sluice.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.sluice.ConfigException;
+import io.sluice.errors.ConfigException;
+import io.sluice.function.KeyedProcessFunction;
 import io.sluice.internal.graph.JobGraph;
 import io.sluice.source.PulsarSource;
+import io.sluice.source.SourceRecord;
 import io.sluice.state.Serde;
 import io.sluice.stream.internal.Streams;
 import java.time.Duration;
@@ -17,7 +19,8 @@ class KeyByShardsTest {
       (value, ctx, out) -> out.collect(value);
 
   private static DataStream<String> input(JobGraph graph) {
-    return Streams.dataStream(graph.addSource(PulsarSource.topics("orders")))
+    return Streams.<DataStream<SourceRecord>>dataStream(
+            graph.addSource(PulsarSource.topics("orders")))
         .map(r -> new String(r.value()));
   }
 

@@ -2,6 +2,9 @@ package io.sluice.stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.function.Collector;
+import io.sluice.function.KeyedContext;
+import io.sluice.function.KeyedProcessFunction;
 import io.sluice.source.PulsarSource;
 import io.sluice.source.SourceRecord;
 import io.sluice.state.Serde;

@@ -1,6 +1,6 @@
 package io.sluice.internal.checkpoint;
 
-import io.sluice.CheckpointException;
+import io.sluice.errors.CheckpointException;
 import io.sluice.internal.TakeOverLog;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;

@@ -1,6 +1,6 @@
 package io.sluice.internal.checkpoint;
 
-import io.sluice.CheckpointException;
+import io.sluice.errors.CheckpointException;
 import java.util.List;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.admin.PulsarAdminException;

@@ -1,6 +1,6 @@
 package io.sluice.internal.checkpoint;
 
-import io.sluice.CheckpointException;
+import io.sluice.errors.CheckpointException;
 import io.sluice.state.internal.Bytes;
 import io.sluice.state.internal.CheckpointRecord;
 import java.nio.ByteBuffer;

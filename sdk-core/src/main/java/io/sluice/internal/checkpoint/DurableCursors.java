@@ -2,10 +2,10 @@ package io.sluice.internal.checkpoint;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.sluice.Metric;
-import io.sluice.RecoveryLayer;
-import io.sluice.SourceException;
+import io.sluice.errors.SourceException;
 import io.sluice.internal.MessageIds;
+import io.sluice.metrics.Metric;
+import io.sluice.state.RecoveryLayer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -1,6 +1,6 @@
 package io.sluice.internal.checkpoint;
 
-/** What a {@link io.sluice.sink.CommitLostException} means for the user, here and in recovery. */
+/** What a {@link io.sluice.errors.CommitLostException} means for the user, here and in recovery. */
 final class LostCommits {
   private LostCommits() {}
 

@@ -1,6 +1,6 @@
 package io.sluice.internal.checkpoint;
 
-import io.sluice.RecoveryLayer;
+import io.sluice.state.RecoveryLayer;
 import org.apache.pulsar.client.api.MessageId;
 
 /**

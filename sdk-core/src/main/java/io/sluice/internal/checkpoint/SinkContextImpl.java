@@ -1,8 +1,8 @@
 package io.sluice.internal.checkpoint;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.sluice.Metric;
-import io.sluice.PulsarSecurity;
+import io.sluice.config.PulsarSecurity;
+import io.sluice.metrics.Metric;
 import io.sluice.sink.Committable;
 import io.sluice.sink.SinkContext;
 import io.sluice.source.BadRecordPolicy;
@@ -88,7 +88,7 @@ public final class SinkContextImpl implements SinkContext {
   public void badRecord(Object record, Throwable cause) {
     String what = "Sink " + sink + " cannot write the record " + abbreviate(record) + ": " + cause;
     if (badRecordPolicy == BadRecordPolicy.FAIL) {
-      throw new io.sluice.SinkException(
+      throw new io.sluice.errors.SinkException(
           what
               + ". Fix the record or the sink's mapping, or set"
               + " Sluice.builder().onBadSinkRecord(BadRecordPolicy.SKIP) to count and skip such"

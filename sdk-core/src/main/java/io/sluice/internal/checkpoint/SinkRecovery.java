@@ -1,9 +1,9 @@
 package io.sluice.internal.checkpoint;
 
-import io.sluice.ConfigException;
+import io.sluice.errors.ConfigException;
+import io.sluice.errors.StateException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
-import io.sluice.state.StateException;
 import io.sluice.state.internal.CheckpointRecord;
 import io.sluice.state.internal.StateStore;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package io.sluice.internal.checkpoint;
 
-import io.sluice.state.StateException;
+import io.sluice.errors.StateException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -1,10 +1,10 @@
 package io.sluice.internal.graph;
 
+import io.sluice.function.KeyedContext;
 import io.sluice.state.MapState;
 import io.sluice.state.Serde;
 import io.sluice.state.ValueState;
 import io.sluice.state.internal.KeyedStateBackend;
-import io.sluice.stream.KeyedContext;
 import java.util.HashMap;
 import java.util.Map;
 

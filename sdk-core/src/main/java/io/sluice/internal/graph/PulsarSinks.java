@@ -1,6 +1,6 @@
 package io.sluice.internal.graph;
 
-import io.sluice.ConfigException;
+import io.sluice.errors.ConfigException;
 import io.sluice.sink.Sink;
 import java.util.Iterator;
 import java.util.Map;

@@ -1,11 +1,11 @@
 package io.sluice.internal.graph;
 
-import io.sluice.ConfigException;
+import io.sluice.errors.ConfigException;
+import io.sluice.function.Collector;
+import io.sluice.function.KeyedProcessFunction;
 import io.sluice.sink.Sink;
 import io.sluice.sink.SinkWriter;
 import io.sluice.state.Serde;
-import io.sluice.stream.Collector;
-import io.sluice.stream.KeyedProcessFunction;
 import io.sluice.window.AggregateFunction;
 import io.sluice.window.WindowAssigner;
 import io.sluice.window.WindowResult;

@@ -1,12 +1,12 @@
 package io.sluice.internal.group;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.sluice.Metric;
-import io.sluice.SluiceException;
+import io.sluice.errors.SluiceException;
 import io.sluice.internal.AppSettings;
 import io.sluice.internal.Partitions;
 import io.sluice.internal.Threads;
 import io.sluice.internal.graph.JobGraph;
+import io.sluice.metrics.Metric;
 import io.sluice.sink.Sink;
 import io.sluice.sink.SinkContext;
 import io.sluice.state.internal.KeyedStateBackend;

@@ -1,9 +1,9 @@
 package io.sluice.internal.runtime;
 
-import io.sluice.RecoveryLayer;
 import io.sluice.internal.AppSettings;
 import io.sluice.internal.FailureLatch;
 import io.sluice.internal.graph.JobGraph;
+import io.sluice.state.RecoveryLayer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

@@ -1,8 +1,7 @@
 package io.sluice.internal.runtime;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.sluice.ConfigException;
-import io.sluice.RecoveryLayer;
+import io.sluice.errors.ConfigException;
 import io.sluice.internal.checkpoint.CheckpointCoordinator;
 import io.sluice.internal.checkpoint.PartitionStart;
 import io.sluice.internal.checkpoint.Recovery;
@@ -20,6 +19,7 @@ import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
 import io.sluice.source.BadRecordPolicy;
 import io.sluice.source.SourceRecord;
+import io.sluice.state.RecoveryLayer;
 import io.sluice.state.internal.CheckpointRecord;
 import io.sluice.state.internal.KeyedStateBackend;
 import io.sluice.state.internal.StateStore;
@@ -141,7 +141,7 @@ public final class DriverRuntime implements AutoCloseable {
         index,
         "pulsar://test-driver:6650",
         "http://test-driver:8080",
-        io.sluice.PulsarSecurity.none(),
+        io.sluice.config.PulsarSecurity.none(),
         meters,
         store,
         BadRecordPolicy.FAIL,

@@ -1,7 +1,7 @@
 package io.sluice.internal.runtime;
 
-import io.sluice.ConfigException;
-import io.sluice.SourceException;
+import io.sluice.errors.ConfigException;
+import io.sluice.errors.SourceException;
 import io.sluice.internal.TakeOverLog;
 import java.time.Duration;
 import java.util.List;

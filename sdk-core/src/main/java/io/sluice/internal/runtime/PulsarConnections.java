@@ -1,6 +1,6 @@
 package io.sluice.internal.runtime;
 
-import io.sluice.ConfigException;
+import io.sluice.errors.ConfigException;
 import io.sluice.internal.AppSettings;
 import io.sluice.internal.PulsarAccessErrors;
 import java.util.concurrent.TimeUnit;
@@ -13,7 +13,7 @@ import org.apache.pulsar.client.api.PulsarClientException;
 /**
  * The app's admin and binary clients, opened only once the broker answered on both, so that a wrong
  * URL, a broker that is down or refused credentials fail the start naming the setting. Both carry
- * the app's {@link io.sluice.PulsarSecurity}.
+ * the app's {@link io.sluice.config.PulsarSecurity}.
  */
 record PulsarConnections(PulsarAdmin admin, PulsarClient client) {
 

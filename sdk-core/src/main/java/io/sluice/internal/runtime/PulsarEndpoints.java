@@ -1,6 +1,6 @@
 package io.sluice.internal.runtime;
 
-import io.sluice.ConfigException;
+import io.sluice.errors.ConfigException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;

@@ -1,7 +1,6 @@
 package io.sluice.internal.runtime;
 
 import io.micrometer.core.instrument.Counter;
-import io.sluice.Metric;
 import io.sluice.internal.AppSettings;
 import io.sluice.internal.MessageIds;
 import io.sluice.internal.Partitions;
@@ -9,6 +8,7 @@ import io.sluice.internal.checkpoint.CheckpointCoordinator;
 import io.sluice.internal.group.SlotGroupPlanner;
 import io.sluice.internal.group.SlotGroups;
 import io.sluice.internal.source.SourceManager;
+import io.sluice.metrics.Metric;
 import io.sluice.state.internal.CheckpointRecord;
 import io.sluice.state.internal.StateStore;
 import java.util.HashMap;

@@ -1,6 +1,6 @@
 package io.sluice.internal.runtime;
 
-import io.sluice.ConfigException;
+import io.sluice.errors.ConfigException;
 import java.util.List;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.admin.PulsarAdminException;

@@ -1,7 +1,7 @@
 package io.sluice.internal.runtime;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.sluice.Metric;
+import io.sluice.metrics.Metric;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;

@@ -1,6 +1,6 @@
 package io.sluice.internal.runtime;
 
-import io.sluice.SluiceException;
+import io.sluice.errors.SluiceException;
 
 /** A standby replica was closed before it became active: not a failure of the app. */
 public final class StartCancelledException extends SluiceException {

@@ -1,6 +1,6 @@
 package io.sluice.internal.source;
 
-import io.sluice.SourceException;
+import io.sluice.errors.SourceException;
 import io.sluice.internal.Partitions;
 import io.sluice.internal.graph.JobGraph.SourceBinding;
 import io.sluice.source.DecoderContext;

@@ -1,6 +1,6 @@
 package io.sluice.internal.source;
 
-import io.sluice.SourceException;
+import io.sluice.errors.SourceException;
 import io.sluice.internal.checkpoint.PartitionStart;
 import io.sluice.source.SourceRecord;
 import java.nio.charset.StandardCharsets;

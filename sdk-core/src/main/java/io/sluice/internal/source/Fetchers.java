@@ -1,7 +1,7 @@
 package io.sluice.internal.source;
 
 import io.micrometer.core.instrument.Counter;
-import io.sluice.SourceException;
+import io.sluice.errors.SourceException;
 import io.sluice.internal.checkpoint.PartitionStart;
 import io.sluice.internal.group.ProcessingGroup;
 import io.sluice.internal.group.RecordBatch;

@@ -1,7 +1,7 @@
 package io.sluice.internal.source;
 
-import io.sluice.ConfigException;
-import io.sluice.SourceException;
+import io.sluice.errors.ConfigException;
+import io.sluice.errors.SourceException;
 import io.sluice.internal.Partitions;
 import io.sluice.internal.graph.JobGraph.SourceBinding;
 import io.sluice.source.PulsarSource;

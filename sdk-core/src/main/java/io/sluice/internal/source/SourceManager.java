@@ -2,15 +2,15 @@ package io.sluice.internal.source;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.sluice.ConfigException;
-import io.sluice.Metric;
-import io.sluice.SourceException;
+import io.sluice.errors.ConfigException;
+import io.sluice.errors.SourceException;
 import io.sluice.internal.checkpoint.DurableCursors;
 import io.sluice.internal.checkpoint.PartitionStart;
 import io.sluice.internal.checkpoint.StartPlanner;
 import io.sluice.internal.graph.JobGraph.SourceBinding;
 import io.sluice.internal.group.InputPartition;
 import io.sluice.internal.group.ProcessingGroup;
+import io.sluice.metrics.Metric;
 import io.sluice.state.internal.KeyedStateBackend;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -3,7 +3,7 @@ package io.sluice.lookup.internal;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sluice.SluiceException;
+import io.sluice.errors.SluiceException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.util.Map;

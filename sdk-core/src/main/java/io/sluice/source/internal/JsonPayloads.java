@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
-import io.sluice.source.SchemaViolationException;
+import io.sluice.errors.SchemaViolationException;
 import java.io.IOException;
 import java.util.List;
 

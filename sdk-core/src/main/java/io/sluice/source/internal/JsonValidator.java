@@ -40,7 +40,7 @@ public final class JsonValidator {
   /**
    * Compiles {@code document}, first checking it against its dialect's meta-schema (draft 2020-12
    * unless {@code $schema} names another known draft), so a typo such as {@code "type": "objekt"}
-   * is an error now instead of a schema that silently accepts everything.
+   * is an error at load instead of a schema that silently accepts everything.
    *
    * @param name how errors name the document (a file, a resource, a topic)
    * @throws IllegalArgumentException naming the document and every problem found

@@ -1,6 +1,6 @@
 package io.sluice.state.internal;
 
-import io.sluice.state.StateException;
+import io.sluice.errors.StateException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -6,6 +6,9 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.internal.graph.JobGraph;
 import io.sluice.sink.GrowingSink;
 import io.sluice.source.PulsarSource;
+import io.sluice.source.SourceRecord;
+import io.sluice.stream.DataStream;
+import io.sluice.stream.internal.Streams;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
@@ -49,7 +52,7 @@ class AsyncCommitTest {
 
   private DriverRuntime runtime(GrowingSink sink, ExecutorService commits) {
     JobGraph graph = new JobGraph();
-    io.sluice.stream.internal.Streams.dataStream(graph.addSource(PulsarSource.topics("in")))
+    Streams.<DataStream<SourceRecord>>dataStream(graph.addSource(PulsarSource.topics("in")))
         .sinkTo(sink);
     DriverRuntime runtime = new DriverRuntime("async", graph, dir, new SimpleMeterRegistry());
     if (commits != null) {

@@ -13,6 +13,7 @@ import io.sluice.source.PulsarSource;
 import io.sluice.source.SourceRecord;
 import io.sluice.state.internal.KeyedStateBackend;
 import io.sluice.state.internal.StateStore;
+import io.sluice.stream.DataStream;
 import io.sluice.stream.internal.Streams;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -43,7 +44,7 @@ class PublishGateTest {
   void shouldPauseTheFetchersWhileOneWaitsForRoomInTheRingOfAStuckGroup() throws Exception {
     CountDownLatch stuck = new CountDownLatch(1);
     JobGraph graph = new JobGraph();
-    Streams.dataStream(graph.addSource(PulsarSource.topics(TOPIC)))
+    Streams.<DataStream<SourceRecord>>dataStream(graph.addSource(PulsarSource.topics(TOPIC)))
         .forEach(
             r -> {
               try {

@@ -2,9 +2,9 @@ package io.sluice.internal.source;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.RecoveryLayer;
 import io.sluice.internal.MessageIds;
 import io.sluice.internal.checkpoint.PartitionStart;
+import io.sluice.state.RecoveryLayer;
 import org.apache.pulsar.client.api.MessageId;
 import org.apache.pulsar.client.impl.BatchMessageIdImpl;
 import org.apache.pulsar.client.impl.MessageIdImpl;

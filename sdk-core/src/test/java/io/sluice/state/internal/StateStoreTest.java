@@ -3,9 +3,9 @@ package io.sluice.state.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.sluice.errors.StateException;
 import io.sluice.state.MapState;
 import io.sluice.state.Serde;
-import io.sluice.state.StateException;
 import io.sluice.state.ValueState;
 import io.sluice.state.internal.CheckpointRecord.SinkCommittable;
 import java.nio.charset.StandardCharsets;

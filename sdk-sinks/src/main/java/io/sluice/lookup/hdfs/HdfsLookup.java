@@ -1,7 +1,7 @@
 package io.sluice.lookup.hdfs;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.sluice.ConfigException;
+import io.sluice.errors.ConfigException;
 import io.sluice.lookup.LookupTable;
 import io.sluice.lookup.hdfs.internal.CsvRows;
 import io.sluice.lookup.hdfs.internal.JsonLinesRows;

@@ -1,6 +1,6 @@
 package io.sluice.sink.builder;
 
-import io.sluice.ConfigException;
+import io.sluice.errors.ConfigException;
 import java.util.Objects;
 
 /**

@@ -2,7 +2,7 @@ package io.sluice.sink.clickhouse;
 
 import static io.sluice.sink.internal.Checks.atLeast;
 
-import io.sluice.ConfigException;
+import io.sluice.errors.ConfigException;
 import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
 import io.sluice.sink.SinkContext;

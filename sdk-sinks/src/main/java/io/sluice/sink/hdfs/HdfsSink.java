@@ -2,7 +2,7 @@ package io.sluice.sink.hdfs;
 
 import static io.sluice.sink.internal.Checks.atLeast;
 
-import io.sluice.ConfigException;
+import io.sluice.errors.ConfigException;
 import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
 import io.sluice.sink.SinkContext;
@@ -12,7 +12,6 @@ import io.sluice.sink.hdfs.internal.HdfsSinkCommitter;
 import io.sluice.sink.hdfs.internal.HdfsSinkSettings;
 import io.sluice.sink.hdfs.internal.HdfsSinkWriter;
 import io.sluice.sink.hdfs.internal.LinesFormat;
-import io.sluice.sink.hdfs.internal.ParquetPartFormat;
 import io.sluice.sink.hdfs.internal.PartFormat;
 import io.sluice.sink.hdfs.internal.PartitionCommit;
 import io.sluice.sink.hdfs.internal.TimeBuckets;

@@ -2,8 +2,7 @@ package io.sluice.sink.hdfs;
 
 import static io.sluice.sink.internal.Checks.atLeast;
 
-import io.sluice.ConfigException;
-import io.sluice.sink.hdfs.internal.ParquetColumn;
+import io.sluice.errors.ConfigException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.sluice.sink.internal;
 
-import io.sluice.ConfigException;
+import io.sluice.errors.ConfigException;
 import java.time.Duration;
 import java.util.Objects;
 

@@ -1,6 +1,6 @@
 package io.sluice.sink.internal;
 
-import io.sluice.SinkException;
+import io.sluice.errors.SinkException;
 import java.time.Duration;
 import java.util.function.Predicate;
 import java.util.function.Supplier;

@@ -3,7 +3,7 @@ package io.sluice.sink.internal;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.sluice.Metric;
+import io.sluice.metrics.Metric;
 import io.sluice.sink.SinkContext;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;

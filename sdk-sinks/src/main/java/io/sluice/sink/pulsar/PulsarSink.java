@@ -1,7 +1,7 @@
 package io.sluice.sink.pulsar;
 
-import io.sluice.PulsarSecurity;
-import io.sluice.SinkException;
+import io.sluice.config.PulsarSecurity;
+import io.sluice.errors.SinkException;
 import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
 import io.sluice.sink.SinkContext;
@@ -47,9 +47,9 @@ import org.apache.pulsar.common.naming.TopicName;
  * <p><b>Limits.</b> A transaction the broker times out is aborted: keep {@link
  * Builder#transactionTimeout} well above the checkpoint interval plus the longest time the app may
  * stay down (default 10 min). Committing a transaction the broker aborted fails loudly ({@link
- * io.sluice.sink.CommitLostException}) rather than losing output silently: the coordinator forgets
- * a transaction once it has ended, so the sink then asks the topic's transaction buffer (admin
- * API), which lists aborted transactions for as long as their messages are stored.
+ * io.sluice.errors.CommitLostException}) rather than losing output silently: the coordinator
+ * forgets a transaction once it has ended, so the sink then asks the topic's transaction buffer
+ * (admin API), which lists aborted transactions for as long as their messages are stored.
  */
 public final class PulsarSink<T> implements Sink<T> {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PulsarSink.class);
@@ -154,7 +154,7 @@ public final class PulsarSink<T> implements Sink<T> {
           return;
         }
         if (e.getStatusCode() == 403) {
-          throw new io.sluice.ConfigException(
+          throw new io.sluice.errors.ConfigException(
               "Pulsar refused sink "
                   + name
                   + " reading the topic policies of "
@@ -289,7 +289,7 @@ public final class PulsarSink<T> implements Sink<T> {
     if (admin == null) {
       String url = adminUrl != null ? adminUrl : context.pulsarAdminUrl();
       if (url == null) {
-        throw new io.sluice.ConfigException(
+        throw new io.sluice.errors.ConfigException(
             "Sink " + name + " needs the Pulsar admin URL: set PulsarSink.Builder.adminUrl(...)");
       }
       try {
@@ -445,7 +445,7 @@ public final class PulsarSink<T> implements Sink<T> {
     public Builder<T> transactionTimeout(Duration timeout) {
       Objects.requireNonNull(timeout, "timeout must not be null");
       if (timeout.toMillis() < 1000) {
-        throw new io.sluice.ConfigException(
+        throw new io.sluice.errors.ConfigException(
             "Invalid value "
                 + timeout.toMillis()
                 + " ms for transactionTimeout: must be at least 1000 ms (and well above the"
@@ -464,7 +464,7 @@ public final class PulsarSink<T> implements Sink<T> {
      */
     public Builder<T> maxPendingMessages(int max) {
       if (max < 1) {
-        throw new io.sluice.ConfigException(
+        throw new io.sluice.errors.ConfigException(
             "Invalid value "
                 + max
                 + " for maxPendingMessages: must be at least 1 (a few thousand keep the producer"
@@ -476,13 +476,14 @@ public final class PulsarSink<T> implements Sink<T> {
 
     public PulsarSink<T> build() {
       if (topic == null) {
-        throw new io.sluice.ConfigException("PulsarSink needs a topic: call topic(...)");
+        throw new io.sluice.errors.ConfigException("PulsarSink needs a topic: call topic(...)");
       }
       if (serializer == null) {
-        throw new io.sluice.ConfigException("PulsarSink needs a serializer: call serializer(...)");
+        throw new io.sluice.errors.ConfigException(
+            "PulsarSink needs a serializer: call serializer(...)");
       }
       if ((serviceUrl == null) != (adminUrl == null)) {
-        throw new io.sluice.ConfigException(
+        throw new io.sluice.errors.ConfigException(
             "PulsarSink on another cluster needs both serviceUrl(...) and adminUrl(...) (or"
                 + " neither, to write to the app's cluster)");
       }

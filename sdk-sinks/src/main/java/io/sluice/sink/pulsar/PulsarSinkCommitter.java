@@ -1,6 +1,6 @@
 package io.sluice.sink.pulsar;
 
-import io.sluice.SinkException;
+import io.sluice.errors.SinkException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.internal.SinkMetrics;

@@ -2,7 +2,7 @@ package io.sluice.sink.redis;
 
 import static io.sluice.sink.internal.Checks.atLeast;
 
-import io.sluice.ConfigException;
+import io.sluice.errors.ConfigException;
 import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
 import io.sluice.sink.SinkContext;
@@ -276,7 +276,7 @@ public final class RedisSink<T> implements Sink<T> {
               user,
               password,
               trust,
-              commands,
+              new CommandEncoder<>(nameOr("redis"), commands),
               keyPrefix,
               chunkCommands,
               maxCommandsPerCheckpoint,

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.sluice.SourceException;
+import io.sluice.errors.SourceException;
 import io.sluice.lookup.LookupTable;
 import io.sluice.testkit.ClickHouseServer;
 import java.nio.file.Files;

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.sluice.ConfigException;
-import io.sluice.SluiceException;
+import io.sluice.errors.ConfigException;
+import io.sluice.errors.SluiceException;
 import io.sluice.lookup.LookupTable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;

@@ -3,8 +3,8 @@ package io.sluice.sink.clickhouse;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.sluice.ConfigException;
-import io.sluice.SinkException;
+import io.sluice.errors.ConfigException;
+import io.sluice.errors.SinkException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;

@@ -3,7 +3,7 @@ package io.sluice.sink.hdfs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.sluice.sink.CommitLostException;
+import io.sluice.errors.CommitLostException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.SinkWriter;

@@ -3,7 +3,7 @@ package io.sluice.sink.hdfs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.sluice.ConfigException;
+import io.sluice.errors.ConfigException;
 import io.sluice.sink.hdfs.ParquetFormat.Compression;
 import io.sluice.sink.hdfs.ParquetFormat.Type;
 import io.sluice.testkit.sink.TestRecord;

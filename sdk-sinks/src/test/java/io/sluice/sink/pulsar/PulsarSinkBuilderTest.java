@@ -2,7 +2,7 @@ package io.sluice.sink.pulsar;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.sluice.ConfigException;
+import io.sluice.errors.ConfigException;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 

@@ -3,7 +3,7 @@ package io.sluice.sink.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.sluice.ConfigException;
+import io.sluice.errors.ConfigException;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 

@@ -3,7 +3,7 @@ package io.sluice.sink.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.sluice.SinkException;
+import io.sluice.errors.SinkException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.SinkWriter;

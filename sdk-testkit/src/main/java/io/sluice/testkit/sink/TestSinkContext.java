@@ -3,7 +3,7 @@ package io.sluice.testkit.sink;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.sluice.SinkException;
+import io.sluice.errors.SinkException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.SinkContext;
 import java.util.ArrayList;

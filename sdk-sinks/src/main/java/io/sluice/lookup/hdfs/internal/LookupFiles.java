@@ -1,7 +1,7 @@
 package io.sluice.lookup.hdfs.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.sluice.SluiceException;
+import io.sluice.errors.SluiceException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.sluice.SluiceException;
+import io.sluice.errors.SluiceException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

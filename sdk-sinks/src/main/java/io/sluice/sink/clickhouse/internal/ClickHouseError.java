@@ -1,6 +1,6 @@
 package io.sluice.sink.clickhouse.internal;
 
-import io.sluice.SinkException;
+import io.sluice.errors.SinkException;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

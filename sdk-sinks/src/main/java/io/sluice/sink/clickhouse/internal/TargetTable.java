@@ -2,7 +2,7 @@ package io.sluice.sink.clickhouse.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sluice.ConfigException;
+import io.sluice.errors.ConfigException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

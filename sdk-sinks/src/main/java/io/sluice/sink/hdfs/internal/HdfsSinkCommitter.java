@@ -1,7 +1,7 @@
 package io.sluice.sink.hdfs.internal;
 
-import io.sluice.SinkException;
-import io.sluice.sink.CommitLostException;
+import io.sluice.errors.CommitLostException;
+import io.sluice.errors.SinkException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.SinkContext;

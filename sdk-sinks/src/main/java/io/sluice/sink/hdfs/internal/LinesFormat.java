@@ -1,6 +1,6 @@
 package io.sluice.sink.hdfs.internal;
 
-import io.sluice.SinkException;
+import io.sluice.errors.SinkException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;

@@ -1,7 +1,7 @@
 package io.sluice.sink.pulsar.internal;
 
-import io.sluice.SinkException;
-import io.sluice.sink.CommitLostException;
+import io.sluice.errors.CommitLostException;
+import io.sluice.errors.SinkException;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.transaction.TransactionCoordinatorClientException;
 import org.apache.pulsar.client.api.transaction.TxnID;

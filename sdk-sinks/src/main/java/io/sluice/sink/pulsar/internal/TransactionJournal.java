@@ -1,7 +1,7 @@
 package io.sluice.sink.pulsar.internal;
 
-import io.sluice.ConfigException;
-import io.sluice.SinkException;
+import io.sluice.errors.ConfigException;
+import io.sluice.errors.SinkException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,6 +1,6 @@
 package io.sluice.sink.pulsar.internal;
 
-import io.sluice.SinkException;
+import io.sluice.errors.SinkException;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.pulsar.client.admin.PulsarAdmin;

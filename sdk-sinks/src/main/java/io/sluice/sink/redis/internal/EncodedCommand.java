@@ -13,8 +13,8 @@ import redis.clients.jedis.Protocol;
  * @param command the command
  * @param args the arguments after the name, key first
  */
-record EncodedCommand(Protocol.Command command, byte[][] args) {
-  static EncodedCommand of(Protocol.Command command, String... args) {
+public record EncodedCommand(Protocol.Command command, byte[][] args) {
+  public static EncodedCommand of(Protocol.Command command, String... args) {
     byte[][] bytes = new byte[args.length][];
     for (int i = 0; i < args.length; i++) {
       bytes[i] = args[i].getBytes(StandardCharsets.UTF_8);
@@ -23,7 +23,7 @@ record EncodedCommand(Protocol.Command command, byte[][] args) {
   }
 
   /** Name and arguments as text (for tests and messages). */
-  List<String> toStrings() {
+  public List<String> toStrings() {
     List<String> out = new ArrayList<>(args.length + 1);
     out.add(command.name());
     for (byte[] a : args) {

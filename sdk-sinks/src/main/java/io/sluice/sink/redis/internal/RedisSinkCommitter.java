@@ -1,9 +1,9 @@
 package io.sluice.sink.redis.internal;
 
 import io.micrometer.core.instrument.Counter;
-import io.sluice.Metric;
-import io.sluice.SinkException;
-import io.sluice.sink.CommitLostException;
+import io.sluice.errors.CommitLostException;
+import io.sluice.errors.SinkException;
+import io.sluice.metrics.Metric;
 import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.SinkContext;

@@ -2,10 +2,8 @@ package io.sluice.sink.redis.internal;
 
 import io.sluice.sink.internal.Secret;
 import io.sluice.sink.internal.TlsTrust;
-import io.sluice.sink.redis.RedisCommand;
 import java.net.URI;
 import java.time.Duration;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,7 +22,7 @@ import redis.clients.jedis.SslVerifyMode;
  * @param password the password, or null for none
  * @param trust what a {@code rediss://} server's certificate is checked against, or null for the
  *     JVM's default trust
- * @param commands maps a record to its commands
+ * @param encoder maps a record to its commands, encoded
  * @param keyPrefix prefix of the sink's own staging and marker keys
  * @param chunkCommands commands buffered in memory before they are staged in Redis
  * @param maxCommandsPerCheckpoint most commands one writer may stage between two checkpoints
@@ -42,7 +40,7 @@ public record RedisSinkSettings<T>(
     String user,
     Secret password,
     TlsTrust trust,
-    Function<? super T, ? extends Collection<RedisCommand>> commands,
+    Function<? super T, ? extends List<EncodedCommand>> encoder,
     String keyPrefix,
     int chunkCommands,
     long maxCommandsPerCheckpoint,

@@ -1,24 +1,18 @@
 package io.sluice.sink.redis.internal;
 
-import io.sluice.SinkException;
+import io.sluice.errors.SinkException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.SinkContext;
 import io.sluice.sink.SinkWriter;
 import io.sluice.sink.internal.BatchId;
 import io.sluice.sink.internal.Retry;
 import io.sluice.sink.internal.SinkMetrics;
-import io.sluice.sink.redis.RedisCommand;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.EnumMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import redis.clients.jedis.AbstractPipeline;
-import redis.clients.jedis.Protocol;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisConnectionException;
@@ -30,15 +24,6 @@ import redis.clients.jedis.exceptions.JedisException;
  * field.
  */
 public final class RedisSinkWriter<T> implements SinkWriter<T> {
-  private static final Map<RedisCommand.Type, Protocol.Command> COMMANDS =
-      new EnumMap<>(RedisCommand.Type.class);
-
-  static {
-    for (RedisCommand.Type t : RedisCommand.Type.values()) {
-      COMMANDS.put(t, Protocol.Command.valueOf(t.name()));
-    }
-  }
-
   /** The staging hash field that seals a batch: its number of chunks (read by the commit). */
   private static final String COUNT_FIELD = "count";
 
@@ -70,15 +55,9 @@ public final class RedisSinkWriter<T> implements SinkWriter<T> {
 
   @Override
   public void write(T value) {
-    List<EncodedCommand> encoded = new ArrayList<>(2);
+    List<EncodedCommand> encoded;
     try {
-      Collection<RedisCommand> commands = settings.commands().apply(value);
-      if (commands == null) {
-        throw new SinkException("Sink " + settings.name() + ": the command mapping returned null");
-      }
-      for (RedisCommand c : commands) {
-        encode(Objects.requireNonNull(c, "the command mapping returned a null command"), encoded);
-      }
+      encoded = settings.encoder().apply(value);
     } catch (RuntimeException e) {
       // Nothing of the record is buffered yet: with the policy SKIP it is left out whole.
       context.badRecord(value, e);
@@ -100,29 +79,6 @@ public final class RedisSinkWriter<T> implements SinkWriter<T> {
     metrics.record();
     if (chunk.size() >= settings.chunkCommands()) {
       stageChunk(false);
-    }
-  }
-
-  /** Commands as argument lists the commit script passes to redis.call unchanged. */
-  static void encode(RedisCommand c, List<EncodedCommand> out) {
-    List<String> arguments = c.arguments();
-    boolean setPx = c.ttl() != null && c.type() == RedisCommand.Type.SET;
-    String[] args = new String[arguments.size() + (setPx ? 3 : 1)];
-    args[0] = c.key();
-    for (int i = 0; i < arguments.size(); i++) {
-      args[i + 1] = arguments.get(i);
-    }
-    Protocol.Command command = COMMANDS.get(c.type());
-    if (setPx) {
-      args[args.length - 2] = "PX";
-      args[args.length - 1] = Long.toString(c.ttl().toMillis());
-      out.add(EncodedCommand.of(command, args));
-      return;
-    }
-    out.add(EncodedCommand.of(command, args));
-    if (c.ttl() != null) {
-      out.add(
-          EncodedCommand.of(Protocol.Command.PEXPIRE, c.key(), Long.toString(c.ttl().toMillis())));
     }
   }
 

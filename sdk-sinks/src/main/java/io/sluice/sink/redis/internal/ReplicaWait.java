@@ -1,6 +1,6 @@
 package io.sluice.sink.redis.internal;
 
-import io.sluice.SinkException;
+import io.sluice.errors.SinkException;
 import java.time.Duration;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Connection;

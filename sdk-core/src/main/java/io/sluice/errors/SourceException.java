@@ -1,4 +1,4 @@
-package io.sluice;
+package io.sluice.errors;
 
 /** Reading from Pulsar failed, or a record could not be read. Names topic, partition, position. */
 public class SourceException extends SluiceException {

@@ -1,6 +1,4 @@
-package io.sluice.state;
-
-import io.sluice.SluiceException;
+package io.sluice.errors;
 
 /** The local state (RocksDB) cannot be read or written. Names the directory and the fix. */
 public class StateException extends SluiceException {

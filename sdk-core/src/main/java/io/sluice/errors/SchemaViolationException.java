@@ -1,4 +1,4 @@
-package io.sluice.source;
+package io.sluice.errors;
 
 import java.util.List;
 import java.util.Objects;

@@ -1,4 +1,4 @@
-package io.sluice.stream;
+package io.sluice.function;
 
 /**
  * Processes one record with the state of its key.

@@ -1,8 +1,8 @@
-package io.sluice.sink.redis.internal;
+package io.sluice.sink.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.sink.redis.RedisCommand;
+import io.sluice.sink.redis.internal.EncodedCommand;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class RedisCommandEncodingTest {
   private static List<List<String>> encode(RedisCommand c) {
     List<EncodedCommand> out = new ArrayList<>();
-    RedisSinkWriter.encode(c, out);
+    CommandEncoder.encode(c, out);
     return out.stream().map(EncodedCommand::toStrings).toList();
   }
 

@@ -1,4 +1,4 @@
-package io.sluice;
+package io.sluice.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;

@@ -1,4 +1,4 @@
-package io.sluice;
+package io.sluice.errors;
 
 /**
  * Another instance of a {@link Sluice.Builder#replicated replicated} app took it over while this

@@ -1,4 +1,4 @@
-package io.sluice;
+package io.sluice.errors;
 
 /** A sink could not write, prepare, commit or abort. Names the sink and what to check. */
 public class SinkException extends SluiceException {

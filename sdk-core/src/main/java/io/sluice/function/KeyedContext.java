@@ -1,4 +1,4 @@
-package io.sluice.stream;
+package io.sluice.function;
 
 import io.sluice.state.MapState;
 import io.sluice.state.Serde;

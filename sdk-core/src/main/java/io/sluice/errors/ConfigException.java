@@ -1,4 +1,4 @@
-package io.sluice;
+package io.sluice.errors;
 
 /** A setting is invalid or names something that does not exist. Thrown before anything starts. */
 public class ConfigException extends SluiceException {

@@ -1,6 +1,8 @@
-package io.sluice.sink.hdfs.internal;
+package io.sluice.sink.hdfs;
 
 import io.sluice.sink.hdfs.ParquetFormat.Compression;
+import io.sluice.sink.hdfs.internal.PartEncoder;
+import io.sluice.sink.hdfs.internal.PartFormat;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.List;
@@ -22,7 +24,7 @@ import org.apache.parquet.schema.MessageType;
  * stream. The writer never sees the file system: it writes into the part file's stream (memory copy
  * plus HDFS), so a part whose HDFS pipeline broke is written again byte for byte like a JSON one.
  */
-public final class ParquetPartFormat<T> implements PartFormat<T, Object[]> {
+final class ParquetPartFormat<T> implements PartFormat<T, Object[]> {
   private final List<? extends ParquetColumn<? super T>> columns;
   private final MessageType schema;
   private final CompressionCodecName codec;
@@ -30,7 +32,7 @@ public final class ParquetPartFormat<T> implements PartFormat<T, Object[]> {
   private final int pageSize;
   private final Configuration conf;
 
-  public ParquetPartFormat(
+  ParquetPartFormat(
       String name,
       List<? extends ParquetColumn<? super T>> columns,
       Compression compression,

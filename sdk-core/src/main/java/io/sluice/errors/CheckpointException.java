@@ -1,4 +1,4 @@
-package io.sluice;
+package io.sluice.errors;
 
 /** A checkpoint could not be completed (too many in a row fail the app). */
 public class CheckpointException extends SluiceException {

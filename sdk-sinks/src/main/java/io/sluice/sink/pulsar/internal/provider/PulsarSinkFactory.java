@@ -1,4 +1,4 @@
-package io.sluice.sink.pulsar.internal;
+package io.sluice.sink.pulsar.internal.provider;
 
 import io.sluice.internal.graph.PulsarSinks;
 import io.sluice.sink.Sink;

@@ -1,5 +1,6 @@
-package io.sluice;
+package io.sluice.config;
 
+import io.sluice.errors.ConfigException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URL;

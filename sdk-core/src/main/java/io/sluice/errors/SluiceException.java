@@ -1,9 +1,9 @@
-package io.sluice;
+package io.sluice.errors;
 
 /**
  * Root of every error Sluice throws. Messages name the resource (topic, partition, sink, path) and
  * the fix; the cause is always kept. Subtypes: {@code ConfigException}, {@code SourceException},
- * {@code SinkException}, {@code io.sluice.state.StateException}, {@code CheckpointException}.
+ * {@code SinkException}, {@code io.sluice.errors.StateException}, {@code CheckpointException}.
  */
 public class SluiceException extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -1,4 +1,4 @@
-package io.sluice;
+package io.sluice.state;
 
 /** Where a partition's start position came from when the app started. */
 public enum RecoveryLayer {

@@ -1,6 +1,4 @@
-package io.sluice.sink;
-
-import io.sluice.SinkException;
+package io.sluice.errors;
 
 /**
  * Thrown by {@link Committer#commit} when a committable can never be committed: the output it

@@ -1,4 +1,4 @@
-package io.sluice.sink.hdfs.internal;
+package io.sluice.sink.hdfs;
 
 import io.sluice.sink.hdfs.ParquetFormat.Type;
 import java.time.Instant;
@@ -23,11 +23,10 @@ import org.apache.parquet.schema.Types;
  * @param value takes the column's value from a record
  * @param required whether a null value makes the record bad (else: no value)
  */
-public record ParquetColumn<T>(
-    String name, Type type, Function<? super T, ?> value, boolean required) {
+record ParquetColumn<T>(String name, Type type, Function<? super T, ?> value, boolean required) {
 
   /** The Parquet schema of {@code columns}, in their order. */
-  public static MessageType schemaOf(String name, List<? extends ParquetColumn<?>> columns) {
+  static MessageType schemaOf(String name, List<? extends ParquetColumn<?>> columns) {
     Types.MessageTypeBuilder b = Types.buildMessage();
     for (ParquetColumn<?> c : columns) {
       b.addField(c.parquetType());

@@ -1,4 +1,4 @@
-package io.sluice.stream;
+package io.sluice.function;
 
 /** Emits results downstream; valid only during the call that received it. */
 @FunctionalInterface

@@ -1,0 +1,2 @@
+/** The catalogue of the meters Sluice registers: {@link io.sluice.metrics.Metric}. */
+package io.sluice.metrics;
