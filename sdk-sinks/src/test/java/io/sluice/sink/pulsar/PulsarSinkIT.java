@@ -2,9 +2,11 @@ package io.sluice.sink.pulsar;
 
 import io.sluice.sink.Sink;
 import io.sluice.testkit.PulsarFixture;
+import io.sluice.testkit.PulsarStandalone;
 import io.sluice.testkit.sink.SinkCompatibilityKit;
 import io.sluice.testkit.sink.TestRecord;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,18 +15,48 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.pulsar.client.admin.PulsarAdmin;
+import org.apache.pulsar.client.api.PulsarClient;
 
 /**
- * The Pulsar sink against the shared real broker: the compatibility kit. Each run writes to a topic
- * of its own; what is visible is what a reader gets, which is only committed transactions' output.
+ * The Pulsar sink against a real broker: the compatibility kit. Each run writes to a topic of its
+ * own; what is visible is what a reader gets, which is only committed transactions' output.
  *
- * <p>The outage test is skipped: the sink writes to the broker the kit's job reads from, so
- * stopping it stops the input too. {@code BrokerCrashIT} (sdk-it) covers a job with this sink
- * riding out broker crashes exactly once.
+ * <p>The sink writes to a broker of its own, started on first use beside the shared one the kit's
+ * job reads from, so the outage test can stop the sink's broker without stopping the input. {@code
+ * BrokerCrashIT} (sdk-it) covers a job whose input and output share one crashing broker.
  */
 public class PulsarSinkIT extends SinkCompatibilityKit {
   private static final AtomicInteger RUNS = new AtomicInteger();
   private static final Pattern ID = Pattern.compile("\"id\":(\\d+)");
+  private static PulsarStandalone output;
+  private static PulsarAdmin outputAdmin;
+  private static PulsarClient outputClient;
+
+  /** The broker the sink writes to, started on first use and stopped when the JVM exits. */
+  private static synchronized PulsarStandalone output() {
+    if (output == null) {
+      Path dir = Path.of("target", "pulsar-sink-output-" + ProcessHandle.current().pid());
+      PulsarStandalone broker = PulsarStandalone.start(dir);
+      Runtime.getRuntime().addShutdownHook(new Thread(broker::close, "pulsar-sink-output-stop"));
+      output = broker;
+    }
+    return output;
+  }
+
+  private static synchronized PulsarAdmin outputAdmin() throws Exception {
+    if (outputAdmin == null) {
+      outputAdmin = PulsarAdmin.builder().serviceHttpUrl(output().adminUrl()).build();
+    }
+    return outputAdmin;
+  }
+
+  private static synchronized PulsarClient outputClient() throws Exception {
+    if (outputClient == null) {
+      outputClient = PulsarClient.builder().serviceUrl(output().serviceUrl()).build();
+    }
+    return outputClient;
+  }
 
   /** The kit's sink: one JSON message per record, keyed by the record's key. */
   public static Sink<TestRecord> sink(String server, String run) {
@@ -56,17 +88,17 @@ public class PulsarSinkIT extends SinkCompatibilityKit {
     return "pulsar";
   }
 
-  /** The shared broker's service and admin URLs, comma-separated. */
+  /** The output broker's service and admin URLs, comma-separated. */
   @Override
   protected String server() {
-    return PulsarFixture.broker().serviceUrl() + "," + PulsarFixture.broker().adminUrl();
+    return output().serviceUrl() + "," + output().adminUrl();
   }
 
   @Override
   protected String newRun() {
     try {
       String topic = PulsarFixture.uniqueTopic("pulsar-kit-" + RUNS.incrementAndGet());
-      PulsarFixture.admin().topics().createNonPartitionedTopic(topic);
+      outputAdmin().topics().createNonPartitionedTopic(topic);
       return topic;
     } catch (Exception e) {
       throw new IllegalStateException("cannot create the run's topic", e);
@@ -96,11 +128,11 @@ public class PulsarSinkIT extends SinkCompatibilityKit {
    * coordinator answered, and until then a reader sees nothing past that transaction's start.
    */
   private static List<String> settledRead(String run) throws Exception {
-    List<String> previous = PulsarFixture.readAll(run);
+    List<String> previous = PulsarFixture.readAll(outputAdmin(), outputClient(), run);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (System.nanoTime() < deadline) {
       Thread.sleep(500);
-      List<String> now = PulsarFixture.readAll(run);
+      List<String> now = PulsarFixture.readAll(outputAdmin(), outputClient(), run);
       if (now.size() == previous.size()) {
         return now;
       }
@@ -109,18 +141,25 @@ public class PulsarSinkIT extends SinkCompatibilityKit {
     return previous;
   }
 
+  /** The Pulsar client resends through an outage by itself; the sink counts no retries. */
   @Override
-  protected boolean canStopServer() {
+  protected boolean countsRetries() {
     return false;
   }
 
+  /**
+   * Kills the output broker (SIGKILL); its ports and data stay for {@link #startServer}. Not a
+   * graceful stop: a standalone broker that shuts down stops its own bookie while it still answers
+   * the transaction coordinator's clients, and the sink fails a transaction that meets that error
+   * (the app stops and recovers from its last checkpoint on restart).
+   */
   @Override
   protected void stopServer() {
-    throw new UnsupportedOperationException("the shared broker is not stopped under other tests");
+    output().crash();
   }
 
   @Override
   protected void startServer() {
-    throw new UnsupportedOperationException("the shared broker is not stopped under other tests");
+    output().restart();
   }
 }
