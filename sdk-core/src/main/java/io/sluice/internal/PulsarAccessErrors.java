@@ -2,6 +2,7 @@ package io.sluice.internal;
 
 import io.sluice.config.PulsarSecurity;
 import io.sluice.errors.ConfigException;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -90,7 +91,7 @@ public final class PulsarAccessErrors {
 
   private static boolean chainMentions(Throwable error, String word) {
     for (Throwable t = error; t != null; t = t.getCause()) {
-      if (t.getClass().getName().toLowerCase(java.util.Locale.ROOT).contains(word)) {
+      if (t.getClass().getName().toLowerCase(Locale.ROOT).contains(word)) {
         return true;
       }
     }

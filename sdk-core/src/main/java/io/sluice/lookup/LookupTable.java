@@ -1,9 +1,11 @@
 package io.sluice.lookup;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.lookup.internal.CsvTableLoader;
 import io.sluice.lookup.internal.JsonLinesReader;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,7 +94,7 @@ public final class LookupTable<K, V> implements AutoCloseable {
           try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             JsonLinesReader.read(in, file, keyField, rows);
           } catch (IOException e) {
-            throw new java.io.UncheckedIOException("cannot read lookup table " + file, e);
+            throw new UncheckedIOException("cannot read lookup table " + file, e);
           }
           return rows;
         },
@@ -117,10 +119,7 @@ public final class LookupTable<K, V> implements AutoCloseable {
       Path file, String keyColumn, Duration refresh) {
     Objects.requireNonNull(file, "file must not be null");
     Objects.requireNonNull(keyColumn, "keyColumn must not be null");
-    return of(
-        file.getFileName().toString(),
-        new io.sluice.lookup.internal.CsvTableLoader(file, keyColumn),
-        refresh);
+    return of(file.getFileName().toString(), new CsvTableLoader(file, keyColumn), refresh);
   }
 
   /** The value for {@code key} in the current table, or {@code null} (also for a null key). */

@@ -1,5 +1,7 @@
 package io.sluice.sink;
 
+import java.util.Collection;
+
 /**
  * Makes prepared output visible, or throws it away. Runs on the app's commit thread, after the
  * checkpoint holding the committable is durable (committables of successive checkpoints in order,
@@ -24,7 +26,7 @@ public interface Committer extends AutoCloseable {
    *     none); they are committed and must stay so
    * @return how many handles were aborted
    */
-  default int abortOrphans(java.util.Collection<Committable> restored) {
+  default int abortOrphans(Collection<Committable> restored) {
     return 0;
   }
 

@@ -7,6 +7,7 @@ import io.sluice.source.internal.JsonPayloads;
 import io.sluice.source.internal.JsonValidator;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -96,7 +97,7 @@ public final class JsonSchemaDocument {
   public static JsonSchemaDocument fromString(String name, String json) {
     Objects.requireNonNull(name, "name must not be null");
     Objects.requireNonNull(json, "json must not be null");
-    return parse(name, json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return parse(name, json.getBytes(StandardCharsets.UTF_8));
   }
 
   private static JsonSchemaDocument parse(String name, byte[] bytes) {

@@ -1,5 +1,8 @@
 package io.sluice.source;
 
+import io.sluice.config.Options;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -29,8 +32,8 @@ public final class PulsarSource {
   private final PositionLostPolicy positionLostPolicy;
   private final BadRecordPolicy badRecordPolicy;
   private String deadLetterTopic;
-  private java.time.Duration maxOutOfOrderness = java.time.Duration.ZERO;
-  private java.time.Duration idleTimeout = java.time.Duration.ofSeconds(30);
+  private Duration maxOutOfOrderness = Duration.ZERO;
+  private Duration idleTimeout = Duration.ofSeconds(30);
   private int maxRecordBytes = Integer.MAX_VALUE;
 
   private PulsarSource withClock(PulsarSource from) {
@@ -64,7 +67,7 @@ public final class PulsarSource {
     if (topics.length == 0) {
       throw new IllegalArgumentException("topics must name at least one topic");
     }
-    List<String> full = java.util.Arrays.stream(topics).map(PulsarSource::qualify).toList();
+    List<String> full = Arrays.stream(topics).map(PulsarSource::qualify).toList();
     return new PulsarSource(
         full, null, null, StartPosition.earliest(), PositionLostPolicy.FAIL, BadRecordPolicy.FAIL);
   }
@@ -94,7 +97,7 @@ public final class PulsarSource {
 
   public PulsarSource subscription(String name) {
     Objects.requireNonNull(name, "subscription must not be null");
-    io.sluice.config.Options.SUBSCRIPTION.check(name);
+    Options.SUBSCRIPTION.check(name);
     return new PulsarSource(
             topics, pattern, name, startPosition, positionLostPolicy, badRecordPolicy)
         .withClock(this);
@@ -161,8 +164,7 @@ public final class PulsarSource {
    * it has delivered by {@code maxOutOfOrderness}; a partition silent for {@code idleTimeout} (of
    * processing time) stops holding the slot group's watermark back. Defaults: 0 and 30 s.
    */
-  public PulsarSource watermarks(
-      java.time.Duration maxOutOfOrderness, java.time.Duration idleTimeout) {
+  public PulsarSource watermarks(Duration maxOutOfOrderness, Duration idleTimeout) {
     Objects.requireNonNull(maxOutOfOrderness, "maxOutOfOrderness must not be null");
     Objects.requireNonNull(idleTimeout, "idleTimeout must not be null");
     if (maxOutOfOrderness.isNegative() || idleTimeout.toMillis() < 1) {
@@ -206,11 +208,11 @@ public final class PulsarSource {
     return maxRecordBytes;
   }
 
-  public java.time.Duration maxOutOfOrderness() {
+  public Duration maxOutOfOrderness() {
     return maxOutOfOrderness;
   }
 
-  public java.time.Duration idleTimeout() {
+  public Duration idleTimeout() {
     return idleTimeout;
   }
 

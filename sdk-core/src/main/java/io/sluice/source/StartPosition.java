@@ -1,5 +1,6 @@
 package io.sluice.source;
 
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import org.apache.pulsar.client.api.MessageId;
@@ -55,7 +56,7 @@ public sealed interface StartPosition {
   record AfterMessageIds(Map<String, MessageId> ids) implements StartPosition {
     public AfterMessageIds {
       Objects.requireNonNull(ids, "afterIds must not be null");
-      Map<String, MessageId> qualified = new java.util.HashMap<>();
+      Map<String, MessageId> qualified = new HashMap<>();
       ids.forEach(
           (topic, id) -> {
             Objects.requireNonNull(topic, "afterIds must not hold a null topic");

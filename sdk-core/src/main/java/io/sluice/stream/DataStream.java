@@ -6,11 +6,15 @@ import io.sluice.lookup.LookupTable;
 import io.sluice.sink.Sink;
 import io.sluice.state.Serde;
 import io.sluice.stream.internal.Streams;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.function.ToLongFunction;
 
 /**
  * A stream of records flowing through a slot group's processing thread. Functions run on that
@@ -62,7 +66,7 @@ public final class DataStream<T> {
    * Takes each element's event time from {@code timestamps} (instead of the message's event or
    * publish time) for the windows downstream and for its partition's watermark.
    */
-  public DataStream<T> assignTimestamps(java.util.function.ToLongFunction<? super T> timestamps) {
+  public DataStream<T> assignTimestamps(ToLongFunction<? super T> timestamps) {
     Objects.requireNonNull(timestamps, "timestamps must not be null");
     return new DataStream<>(node.assignTimestamps(timestamps));
   }
@@ -99,7 +103,7 @@ public final class DataStream<T> {
   public <K, V, R> DataStream<R> lookupJoin(
       LookupTable<K, V> table,
       Function<? super T, K> key,
-      java.util.function.BiFunction<? super T, ? super V, ? extends R> join) {
+      BiFunction<? super T, ? super V, ? extends R> join) {
     Objects.requireNonNull(table, "table must not be null");
     Objects.requireNonNull(key, "key must not be null");
     Objects.requireNonNull(join, "join must not be null");
@@ -113,7 +117,7 @@ public final class DataStream<T> {
   @SafeVarargs
   public final DataStream<T> union(DataStream<T>... others) {
     Objects.requireNonNull(others, "others must not be null");
-    java.util.List<StreamNode<T>> nodes = new java.util.ArrayList<>();
+    List<StreamNode<T>> nodes = new ArrayList<>();
     for (DataStream<T> other : others) {
       nodes.add(Objects.requireNonNull(other, "others must not contain null").node);
     }

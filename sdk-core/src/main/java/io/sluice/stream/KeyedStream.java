@@ -3,6 +3,7 @@ package io.sluice.stream;
 import io.sluice.function.KeyedProcessFunction;
 import io.sluice.internal.graph.StreamNode;
 import io.sluice.state.Serde;
+import io.sluice.window.WindowAssigner;
 import java.util.Objects;
 import java.util.function.Function;
 
@@ -48,7 +49,7 @@ public final class KeyedStream<K, T> {
   }
 
   /** Groups each key's elements into event-time windows. */
-  public WindowedStream<K, T> window(io.sluice.window.WindowAssigner assigner) {
+  public WindowedStream<K, T> window(WindowAssigner assigner) {
     Objects.requireNonNull(assigner, "assigner must not be null");
     return new WindowedStream<>(keyed(), keyFunction, keySerde, assigner);
   }

@@ -3,6 +3,7 @@ package io.sluice.testkit;
 import io.sluice.testkit.internal.Classpaths;
 import io.sluice.testkit.internal.ParentWatchdogMain;
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
@@ -17,10 +18,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Random;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * Runs a main class in a child JVM on this JVM's classpath, reads its standard output line by line,
@@ -172,8 +175,7 @@ public final class ChildJvm implements AutoCloseable {
    *
    * @return the number of jobs killed
    */
-  public static int killAtRandomMoments(
-      java.util.function.Supplier<ChildJvm> start, int kills, java.util.Random random)
+  public static int killAtRandomMoments(Supplier<ChildJvm> start, int kills, Random random)
       throws InterruptedException {
     int killed = 0;
     while (killed < kills) {
@@ -299,7 +301,7 @@ public final class ChildJvm implements AutoCloseable {
         }
         command.addAll(jvmArgs);
         command.add("-cp");
-        command.add(Classpaths.testkitLocation() + java.io.File.pathSeparator + classpath);
+        command.add(Classpaths.testkitLocation() + File.pathSeparator + classpath);
         command.add(ParentWatchdogMain.class.getName());
         command.add(Long.toString(ProcessHandle.current().pid()));
         command.add(mainClass);

@@ -5,6 +5,7 @@ import io.sluice.testkit.internal.FreePorts;
 import io.sluice.testkit.internal.ManagedProcess;
 import io.sluice.testkit.internal.ParentWatchdogMain;
 import io.sluice.testkit.internal.Waits;
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -283,7 +284,7 @@ public final class PulsarStandalone implements AutoCloseable {
               "--add-opens",
               "jdk.management/com.sun.management.internal=ALL-UNNAMED",
               "-cp",
-              Classpaths.testkitLocation() + java.io.File.pathSeparator + Classpaths.pulsarBroker(),
+              Classpaths.testkitLocation() + File.pathSeparator + Classpaths.pulsarBroker(),
               ParentWatchdogMain.class.getName(),
               watchParent ? Long.toString(ProcessHandle.current().pid()) : "0",
               "org.apache.pulsar.PulsarStandaloneStarter",

@@ -2,12 +2,14 @@ package io.sluice.internal.checkpoint;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.config.PulsarSecurity;
+import io.sluice.errors.SinkException;
 import io.sluice.metrics.Metric;
 import io.sluice.sink.Committable;
 import io.sluice.sink.SinkContext;
 import io.sluice.source.BadRecordPolicy;
 import io.sluice.state.internal.StateStore;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.LoggerFactory;
 
 public final class SinkContextImpl implements SinkContext {
   private final boolean replicated;
@@ -88,7 +90,7 @@ public final class SinkContextImpl implements SinkContext {
   public void badRecord(Object record, Throwable cause) {
     String what = "Sink " + sink + " cannot write the record " + abbreviate(record) + ": " + cause;
     if (badRecordPolicy == BadRecordPolicy.FAIL) {
-      throw new io.sluice.errors.SinkException(
+      throw new SinkException(
           what
               + ". Fix the record or the sink's mapping, or set"
               + " Sluice.builder().onBadSinkRecord(BadRecordPolicy.SKIP) to count and skip such"
@@ -96,7 +98,7 @@ public final class SinkContextImpl implements SinkContext {
           cause);
     }
     Metric.SINK_BAD_RECORDS.counter(meters, app, "sink", sink).increment();
-    org.slf4j.LoggerFactory.getLogger(SinkContextImpl.class)
+    LoggerFactory.getLogger(SinkContextImpl.class)
         .warn("[{}] skipped (onBadSinkRecord=SKIP): {}", app, what);
   }
 

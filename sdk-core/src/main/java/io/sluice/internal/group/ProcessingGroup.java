@@ -32,6 +32,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import org.apache.pulsar.client.api.MessageId;
+import org.slf4j.LoggerFactory;
 
 /**
  * A slot group in production: one Disruptor ring fed by the fetchers of its partitions, and one
@@ -359,7 +360,7 @@ public final class ProcessingGroup implements SlotGroup {
 
     @Override
     public void handleOnShutdownException(Throwable ex) {
-      org.slf4j.LoggerFactory.getLogger(ProcessingGroup.class)
+      LoggerFactory.getLogger(ProcessingGroup.class)
           .warn("[{}] slot group {} shutdown failed", appName, index, ex);
     }
   }

@@ -1,6 +1,7 @@
 package io.sluice.internal.runtime;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.config.PulsarSecurity;
 import io.sluice.errors.ConfigException;
 import io.sluice.internal.checkpoint.CheckpointCoordinator;
 import io.sluice.internal.checkpoint.PartitionStart;
@@ -141,7 +142,7 @@ public final class DriverRuntime implements AutoCloseable {
         index,
         "pulsar://test-driver:6650",
         "http://test-driver:8080",
-        io.sluice.config.PulsarSecurity.none(),
+        PulsarSecurity.none(),
         meters,
         store,
         BadRecordPolicy.FAIL,

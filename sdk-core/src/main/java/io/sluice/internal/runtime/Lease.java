@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.admin.PulsarAdminException;
+import org.apache.pulsar.client.api.Consumer;
 import org.apache.pulsar.client.api.ConsumerEventListener;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.PulsarClientException;
@@ -70,7 +71,7 @@ final class Lease implements AutoCloseable {
    * The standby's consumer (priority 1 or lower, see {@link #standBy}): it competes with the other
    * standbys.
    */
-  private volatile org.apache.pulsar.client.api.Consumer<byte[]> standby;
+  private volatile Consumer<byte[]> standby;
 
   /** The standby consumer's priority level; each new one counts up, so a stale word is ignored. */
   private volatile int standbyPriority;
@@ -78,7 +79,7 @@ final class Lease implements AutoCloseable {
   private volatile int standbyGeneration;
 
   /** The holder's consumer (priority 0), once active: standbys that join later never win it. */
-  private volatile org.apache.pulsar.client.api.Consumer<byte[]> holder;
+  private volatile Consumer<byte[]> holder;
 
   private volatile long activeSince = -1; // nanoTime the standby consumer was last made active
   private volatile long holderActiveSince = -1; // nanoTime the holder consumer was made active
@@ -208,8 +209,7 @@ final class Lease implements AutoCloseable {
     }
   }
 
-  private org.apache.pulsar.client.api.Consumer<byte[]> subscribe(
-      int priority, ConsumerEventListener listener) {
+  private Consumer<byte[]> subscribe(int priority, ConsumerEventListener listener) {
     try {
       return client
           .newConsumer(Schema.BYTES)
@@ -238,7 +238,7 @@ final class Lease implements AutoCloseable {
   private ConsumerEventListener standbyListener(int generation) {
     return new ConsumerEventListener() {
       @Override
-      public void becameActive(org.apache.pulsar.client.api.Consumer<?> c, int partitionId) {
+      public void becameActive(Consumer<?> c, int partitionId) {
         if (generation == standbyGeneration) {
           activeAtMillis = System.currentTimeMillis();
           activeSince = System.nanoTime();
@@ -246,7 +246,7 @@ final class Lease implements AutoCloseable {
       }
 
       @Override
-      public void becameInactive(org.apache.pulsar.client.api.Consumer<?> c, int partitionId) {
+      public void becameInactive(Consumer<?> c, int partitionId) {
         if (generation == standbyGeneration) {
           activeSince = -1;
         }
@@ -257,13 +257,13 @@ final class Lease implements AutoCloseable {
   private ConsumerEventListener holderListener() {
     return new ConsumerEventListener() {
       @Override
-      public void becameActive(org.apache.pulsar.client.api.Consumer<?> c, int partitionId) {
+      public void becameActive(Consumer<?> c, int partitionId) {
         holderToldInactive = false;
         holderActiveSince = System.nanoTime();
       }
 
       @Override
-      public void becameInactive(org.apache.pulsar.client.api.Consumer<?> c, int partitionId) {
+      public void becameInactive(Consumer<?> c, int partitionId) {
         holderToldInactive = true;
         holderActiveSince = -1;
         if (confirmed && !closed) {
@@ -433,7 +433,7 @@ final class Lease implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    for (var c : new org.apache.pulsar.client.api.Consumer<?>[] {holder, standby}) {
+    for (var c : new Consumer<?>[] {holder, standby}) {
       if (c != null) {
         try {
           c.close();

@@ -13,6 +13,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -94,7 +95,7 @@ public final class CsvTableLoader implements Supplier<Map<String, Map<String, St
   private List<String> header(MappingIterator<Map<String, String>> it) throws IOException {
     it.hasNextValue(); // the schema is known once the first row (or the end) is reached
     CsvSchema schema = (CsvSchema) it.getParser().getSchema();
-    List<String> columns = new java.util.ArrayList<>();
+    List<String> columns = new ArrayList<>();
     schema.forEach(c -> columns.add(c.getName()));
     if (!columns.contains(keyColumn)) {
       throw bad(

@@ -6,6 +6,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -78,7 +79,7 @@ public record CheckpointRecord(
     }
     CRC32C crc = new CRC32C();
     crc.update(data, 0, data.length - 8);
-    long expected = java.nio.ByteBuffer.wrap(data, data.length - 8, 8).getLong();
+    long expected = ByteBuffer.wrap(data, data.length - 8, 8).getLong();
     if (crc.getValue() != expected) {
       throw new IllegalArgumentException("checkpoint record checksum mismatch");
     }

@@ -10,6 +10,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
@@ -68,8 +71,7 @@ public final class StateStore implements AutoCloseable {
    * {@link #close} would read freed memory (typically crashing the JVM). Every call holds the read
    * side and checks {@link #closed}; close holds the write side.
    */
-  private final java.util.concurrent.locks.ReentrantReadWriteLock guard =
-      new java.util.concurrent.locks.ReentrantReadWriteLock();
+  private final ReentrantReadWriteLock guard = new ReentrantReadWriteLock();
 
   private boolean closed;
 
@@ -122,8 +124,8 @@ public final class StateStore implements AutoCloseable {
         new ColumnFamilyOptions()
             .optimizeLevelStyleCompaction()
             .setTableFormatConfig(
-                new org.rocksdb.BlockBasedTableConfig()
-                    .setFilterPolicy(new org.rocksdb.BloomFilter(10, false))
+                new BlockBasedTableConfig()
+                    .setFilterPolicy(new BloomFilter(10, false))
                     .setWholeKeyFiltering(true));
     List<ColumnFamilyDescriptor> descriptors =
         List.of(

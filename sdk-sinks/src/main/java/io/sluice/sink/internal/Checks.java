@@ -1,6 +1,7 @@
 package io.sluice.sink.internal;
 
 import io.sluice.errors.ConfigException;
+import java.net.URI;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -38,9 +39,9 @@ public final class Checks {
   /** An http(s) URL with a host, e.g. ClickHouse's HTTP interface. */
   public static String httpUrl(String url, String setting) {
     Objects.requireNonNull(url, setting + " must not be null");
-    java.net.URI parsed;
+    URI parsed;
     try {
-      parsed = java.net.URI.create(url);
+      parsed = URI.create(url);
     } catch (IllegalArgumentException e) {
       // the parser's message quotes the URL, which may hold a password: neither it nor the
       // exception goes into this one

@@ -1,6 +1,7 @@
 package io.sluice.sink.pulsar;
 
 import io.sluice.config.PulsarSecurity;
+import io.sluice.errors.ConfigException;
 import io.sluice.errors.SinkException;
 import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
@@ -27,6 +28,8 @@ import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.client.api.transaction.Transaction;
 import org.apache.pulsar.client.api.transaction.TxnID;
 import org.apache.pulsar.common.naming.TopicName;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Writes records to a Pulsar topic exactly once, with one Pulsar transaction per checkpoint.
@@ -52,7 +55,7 @@ import org.apache.pulsar.common.naming.TopicName;
  * (admin API), which lists aborted transactions for as long as their messages are stored.
  */
 public final class PulsarSink<T> implements Sink<T> {
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PulsarSink.class);
+  private static final Logger LOG = LoggerFactory.getLogger(PulsarSink.class);
   private final String name;
   private final String topic;
   private final String serviceUrl;
@@ -154,7 +157,7 @@ public final class PulsarSink<T> implements Sink<T> {
           return;
         }
         if (e.getStatusCode() == 403) {
-          throw new io.sluice.errors.ConfigException(
+          throw new ConfigException(
               "Pulsar refused sink "
                   + name
                   + " reading the topic policies of "
@@ -289,7 +292,7 @@ public final class PulsarSink<T> implements Sink<T> {
     if (admin == null) {
       String url = adminUrl != null ? adminUrl : context.pulsarAdminUrl();
       if (url == null) {
-        throw new io.sluice.errors.ConfigException(
+        throw new ConfigException(
             "Sink " + name + " needs the Pulsar admin URL: set PulsarSink.Builder.adminUrl(...)");
       }
       try {
@@ -445,7 +448,7 @@ public final class PulsarSink<T> implements Sink<T> {
     public Builder<T> transactionTimeout(Duration timeout) {
       Objects.requireNonNull(timeout, "timeout must not be null");
       if (timeout.toMillis() < 1000) {
-        throw new io.sluice.errors.ConfigException(
+        throw new ConfigException(
             "Invalid value "
                 + timeout.toMillis()
                 + " ms for transactionTimeout: must be at least 1000 ms (and well above the"
@@ -464,7 +467,7 @@ public final class PulsarSink<T> implements Sink<T> {
      */
     public Builder<T> maxPendingMessages(int max) {
       if (max < 1) {
-        throw new io.sluice.errors.ConfigException(
+        throw new ConfigException(
             "Invalid value "
                 + max
                 + " for maxPendingMessages: must be at least 1 (a few thousand keep the producer"
@@ -476,14 +479,13 @@ public final class PulsarSink<T> implements Sink<T> {
 
     public PulsarSink<T> build() {
       if (topic == null) {
-        throw new io.sluice.errors.ConfigException("PulsarSink needs a topic: call topic(...)");
+        throw new ConfigException("PulsarSink needs a topic: call topic(...)");
       }
       if (serializer == null) {
-        throw new io.sluice.errors.ConfigException(
-            "PulsarSink needs a serializer: call serializer(...)");
+        throw new ConfigException("PulsarSink needs a serializer: call serializer(...)");
       }
       if ((serviceUrl == null) != (adminUrl == null)) {
-        throw new io.sluice.errors.ConfigException(
+        throw new ConfigException(
             "PulsarSink on another cluster needs both serviceUrl(...) and adminUrl(...) (or"
                 + " neither, to write to the app's cluster)");
       }

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -95,7 +96,7 @@ final class PulsarSinkWriter<T> implements SinkWriter<T> {
                         if (t != null) {
                           sink.openTransactions().remove(txn.getTxnID());
                           txn.abort();
-                          throw new java.util.concurrent.CompletionException(t);
+                          throw new CompletionException(t);
                         }
                         return txn;
                       });

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -102,7 +103,7 @@ public final class LookupFiles {
     }
     // oldest first, so that rows written later replace earlier ones
     found.sort(
-        java.util.Comparator.comparingLong(LocatedFileStatus::getModificationTime)
+        Comparator.comparingLong(LocatedFileStatus::getModificationTime)
             .thenComparing(LocatedFileStatus::getPath));
     List<Path> files = new ArrayList<>(found.size());
     found.forEach(f -> files.add(f.getPath()));

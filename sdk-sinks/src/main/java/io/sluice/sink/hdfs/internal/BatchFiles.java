@@ -4,6 +4,7 @@ import io.sluice.sink.Committable;
 import io.sluice.sink.internal.BatchId;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
 
@@ -71,7 +72,7 @@ record BatchFiles(BatchId id, List<String> files) {
     while (end < bytes.length && bytes[end] != '\n') {
       end++;
     }
-    Committable id = Committable.of(java.util.Arrays.copyOf(bytes, end));
+    Committable id = Committable.of(Arrays.copyOf(bytes, end));
     return BatchId.of(id, sink).toCommittable();
   }
 }

@@ -8,6 +8,7 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeFormatterBuilder;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoField;
+import java.util.Arrays;
 import java.util.function.Function;
 import java.util.function.ToLongFunction;
 
@@ -78,8 +79,7 @@ public final class TimeBuckets<T> implements Function<T, String> {
       return -1;
     }
     String time =
-        String.join(
-            "/", java.util.Arrays.copyOfRange(names, names.length - segments, names.length));
+        String.join("/", Arrays.copyOfRange(names, names.length - segments, names.length));
     try {
       LocalDateTime start = LocalDateTime.parse(time, format);
       return start.toInstant(ZoneOffset.UTC).toEpochMilli() + lengthMillis;

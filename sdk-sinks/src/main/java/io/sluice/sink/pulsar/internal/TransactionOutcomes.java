@@ -1,8 +1,10 @@
 package io.sluice.sink.pulsar.internal;
 
 import io.sluice.errors.SinkException;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.admin.PulsarAdminException;
 import org.apache.pulsar.client.api.MessageId;
@@ -24,7 +26,7 @@ import org.apache.pulsar.client.api.transaction.TxnID;
  */
 public final class TransactionOutcomes {
   /** Transaction buffer states in which its list of aborted transactions is complete. */
-  private static final java.util.Set<String> RECOVERED = java.util.Set.of("Ready", "NoSnapshot");
+  private static final Set<String> RECOVERED = Set.of("Ready", "NoSnapshot");
 
   private final PulsarAdmin admin;
   private final PulsarClient client;
@@ -73,7 +75,7 @@ public final class TransactionOutcomes {
         }
       }
       return false;
-    } catch (PulsarAdminException | java.io.IOException e) {
+    } catch (PulsarAdminException | IOException e) {
       throw new SinkException(
           "Sink "
               + sink

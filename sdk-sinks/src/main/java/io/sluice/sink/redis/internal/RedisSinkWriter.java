@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.Response;
@@ -170,7 +171,7 @@ public final class RedisSinkWriter<T> implements SinkWriter<T> {
     return settings.stagingKey(context.appName(), batch.toString());
   }
 
-  private void call(String what, java.util.function.Supplier<Void> call) {
+  private void call(String what, Supplier<Void> call) {
     String label = "Sink " + settings.name() + ": " + what;
     try {
       retry.run(label, call, e -> e instanceof JedisConnectionException);
