@@ -45,7 +45,6 @@ class FewerReplicasIT {
     }
     String output = uniqueTopic("fewer-out");
     admin().topics().createNonPartitionedTopic(output);
-    Replicas.readyTransactionBuffer(output);
     Random random = new Random();
     long seed = random.nextLong();
     random.setSeed(seed);

@@ -3,7 +3,6 @@ package io.sluice.it;
 import static io.sluice.testkit.PulsarFixture.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.testkit.Await;
 import io.sluice.testkit.ChildJvm;
 import io.sluice.testkit.PulsarFixture;
 import java.nio.file.Path;
@@ -14,11 +13,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.IntPredicate;
-import org.apache.pulsar.client.api.Producer;
-import org.apache.pulsar.client.api.PulsarClient;
-import org.apache.pulsar.client.api.transaction.Transaction;
 
 /**
  * The replicas of one replicated app, each a child JVM running {@link ReplicaJob} under its own
@@ -303,43 +298,6 @@ final class Replicas implements AutoCloseable {
             throw new IllegalStateException(e);
           }
         });
-  }
-
-  /**
-   * Readies the transaction buffer of a new output topic before several replicas' sinks write to it
-   * in transactions at once: one message in a transaction, aborted, then waiting until the broker
-   * reports the buffer ready. Pulsar 4.0.7's buffer can fail its first snapshot when the first
-   * transactional writes of several producers arrive together ("Failed to change state of
-   * transaction buffer to Ready from NoSnapshot"); every later write to the topic then fails to
-   * persist until the topic is reloaded, and the apps' checkpoints fail. A broker defect, not what
-   * these tests are about (docs/replicas.md, hazards).
-   */
-  static void readyTransactionBuffer(String topic) throws Exception {
-    try (PulsarClient client =
-            PulsarClient.builder()
-                .serviceUrl(PulsarFixture.broker().serviceUrl())
-                .enableTransaction(true)
-                .build();
-        Producer<byte[]> producer =
-            client.newProducer().topic(topic).sendTimeout(0, TimeUnit.SECONDS).create()) {
-      Transaction txn =
-          client.newTransaction().withTransactionTimeout(1, TimeUnit.MINUTES).build().get();
-      producer.newMessage(txn).value(new byte[0]).send();
-      txn.abort().get();
-    }
-    Await.until(
-        "the transaction buffer of " + topic + " is ready",
-        Duration.ofSeconds(60),
-        () -> transactionBufferReady(topic));
-  }
-
-  private static boolean transactionBufferReady(String topic) {
-    try {
-      return "Ready"
-          .equals(PulsarFixture.admin().transactions().getTransactionBufferStats(topic).state);
-    } catch (Exception e) { // not yet loaded, or not yet answering: look again
-      return false;
-    }
   }
 
   static Duration sec(long s) {

@@ -74,8 +74,8 @@ public final class PulsarSink<T> implements Sink<T> {
 
   private PulsarClient client;
   private PulsarAdmin admin;
-  private final Object deduplicationLock = new Object();
-  private boolean deduplicationChecked;
+  private final Object topicLock = new Object();
+  private boolean topicPrepared; // deduplication on, transaction buffers ready
 
   /**
    * The journal of each app, or shard of one, that uses this sink (an app's replica may run several
@@ -115,9 +115,10 @@ public final class PulsarSink<T> implements Sink<T> {
 
   @Override
   public SinkWriter<T> createWriter(SinkContext context) {
-    PulsarSinkWriter<T> writer = new PulsarSinkWriter<>(this, acquire(context), context);
+    PulsarClient writerClient = acquire(context);
+    PulsarSinkWriter<T> writer = new PulsarSinkWriter<>(this, writerClient, context);
     try {
-      ensureDeduplication(context); // the writer's producer has created the topic by now
+      prepareTopic(context, writerClient); // the writer's producer has created the topic by now
     } catch (RuntimeException e) {
       writer.close();
       throw e;
@@ -130,15 +131,31 @@ public final class PulsarSink<T> implements Sink<T> {
    * (a crash, a restart) sends its unacknowledged messages again once reconnected; the broker may
    * have stored some of them already, and inside a transaction they would then be committed twice.
    * With deduplication the broker drops what it has by the producer's sequence ids. Enabled as a
-   * topic policy when neither the topic, its namespace nor the broker has it on.
+   * topic policy when neither the topic, its namespace nor the broker has it on. Then readies the
+   * topic's transaction buffers ({@link TransactionBufferReadiness}). Once per sink object.
    */
-  private void ensureDeduplication(SinkContext context) {
+  private void prepareTopic(SinkContext context, PulsarClient writerClient) {
     // its own lock: the client's I/O thread takes the sink's lock (journal(app)) while this waits
-    synchronized (deduplicationLock) {
-      if (!deduplicationChecked) {
-        enableDeduplication(admin(context));
-        deduplicationChecked = true;
+    synchronized (topicLock) {
+      if (!topicPrepared) {
+        PulsarAdmin a = admin(context);
+        enableDeduplication(a);
+        readyTransactionBuffers(a, writerClient);
+        topicPrepared = true;
       }
+    }
+  }
+
+  /** See {@link TransactionBufferReadiness}. */
+  private void readyTransactionBuffers(PulsarAdmin a, PulsarClient writerClient) {
+    try {
+      new TransactionBufferReadiness(a, writerClient, name).ensure(topic);
+    } catch (PulsarAdminException e) {
+      throw new SinkException(
+          "Sink " + name + ": cannot read the transaction buffers of " + topic + ": " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SinkException("Sink " + name + ": interrupted readying " + topic, e);
     }
   }
 

@@ -1,10 +1,14 @@
 package io.sluice.sink.pulsar;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.sluice.sink.Sink;
+import io.sluice.sink.SinkWriter;
 import io.sluice.testkit.PulsarFixture;
 import io.sluice.testkit.PulsarStandalone;
 import io.sluice.testkit.sink.SinkCompatibilityKit;
 import io.sluice.testkit.sink.TestRecord;
+import io.sluice.testkit.sink.TestSinkContext;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -17,6 +21,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.api.PulsarClient;
+import org.junit.jupiter.api.Test;
 
 /**
  * The Pulsar sink against a real broker: the compatibility kit. Each run writes to a topic of its
@@ -76,6 +81,37 @@ public class PulsarSinkIT extends SinkCompatibilityKit {
                     .getBytes(StandardCharsets.UTF_8))
         .key(TestRecord::key)
         .build();
+  }
+
+  /**
+   * A topic's transaction buffer takes its first snapshot at the first transactional write, which
+   * Pulsar 4.0.7 can get wrong when several producers race there: the sink makes that write itself
+   * before its writers send, so the buffer of every partition is ready once a writer exists.
+   */
+  @Test
+  void shouldReadyEveryPartitionsTransactionBufferBeforeTheFirstSend() throws Exception {
+    String topic = PulsarFixture.uniqueTopic("pulsar-kit-ready");
+    outputAdmin().topics().createPartitionedTopic(topic, 3);
+    for (int i = 0; i < 3; i++) {
+      assertThat(bufferState(topic + "-partition-" + i))
+          .as("before the sink")
+          .isNotEqualTo("Ready");
+    }
+    Sink<TestRecord> sink = sink(server(), topic);
+    try (SinkWriter<TestRecord> writer = sink.createWriter(new TestSinkContext(sink.name(), 0))) {
+      for (int i = 0; i < 3; i++) {
+        assertThat(bufferState(topic + "-partition-" + i)).as("partition %d", i).isEqualTo("Ready");
+      }
+    }
+    assertThat(PulsarFixture.readAll(outputAdmin(), outputClient(), topic))
+        .as("the aborted first write is not visible")
+        .isEmpty();
+  }
+
+  /** The buffer's state once the broker has loaded the partition. */
+  private static String bufferState(String partition) throws Exception {
+    outputAdmin().topics().getStats(partition); // loads it
+    return outputAdmin().transactions().getTransactionBufferStats(partition).state;
   }
 
   @Override
