@@ -242,10 +242,7 @@ public final class AppRuntime implements AppRun {
     Lease joined =
         Lease.join(
             unit, settings.instanceName(), changelogNamespace(), pulsar.client(), pulsar.admin());
-    int held =
-        Lease.awaitAny(
-            List.of(joined), Duration.ofSeconds(30), () -> startCancelled, this::readAhead);
-    if (held < 0) {
+    if (!joined.await(Duration.ofSeconds(30), () -> startCancelled, this::readAhead)) {
       joined.close();
       throw new StartCancelledException(
           "App "
@@ -261,7 +258,7 @@ public final class AppRuntime implements AppRun {
    * Starts reading the app's changelog while this replica's hold on its lease settles, so that the
    * take-over only reads what came since; dropped if the lease does not settle.
    */
-  private AutoCloseable readAhead(int leaseIndex) {
+  private AutoCloseable readAhead() {
     if (!settings.stateChangelog()) {
       return () -> {};
     }
@@ -523,7 +520,7 @@ public final class AppRuntime implements AppRun {
     if (stateDirLock != null) {
       stateDirLock.close(); // only once the store is closed: then another instance may open it
     }
-    removeGauges();
+    removeGauges(meters, settings.name());
   }
 
   /**
@@ -533,9 +530,9 @@ public final class AppRuntime implements AppRun {
    * shard's registry holds only its own meters (tagged with the shard) and passes the removal on to
    * the app's.
    */
-  private void removeGauges() {
+  static void removeGauges(MeterRegistry meters, String app) {
     for (Meter m : List.copyOf(meters.getMeters())) {
-      if (m instanceof Gauge && settings.name().equals(m.getId().getTag("app"))) {
+      if (m instanceof Gauge && app.equals(m.getId().getTag("app"))) {
         meters.remove(m);
       }
     }

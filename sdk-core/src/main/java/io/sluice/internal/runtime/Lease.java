@@ -4,9 +4,9 @@ import io.sluice.errors.ConfigException;
 import io.sluice.errors.SourceException;
 import io.sluice.internal.TakeOverLog;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.admin.PulsarAdminException;
 import org.apache.pulsar.client.api.Consumer;
@@ -51,12 +51,6 @@ final class Lease implements AutoCloseable {
 
   /** How often a settling holder reads the lease topic's stats. */
   private static final Duration STATS_POLL = Duration.ofMillis(100);
-
-  /** What a replica starts while its holder settles on a lease, and drops if it does not settle. */
-  @FunctionalInterface
-  interface WhileSettling {
-    AutoCloseable start(int leaseIndex);
-  }
 
   private final String app;
   private final String instance;
@@ -177,11 +171,6 @@ final class Lease implements AutoCloseable {
   /** The unit this lease is of: an app, or one shard of it. */
   String unit() {
     return app;
-  }
-
-  /** When the standby consumer was last made active, on the wall clock. */
-  long activeAtMillis() {
-    return activeAtMillis;
   }
 
   /** The lease topic. */
@@ -359,66 +348,58 @@ final class Lease implements AutoCloseable {
   }
 
   /**
-   * Blocks until this instance holds one of {@code leases} (those of an app's shards), logging
-   * every {@code every} while it stands by, and leaves the others; returns the index of the one it
-   * holds, or -1 if {@code stopped} was set meanwhile. It holds a lease once its standby consumer
-   * was made active and then its holder consumer settled ({@link #hold}); {@code whileSettling}
-   * starts with the settle and is closed if the lease is not held.
+   * Holds the lease ({@link #hold}) once the broker made this replica's standby the active one
+   * ({@link #standbyActive}); {@code whileSettling} is what the caller started for the settle (e.g.
+   * reading the changelog ahead; null for nothing), closed here if the lease is not held. Returns
+   * whether this replica now holds the lease.
    */
-  static int awaitAny(
-      List<Lease> leases, Duration every, BooleanSupplier stopped, WhileSettling whileSettling) {
-    long since = System.nanoTime();
-    long lastLog = since;
-    Lease first = leases.get(0);
-    LOG.info(
-        "[{}] instance {} joined the replicas of the app ({} lease(s)); waiting to become active",
-        first.app,
-        first.instance,
-        leases.size());
+  boolean tryHold(AutoCloseable whileSettling) {
+    TakeOverLog.step(app, "standby-active", activeAtMillis);
+    boolean held = false;
     try {
-      while (!stopped.getAsBoolean()) {
-        for (int i = 0; i < leases.size(); i++) {
-          Lease lease = leases.get(i);
-          if (!lease.standbyActive()) {
-            continue;
-          }
-          TakeOverLog.step(lease.app, "standby-active", lease.activeAtMillis);
-          AutoCloseable work = whileSettling.start(i);
-          boolean held = false;
-          try {
-            held = lease.hold();
-          } finally {
-            if (!held) {
-              closeQuietly(work);
-            }
-          }
-          if (held) {
-            for (Lease other : leases) {
-              if (other != lease) {
-                other.close();
-              }
-            }
-            return i;
-          }
-        }
-        long now = System.nanoTime();
-        if (now - lastLog >= every.toNanos()) {
-          lastLog = now;
-          LOG.info(
-              "[{}] instance {} stands by ({} s): other replicas are active",
-              first.app,
-              first.instance,
-              TimeUnit.NANOSECONDS.toSeconds(now - since));
-        }
-        Thread.sleep(POLL.toMillis());
-      }
-      return -1;
+      held = hold();
     } catch (PulsarClientException e) {
-      throw new SourceException("Taking a lease of app " + first.app + ": " + e, e);
+      throw new SourceException("Taking the lease " + topic + ": " + e, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return -1;
+    } finally {
+      if (!held && whileSettling != null) {
+        closeQuietly(whileSettling);
+      }
     }
+    return held;
+  }
+
+  /**
+   * Blocks until this instance holds the lease, starting {@code whileSettling} for each settle
+   * ({@link #tryHold}) and logging every {@code every} while it stands by; returns false if {@code
+   * stopped} was set meanwhile.
+   */
+  boolean await(Duration every, BooleanSupplier stopped, Supplier<AutoCloseable> whileSettling) {
+    long since = System.nanoTime();
+    long lastLog = since;
+    LOG.info(
+        "[{}] instance {} joined the replicas of the app; waiting to become active", app, instance);
+    while (!stopped.getAsBoolean() && !Thread.currentThread().isInterrupted()) {
+      if (standbyActive() && tryHold(whileSettling.get())) {
+        return true;
+      }
+      long now = System.nanoTime();
+      if (now - lastLog >= every.toNanos()) {
+        lastLog = now;
+        LOG.info(
+            "[{}] instance {} stands by ({} s): other replicas are active",
+            app,
+            instance,
+            TimeUnit.NANOSECONDS.toSeconds(now - since));
+      }
+      try {
+        Thread.sleep(POLL.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    return false;
   }
 
   private static void closeQuietly(AutoCloseable work) {

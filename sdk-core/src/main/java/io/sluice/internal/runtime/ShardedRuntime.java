@@ -1,14 +1,10 @@
 package io.sluice.internal.runtime;
 
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.sluice.errors.ConfigException;
-import io.sluice.errors.SourceException;
 import io.sluice.internal.AppSettings;
 import io.sluice.internal.FailureLatch;
-import io.sluice.internal.TakeOverLog;
 import io.sluice.internal.Threads;
 import io.sluice.internal.checkpoint.ChangelogReadAhead;
 import io.sluice.internal.graph.JobGraph;
@@ -179,7 +175,6 @@ final class ShardedRuntime implements AppRun {
         continue;
       }
       Lease lease = leases[i];
-      TakeOverLog.step(lease.unit(), "standby-active", lease.activeAtMillis());
       ChangelogReadAhead ahead =
           settings.stateChangelog()
               ? ChangelogReadAhead.start(
@@ -189,19 +184,7 @@ final class ShardedRuntime implements AppRun {
                   pulsar.admin(),
                   Threads.named(settings.threadFactory(), settings.name(), "changelog-read"))
               : null;
-      boolean held = false;
-      try {
-        held = lease.hold();
-      } catch (PulsarClientException e) {
-        throw new SourceException("Taking the lease " + lease.topic() + ": " + e, e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } finally {
-        if (!held && ahead != null) {
-          ahead.close();
-        }
-      }
-      if (held) {
+      if (lease.tryHold(ahead)) {
         run(i, lease, ahead);
       }
     }
@@ -364,11 +347,7 @@ final class ShardedRuntime implements AppRun {
       }
       pulsar.admin().close();
     }
-    for (Meter m : List.copyOf(settings.meterRegistry().getMeters())) {
-      if (m instanceof Gauge && settings.name().equals(m.getId().getTag("app"))) {
-        settings.meterRegistry().remove(m);
-      }
-    }
+    AppRuntime.removeGauges(settings.meterRegistry(), settings.name());
     return clean;
   }
 

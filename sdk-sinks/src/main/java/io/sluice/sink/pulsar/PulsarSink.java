@@ -83,8 +83,7 @@ public final class PulsarSink<T> implements Sink<T> {
    */
   private final Map<String, TransactionJournal> journals = new HashMap<>();
 
-  private final Map<String, Integer> journalUsers = new HashMap<>();
-  private int users;
+  private final Map<String, Integer> journalUsers = new HashMap<>(); // empty: the client is unused
 
   private PulsarSink(Builder<T> b) {
     this.topic = b.topic;
@@ -297,7 +296,6 @@ public final class PulsarSink<T> implements Sink<T> {
         context.appName(),
         app -> new TransactionJournal(client, topic, app, name, context.replicated()));
     journalUsers.merge(context.appName(), 1, Integer::sum);
-    users++;
     return client;
   }
 
@@ -362,7 +360,7 @@ public final class PulsarSink<T> implements Sink<T> {
       journalUsers.remove(app);
       journals.remove(app).close();
     }
-    if (--users == 0 && client != null) {
+    if (journalUsers.isEmpty() && client != null) {
       // Their Transaction objects die with the client (a commit through one would wait for a
       // closed connection): a later committer commits or aborts them by id, on a new client.
       open.clear();
