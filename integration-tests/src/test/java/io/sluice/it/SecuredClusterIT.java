@@ -23,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -34,6 +35,7 @@ import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.api.AuthenticationFactory;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.common.policies.data.AuthAction;
+import org.apache.pulsar.common.policies.data.TenantInfo;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -281,6 +283,96 @@ class SecuredClusterIT {
       assertThat(e.getValue().last())
           .as("last count of %s", e.getKey())
           .isEqualTo((long) e.getValue().size());
+    }
+  }
+
+  /**
+   * A replicated app creates its lease, changelog and changelog-journal topics through the admin
+   * API, which a role with only produce and consume may not do: the start fails naming that right
+   * (tenant admin) or the topic to create ahead, not the produce and consume it has.
+   */
+  @Test
+  void shouldNameTheTopicCreationAReplicatedAppNeeds() throws Exception {
+    String input = PulsarFixture.uniqueTopic("secured-replicated-in");
+    String output = PulsarFixture.uniqueTopic("secured-replicated-out");
+    superAdmin.topics().createPartitionedTopic(input, 2);
+    superAdmin.topics().createNonPartitionedTopic(output);
+    String name = "secured-replicated-" + Long.toHexString(System.nanoTime());
+    Sluice app =
+        Sluice.builder()
+            .name(name)
+            .pulsar(broker.tlsServiceUrl(), broker.tlsAdminUrl())
+            .pulsarSecurity(appSecurity(Files.readString(tokenFile).trim()))
+            .stateDir(stateDir.resolve(name))
+            .discoveryInterval(Duration.ZERO)
+            .replicated(true)
+            .build();
+    app.stream(PulsarSource.topics(input))
+        .map(r -> r.value())
+        .sinkTo(PulsarSink.<byte[]>builder().topic(output).serializer(v -> v).build());
+    Throwable refused = catchThrowable(app::start);
+    app.close();
+    assertThat(refused)
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("role 'sluice-app' (token subject) lacks the right to create topics")
+        .hasMessageContaining("pulsar-admin tenants update public --admin-roles <role>")
+        .hasMessageContaining("__sluice-lease-" + name)
+        .hasMessageNotContaining("lacks 'consume'");
+  }
+
+  /**
+   * The same replicated app as a role that is, besides the grants above, an admin of the tenant: it
+   * creates its topics, takes its lease and delivers its input.
+   */
+  @Test
+  void shouldRunAReplicatedAppAsATenantAdmin() throws Exception {
+    String role = "tenant-admin-app";
+    TenantInfo tenant = superAdmin.tenants().getTenantInfo("public");
+    Set<String> admins = new HashSet<>(tenant.getAdminRoles());
+    admins.add(role);
+    superAdmin
+        .tenants()
+        .updateTenant(
+            "public",
+            TenantInfo.builder()
+                .adminRoles(admins)
+                .allowedClusters(tenant.getAllowedClusters())
+                .build());
+    superAdmin.topics().grantPermission(TC_ASSIGN, role, Set.of(AuthAction.consume));
+    String input = PulsarFixture.uniqueTopic("secured-replicated-admin-in");
+    String output = PulsarFixture.uniqueTopic("secured-replicated-admin-out");
+    superAdmin.topics().createPartitionedTopic(input, 2);
+    superAdmin.topics().createNonPartitionedTopic(output);
+    String name = "secured-replicated-admin-" + Long.toHexString(System.nanoTime());
+    try (Sluice app =
+        Sluice.builder()
+            .name(name)
+            .pulsar(broker.tlsServiceUrl(), broker.tlsAdminUrl())
+            .pulsarSecurity(appSecurity(broker.tokens().token(role)))
+            .stateDir(stateDir.resolve(name))
+            .discoveryInterval(Duration.ZERO)
+            .replicated(true)
+            .build()) {
+      app.stream(PulsarSource.topics(input))
+          .map(r -> r.value())
+          .sinkTo(PulsarSink.<byte[]>builder().topic(output).serializer(v -> v).build());
+      app.start();
+      PulsarFixture.produce(superClient, input, 0, 200, j -> "k" + j, j -> "m-" + j, null, 0);
+      Await.until(
+          "the replicated app delivered its input",
+          Duration.ofMinutes(2),
+          () -> visible(output) >= 200);
+      assertThat(app.state()).isEqualTo(Sluice.State.RUNNING);
+    }
+    assertThat(PulsarFixture.readAll(superAdmin, superClient, output)).hasSize(200);
+  }
+
+  /** How many messages a reader of {@code topic} sees now (-1 while it cannot read). */
+  private static int visible(String topic) {
+    try {
+      return PulsarFixture.readAll(superAdmin, superClient, topic).size();
+    } catch (Exception e) {
+      return -1;
     }
   }
 

@@ -82,6 +82,16 @@ public final class PulsarAccessErrors {
           + " consume)";
     }
     String namespace = namespaceIn(error);
+    if (said.contains("[CREATE_TOPIC]")) {
+      // creating a topic through the admin API needs more than produce and consume
+      String tenant = namespace != null ? namespace.split("/")[0] : "<tenant>";
+      return "the right to create topics in namespace "
+          + (namespace != null ? namespace : "<tenant>/<namespace>")
+          + ", which the admin API grants only to a tenant admin (pulsar-admin tenants update "
+          + tenant
+          + " --admin-roles <role>), or the topic named below, created ahead by an"
+          + " administrator";
+    }
     return "'consume' and 'produce' on namespace "
         + (namespace != null ? namespace : "<tenant>/<namespace>")
         + " (pulsar-admin namespaces grant-permission "
