@@ -89,8 +89,7 @@ public final class PulsarAccessErrors {
           + (namespace != null ? namespace : "<tenant>/<namespace>")
           + ", which the admin API grants only to a tenant admin (pulsar-admin tenants update "
           + tenant
-          + " --admin-roles <role>), or the topic named below, created ahead by an"
-          + " administrator";
+          + " --admin-roles <role>)";
     }
     return "'consume' and 'produce' on namespace "
         + (namespace != null ? namespace : "<tenant>/<namespace>")
