@@ -520,11 +520,11 @@ public final class Sluice implements AutoCloseable {
     /**
      * What happens to a record a sink cannot map ({@link io.sluice.sink.SinkContext#badRecord}):
      * FAIL (default) stops the app naming sink, record and cause; SKIP counts and drops it.
+     * DEAD_LETTER is refused: it is for sources.
      */
     public Builder onBadSinkRecord(BadRecordPolicy policy) {
-      Objects.requireNonNull(policy, "policy must not be null");
       once(this.badSinkRecordPolicy, "onBadSinkRecord");
-      this.badSinkRecordPolicy = policy;
+      this.badSinkRecordPolicy = BuilderChecks.checkSinkPolicy(policy);
       return this;
     }
 

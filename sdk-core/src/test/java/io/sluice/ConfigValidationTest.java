@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sluice.config.Options;
 import io.sluice.errors.ConfigException;
+import io.sluice.source.BadRecordPolicy;
 import io.sluice.source.PulsarSource;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -44,6 +45,15 @@ class ConfigValidationTest {
         .hasMessage(
             "Invalid value 5 ms for sluice.source.discoveryInterval: must be 0 (off) or at least"
                 + " 100 ms");
+  }
+
+  @Test
+  void shouldRefuseADeadLetterPolicyForSinks() {
+    assertThatThrownBy(() -> Sluice.builder().onBadSinkRecord(BadRecordPolicy.DEAD_LETTER))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("onBadSinkRecord: DEAD_LETTER is for sources")
+        .hasMessageContaining("(SKIP)");
+    Sluice.builder().onBadSinkRecord(BadRecordPolicy.SKIP);
   }
 
   @Test

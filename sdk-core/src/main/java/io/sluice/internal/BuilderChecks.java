@@ -2,11 +2,13 @@ package io.sluice.internal;
 
 import io.sluice.config.Options;
 import io.sluice.errors.ConfigException;
+import io.sluice.source.BadRecordPolicy;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Objects;
 
 /** The checks and defaults of {@code Sluice.Builder} that need more than an option's rule. */
 public final class BuilderChecks {
@@ -36,6 +38,18 @@ public final class BuilderChecks {
     if (stateDir == null) {
       throw new ConfigException("Missing " + Options.STATE_DIR.key() + ": call stateDir(...)");
     }
+  }
+
+  /** A sink's bad records fail the app or are skipped: no sink has a dead-letter topic. */
+  public static BadRecordPolicy checkSinkPolicy(BadRecordPolicy policy) {
+    Objects.requireNonNull(policy, "policy must not be null");
+    if (policy == BadRecordPolicy.DEAD_LETTER) {
+      throw new ConfigException(
+          "onBadSinkRecord: DEAD_LETTER is for sources (PulsarSource.deadLetterTo); a record a"
+              + " sink cannot write either fails the app (FAIL) or is counted in"
+              + " sluice.sink.bad.records and left out (SKIP)");
+    }
+    return policy;
   }
 
   /** Creates {@code dir} if needed and proves this user can write files in it. */
