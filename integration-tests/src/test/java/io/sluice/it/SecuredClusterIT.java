@@ -289,27 +289,12 @@ class SecuredClusterIT {
   /**
    * A replicated app creates its lease, changelog and changelog-journal topics through the admin
    * API, which a role with only produce and consume may not do: the start fails naming that right
-   * (tenant admin) or the topic to create ahead, not the produce and consume it has.
+   * (tenant admin) and the topic, not the produce and consume the role has.
    */
   @Test
   void shouldNameTheTopicCreationAReplicatedAppNeeds() throws Exception {
-    String input = PulsarFixture.uniqueTopic("secured-replicated-in");
-    String output = PulsarFixture.uniqueTopic("secured-replicated-out");
-    superAdmin.topics().createPartitionedTopic(input, 2);
-    superAdmin.topics().createNonPartitionedTopic(output);
     String name = "secured-replicated-" + Long.toHexString(System.nanoTime());
-    Sluice app =
-        Sluice.builder()
-            .name(name)
-            .pulsar(broker.tlsServiceUrl(), broker.tlsAdminUrl())
-            .pulsarSecurity(appSecurity(Files.readString(tokenFile).trim()))
-            .stateDir(stateDir.resolve(name))
-            .discoveryInterval(Duration.ZERO)
-            .replicated(true)
-            .build();
-    app.stream(PulsarSource.topics(input))
-        .map(r -> r.value())
-        .sinkTo(PulsarSink.<byte[]>builder().topic(output).serializer(v -> v).build());
+    Sluice app = replicatedApp(name, appSecurity(Files.readString(tokenFile).trim()));
     Throwable refused = catchThrowable(app::start);
     app.close();
     assertThat(refused)
@@ -339,32 +324,40 @@ class SecuredClusterIT {
                 .allowedClusters(tenant.getAllowedClusters())
                 .build());
     superAdmin.topics().grantPermission(TC_ASSIGN, role, Set.of(AuthAction.consume));
-    String input = PulsarFixture.uniqueTopic("secured-replicated-admin-in");
-    String output = PulsarFixture.uniqueTopic("secured-replicated-admin-out");
-    superAdmin.topics().createPartitionedTopic(input, 2);
-    superAdmin.topics().createNonPartitionedTopic(output);
     String name = "secured-replicated-admin-" + Long.toHexString(System.nanoTime());
-    try (Sluice app =
-        Sluice.builder()
-            .name(name)
-            .pulsar(broker.tlsServiceUrl(), broker.tlsAdminUrl())
-            .pulsarSecurity(appSecurity(broker.tokens().token(role)))
-            .stateDir(stateDir.resolve(name))
-            .discoveryInterval(Duration.ZERO)
-            .replicated(true)
-            .build()) {
-      app.stream(PulsarSource.topics(input))
-          .map(r -> r.value())
-          .sinkTo(PulsarSink.<byte[]>builder().topic(output).serializer(v -> v).build());
+    try (Sluice app = replicatedApp(name, appSecurity(broker.tokens().token(role)))) {
       app.start();
-      PulsarFixture.produce(superClient, input, 0, 200, j -> "k" + j, j -> "m-" + j, null, 0);
+      PulsarFixture.produce(
+          superClient, name + "-in", 0, 200, j -> "k" + j, j -> "m-" + j, null, 0);
       Await.until(
           "the replicated app delivered its input",
           Duration.ofMinutes(2),
-          () -> visible(output) >= 200);
+          () -> visible(name + "-out") >= 200);
       assertThat(app.state()).isEqualTo(Sluice.State.RUNNING);
     }
-    assertThat(PulsarFixture.readAll(superAdmin, superClient, output)).hasSize(200);
+    assertThat(PulsarFixture.readAll(superAdmin, superClient, name + "-out")).hasSize(200);
+  }
+
+  /**
+   * A replicated app {@code name} copying {@code <name>-in} (2 partitions) to {@code <name>-out}
+   * through the Pulsar sink; the super user creates both topics.
+   */
+  private Sluice replicatedApp(String name, PulsarSecurity security) throws Exception {
+    superAdmin.topics().createPartitionedTopic(name + "-in", 2);
+    superAdmin.topics().createNonPartitionedTopic(name + "-out");
+    Sluice app =
+        Sluice.builder()
+            .name(name)
+            .pulsar(broker.tlsServiceUrl(), broker.tlsAdminUrl())
+            .pulsarSecurity(security)
+            .stateDir(stateDir.resolve(name))
+            .discoveryInterval(Duration.ZERO)
+            .replicated(true)
+            .build();
+    app.stream(PulsarSource.topics(name + "-in"))
+        .map(r -> r.value())
+        .sinkTo(PulsarSink.<byte[]>builder().topic(name + "-out").serializer(v -> v).build());
+    return app;
   }
 
   /** How many messages a reader of {@code topic} sees now (-1 while it cannot read). */
