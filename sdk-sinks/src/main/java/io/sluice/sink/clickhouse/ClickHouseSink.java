@@ -42,17 +42,10 @@ import java.util.function.Function;
  * MergeTree-family table: the commit attaches parts. The sink creates one staging table per batch
  * next to it, {@code events__sluice_<batch>}, and drops it once the batch is committed.
  *
- * <p><b>Limits.</b> Use a MergeTree target without row-collapsing engines if counts must match.
- * Replicated and distributed tables are refused (their parts cannot be attached from a local
- * staging table). A server crash (not a client one) in the middle of an attach is not covered. A
- * staging table left by a killed process is dropped by recovery; one whose background drop failed
- * after its commit only holds rows the target already has, and is dropped by hand. The staging
- * tables take the target's columns when a writer starts: after {@code ALTER}ing the target, restart
- * the app. Rows are checked against the target's columns when written. A record the sink cannot map
- * (the mapping throws or returns null, a column the table lacks, a value the server refuses for
- * that row) goes to {@link SinkContext#badRecord}: with the app's policy SKIP it is counted and
- * left out (the rest of its request is sent again without it), with FAIL the app stops naming the
- * record, the table and the column.
+ * <p><b>Limits.</b> A MergeTree-family target without row-collapsing engines (counts must match);
+ * replicated and distributed tables are refused. Restart the app after {@code ALTER}ing the target.
+ * The rest (server crashes, leftover staging tables, bad records) is in the package doc of {@code
+ * io.sluice.sink.clickhouse.internal}.
  */
 public final class ClickHouseSink<T> implements Sink<T> {
   private final ClickHouseSinkSettings<T> settings;

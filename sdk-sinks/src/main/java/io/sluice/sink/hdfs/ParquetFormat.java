@@ -33,13 +33,10 @@ import java.util.function.Function;
  * function that throws makes the record bad: it goes to the app's sink bad-record policy with a
  * message naming the column, its type and what it got; nothing of it reaches the file.
  *
- * <p><b>Part files.</b> A Parquet file cannot be flushed half-way (its footer is written last), so
- * each part file is finished (footer written, synced, closed) when it rolls and at every
- * checkpoint, then committed by rename exactly like JSON-lines parts ({@code part-*.parquet}). A
- * part holds one row group per {@link Builder#rowGroupSize} bytes; the open row group is buffered
- * in memory (per open bucket), which is why the default is smaller than Parquet's usual 128 MiB;
- * each open part also holds one {@link Builder#pageSize} of compression buffer. Nested and repeated
- * fields are not supported: map them to columns or to a JSON string.
+ * <p>Each part file is finished at every checkpoint and committed by rename, like JSON-lines parts;
+ * the open row group of each open bucket is buffered in memory ({@link Builder#rowGroupSize}).
+ * Nested and repeated fields are not supported: map them to columns or to a JSON string. How part
+ * files are written is in the package doc of {@code io.sluice.sink.hdfs.internal}.
  */
 public final class ParquetFormat<T> {
   /** Column types, with the Java values each accepts (anything else makes the record bad). */

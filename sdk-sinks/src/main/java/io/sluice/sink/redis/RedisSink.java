@@ -40,19 +40,11 @@ import java.util.function.Function;
  * protocol, its hazards and how outages and bad records are handled are in the package doc of
  * {@code io.sluice.sink.redis.internal}.
  *
- * <p><b>Limits.</b> Standalone Redis only (the commit script touches keys that are not declared,
- * which Redis Cluster refuses). Redis must keep its data across the app's restarts (persistence, or
- * no Redis restart): a lost staging key of a completed checkpoint fails the commit loudly rather
- * than losing output silently. A command Redis refuses when it is applied (e.g. {@code HINCRBY} on
- * a key holding a string) is skipped, counted in {@code sluice.sink.redis.rejected} and logged with
- * its key, while the rest of the batch is applied: neither the transaction nor the script can roll
- * back, and stopping would block every later checkpoint (both commit paths behave alike). Staging
- * and marker keys expire after {@link Builder#retention} (default 7 days), which must exceed the
- * longest time a completed checkpoint may wait for its commit (an app down longer than that whose
- * last checkpoint was committed starts normally). A commit counts once the primary applied it;
- * {@link Builder#waitForReplicas} makes it wait for replicas too. One commit runs inside Redis as
- * one transaction or script: very large checkpoints (millions of commands) block other clients
- * while it runs, so checkpoint often.
+ * <p><b>Limits.</b> Standalone Redis only, which must keep its data across the app's restarts.
+ * Staging and marker keys expire after {@link Builder#retention} (default 7 days), which must
+ * exceed the longest time a completed checkpoint may wait for its commit; checkpoint often, as one
+ * commit runs inside Redis as one transaction or script. The rest (refused commands, replicas) is
+ * in the package doc of {@code io.sluice.sink.redis.internal}.
  */
 public final class RedisSink<T> implements Sink<T> {
   private final RedisSinkSettings<T> settings;

@@ -68,5 +68,19 @@
  * waits at its next insert; if it still fails (or a row of it is refused under the policy FAIL),
  * the batch's prepared future fails and the app stops and recovers from its last complete
  * checkpoint, aborting the batch. Commits are retried by the runtime until they succeed.
+ *
+ * <h2>Limits of {@code ClickHouseSink}</h2>
+ *
+ * <p>Use a MergeTree target without row-collapsing engines if counts must match. Replicated and
+ * distributed tables are refused (their parts cannot be attached from a local staging table). A
+ * server crash (not a client one) in the middle of an attach is not covered. A staging table left
+ * by a killed process is dropped by recovery; one whose background drop failed after its commit
+ * only holds rows the target already has, and is dropped by hand. The staging tables take the
+ * target's columns when a writer starts: after {@code ALTER}ing the target, restart the app. Rows
+ * are checked against the target's columns when written. A record the sink cannot map (the mapping
+ * throws or returns null, a column the table lacks, a value the server refuses for that row) goes
+ * to {@link SinkContext#badRecord}: with the app's policy SKIP it is counted and left out (the rest
+ * of its request is sent again without it), with FAIL the app stops naming the record, the table
+ * and the column.
  */
 package io.sluice.sink.clickhouse.internal;

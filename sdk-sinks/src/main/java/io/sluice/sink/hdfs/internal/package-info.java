@@ -56,5 +56,15 @@
  *
  * <p><b>Metrics.</b> Besides the records written, {@code sluice.sink.bytes} counts each part file's
  * bytes (compressed, as stored) once the file is durably closed.
+ *
+ * <h2>Parquet part files ({@code ParquetFormat})</h2>
+ *
+ * <p><b>Part files.</b> A Parquet file cannot be flushed half-way (its footer is written last), so
+ * each part file is finished (footer written, synced, closed) when it rolls and at every
+ * checkpoint, then committed by rename exactly like JSON-lines parts ({@code part-*.parquet}). A
+ * part holds one row group per {@link Builder#rowGroupSize} bytes; the open row group is buffered
+ * in memory (per open bucket), which is why the default is smaller than Parquet's usual 128 MiB;
+ * each open part also holds one {@link Builder#pageSize} of compression buffer. Nested and repeated
+ * fields are not supported: map them to columns or to a JSON string.
  */
 package io.sluice.sink.hdfs.internal;

@@ -36,5 +36,21 @@
  * that fail because Redis is unreachable are retried with backoff for up to {@link
  * Builder#retryTimeout} (default 60 s) while the writer's processing thread waits (backpressure);
  * commits are retried by the runtime until they succeed.
+ *
+ * <h2>Limits of {@code RedisSink}</h2>
+ *
+ * <p>Standalone Redis only (the commit script touches keys that are not declared, which Redis
+ * Cluster refuses). Redis must keep its data across the app's restarts (persistence, or no Redis
+ * restart): a lost staging key of a completed checkpoint fails the commit loudly rather than losing
+ * output silently. A command Redis refuses when it is applied (e.g. {@code HINCRBY} on a key
+ * holding a string) is skipped, counted in {@code sluice.sink.redis.rejected} and logged with its
+ * key, while the rest of the batch is applied: neither the transaction nor the script can roll
+ * back, and stopping would block every later checkpoint (both commit paths behave alike). Staging
+ * and marker keys expire after {@link Builder#retention} (default 7 days), which must exceed the
+ * longest time a completed checkpoint may wait for its commit (an app down longer than that whose
+ * last checkpoint was committed starts normally). A commit counts once the primary applied it;
+ * {@link Builder#waitForReplicas} makes it wait for replicas too. One commit runs inside Redis as
+ * one transaction or script: very large checkpoints (millions of commands) block other clients
+ * while it runs, so checkpoint often.
  */
 package io.sluice.sink.redis.internal;
