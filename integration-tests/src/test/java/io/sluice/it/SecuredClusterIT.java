@@ -109,6 +109,11 @@ class SecuredClusterIT {
   }
 
   private Sluice app(String name, PulsarSecurity security, String input, String output) {
+    return app(name, security, input, output, false);
+  }
+
+  private Sluice app(
+      String name, PulsarSecurity security, String input, String output, boolean replicated) {
     Sluice app =
         Sluice.builder()
             .name(name)
@@ -116,6 +121,7 @@ class SecuredClusterIT {
             .pulsarSecurity(security)
             .stateDir(stateDir.resolve(name))
             .discoveryInterval(Duration.ZERO)
+            .replicated(replicated)
             .build();
     app.stream(PulsarSource.topics(input))
         .map(r -> r.value())
@@ -345,19 +351,7 @@ class SecuredClusterIT {
   private Sluice replicatedApp(String name, PulsarSecurity security) throws Exception {
     superAdmin.topics().createPartitionedTopic(name + "-in", 2);
     superAdmin.topics().createNonPartitionedTopic(name + "-out");
-    Sluice app =
-        Sluice.builder()
-            .name(name)
-            .pulsar(broker.tlsServiceUrl(), broker.tlsAdminUrl())
-            .pulsarSecurity(security)
-            .stateDir(stateDir.resolve(name))
-            .discoveryInterval(Duration.ZERO)
-            .replicated(true)
-            .build();
-    app.stream(PulsarSource.topics(name + "-in"))
-        .map(r -> r.value())
-        .sinkTo(PulsarSink.<byte[]>builder().topic(name + "-out").serializer(v -> v).build());
-    return app;
+    return app(name, security, name + "-in", name + "-out", true);
   }
 
   /** How many messages a reader of {@code topic} sees now (-1 while it cannot read). */
