@@ -6,9 +6,12 @@ import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.Sluice;
 import io.sluice.errors.CheckpointException;
+import io.sluice.metrics.Metric;
 import io.sluice.source.PulsarSource;
 import io.sluice.testkit.Await;
 import io.sluice.testkit.PulsarFixture;
@@ -32,7 +35,13 @@ class CommitOutageIT {
   @TempDir Path stateDir;
 
   private static Sluice app(
-      String name, Path dir, String input, FlakySink sink, LongAdder seen, int maxFailures) {
+      String name,
+      Path dir,
+      String input,
+      FlakySink sink,
+      LongAdder seen,
+      int maxFailures,
+      MeterRegistry meters) {
     Sluice app =
         Sluice.builder()
             .name(name)
@@ -42,7 +51,7 @@ class CommitOutageIT {
             .checkpointTimeout(Duration.ofSeconds(1))
             .maxConsecutiveCheckpointFailures(maxFailures)
             .ringSize(64)
-            .meterRegistry(new SimpleMeterRegistry())
+            .meterRegistry(meters)
             .build();
     app.stream(PulsarSource.topics(input))
         .map(
@@ -60,18 +69,33 @@ class CommitOutageIT {
     admin().topics().createNonPartitionedTopic(input);
     FlakySink sink = FlakySink.withCommitOutages();
     LongAdder seen = new LongAdder();
-    Sluice app = app("outage-long", stateDir, input, sink, seen, 5);
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    Sluice app = app("outage-long", stateDir, input, sink, seen, 5, meters);
     app.start();
     PulsarFixture.produce(input, "a", 0, 100, 1);
     Await.until(
         "the first 100 committed", Duration.ofSeconds(60), () -> sink.committed.size() == 100);
 
     sink.commitsDown = true;
-    PulsarFixture.produce(input, "b", 0, 100_000, 1); // far more than the rings hold
+    PulsarFixture.produce(input, "b", 0, 1000, 1);
+    // a checkpoint failed for a commit behind: from then on reading is held
+    Await.until(
+        "a checkpoint failed for the commit behind",
+        Duration.ofSeconds(60),
+        () -> failedCheckpoints(meters) >= 1);
+    long seenWhenHeld = seen.sum();
+    PulsarFixture.produce(input, "c", 0, 100_000, 1); // far more than the rings hold
+    // two more timeouts of the held wait (the fifth fails the app and ends the hold)
+    Await.until(
+        "three checkpoints failed for the commit behind",
+        Duration.ofSeconds(60),
+        () -> failedCheckpoints(meters) >= 3);
+    long seenWhileHeld = seen.sum();
     assertThat(app.awaitTermination(Duration.ofSeconds(120))).isTrue();
     assertThat(app.state()).isEqualTo(Sluice.State.FAILED);
-    // held: only what was in flight when the commit fell behind was processed, not the backlog
-    assertThat(seen.sum()).isLessThan(100 + 75_000);
+    // held: nothing of the backlog that arrived while the commit was behind was processed
+    assertThat(seenWhenHeld).isLessThanOrEqualTo(1100);
+    assertThat(seenWhileHeld).isEqualTo(seenWhenHeld);
     assertThatThrownBy(app::close)
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining("5 checkpoints in a row failed")
@@ -87,7 +111,8 @@ class CommitOutageIT {
     FlakySink sink = FlakySink.withCommitOutages();
     LongAdder seen = new LongAdder();
     // the bound (10 timeouts of 1 s) leaves room for the commit retry's backoff (up to 5 s)
-    try (Sluice app = app("outage-short", stateDir, input, sink, seen, 10)) {
+    try (Sluice app =
+        app("outage-short", stateDir, input, sink, seen, 10, new SimpleMeterRegistry())) {
       app.start();
       PulsarFixture.produce(input, "a", 0, 100, 1);
       Await.until(
@@ -102,5 +127,11 @@ class CommitOutageIT {
     }
     assertThat(sink.committed).hasSize(20_100);
     assertThat(new HashSet<>(sink.committed)).hasSize(20_100);
+  }
+
+  private static double failedCheckpoints(MeterRegistry meters) {
+    return meters.find(Metric.CHECKPOINT_FAILURES.key()).counters().stream()
+        .mapToDouble(Counter::count)
+        .sum();
   }
 }
