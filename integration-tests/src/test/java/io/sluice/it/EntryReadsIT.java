@@ -15,11 +15,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pulsar.client.api.CompressionType;
 import org.apache.pulsar.client.api.MessageIdAdv;
 import org.apache.pulsar.client.api.Producer;
@@ -34,6 +36,11 @@ import org.junit.jupiter.api.io.TempDir;
  * only Readers can go (chunked messages).
  */
 class EntryReadsIT {
+  /** The last message of a test's topic ({@link #sendEnd}). */
+  private static final String END_TEXT = "end-of-input";
+
+  private static final byte[] END = END_TEXT.getBytes(StandardCharsets.UTF_8);
+
   @TempDir Path stateDir;
 
   private Sluice.Builder app(String name, boolean entryReads, Path dir) {
@@ -93,24 +100,49 @@ class EntryReadsIT {
       }
       batched.flush();
     }
-    List<String> entries = read(topic, true, 1004);
-    List<String> readers = read(topic, false, 1004);
+    sendEnd(topic);
+    List<String> entries = read(topic, true);
+    List<String> readers = read(topic, false);
     assertThat(entries).hasSize(1004).isEqualTo(readers);
     // the batches were batches: ids with a batch index, shared entries
     assertThat(entries.stream().filter(s -> s.contains("batchIndex=5 ")).count()).isPositive();
     assertThat(entries).anyMatch(s -> s.contains("value=null-or-empty"));
   }
 
-  private List<String> read(String topic, boolean entryReads, int expected) throws Exception {
+  /** Every record before the topic's end marker ({@link #sendEnd}), described. */
+  private List<String> read(String topic, boolean entryReads) throws Exception {
     List<String> out = Collections.synchronizedList(new ArrayList<>());
+    AtomicBoolean ended = new AtomicBoolean();
     try (Sluice app =
         app("entry-same-" + entryReads, entryReads, stateDir.resolve("s" + entryReads)).build()) {
-      app.stream(PulsarSource.topics(topic)).forEach(r -> out.add(describe(r)));
+      app.stream(PulsarSource.topics(topic))
+          .forEach(
+              r -> {
+                if (isEnd(r.value())) {
+                  ended.set(true);
+                } else {
+                  out.add(describe(r));
+                }
+              });
       app.start();
-      Await.until(expected + " records", Duration.ofSeconds(60), () -> out.size() >= expected);
-      Thread.sleep(300); // and no more
+      Await.until("the end marker", Duration.ofSeconds(60), ended::get);
     }
     return new ArrayList<>(out);
+  }
+
+  /**
+   * Sends the end marker, unbatched, after everything sent so far: once a reader of the topic has
+   * it, it has had every message before it, so a check that nothing more arrived needs no sleep.
+   */
+  private static void sendEnd(String topic) throws Exception {
+    try (Producer<byte[]> end =
+        client().newProducer(Schema.BYTES).topic(topic).enableBatching(false).create()) {
+      end.send(END);
+    }
+  }
+
+  private static boolean isEnd(byte[] value) {
+    return Arrays.equals(value, END);
   }
 
   private static String describe(SourceRecord r) {
@@ -160,6 +192,7 @@ class EntryReadsIT {
       }
       producer.flush();
     }
+    sendEnd(topic);
     MessageIdAdv start = (MessageIdAdv) sent.get(41).get();
     assertThat(start.getBatchIndex()).as("message 41 is inside a batch").isEqualTo(41);
     for (boolean entryReads : new boolean[] {true, false}) {
@@ -175,9 +208,9 @@ class EntryReadsIT {
             .map(r -> new String(r.value(), StandardCharsets.UTF_8))
             .forEach(seen::add);
         app.start();
-        Await.until("58 messages", Duration.ofSeconds(30), () -> seen.size() >= 58);
-        Thread.sleep(300); // and no more
+        Await.until("the end marker", Duration.ofSeconds(30), () -> seen.contains(END_TEXT));
       }
+      seen.remove(END_TEXT);
       List<String> expected = new ArrayList<>();
       for (int i = 42; i < 100; i++) {
         expected.add("m-" + i);
@@ -223,9 +256,10 @@ class EntryReadsIT {
         }
       }
       producer.flush();
-      Await.until(total + " messages", Duration.ofSeconds(120), () -> seen.size() == total);
-      Thread.sleep(500);
+      sendEnd(topic);
+      Await.until("the end marker", Duration.ofSeconds(120), () -> seen.containsKey(END_TEXT));
     }
+    seen.remove(END_TEXT);
     assertThat(seen).hasSize(total);
     assertThat(seen.values()).allMatch(n -> n == 1);
     assertThat(meters.find("sluice.source.redelivered.skipped").counter().count()).isZero();
@@ -254,6 +288,7 @@ class EntryReadsIT {
             .create()) {
       chunking.send(big);
     }
+    sendEnd(topic);
     List<String> expected = new ArrayList<>();
     for (int i = 0; i < 100; i++) {
       expected.add("m-" + i);
@@ -261,17 +296,18 @@ class EntryReadsIT {
     expected.add("big");
     Path dir = stateDir.resolve("chunked");
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    assertThat(readChunkedTopic(topic, dir, meters, 101, big.length)).isEqualTo(expected);
+    assertThat(readChunkedTopic(topic, dir, meters, big.length)).isEqualTo(expected);
     assertThat(meters.find("sluice.source.reader.switches").counter().count()).isEqualTo(1.0);
     assertThat(meters.find("sluice.source.redelivered.skipped").counter().count()).isZero();
 
     produceBatched(topic, 100, 100);
+    sendEnd(topic);
     SimpleMeterRegistry restarted = new SimpleMeterRegistry();
     List<String> rest = new ArrayList<>();
     for (int i = 100; i < 200; i++) {
       rest.add("m-" + i);
     }
-    assertThat(readChunkedTopic(topic, dir, restarted, 100, big.length)).isEqualTo(rest);
+    assertThat(readChunkedTopic(topic, dir, restarted, big.length)).isEqualTo(rest);
     assertThat(restarted.find("sluice.source.reader.switches").counter().count()).isZero();
   }
 
@@ -290,10 +326,12 @@ class EntryReadsIT {
     }
   }
 
-  /** Reads {@code expected} records with entry reads; the chunked message reads as "big". */
+  /**
+   * Reads up to the end marker with entry reads (the marker left out); the chunked message reads as
+   * "big".
+   */
   private List<String> readChunkedTopic(
-      String topic, Path dir, SimpleMeterRegistry meters, int expected, int bigSize)
-      throws Exception {
+      String topic, Path dir, SimpleMeterRegistry meters, int bigSize) throws Exception {
     List<String> seen = Collections.synchronizedList(new ArrayList<>());
     try (Sluice app = app("entry-chunked", true, dir).meterRegistry(meters).build()) {
       app.stream(PulsarSource.topics(topic))
@@ -304,10 +342,11 @@ class EntryReadsIT {
                           ? "big"
                           : new String(r.value(), StandardCharsets.UTF_8)));
       app.start();
-      Await.until(expected + " messages", Duration.ofSeconds(60), () -> seen.size() >= expected);
-      Thread.sleep(500); // and no more
+      Await.until("the end marker", Duration.ofSeconds(60), () -> seen.contains(END_TEXT));
       assertThat(app.state()).isEqualTo(Sluice.State.RUNNING);
     }
-    return new ArrayList<>(seen);
+    List<String> read = new ArrayList<>(seen);
+    read.remove(END_TEXT);
+    return read;
   }
 }

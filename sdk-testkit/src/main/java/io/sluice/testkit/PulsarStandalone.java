@@ -7,6 +7,7 @@ import io.sluice.testkit.internal.ParentWatchdogMain;
 import io.sluice.testkit.internal.Waits;
 import java.io.File;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -34,10 +35,19 @@ import java.util.Objects;
  *
  * <p>The child halts itself when the JVM that started it dies (see {@link ParentWatchdogMain}), so
  * a crashed or aborted test run leaves no broker behind. {@link #restart()} stops the broker
- * gracefully and starts it again on the same ports and data.
+ * gracefully and starts it again on the same ports and data (again, if its bookie comes back unable
+ * to register; see {@link #bookieRegistrationLoops}).
  */
 public final class PulsarStandalone implements AutoCloseable {
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(180);
+
+  /** How often {@link #restart} starts a broker whose bookie's registration loops. */
+  private static final int RESTART_ATTEMPTS = 3;
+
+  /** How long after a restart the log is looked at for that loop, and how many lines make one. */
+  private static final long LOOP_CHECK_MILLIS = 2000;
+
+  private static final int LOOP_LINES = 100;
   private static PulsarStandalone shared;
 
   private final Path dir;
@@ -226,7 +236,66 @@ public final class PulsarStandalone implements AutoCloseable {
   public synchronized void restart() {
     requireEmbedded("restart()");
     stopProcess();
-    launch(false);
+    for (int attempt = 1; ; attempt++) {
+      long logStart = logSize();
+      launch(false);
+      if (!bookieRegistrationLoops(logStart)) {
+        return;
+      }
+      if (attempt == RESTART_ATTEMPTS) {
+        throw new IllegalStateException(
+            "Pulsar standalone in "
+                + dir
+                + " came back "
+                + attempt
+                + " times with its bookie's registration in a loop (apache/pulsar#17759: the log"
+                + " fills with \"Lock on resource /ledgers/available/... was invalidated\" and"
+                + " writes fail); see "
+                + logFile());
+      }
+      System.err.println(
+          "Pulsar standalone in "
+              + dir
+              + ": the bookie's registration loops after the restart (apache/pulsar#17759);"
+              + " killing it and starting it again");
+      crash();
+    }
+  }
+
+  /**
+   * Whether the bookie's registration of a broker that came back on old data loops: seen after a
+   * SIGKILL, its lock on {@code /ledgers/available/<bookie>} is invalidated and taken again
+   * hundreds of times a second, and the bookie then fails writes. A healthy start logs a few such
+   * lines at most.
+   */
+  private boolean bookieRegistrationLoops(long logStart) {
+    try {
+      Thread.sleep(LOOP_CHECK_MILLIS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+    return countSince(logStart, "was invalidated") > LOOP_LINES;
+  }
+
+  private long logSize() {
+    try {
+      return Files.exists(logFile()) ? Files.size(logFile()) : 0;
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  /** Lines holding {@code text} in the broker's log after its first {@code from} bytes. */
+  private long countSince(long from, String text) {
+    try (java.io.RandomAccessFile log = new RandomAccessFile(logFile().toFile(), "r")) {
+      log.seek(Math.min(from, log.length()));
+      byte[] rest = new byte[(int) Math.min(log.length() - log.getFilePointer(), 64L << 20)];
+      log.readFully(rest);
+      return new String(rest, StandardCharsets.UTF_8).lines().filter(l -> l.contains(text)).count();
+    } catch (IOException e) {
+      return 0;
+    }
   }
 
   /**

@@ -117,22 +117,48 @@ public final class Recovery {
   }
 
   /**
-   * Runs recovery. {@code committers} creates the sinks' committers once the store is open (their
-   * contexts register pending handles in it). On a failure the store is closed and the lock
-   * released again.
+   * The state directory's lock and its store, opened by {@link #open} (a replica opens them while
+   * its lease settles) and handed to {@link #run}.
    */
-  public Result run(Function<StateStore, Map<String, Committer>> committers, StartPlan planner) {
+  public record OpenedStore(StateDirLock lock, StateStore store) implements AutoCloseable {
+    @Override
+    public void close() {
+      store.close();
+      lock.close();
+    }
+  }
+
+  /**
+   * Takes the lock of {@code stateDir} (refused, touching nothing, if another app holds it) and
+   * opens its store; a damaged store is moved aside (counted in {@code meters}) and an empty one
+   * opened instead.
+   */
+  public static OpenedStore open(String app, Path stateDir, MeterRegistry meters) {
     StateDirLock lock = StateDirLock.acquire(stateDir, app);
-    StateStore store;
     try {
-      store = openStore();
+      return new OpenedStore(lock, openStore(app, stateDir, meters));
     } catch (RuntimeException e) {
       lock.close();
       throw e;
     }
-    if (replicated) {
-      TakeOverLog.step(app, "store-opened");
-    }
+  }
+
+  /** {@link #run(OpenedStore, Function, StartPlan)} on the store {@link #open} opens now. */
+  public Result run(Function<StateStore, Map<String, Committer>> committers, StartPlan planner) {
+    return run(open(app, stateDir, meters), committers, planner);
+  }
+
+  /**
+   * Runs recovery on {@code opened}, this app's state directory. {@code committers} creates the
+   * sinks' committers (their contexts register pending handles in the store). On a failure the
+   * store is closed and the lock released again.
+   */
+  public Result run(
+      OpenedStore opened,
+      Function<StateStore, Map<String, Committer>> committers,
+      StartPlan planner) {
+    StateDirLock lock = opened.lock();
+    StateStore store = opened.store();
     try {
       Optional<CheckpointRecord> checkpoint;
       try {
@@ -262,7 +288,7 @@ public final class Recovery {
     return Optional.of(found.get().record());
   }
 
-  private StateStore openStore() {
+  private static StateStore openStore(String app, Path stateDir, MeterRegistry meters) {
     Path dir = stateDir.resolve("rocksdb");
     try {
       return StateStore.open(dir);
@@ -270,7 +296,7 @@ public final class Recovery {
       if (!Files.isDirectory(dir)) {
         throw e;
       }
-      Path aside = quarantine(dir, e);
+      Path aside = quarantine(app, meters, dir, e);
       LOG.warn(
           "[{}] the state store in {} cannot be opened ({}); moved it to {} and recovering from"
               + " the durable cursors. Output since the cursors' last advance may repeat.",
@@ -286,7 +312,7 @@ public final class Recovery {
   private StateStore replaceUnreadable(StateStore store, StateException e) {
     Path dir = store.dir();
     store.close();
-    Path aside = quarantine(dir, e);
+    Path aside = quarantine(app, meters, dir, e);
     LOG.warn(
         "[{}] {}; moved the state store to {} and recovering from the durable cursors",
         app,
@@ -295,7 +321,7 @@ public final class Recovery {
     return StateStore.open(dir);
   }
 
-  private Path quarantine(Path dir, StateException cause) {
+  private static Path quarantine(String app, MeterRegistry meters, Path dir, StateException cause) {
     Metric.RECOVERY_FALLBACKS.counter(meters, app, "reason", "damaged").increment();
     Path aside = dir.resolveSibling(dir.getFileName() + ".damaged-" + System.currentTimeMillis());
     try {

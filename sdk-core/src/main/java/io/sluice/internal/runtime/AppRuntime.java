@@ -8,7 +8,6 @@ import io.sluice.internal.FailureLatch;
 import io.sluice.internal.Partitions;
 import io.sluice.internal.Threads;
 import io.sluice.internal.checkpoint.Changelog;
-import io.sluice.internal.checkpoint.ChangelogReadAhead;
 import io.sluice.internal.checkpoint.CheckpointCoordinator;
 import io.sluice.internal.checkpoint.DurableCursors;
 import io.sluice.internal.checkpoint.PartitionStart;
@@ -84,8 +83,11 @@ public final class AppRuntime implements AppRun {
   private Lease lease;
   private volatile boolean startCancelled;
 
-  /** The changelog read while the lease settled, until {@link Changelog#open} takes it. */
-  private ChangelogReadAhead readAhead;
+  /**
+   * The changelog read and the state directory opened while the lease settled, until the start
+   * takes them.
+   */
+  private TakeOverPreparation prepared;
 
   /** The shard this instance reads (-1: every partition), its unit name and state directory. */
   private final int shard;
@@ -122,7 +124,7 @@ public final class AppRuntime implements AppRun {
     this.stateDir = held.stateDir();
     this.pulsar = held.pulsar();
     this.lease = held.lease();
-    this.readAhead = held.readAhead();
+    this.prepared = held.prepared();
     this.shardOfReplica = true;
   }
 
@@ -192,8 +194,6 @@ public final class AppRuntime implements AppRun {
               Threads.named(settings.threadFactory(), app, "fetch"));
       Map<String, SourceBinding> assignment = new LinkedHashMap<>();
       if (settings.stateChangelog()) {
-        ChangelogReadAhead ahead = readAhead;
-        readAhead = null;
         changelog =
             Changelog.open(
                 unit,
@@ -201,11 +201,15 @@ public final class AppRuntime implements AppRun {
                 pulsar.client(),
                 pulsar.admin(),
                 settings.replicated(),
-                ahead);
+                prepared != null ? prepared.takeReadAhead() : null);
       }
+      Recovery.OpenedStore opened =
+          prepared != null ? prepared.takeStore() : Recovery.open(unit, stateDir, meters);
+      prepared = null;
       Recovery.Result recovered =
           new Recovery(unit, stateDir, meters, true, changelog, settings.replicated())
               .run(
+                  opened,
                   this::createCommitters,
                   checkpointed -> {
                     assignment.putAll(sources.resolvePartitions());
@@ -224,9 +228,9 @@ public final class AppRuntime implements AppRun {
           settings.checkpointInterval(),
           slotGroupAssignment());
     } catch (RuntimeException e) {
-      if (readAhead != null) {
-        readAhead.close();
-        readAhead = null;
+      if (prepared != null) {
+        prepared.close();
+        prepared = null;
       }
       stop(Duration.ofSeconds(10), false);
       throw e;
@@ -242,7 +246,7 @@ public final class AppRuntime implements AppRun {
     Lease joined =
         Lease.join(
             unit, settings.instanceName(), changelogNamespace(), pulsar.client(), pulsar.admin());
-    if (!joined.await(Duration.ofSeconds(30), () -> startCancelled, this::readAhead)) {
+    if (!joined.await(Duration.ofSeconds(30), () -> startCancelled, this::prepare)) {
       joined.close();
       throw new StartCancelledException(
           "App "
@@ -255,24 +259,17 @@ public final class AppRuntime implements AppRun {
   }
 
   /**
-   * Starts reading the app's changelog while this replica's hold on its lease settles, so that the
-   * take-over only reads what came since; dropped if the lease does not settle.
+   * Reads the app's changelog and opens its state directory while this replica's hold on its lease
+   * settles, so that the take-over only reads what came since; dropped if the lease does not
+   * settle.
    */
-  private AutoCloseable readAhead() {
-    if (!settings.stateChangelog()) {
-      return () -> {};
-    }
-    ChangelogReadAhead ahead =
-        ChangelogReadAhead.start(
-            unit,
-            changelogNamespace(),
-            pulsar.client(),
-            pulsar.admin(),
-            Threads.named(settings.threadFactory(), settings.name(), "changelog-read"));
-    readAhead = ahead;
+  private AutoCloseable prepare() {
+    TakeOverPreparation preparation =
+        TakeOverPreparation.start(settings, unit, changelogNamespace(), pulsar, stateDir, meters);
+    prepared = preparation;
     return () -> {
-      ahead.close();
-      readAhead = null;
+      preparation.close();
+      prepared = null;
     };
   }
 

@@ -2,15 +2,11 @@ package io.sluice.internal.runtime;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
-import io.sluice.errors.ConfigException;
 import io.sluice.internal.AppSettings;
 import io.sluice.internal.FailureLatch;
 import io.sluice.internal.Threads;
-import io.sluice.internal.checkpoint.ChangelogReadAhead;
 import io.sluice.internal.graph.JobGraph;
 import io.sluice.state.RecoveryLayer;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
@@ -175,41 +171,22 @@ final class ShardedRuntime implements AppRun {
         continue;
       }
       Lease lease = leases[i];
-      ChangelogReadAhead ahead =
-          settings.stateChangelog()
-              ? ChangelogReadAhead.start(
-                  lease.unit(),
-                  graph.homeNamespace(),
-                  pulsar.client(),
-                  pulsar.admin(),
-                  Threads.named(settings.threadFactory(), settings.name(), "changelog-read"))
-              : null;
-      if (lease.tryHold(ahead)) {
-        run(i, lease, ahead);
+      Path dir = settings.stateDir().resolve("shard-" + i);
+      MeterRegistry meters = shardMeters(i);
+      TakeOverPreparation prepared =
+          TakeOverPreparation.start(
+              settings, lease.unit(), graph.homeNamespace(), pulsar, dir, meters);
+      if (lease.tryHold(prepared)) {
+        run(new HeldShard(i, lease, dir, pulsar, prepared), meters);
       }
     }
   }
 
-  /** Starts the runtime of shard {@code i}, whose lease this replica now holds. */
-  private void run(int i, Lease lease, ChangelogReadAhead ahead) {
+  /** Starts the runtime of shard {@code held}, whose lease this replica now holds. */
+  private void run(HeldShard held, MeterRegistry meters) {
+    int i = held.shard();
     restandBy(running.size() + 1, i);
-    Path dir = settings.stateDir().resolve("shard-" + i);
-    try {
-      Files.createDirectories(dir);
-    } catch (IOException e) {
-      lease.close();
-      if (ahead != null) {
-        ahead.close();
-      }
-      throw new ConfigException(
-          "Cannot create the shard's state directory " + dir + ": " + e.getMessage(), e);
-    }
-    AppRuntime shard =
-        new AppRuntime(
-            settings.withMeterRegistry(shardMeters(i)),
-            graph,
-            failure,
-            new HeldShard(i, lease, dir, pulsar, ahead));
+    AppRuntime shard = new AppRuntime(settings.withMeterRegistry(meters), graph, failure, held);
     shard.start(); // on failure it released the lease; the app fails
     boolean stopNow;
     synchronized (this) {
