@@ -52,6 +52,43 @@ class PulsarSinkTimeoutIT {
     assertThat(PulsarFixture.readAll(topic)).isEmpty();
   }
 
+  /**
+   * The forgotten abort: the broker aborted a checkpoint's transaction at its timeout, and then the
+   * ledger holding its messages and its abort marker was deleted (here by a truncate; in production
+   * by retention once consumed), so neither the coordinator nor the transaction buffer knows it any
+   * more. "Unknown" must not be taken as "committed": the commit fails loudly.
+   */
+  @Test
+  void shouldNotTakeATimedOutTransactionAsCommittedOnceItsLedgerIsDeleted() throws Exception {
+    String topic = uniqueTopic("sink-forgotten-abort");
+    admin().topics().createNonPartitionedTopic(topic);
+    Committable prepared = writeAndPrepare(topic, "forgotten", SHORT);
+    TxnID id = TxnIds.fromBytes(prepared.bytes());
+    awaitForgotten(prepared); // the broker aborts it after 5 s
+    admin().topics().unload(topic); // the topic comes back on a new ledger
+    PulsarFixture.produce(topic, "later", 0, 1, 1); // so that the old ledger is not the current one
+    admin().topics().truncate(topic); // deletes every ledger but the current one
+    admin().topics().unload(topic); // the buffer is loaded afresh, without the deleted ledger
+    Await.until(
+        "the transaction buffer to forget the abort of " + id,
+        Duration.ofSeconds(60),
+        () -> {
+          try {
+            PulsarFixture.readAll(topic); // loads the topic and its buffer
+            return !admin().transactions().getTransactionInBufferStats(id, topic).aborted;
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
+    PulsarSink<String> restarted = sink(topic, SHORT);
+    try (Committer committer = restarted.createCommitter(context(restarted.name()))) {
+      assertThatThrownBy(() -> commitRetryingWhileUndecided(committer, prepared))
+          .isInstanceOf(CommitLostException.class)
+          .hasMessageContaining("cannot be told")
+          .hasMessageContaining("retention");
+    }
+  }
+
   @Test
   void shouldTakeAForgottenCommittedTransactionAsCommitted() throws Exception {
     String topic = uniqueTopic("sink-committed");

@@ -52,7 +52,11 @@ import org.slf4j.LoggerFactory;
  * stay down (default 10 min). Committing a transaction the broker aborted fails loudly ({@link
  * io.sluice.errors.CommitLostException}) rather than losing output silently: the coordinator
  * forgets a transaction once it has ended, so the sink then asks the topic's transaction buffer
- * (admin API), which lists aborted transactions for as long as their messages are stored.
+ * (admin API), which lists aborted transactions for as long as their messages are stored, and reads
+ * the transaction's first message (readers are never given aborted ones). Once that message's
+ * ledger is deleted (consumed and past retention, or the topic deleted), the outcome cannot be told
+ * and the commit fails too: keep the topic's retention above the transaction timeout plus the
+ * longest time the app may be down.
  */
 public final class PulsarSink<T> implements Sink<T> {
   private static final Logger LOG = LoggerFactory.getLogger(PulsarSink.class);

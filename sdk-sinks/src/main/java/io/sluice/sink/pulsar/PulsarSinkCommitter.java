@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.pulsar.client.admin.PulsarAdmin;
+import org.apache.pulsar.client.api.MessageId;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.transaction.Transaction;
 import org.apache.pulsar.client.api.transaction.TxnID;
@@ -50,9 +51,10 @@ final class PulsarSinkCommitter implements Committer {
 
   private void commitTimed(Committable committable) {
     TxnID id = TxnIds.fromBytes(committable.bytes());
+    MessageId first = TxnIds.firstMessage(committable.bytes()).orElse(null);
     Transaction live = sink.openTransactions().get(id);
     if (live == null) {
-      coordinator.commit(id);
+      coordinator.commit(id, first);
       sink.journal(app).ended(id);
       return;
     }
@@ -62,7 +64,7 @@ final class PulsarSinkCommitter implements Committer {
     } catch (ExecutionException e) {
       // The outcome may still be a commit (e.g. the answer was lost): ask by id, idempotently.
       sink.openTransactions().remove(id);
-      coordinator.commit(id);
+      coordinator.commit(id, first);
     } catch (TimeoutException e) {
       throw new SinkException("Sink " + sink.name() + ": commit of " + id + " timed out", e);
     } catch (InterruptedException e) {
@@ -70,6 +72,12 @@ final class PulsarSinkCommitter implements Committer {
       throw new SinkException("Sink " + sink.name() + ": interrupted committing " + id, e);
     }
     sink.journal(app).ended(id);
+  }
+
+  /** A committable's pending handle is its transaction id (the writer registered that alone). */
+  @Override
+  public Committable pendingHandleOf(Committable committable) {
+    return Committable.of(TxnIds.handleOf(committable.bytes()));
   }
 
   @Override

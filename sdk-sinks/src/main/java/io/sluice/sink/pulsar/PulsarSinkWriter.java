@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pulsar.client.api.MessageId;
 import org.apache.pulsar.client.api.Producer;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.PulsarClientException;
@@ -45,6 +46,9 @@ final class PulsarSinkWriter<T> implements SinkWriter<T> {
   private long nextRequestedNanos;
 
   private CompletableFuture<?> lastSend = CompletableFuture.completedFuture(null);
+
+  /** The first send in {@link #current}: its id goes into the committable. */
+  private CompletableFuture<MessageId> firstSend;
 
   PulsarSinkWriter(PulsarSink<T> sink, PulsarClient client, SinkContext context) {
     this.sink = sink;
@@ -190,15 +194,17 @@ final class PulsarSinkWriter<T> implements SinkWriter<T> {
     if (eventTime > 0) {
       message.eventTime(eventTime);
     }
+    CompletableFuture<MessageId> send = message.sendAsync();
+    if (firstSend == null) {
+      firstSend = send;
+    }
     lastSend =
-        message
-            .sendAsync()
-            .whenComplete(
-                (id, t) -> {
-                  if (t != null) {
-                    sendFailure.compareAndSet(null, t);
-                  }
-                });
+        send.whenComplete(
+            (id, t) -> {
+              if (t != null) {
+                sendFailure.compareAndSet(null, t);
+              }
+            });
     metrics.record();
     metrics.bytes(bytes.length);
   }
@@ -210,6 +216,8 @@ final class PulsarSinkWriter<T> implements SinkWriter<T> {
     }
     Transaction txn = current;
     current = null;
+    CompletableFuture<MessageId> first = firstSend;
+    firstSend = null;
     CompletableFuture<?> sent = lastSend;
     return CompletableFuture.allOf(producer.flushAsync(), sent)
         .handle(
@@ -220,7 +228,7 @@ final class PulsarSinkWriter<T> implements SinkWriter<T> {
                     "Sink " + sink.name() + ": sends of transaction " + txn.getTxnID() + " failed",
                     failed);
               }
-              return Committable.of(TxnIds.toBytes(txn.getTxnID()));
+              return Committable.of(TxnIds.toBytes(txn.getTxnID(), first.join()));
             });
   }
 

@@ -2,6 +2,7 @@ package io.sluice.sink.pulsar.internal;
 
 import io.sluice.errors.CommitLostException;
 import io.sluice.errors.SinkException;
+import org.apache.pulsar.client.api.MessageId;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.transaction.TransactionCoordinatorClientException;
 import org.apache.pulsar.client.api.transaction.TxnID;
@@ -32,7 +33,14 @@ public final class TransactionCoordinator {
     this.outcomes = outcomes;
   }
 
-  public void commit(TxnID id) {
+  /**
+   * Commits {@code id}, whose first message has id {@code first} (null: no output, or a committable
+   * written before that was recorded). A transaction the coordinator no longer knows counts as
+   * committed only on evidence: its first message is readable; one whose abort is listed, or whose
+   * first message is not readable, is lost; one whose messages' ledger was deleted cannot be told
+   * either way, and is not taken as committed ({@link CommitLostException}).
+   */
+  public void commit(TxnID id, MessageId first) {
     try {
       client.getTcClient().commit(id);
     } catch (TransactionCoordinatorClientException.TransactionNotFoundException e) {
@@ -42,6 +50,32 @@ public final class TransactionCoordinator {
             "the coordinator had forgotten it; the topic's transaction buffer lists it"
                 + " as aborted",
             e);
+      }
+      if (first != null) {
+        switch (outcomes.firstMessage(first)) {
+          case READABLE -> {}
+          case NOT_READABLE ->
+              throw lost(
+                  id,
+                  "the coordinator had forgotten it, and its first message "
+                      + first
+                      + " is not readable: aborted, the abort no longer listed",
+                  e);
+          case DELETED ->
+              throw new CommitLostException(
+                  "Sink "
+                      + sink
+                      + ": transaction "
+                      + id
+                      + " of a completed checkpoint is unknown to the coordinator, and the ledger"
+                      + " that held its first message "
+                      + first
+                      + " has been deleted, so whether its output was committed or aborted (after"
+                      + " the transactionTimeout) cannot be told; it is not taken as committed."
+                      + " Keep the sink topic's retention above the transactionTimeout plus the"
+                      + " longest time the app may be down.",
+                  e);
+        }
       }
       LOG.info("sink {}: transaction {} already committed", sink, id);
     } catch (TransactionCoordinatorClientException.InvalidTxnStatusException e) {

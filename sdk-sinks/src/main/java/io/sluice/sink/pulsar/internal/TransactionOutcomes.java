@@ -5,10 +5,14 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.admin.PulsarAdminException;
+import org.apache.pulsar.client.api.Message;
 import org.apache.pulsar.client.api.MessageId;
+import org.apache.pulsar.client.api.MessageIdAdv;
 import org.apache.pulsar.client.api.PulsarClient;
+import org.apache.pulsar.client.api.Reader;
 import org.apache.pulsar.client.api.Schema;
 import org.apache.pulsar.client.api.transaction.TxnID;
 
@@ -19,10 +23,11 @@ import org.apache.pulsar.client.api.transaction.TxnID;
  * lost output. The transaction buffer of each partition the transaction wrote to keeps the ids of
  * aborted transactions (to hide their messages from readers) and knows nothing of committed ones.
  *
- * <p>Limit: a buffer forgets an abort once the ledger holding it has been deleted (consumed and
- * past retention); such a transaction is then taken as committed, though its messages were never
- * visible. Keep the sink topic's retention above the transaction timeout plus the longest time the
- * app may be down.
+ * <p>A buffer forgets an abort once the ledger holding it has been deleted (consumed and past
+ * retention), so a transaction it does not list is taken as committed only if its first message is
+ * readable ({@link #firstMessage}): a reader is never given an aborted message. If that message's
+ * ledger is gone too, the outcome cannot be told; keep the sink topic's retention above the
+ * transaction timeout plus the longest time the app may be down.
  */
 public final class TransactionOutcomes {
   /** Transaction buffer states in which its list of aborted transactions is complete. */
@@ -84,6 +89,66 @@ public final class TransactionOutcomes {
               + ", and asking "
               + topic
               + "'s transaction buffer whether it was aborted failed ("
+              + e.getMessage()
+              + "); retrying",
+          e);
+    }
+  }
+
+  /** What a transaction's first message says of its outcome. */
+  public enum FirstMessage {
+    /** Readable: the transaction was committed. */
+    READABLE,
+    /** Its ledger is there but a reader is not given it: the transaction was aborted. */
+    NOT_READABLE,
+    /** Its ledger has been deleted: the outcome cannot be told. */
+    DELETED
+  }
+
+  /**
+   * Looks for message {@code first} (the first a transaction sent) on its partition of the topic.
+   *
+   * @throws SinkException if the broker cannot answer (the commit is retried)
+   */
+  public FirstMessage firstMessage(MessageId first) {
+    MessageIdAdv id = (MessageIdAdv) first;
+    String partition =
+        id.getPartitionIndex() >= 0 ? topic + "-partition-" + id.getPartitionIndex() : topic;
+    try {
+      boolean ledgerKept =
+          admin.topics().getInternalStats(partition).ledgers.stream()
+              .anyMatch(l -> l.ledgerId == id.getLedgerId());
+      if (!ledgerKept) {
+        return FirstMessage.DELETED;
+      }
+      try (Reader<byte[]> reader =
+          client
+              .newReader(Schema.BYTES)
+              .topic(partition)
+              .startMessageId(first)
+              .startMessageIdInclusive()
+              .create()) {
+        // a reader stops before a transaction that is still open, so none may be pending here:
+        // the coordinator no longer knows this one, so its markers are written
+        Message<byte[]> m =
+            reader.hasMessageAvailable() ? reader.readNext(30, TimeUnit.SECONDS) : null;
+        if (m == null) {
+          return FirstMessage.NOT_READABLE;
+        }
+        MessageIdAdv got = (MessageIdAdv) m.getMessageId();
+        return got.getLedgerId() == id.getLedgerId() && got.getEntryId() == id.getEntryId()
+            ? FirstMessage.READABLE
+            : FirstMessage.NOT_READABLE;
+      }
+    } catch (PulsarAdminException | IOException e) {
+      throw new SinkException(
+          "Sink "
+              + sink
+              + ": cannot read message "
+              + first
+              + " of "
+              + partition
+              + " to tell whether its transaction was committed ("
               + e.getMessage()
               + "); retrying",
           e);

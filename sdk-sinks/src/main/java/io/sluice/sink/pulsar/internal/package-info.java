@@ -7,9 +7,17 @@
  * SinkContext#registerPending}). At a checkpoint barrier the writer flushes and hands the id to the
  * checkpoint; the checkpoint's RocksDB write makes it part of the completed checkpoint, and only
  * then is the transaction committed. After a crash: the newest checkpoint's transactions are
- * committed again (an already-committed one is recognised and skipped) and every other recorded
- * transaction is aborted, so readers of the topic are not blocked until a timeout and nothing
- * prepared after the checkpoint becomes visible. Readers see only committed messages.
+ * committed again and every other recorded transaction is aborted, so readers of the topic are not
+ * blocked until a timeout and nothing prepared after the checkpoint becomes visible. Readers see
+ * only committed messages.
+ *
+ * <p><b>Committing again.</b> The coordinator forgets a transaction once it has ended, whether
+ * committed or aborted at its timeout, so "not found" alone does not tell. A checkpoint's
+ * committable holds the transaction id and the id of its first message; a transaction the
+ * coordinator no longer knows is taken as committed only if the topic's transaction buffer does not
+ * list it as aborted and that first message is readable. If its ledger has been deleted, the
+ * outcome cannot be told and the commit fails ({@code CommitLostException}) instead of moving the
+ * durable cursors past output that may never have become visible ({@link TransactionOutcomes}).
  *
  * <p><b>Backpressure.</b> A writer has at most {@code Builder#maxPendingMessages} sends in flight;
  * past that, writing waits for the broker, so the readers slow to what the sink topic takes and a
