@@ -66,13 +66,14 @@ public final class CrashJob {
     PulsarSource source = PulsarSource.topics(args[2].split(",")).subscription(name);
     DataStream<String> counted =
         app.stream(source).keyBy(r -> r.key(), Serde.strings()).process(countPerKey());
-    counted.sinkTo(
+    PulsarSink.Builder<String> sink =
         PulsarSink.<String>builder()
             .topic(args[3])
-            .serializer(s -> s.getBytes(StandardCharsets.UTF_8))
-            .transactionTimeout(
-                Duration.ofMillis(args.length > 6 ? Long.parseLong(args[6]) : 600_000))
-            .build());
+            .serializer(s -> s.getBytes(StandardCharsets.UTF_8));
+    if (args.length > 6) { // else derived from the checkpoint settings
+      sink.transactionTimeout(Duration.ofMillis(Long.parseLong(args[6])));
+    }
+    counted.sinkTo(sink.build());
     JobOutput.runAndReport(app);
   }
 }

@@ -72,8 +72,9 @@ class FallbackRecoveryIT {
     }
 
     // Transactions the killed runs left open would hold readers of the output back until their
-    // timeout (10 min, the default); the sink's transaction journal lets recovery abort them even
-    // with the state gone, so every input must be readable in the output well before that.
+    // timeout (derived from the checkpoint settings: about 26 min here); the sink's transaction
+    // journal lets recovery abort them even with the state gone, so every input must be readable
+    // in the output well before that.
     int total = 3 * PER_ROUND;
     long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
     Map<String, Integer> perId;

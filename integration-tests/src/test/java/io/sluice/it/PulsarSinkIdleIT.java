@@ -32,13 +32,16 @@ class PulsarSinkIdleIT {
     String output = uniqueTopic("idle-out");
     admin().topics().createNonPartitionedTopic(input);
     admin().topics().createNonPartitionedTopic(output);
-    Duration timeout = Duration.ofSeconds(3);
+    // above the app's commit bound, (0.2 s + 1 s) × (2 × 1 + 1) = 3.6 s, which it must outlive
+    Duration timeout = Duration.ofSeconds(6);
     try (Sluice app =
         Sluice.builder()
             .name("idle-sink-app")
             .pulsar(broker().serviceUrl(), broker().adminUrl())
             .stateDir(stateDir)
             .checkpointInterval(Duration.ofMillis(200))
+            .checkpointTimeout(Duration.ofSeconds(1))
+            .maxConsecutiveCheckpointFailures(1)
             .build()) {
       app.stream(PulsarSource.topics(input).subscription("idle-sink"))
           .map(r -> r.value())

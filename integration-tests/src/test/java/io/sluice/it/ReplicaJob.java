@@ -128,7 +128,6 @@ public final class ReplicaJob {
     return PulsarSink.<String>builder()
         .topic(topic)
         .serializer(s -> s.getBytes(StandardCharsets.UTF_8))
-        .transactionTimeout(Duration.ofMinutes(10))
         .build();
   }
 

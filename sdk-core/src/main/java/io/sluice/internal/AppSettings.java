@@ -40,6 +40,13 @@ public record AppSettings(
     Consumer<Throwable> failureListener) {
 
   /** These settings with meters registered in {@code registry} instead. */
+  /** See {@link io.sluice.sink.SinkContext#commitBound}. */
+  public Duration commitBound() {
+    return checkpointInterval
+        .plus(checkpointTimeout)
+        .multipliedBy(2L * maxConsecutiveCheckpointFailures + 1);
+  }
+
   public AppSettings withMeterRegistry(MeterRegistry registry) {
     return new AppSettings(
         name,

@@ -2,6 +2,7 @@ package io.sluice.sink;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.config.PulsarSecurity;
+import java.time.Duration;
 
 /** What the runtime gives a sink's writers and committer. */
 public interface SinkContext {
@@ -39,6 +40,18 @@ public interface SinkContext {
    */
   default boolean replicated() {
     return false;
+  }
+
+  /**
+   * The longest output a writer prepared may wait for its commit while the app keeps running:
+   * checkpoints that fail carry it on to the next, and a commit that is behind holds it, each
+   * bounded by the app's checkpoint settings ({@code (checkpoint.interval + checkpoint.timeout) ×
+   * (2 × checkpoint.maxConsecutiveFailures + 1)}). A sink whose prepared output expires (a
+   * transaction timeout) must let it live longer than this, or an outage the app rides out loses
+   * output. Zero when unknown.
+   */
+  default Duration commitBound() {
+    return Duration.ZERO;
   }
 
   /**

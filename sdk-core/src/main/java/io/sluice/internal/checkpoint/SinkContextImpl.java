@@ -8,6 +8,7 @@ import io.sluice.sink.Committable;
 import io.sluice.sink.SinkContext;
 import io.sluice.source.BadRecordPolicy;
 import io.sluice.state.internal.StateStore;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +28,7 @@ public final class SinkContextImpl implements SinkContext {
   private final MeterRegistry meters;
   private final StateStore store;
   private final BadRecordPolicy badRecordPolicy;
+  private final Duration commitBound;
 
   public SinkContextImpl(
       String app,
@@ -38,8 +40,10 @@ public final class SinkContextImpl implements SinkContext {
       MeterRegistry meters,
       StateStore store,
       BadRecordPolicy badRecordPolicy,
-      boolean replicated) {
+      boolean replicated,
+      Duration commitBound) {
     this.badRecordPolicy = badRecordPolicy;
+    this.commitBound = commitBound;
     this.replicated = replicated;
     this.app = app;
     this.sink = sink;
@@ -49,6 +53,11 @@ public final class SinkContextImpl implements SinkContext {
     this.security = security;
     this.meters = meters;
     this.store = store;
+  }
+
+  @Override
+  public Duration commitBound() {
+    return commitBound;
   }
 
   @Override

@@ -380,7 +380,8 @@ public final class AppRuntime implements AppRun {
         meters,
         store,
         settings.badSinkRecordPolicy(),
-        settings.replicated());
+        settings.replicated(),
+        settings.commitBound());
   }
 
   private void checkpointSafely() {

@@ -146,7 +146,8 @@ public final class DriverRuntime implements AutoCloseable {
         meters,
         store,
         BadRecordPolicy.FAIL,
-        false);
+        false,
+        Duration.ZERO);
   }
 
   /** Feeds one message to the partition's source, as a reader would. */

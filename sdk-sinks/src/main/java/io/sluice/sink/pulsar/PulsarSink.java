@@ -47,16 +47,17 @@ import org.slf4j.LoggerFactory;
  * leaves none open. The protocol, its hazards and how outages and bad records are handled are in
  * the package doc of {@code io.sluice.sink.pulsar.internal}.
  *
- * <p><b>Limits.</b> A transaction the broker times out is aborted: keep {@link
- * Builder#transactionTimeout} well above the checkpoint interval plus the longest time the app may
- * stay down (default 10 min). Committing a transaction the broker aborted fails loudly ({@link
- * io.sluice.errors.CommitLostException}) rather than losing output silently: the coordinator
- * forgets a transaction once it has ended, so the sink then asks the topic's transaction buffer
- * (admin API), which lists aborted transactions for as long as their messages are stored, and reads
- * the transaction's first message (readers are never given aborted ones). Once that message's
- * ledger is deleted (consumed and past retention, or the topic deleted), the outcome cannot be told
- * and the commit fails too: keep the topic's retention above the transaction timeout plus the
- * longest time the app may be down.
+ * <p><b>Limits.</b> A transaction the broker times out is aborted: its timeout ({@link
+ * Builder#transactionTimeout}) is derived from the app's checkpoint settings so that it outlives
+ * every outage the app rides out, and must also exceed the longest time the app may stay down
+ * before its restart commits the last checkpoint. Committing a transaction the broker aborted fails
+ * loudly ({@link io.sluice.errors.CommitLostException}) rather than losing output silently: the
+ * coordinator forgets a transaction once it has ended, so the sink then asks the topic's
+ * transaction buffer (admin API), which lists aborted transactions for as long as their messages
+ * are stored, and reads the transaction's first message (readers are never given aborted ones).
+ * Once that message's ledger is deleted (consumed and past retention, or the topic deleted), the
+ * outcome cannot be told and the commit fails too: keep the topic's retention above the transaction
+ * timeout plus the longest time the app may be down.
  */
 public final class PulsarSink<T> implements Sink<T> {
   private static final Logger LOG = LoggerFactory.getLogger(PulsarSink.class);
@@ -69,7 +70,13 @@ public final class PulsarSink<T> implements Sink<T> {
   private final Function<? super T, String> key;
   private final Function<? super T, Map<String, String>> properties;
   private final ToLongFunction<? super T> eventTime;
+
+  /** As configured; null: derived from the app's checkpoint settings ({@link #lifetime}). */
   private final Duration transactionTimeout;
+
+  /** Set when the first writer or committer is created, from its context. */
+  private TransactionLifetime lifetime;
+
   private final int maxPendingMessages;
   private final Map<TxnID, Transaction> open = new ConcurrentHashMap<>();
 
@@ -257,8 +264,14 @@ public final class PulsarSink<T> implements Sink<T> {
     return eventTime;
   }
 
-  Duration transactionTimeout() {
-    return transactionTimeout;
+  /** The transactions' timeout (once a writer or committer exists; see {@link #acquire}). */
+  synchronized Duration transactionTimeout() {
+    return lifetime.timeout();
+  }
+
+  /** How long a transaction opened ahead may wait for its first message before it is replaced. */
+  synchronized Duration staleAfter() {
+    return lifetime.staleAfter();
   }
 
   int maxPendingMessages() {
@@ -280,6 +293,9 @@ public final class PulsarSink<T> implements Sink<T> {
   }
 
   private synchronized PulsarClient acquire(SinkContext context) {
+    if (lifetime == null) {
+      lifetime = TransactionLifetime.of(name, transactionTimeout, context.commitBound());
+    }
     if (client == null) {
       String url = serviceUrl != null ? serviceUrl : context.pulsarServiceUrl();
       try {
@@ -344,7 +360,7 @@ public final class PulsarSink<T> implements Sink<T> {
    * min); one longer than that fails the app's checkpoints and then the app.
    */
   Duration operationTimeout() {
-    Duration half = transactionTimeout.dividedBy(2);
+    Duration half = lifetime.timeout().dividedBy(2);
     Duration max = Duration.ofMinutes(5);
     Duration min = Duration.ofSeconds(30);
     return half.compareTo(max) > 0 ? max : half.compareTo(min) < 0 ? min : half;
@@ -395,7 +411,7 @@ public final class PulsarSink<T> implements Sink<T> {
     private Function<? super T, String> key;
     private Function<? super T, Map<String, String>> properties;
     private ToLongFunction<? super T> eventTime;
-    private Duration transactionTimeout = Duration.ofMinutes(10);
+    private Duration transactionTimeout;
     private int maxPendingMessages = 10_000;
 
     private Builder() {}
@@ -464,6 +480,13 @@ public final class PulsarSink<T> implements Sink<T> {
       return this;
     }
 
+    /**
+     * The timeout of the sink's transactions at the broker. Unset, it is derived from the app's
+     * checkpoint settings: the longest a checkpoint's output may wait for its commit while the app
+     * keeps running ({@link SinkContext#commitBound}, about 23 min with the defaults) plus 5 min,
+     * and at least 10 min. A configured one must exceed that wait, or the app refuses to start: the
+     * broker would otherwise abort a transaction during a sink outage the app rides out.
+     */
     public Builder<T> transactionTimeout(Duration timeout) {
       Objects.requireNonNull(timeout, "timeout must not be null");
       if (timeout.toMillis() < 1000) {

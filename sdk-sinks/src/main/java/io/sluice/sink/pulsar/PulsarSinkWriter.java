@@ -145,13 +145,13 @@ final class PulsarSinkWriter<T> implements SinkWriter<T> {
   }
 
   /**
-   * Whether a transaction opened ahead is too old to write a checkpoint's output in: past half of
-   * its timeout (the other half is the checkpoint's time to fill and commit it) or no longer open.
+   * Whether a transaction opened ahead is too old to write a checkpoint's output in: it no longer
+   * has the time its output may wait for the commit left ({@link TransactionLifetime}), or it is no
+   * longer open.
    */
   private boolean stale(Transaction txn) {
     long age = System.nanoTime() - nextRequestedNanos;
-    return txn.getState() != Transaction.State.OPEN
-        || age > sink.transactionTimeout().toNanos() / 2;
+    return txn.getState() != Transaction.State.OPEN || age > sink.staleAfter().toNanos();
   }
 
   @Override
