@@ -38,14 +38,15 @@ import java.util.function.Function;
  * of {@code io.sluice.sink.clickhouse.internal}.
  *
  * <p>The target table needs one extra column the sink fills, {@code _sluice_batch String}: {@code
- * ALTER TABLE events ADD COLUMN _sluice_batch String}. It must be a (non-replicated)
- * MergeTree-family table: the commit attaches parts. The sink creates one staging table per batch
- * next to it, {@code events__sluice_<batch>}, and drops it once the batch is committed.
+ * ALTER TABLE events ADD COLUMN _sluice_batch String}. It must be a plain (non-replicated)
+ * MergeTree table: the commit attaches parts. The sink creates one staging table per batch next to
+ * it, {@code events__sluice_<batch>}, and drops it once the batch is committed.
  *
- * <p><b>Limits.</b> A MergeTree-family target without row-collapsing engines (counts must match);
- * replicated and distributed tables are refused. Restart the app after {@code ALTER}ing the target.
- * The rest (server crashes, leftover staging tables, bad records) is in the package doc of {@code
- * io.sluice.sink.clickhouse.internal}.
+ * <p><b>Limits.</b> Replicated and distributed tables and the merging engines (Summing, Replacing,
+ * Aggregating, Collapsing, …MergeTree) are refused: their merges can erase a committed batch's
+ * rows, which a replay after a crash takes for a batch not yet attached. Restart the app after
+ * {@code ALTER}ing the target. The rest (server crashes, leftover staging tables, bad records) is
+ * in the package doc of {@code io.sluice.sink.clickhouse.internal}.
  */
 public final class ClickHouseSink<T> implements Sink<T> {
   private final ClickHouseSinkSettings<T> settings;

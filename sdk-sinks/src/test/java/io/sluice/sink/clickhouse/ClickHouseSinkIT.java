@@ -286,6 +286,48 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
             .trim());
   }
 
+  /**
+   * The target altered between a batch's prepare and its commit: ATTACH … FROM refuses tables of
+   * different structure, so the commit used to fail at every try (and the app at every restart).
+   * The batch is copied into a table of the target's new structure and attached from there; a
+   * column the target gained takes its default.
+   */
+  @Test
+  void shouldCommitABatchStagedBeforeTheTargetWasAltered() {
+    String run =
+        newTable(
+            "altered",
+            "id UInt64, k String, _sluice_batch String",
+            "PARTITION BY id % 2 ORDER BY id");
+    Sink<TestRecord> sink = sink(run);
+    TestSinkContext ctx = new TestSinkContext(sink.name(), 0);
+    Committable c;
+    try (SinkWriter<TestRecord> writer = sink.createWriter(ctx)) {
+      writeRecords(writer, 0, 1000);
+      c = writer.prepareCommit(1).join();
+    }
+    ch.query("ALTER TABLE " + run + " ADD COLUMN added String DEFAULT 'new'");
+    try (Committer committer = sink.createCommitter(ctx)) {
+      committer.commit(c);
+      committer.commit(c); // a replay finds it attached
+    }
+    assertThat(
+            ch.query(
+                    "SELECT count(), uniqExact(id), countIf(added = 'new') FROM "
+                        + run
+                        + " FORMAT TSV")
+                .trim())
+        .isEqualTo("1000\t1000\t1000");
+    assertThat(
+            ch.query(
+                    "SELECT count() FROM system.tables WHERE database = 'default' AND name LIKE '"
+                        + run
+                        + "__sluice_%' FORMAT TSV")
+                .trim())
+        .as("staging tables left")
+        .isEqualTo("0");
+  }
+
   @Test
   void shouldCompleteAPartlyAttachedBatchOnReplay() {
     String run =
@@ -323,6 +365,26 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
         .hasMessageContaining("default." + table)
         .hasMessageContaining("engine Log")
         .hasMessageContaining("MergeTree");
+  }
+
+  /**
+   * A merging engine can erase every row of a committed batch (here a SummingMergeTree folds the
+   * batch's rows into rows of others), and a replay after a crash would take that batch for one not
+   * attached yet and attach it again: such targets are refused.
+   */
+  @Test
+  void shouldRefuseATargetWhoseMergesCanEraseACommittedBatch() {
+    String table = "summing" + System.nanoTime();
+    ch.query(
+        "CREATE TABLE "
+            + table
+            + " (id UInt64, k String, _sluice_batch String) ENGINE = SummingMergeTree ORDER BY k");
+    Sink<TestRecord> sink = sink(table);
+    assertThatThrownBy(() -> sink.createWriter(new TestSinkContext(sink.name(), 0)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("default." + table)
+        .hasMessageContaining("engine SummingMergeTree")
+        .hasMessageContaining("plain MergeTree");
   }
 
   @Test

@@ -57,6 +57,14 @@ public final class ClickHouseError extends SinkException {
     return status < 0 || code < 0 || TRANSIENT.contains(code);
   }
 
+  /**
+   * The tables of an {@code ATTACH PARTITION … FROM} differ in structure (the target was altered
+   * after the batch was staged).
+   */
+  public boolean differentStructure() {
+    return code == 122; // INCOMPATIBLE_COLUMNS: "Tables have different structure"
+  }
+
   public boolean sameQueryRunning() {
     return code == 216;
   }

@@ -103,6 +103,7 @@ public final class ClickHouseSinkCommitter implements Committer {
   private void guardedAttach(String batch) {
     long deadline = System.nanoTime() + settings.commitTimeout().toNanos();
     long backoff = settings.retryBackoff().toMillis();
+    boolean restaged = false;
     while (true) {
       try {
         if ("0".equals(http.execute(target().stagingExists(batch), null).trim())) {
@@ -124,12 +125,19 @@ public final class ClickHouseSinkCommitter implements Committer {
         for (String p : partitions(batch)) {
           // A partition is attached whole or not at all, so any row of the batch in it means done.
           if (http.scalar(target().countCommitted(batch, p), queryId(batch, p)) == 0) {
-            http.execute(target().attach(batch, p), queryId(batch, p));
+            http.execute(
+                restaged ? target().attachRestaged(batch, p) : target().attach(batch, p),
+                queryId(batch, p));
           }
         }
         drop(batch);
         return;
       } catch (ClickHouseError e) {
+        if (e.differentStructure() && !restaged) {
+          restage(batch);
+          restaged = true;
+          continue;
+        }
         if (!e.retryable() || System.nanoTime() > deadline) {
           metrics.error();
           throw new SinkException(
@@ -148,10 +156,40 @@ public final class ClickHouseSinkCommitter implements Committer {
     }
   }
 
+  /**
+   * The target was altered after the batch was staged, and ATTACH … FROM needs both tables alike:
+   * the batch's rows are copied into a table of the target's present structure (columns the target
+   * gained take their defaults, columns it lost are left out), and its partitions are attached from
+   * there. The staging table stays as it is until the batch is dropped, so a replay after a crash
+   * finds the same mismatch, copies again (a partial copy is dropped first) and attaches only the
+   * partitions the target lacks.
+   */
+  private void restage(String batch) {
+    TargetTable now = settings.refreshTarget(http);
+    LOG.warn(
+        "sink {}: {} was altered after batch {} was staged; copying the batch into a table of its"
+            + " present structure before attaching it",
+        settings.name(),
+        now.name(),
+        batch);
+    List<String> staged = new ArrayList<>();
+    for (String line : http.execute(now.stagingColumns(batch), null).split("\n")) {
+      if (!line.isBlank()) {
+        staged.add(line.trim());
+      }
+    }
+    http.execute(now.dropRestaged(batch), null);
+    http.execute(now.createRestaged(batch), null);
+    http.execute(now.copyIntoRestaged(batch, now.copiedColumns(staged)), null);
+  }
+
   private void drop(String batch) {
     retry.run(
         "Sink " + settings.name() + ": dropping staged batch " + batch,
-        () -> http.execute(target().dropStaging(batch), null),
+        () -> {
+          http.execute(target().dropStaging(batch), null);
+          return http.execute(target().dropRestaged(batch), null);
+        },
         e -> e instanceof ClickHouseError c && c.retryable());
   }
 

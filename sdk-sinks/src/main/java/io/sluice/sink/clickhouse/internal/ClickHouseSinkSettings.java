@@ -65,6 +65,13 @@ public record ClickHouseSinkSettings<T>(
     return t;
   }
 
+  /** The target's description read again (after an {@code ALTER}), for every later user too. */
+  public TargetTable refreshTarget(ClickHouseHttp http) {
+    TargetTable t = TargetTable.prepare(http, database, table);
+    targetCache.set(t);
+    return t;
+  }
+
   public ClickHouseHttp newHttp() {
     return new ClickHouseHttp(url, database, user, password, trust, requestTimeout);
   }

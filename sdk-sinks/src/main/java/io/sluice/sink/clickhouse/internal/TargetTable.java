@@ -133,6 +133,22 @@ public final class TargetTable {
               + ": the exactly-once commit attaches staged parts, which needs a (non-replicated)"
               + " MergeTree-family table; use one, e.g. ENGINE = MergeTree ORDER BY …");
     }
+    if (!engine[0].equals("MergeTree")) {
+      throw new ConfigException(
+          "ClickHouse table "
+              + database
+              + "."
+              + table
+              + " has engine "
+              + engine[0].trim()
+              + ": its merges combine or replace rows of different batches, so the rows of a"
+              + " committed batch can vanish from the target, and the replay of that batch after a"
+              + " crash would attach it again (counting its rows twice). The exactly-once commit"
+              + " needs a plain MergeTree target; aggregate from it at query time or with INSERT …"
+              + " SELECT into the "
+              + engine[0].trim()
+              + " table (materialized views do not see attached parts).");
+    }
     return new TargetTable(
         database,
         table,
@@ -179,6 +195,10 @@ public final class TargetTable {
 
   /** Creates the staging table of a batch: the target's columns and engine, batch as default. */
   public String createStaging(String batch) {
+    return createBatchTable(staging(batch), batch);
+  }
+
+  private String createBatchTable(String name, String batch) {
     List<String> columns = new ArrayList<>();
     definitions.forEach(
         (column, definition) ->
@@ -187,7 +207,7 @@ public final class TargetTable {
                     + " "
                     + (column.equals(BATCH) ? "String DEFAULT " + literal(batch) : definition)));
     return "CREATE TABLE IF NOT EXISTS "
-        + staging(batch)
+        + name
         + " ("
         + String.join(", ", columns)
         + ") ENGINE = "
@@ -234,6 +254,16 @@ public final class TargetTable {
         + staging(batch);
   }
 
+  /** {@link #attach} from the batch's restaged copy. */
+  public String attachRestaged(String batch, String partitionId) {
+    return "ALTER TABLE "
+        + qualified()
+        + " ATTACH PARTITION ID "
+        + literal(partitionId)
+        + " FROM "
+        + restaged(batch);
+  }
+
   /** Rows of a batch the target holds in one partition: more than 0 once it was attached. */
   public String countCommitted(String batch, String partitionId) {
     return "SELECT count() FROM "
@@ -249,6 +279,59 @@ public final class TargetTable {
   /** Rows of a batch the target holds. */
   public String countCommitted(String batch) {
     return "SELECT count() FROM " + qualified() + " WHERE " + BATCH + " = " + literal(batch);
+  }
+
+  /**
+   * The table a batch is copied into when the target changed since it was staged ({@link
+   * #createRestaged}); its partitions are then attached from there ({@link #attachRestaged}).
+   */
+  private String restaged(String batch) {
+    return quote(database) + "." + quote(stagingName(batch) + "_restaged");
+  }
+
+  /** A table for a batch with the target's present columns and engine. */
+  public String createRestaged(String batch) {
+    return createBatchTable(restaged(batch), batch);
+  }
+
+  /** The columns of a batch's staging table, as TSV lines. */
+  public String stagingColumns(String batch) {
+    return "SELECT name FROM system.columns WHERE database = "
+        + literal(database)
+        + " AND table = "
+        + literal(stagingName(batch))
+        + " FORMAT TSVRaw";
+  }
+
+  /**
+   * Columns that can be copied from a batch's staging table with {@code stagedColumns} into a table
+   * of the target's present structure: those both have and the target lets be inserted (the batch
+   * column among them).
+   */
+  public List<String> copiedColumns(List<String> stagedColumns) {
+    List<String> copied = new ArrayList<>(insertable);
+    copied.retainAll(stagedColumns);
+    return copied;
+  }
+
+  /** Copies a batch's staged rows (their {@code columns}) into its restaged table. */
+  public String copyIntoRestaged(String batch, List<String> columns) {
+    List<String> quoted = new ArrayList<>();
+    columns.forEach(c -> quoted.add(quote(c)));
+    String list = String.join(", ", quoted);
+    return "INSERT INTO "
+        + restaged(batch)
+        + " ("
+        + list
+        + ") SELECT "
+        + list
+        + " FROM "
+        + staging(batch);
+  }
+
+  /** Drops a batch's restaged table (a no-op when it is gone). */
+  public String dropRestaged(String batch) {
+    return "DROP TABLE IF EXISTS " + restaged(batch);
   }
 
   /** Drops a batch's staging table (a no-op when it is gone). */

@@ -71,16 +71,23 @@
  *
  * <h2>Limits of {@code ClickHouseSink}</h2>
  *
- * <p>Use a MergeTree target without row-collapsing engines if counts must match. Replicated and
- * distributed tables are refused (their parts cannot be attached from a local staging table). A
- * server crash (not a client one) in the middle of an attach is not covered. A staging table left
- * by a killed process is dropped by recovery; one whose background drop failed after its commit
- * only holds rows the target already has, and is dropped by hand. The staging tables take the
- * target's columns when a writer starts: after {@code ALTER}ing the target, restart the app. Rows
- * are checked against the target's columns when written. A record the sink cannot map (the mapping
- * throws or returns null, a column the table lacks, a value the server refuses for that row) goes
- * to {@link SinkContext#badRecord}: with the app's policy SKIP it is counted and left out (the rest
- * of its request is sent again without it), with FAIL the app stops naming the record, the table
- * and the column.
+ * <p>The target must be a plain MergeTree table. Replicated and distributed tables are refused
+ * (their parts cannot be attached from a local staging table), and so are the merging engines
+ * (Summing, Replacing, Aggregating, Collapsing, VersionedCollapsing, Graphite, …MergeTree): a merge
+ * can combine a committed batch's rows with others so that no row of the batch is left, and the
+ * replay after a crash would then attach the batch again. A TTL that deletes rows within the time
+ * between a commit and a crash's replay would do the same; keep TTLs far longer than that. A server
+ * crash (not a client one) in the middle of an attach is not covered. A staging table left by a
+ * killed process is dropped by recovery; one whose background drop failed after its commit only
+ * holds rows the target already has, and is dropped by hand. The staging tables take the target's
+ * columns when a writer starts. A batch staged before an {@code ALTER} of the target is copied, at
+ * its commit, into a table of the target's new structure (ATTACH … FROM needs both alike; columns
+ * the target gained take their defaults) and attached from there, so the commit does not fail;
+ * restart the app after {@code ALTER}ing the target so that its writers stage the new columns and
+ * later batches need no copy. Rows are checked against the target's columns when written. A record
+ * the sink cannot map (the mapping throws or returns null, a column the table lacks, a value the
+ * server refuses for that row) goes to {@link SinkContext#badRecord}: with the app's policy SKIP it
+ * is counted and left out (the rest of its request is sent again without it), with FAIL the app
+ * stops naming the record, the table and the column.
  */
 package io.sluice.sink.clickhouse.internal;
