@@ -90,13 +90,18 @@ public final class ClickHouseSinkCommitter implements Committer {
     if (!target().partitioned()) {
       return List.of("all");
     }
-    List<String> ids = new ArrayList<>();
-    for (String line : http.execute(target().stagedPartitions(batch), null).split("\n")) {
+    return lines(target().stagedPartitions(batch));
+  }
+
+  /** The non-blank lines of a one-column TSV answer to {@code sql}, trimmed. */
+  private List<String> lines(String sql) {
+    List<String> values = new ArrayList<>();
+    for (String line : http.execute(sql, null).split("\n")) {
       if (!line.isBlank()) {
-        ids.add(line.trim());
+        values.add(line.trim());
       }
     }
-    return ids;
+    return values;
   }
 
   /** The attach of a batch that may have been attached fully or in part before. */
@@ -172,12 +177,7 @@ public final class ClickHouseSinkCommitter implements Committer {
         settings.name(),
         now.name(),
         batch);
-    List<String> staged = new ArrayList<>();
-    for (String line : http.execute(now.stagingColumns(batch), null).split("\n")) {
-      if (!line.isBlank()) {
-        staged.add(line.trim());
-      }
-    }
+    List<String> staged = lines(now.stagingColumns(batch));
     http.execute(now.dropRestaged(batch), null);
     http.execute(now.createRestaged(batch), null);
     http.execute(now.copyIntoRestaged(batch, now.copiedColumns(staged)), null);

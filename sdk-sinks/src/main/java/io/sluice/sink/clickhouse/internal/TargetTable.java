@@ -120,27 +120,19 @@ public final class TargetTable {
                     + " FORMAT TSVRaw",
                 null)
             .split("\t", -1);
+    String hasEngine =
+        "ClickHouse table " + database + "." + table + " has engine " + engine[0].trim();
     if (engine.length < 4
         || !engine[0].endsWith("MergeTree")
         || engine[0].startsWith("Replicated")) {
       throw new ConfigException(
-          "ClickHouse table "
-              + database
-              + "."
-              + table
-              + " has engine "
-              + engine[0].trim()
+          hasEngine
               + ": the exactly-once commit attaches staged parts, which needs a (non-replicated)"
               + " MergeTree-family table; use one, e.g. ENGINE = MergeTree ORDER BY …");
     }
     if (!engine[0].equals("MergeTree")) {
       throw new ConfigException(
-          "ClickHouse table "
-              + database
-              + "."
-              + table
-              + " has engine "
-              + engine[0].trim()
+          hasEngine
               + ": its merges combine or replace rows of different batches, so the rows of a"
               + " committed batch can vanish from the target, and the replay of that batch after a"
               + " crash would attach it again (counting its rows twice). The exactly-once commit"
