@@ -40,7 +40,8 @@ import java.util.function.Function;
  * <p>The target table needs one extra column the sink fills, {@code _sluice_batch String}: {@code
  * ALTER TABLE events ADD COLUMN _sluice_batch String}. It must be a plain (non-replicated)
  * MergeTree table: the commit attaches parts. The sink creates one staging table per batch next to
- * it, {@code events__sluice_<batch>}, and drops it once the batch is committed.
+ * it, {@code events__sluice_<scope>_<batch>} (the scope names the app and sink), and drops it once
+ * the batch is committed; a start after a lost state directory drops what earlier runs left.
  *
  * <p><b>Limits.</b> Replicated and distributed tables and the merging engines (Summing, Replacing,
  * Aggregating, Collapsing, …MergeTree) are refused: their merges can erase a committed batch's

@@ -9,6 +9,7 @@ import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.Sink;
 import io.sluice.sink.SinkWriter;
+import io.sluice.sink.internal.OutputScope;
 import io.sluice.testkit.ClickHouseServer;
 import io.sluice.testkit.sink.SinkCompatibilityKit;
 import io.sluice.testkit.sink.TestRecord;
@@ -74,9 +75,19 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
         .build();
   }
 
-  /** The quoted staging table of the batch a committable (or pending handle) names. */
+  /** The quoted staging table of the batch a committable (or pending handle) of app kit names. */
   private static String stagingOf(String run, Committable batch) {
-    return "`" + run + "__sluice_" + new String(batch.bytes(), StandardCharsets.US_ASCII) + "`";
+    return "`"
+        + run
+        + "__sluice_"
+        + OutputScope.of("kit", "clickhouse-kit")
+        + "_"
+        + idOf(batch)
+        + "`";
+  }
+
+  private static String idOf(Committable batch) {
+    return new String(batch.bytes(), StandardCharsets.US_ASCII);
   }
 
   /** Writes records with ids {@code from} to {@code from + count - 1}, key "k". */
@@ -561,5 +572,83 @@ public class ClickHouseSinkIT extends SinkCompatibilityKit {
     assertThat(
             io.sluice.sink.clickhouse.internal.ClickHouseHttp.supportsDeduplicationToken(version))
         .isFalse();
+  }
+
+  /** The staging tables of a run's target, by name. */
+  private static List<String> stagingTableNames(String run) {
+    return ch.query(
+            "SELECT name FROM system.tables WHERE startsWith(name, '"
+                + run
+                + "__sluice_') ORDER BY name FORMAT TSVRaw")
+        .lines()
+        .filter(l -> !l.isBlank())
+        .toList();
+  }
+
+  /**
+   * A lost state directory takes the list of pending batches with it. The next start must still
+   * drop the staging tables the earlier run left (they would stay for ever), and only those: not
+   * another app's, or another shard's of the same app, staging into the same target.
+   */
+  @Test
+  void shouldDropWhatALostStateDirectoryLeftAndNothingOfOtherApps() {
+    String run = newRun();
+    Sink<TestRecord> sink = sink(run);
+    TestSinkContext kit = new TestSinkContext(sink.name(), 0);
+    SinkWriter<TestRecord> crashed = sink.createWriter(kit);
+    writeRecords(crashed, 0, 3000);
+    Committable committed = crashed.prepareCommit(1).join();
+    try (Committer committer = sink.createCommitter(kit)) {
+      committer.commit(committed);
+    }
+    writeRecords(crashed, 3000, 3000);
+    crashed.close(); // killed before the next barrier, and then its state directory is lost
+    TestSinkContext shard = kit.withApp("kit-shard-1");
+    try (SinkWriter<TestRecord> writer = sink.createWriter(shard)) {
+      writeRecords(writer, 10_000, 300); // another shard's batch, which it may still commit
+    }
+    List<String> kitTables =
+        stagingTableNames(run).stream().filter(t -> t.contains(OutputScope.of(kit))).toList();
+    List<String> shardTables =
+        stagingTableNames(run).stream().filter(t -> t.contains(OutputScope.of(shard))).toList();
+    assertThat(kitTables).as("the crashed run's staging tables").isNotEmpty();
+    assertThat(shardTables).as("the shard's staging tables").isNotEmpty();
+
+    try (Committer committer = sink.createCommitter(new TestSinkContext(sink.name(), 0))) {
+      assertThat(committer.abortOrphans(List.of())).isEqualTo(kitTables.size());
+      assertThat(committer.abortOrphans(List.of())).as("idempotent").isZero();
+    }
+
+    assertThat(stagingTableNames(run)).containsExactlyElementsOf(shardTables);
+    assertThat(
+            ch.query("SELECT count(), uniqExact(id), max(id) FROM " + run + " FORMAT TSV").trim())
+        .isEqualTo("3000\t3000\t2999");
+    try (Committer committer = sink.createCommitter(shard)) {
+      assertThat(committer.abortOrphans(List.of())).isEqualTo(shardTables.size());
+    }
+    assertThat(stagingTableNames(run)).isEmpty();
+  }
+
+  /** A batch staged by a version whose staging tables carried no scope still commits. */
+  @Test
+  void shouldCommitABatchStagedUnderTheNameOfEarlierVersions() {
+    String run = newRun();
+    Sink<TestRecord> sink = sink(run);
+    TestSinkContext ctx = new TestSinkContext(sink.name(), 0);
+    Committable c;
+    try (SinkWriter<TestRecord> writer = sink.createWriter(ctx)) {
+      writeRecords(writer, 0, 500);
+      c = writer.prepareCommit(1).join();
+    }
+    String legacy = "`" + run + "__sluice_" + idOf(c) + "`";
+    ch.query("RENAME TABLE " + stagingOf(run, c) + " TO " + legacy);
+    // A new sink, as after a restart: the batch was not prepared by this process.
+    try (Committer committer = sink(run).createCommitter(new TestSinkContext(sink.name(), 0))) {
+      committer.commit(c);
+      committer.commit(c);
+    }
+    assertThat(ch.query("SELECT count(), uniqExact(id) FROM " + run + " FORMAT TSV").trim())
+        .isEqualTo("500\t500");
+    assertThat(ch.query("EXISTS TABLE " + legacy + " FORMAT TSV").trim()).isEqualTo("0");
   }
 }

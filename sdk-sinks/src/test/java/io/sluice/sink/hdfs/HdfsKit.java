@@ -80,7 +80,7 @@ abstract class HdfsKit extends SinkCompatibilityKit {
     }
   }
 
-  private static FileSystem fileSystem() {
+  static FileSystem fileSystem() {
     try {
       return hdfs.getFileSystem();
     } catch (IOException e) {

@@ -16,10 +16,16 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
 import java.util.stream.LongStream;
 import java.util.zip.GZIPInputStream;
+import org.apache.hadoop.fs.GlobalStorageStatistics;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.hadoop.fs.StorageStatistics;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -188,5 +194,101 @@ public class HdfsSinkIT extends HdfsKit {
                   p -> p.toString().endsWith(".crc") || p.toString().endsWith(".inprogress")))
           .isEmpty();
     }
+  }
+
+  /** Writes ids {@code from} to {@code to - 1} (three buckets). */
+  private static void write(SinkWriter<TestRecord> writer, long from, long to) {
+    for (long id = from; id < to; id++) {
+      writer.write(new TestRecord(id, "k"));
+    }
+  }
+
+  /** The in-progress files under a run's base path. */
+  private List<String> hiddenFiles(String run) throws IOException {
+    List<String> found = new ArrayList<>();
+    RemoteIterator<LocatedFileStatus> it = fileSystem().listFiles(new Path(run), true);
+    while (it.hasNext()) {
+      Path p = it.next().getPath();
+      if (p.getName().endsWith(".inprogress")) {
+        found.add(p.toUri().getPath());
+      }
+    }
+    return found;
+  }
+
+  /**
+   * A lost state directory takes the list of pending batches with it. The next start must still
+   * delete what the earlier run left (its hidden files would stay for ever), and only that: not the
+   * files of another app, or of another shard of the same app, under the same base path.
+   */
+  @Test
+  void shouldDeleteWhatALostStateDirectoryLeftAndNothingOfOtherApps() throws Exception {
+    String run = newRun();
+    Sink<TestRecord> sink = sink(run);
+    TestSinkContext kit = new TestSinkContext(sink.name(), 0);
+    SinkWriter<TestRecord> crashed = sink.createWriter(kit);
+    write(crashed, 0, 3000);
+    Committable committed = crashed.prepareCommit(1).join();
+    try (Committer committer = sink.createCommitter(kit)) {
+      committer.commit(committed);
+    }
+    write(crashed, 3000, 6000);
+    crashed.close(); // killed before the next barrier, and then its state directory is lost
+    try (SinkWriter<TestRecord> shard = sink.createWriter(kit.withApp("kit-shard-1"))) {
+      write(shard, 10_000, 10_300); // another shard's batch, which the shard may still commit
+    }
+    List<String> left = hiddenFiles(run);
+    assertThat(left).hasSize(6);
+
+    int aborted;
+    try (Committer committer = sink.createCommitter(new TestSinkContext(sink.name(), 0))) {
+      aborted = committer.abortOrphans(List.of());
+      assertThat(committer.abortOrphans(List.of())).as("idempotent").isZero();
+    }
+
+    assertThat(aborted).isEqualTo(1);
+    assertThat(hiddenFiles(run)).hasSize(3).allMatch(left::contains);
+    Map<Long, Long> counts = visibleCounts(run);
+    assertThat(counts).hasSize(3000).containsOnlyKeys(LongStream.range(0, 3000).boxed().toList());
+    assertThat(counts.values()).containsOnly(1L);
+    // The other shard's batch was left alone; a start of that shard without its state ends it.
+    try (Committer committer = sink.createCommitter(kit.withApp("kit-shard-1"))) {
+      assertThat(committer.abortOrphans(List.of())).isEqualTo(1);
+    }
+    assertThat(hiddenFiles(run)).isEmpty();
+  }
+
+  /**
+   * Recovery after a crash aborts every batch the writers had started: their files are found with
+   * one walk of the base path for all of them, not one walk per batch.
+   */
+  @Test
+  void shouldWalkTheBasePathOnceForAllAbortsOfARecovery() throws Exception {
+    String run = newRun();
+    Sink<TestRecord> sink = sink(run);
+    List<Committable> pending = new ArrayList<>();
+    for (int w = 0; w < 5; w++) {
+      TestSinkContext ctx = new TestSinkContext(sink.name(), w);
+      try (SinkWriter<TestRecord> writer = sink.createWriter(ctx)) {
+        write(writer, w * 1000L, w * 1000L + 300);
+      }
+      pending.addAll(ctx.pending());
+    }
+    assertThat(pending).hasSize(5);
+    assertThat(hiddenFiles(run)).hasSize(15);
+    StorageStatistics ops = GlobalStorageStatistics.INSTANCE.get("DFSOpsCountStatistics");
+    long before = ops.getLong("op_list_located_status");
+    hiddenFiles(run);
+    long oneWalk = ops.getLong("op_list_located_status") - before;
+    assertThat(oneWalk).as("a walk lists every directory").isGreaterThan(1);
+
+    before = ops.getLong("op_list_located_status");
+    try (Committer committer = sink.createCommitter(new TestSinkContext(sink.name(), 0))) {
+      pending.forEach(committer::abort);
+      assertThat(committer.abortOrphans(List.of())).isZero();
+    }
+    assertThat(ops.getLong("op_list_located_status") - before).isEqualTo(oneWalk);
+    assertThat(hiddenFiles(run)).isEmpty();
+    assertThat(visibleCounts(run)).isEmpty();
   }
 }

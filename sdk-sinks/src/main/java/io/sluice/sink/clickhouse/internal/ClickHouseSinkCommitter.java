@@ -6,11 +6,16 @@ import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.SinkContext;
 import io.sluice.sink.internal.BatchId;
+import io.sluice.sink.internal.OutputScope;
 import io.sluice.sink.internal.Retry;
 import io.sluice.sink.internal.SinkMetrics;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -28,6 +33,7 @@ public final class ClickHouseSinkCommitter implements Committer {
 
   private final ClickHouseSinkSettings<?> settings;
   private final String app;
+  private final String scope;
   private final ClickHouseHttp http;
   private final Retry retry;
   private final SinkMetrics metrics;
@@ -36,6 +42,7 @@ public final class ClickHouseSinkCommitter implements Committer {
   public ClickHouseSinkCommitter(ClickHouseSinkSettings<?> settings, SinkContext context) {
     this.settings = settings;
     this.app = context.appName();
+    this.scope = OutputScope.of(context);
     this.http = settings.newHttp();
     this.metrics = SinkMetrics.of(context, settings.name());
     this.retry =
@@ -43,7 +50,7 @@ public final class ClickHouseSinkCommitter implements Committer {
   }
 
   private TargetTable target() {
-    return settings.target(http);
+    return settings.target(http).scoped(scope);
   }
 
   @Override
@@ -112,6 +119,11 @@ public final class ClickHouseSinkCommitter implements Committer {
     while (true) {
       try {
         if ("0".equals(http.execute(target().stagingExists(batch), null).trim())) {
+          if ("1".equals(http.execute(target().legacyStagingExists(batch), null).trim())) {
+            // Staged by a version that named staging tables without the scope.
+            http.execute(target().adoptLegacyStaging(batch), null);
+            continue;
+          }
           if (http.scalar(target().countCommitted(batch)) > 0) {
             LOG.debug("sink {}: batch {} was already committed", settings.name(), batch);
             return;
@@ -170,7 +182,7 @@ public final class ClickHouseSinkCommitter implements Committer {
    * partitions the target lacks.
    */
   private void restage(String batch) {
-    TargetTable now = settings.refreshTarget(http);
+    TargetTable now = settings.refreshTarget(http).scoped(scope);
     LOG.warn(
         "sink {}: {} was altered after batch {} was staged; copying the batch into a table of its"
             + " present structure before attaching it",
@@ -221,6 +233,43 @@ public final class ClickHouseSinkCommitter implements Committer {
     settings.preparedHere().remove(batch);
     // Staged rows are never visible in the target; dropping a missing table is a no-op.
     drop(batch);
+    retry.run(
+        "Sink " + settings.name() + ": dropping staged batch " + batch,
+        () -> http.execute(target().dropLegacyStaging(batch), null),
+        e -> e instanceof ClickHouseError c && c.retryable());
+  }
+
+  /**
+   * Drops every staging table of this app and sink ({@code OutputScope}) that an earlier run left:
+   * at start-up the restored batches are committed and the listed pending ones aborted, so any
+   * other batch still staged belongs to a run whose state directory was lost, and no checkpoint
+   * that could commit it exists any more. One query lists them; other apps' and shards' tables have
+   * other scopes and are not touched.
+   */
+  @Override
+  public int abortOrphans(Collection<Committable> restored) {
+    Set<String> keep = new HashSet<>();
+    restored.forEach(c -> keep.add(BatchId.of(c, settings.name()).toString()));
+    Set<String> orphans = new TreeSet<>();
+    for (String table : lines(target().scopeTables())) {
+      String batch = target().batchOf(table);
+      if (!keep.contains(batch)) {
+        orphans.add(batch);
+      }
+    }
+    for (String batch : orphans) {
+      settings.preparedHere().remove(batch);
+      drop(batch);
+    }
+    if (!orphans.isEmpty()) {
+      LOG.info(
+          "sink {}: dropped {} staging tables an earlier run of {} left ({} …)",
+          settings.name(),
+          orphans.size(),
+          app,
+          target().staging(orphans.iterator().next()));
+    }
+    return orphans.size();
   }
 
   /** Waits (briefly) for the background drops, so a closed sink leaves no statement running. */

@@ -6,6 +6,7 @@ import io.sluice.sink.SinkContext;
 import io.sluice.sink.SinkWriter;
 import io.sluice.sink.internal.BatchId;
 import io.sluice.sink.internal.Finisher;
+import io.sluice.sink.internal.OutputScope;
 import io.sluice.sink.internal.Retry;
 import io.sluice.sink.internal.SinkMetrics;
 import java.io.IOException;
@@ -104,7 +105,7 @@ public final class ClickHouseSinkWriter<T> implements SinkWriter<T> {
     this.target =
         retry.run(
             "Sink " + settings.name() + ": reading table " + settings.table(),
-            () -> settings.target(client),
+            () -> settings.target(client).scoped(OutputScope.of(context)),
             e -> e instanceof ClickHouseError c && c.retryable());
     this.columns = target.recordColumns();
     this.encoder = new RowEncoder(columns);

@@ -13,13 +13,18 @@ import java.util.Set;
 
 /**
  * The target table's columns and engine, and the statements on its per-batch staging twins. A batch
- * is staged in its own table {@code <table>__sluice_<batch>}, created with the target's columns and
- * engine (so ClickHouse accepts {@code ATTACH PARTITION … FROM} it), whose {@code _sluice_batch}
- * column defaults to the batch id: the server fills it, so rows on the wire carry only the record's
- * columns.
+ * is staged in its own table {@code <table>__sluice_<scope>_<batch>}, created with the target's
+ * columns and engine (so ClickHouse accepts {@code ATTACH PARTITION … FROM} it), whose {@code
+ * _sluice_batch} column defaults to the batch id: the server fills it, so rows on the wire carry
+ * only the record's columns. The scope ({@code OutputScope}) names the app (or shard) and sink, so
+ * a start after a lost state directory finds the staging tables its earlier runs left ({@link
+ * #scopeTables}) and no other app's. Staging tables of earlier versions carry no scope ({@link
+ * #legacyStaging}).
  */
 public final class TargetTable {
   public static final String BATCH = "_sluice_batch";
+
+  private static final String RESTAGED = "_restaged";
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -36,6 +41,9 @@ public final class TargetTable {
   private final boolean partitioned;
   private final boolean deduplicationToken;
 
+  /** Names the app and sink in staging table names; null for the unscoped description. */
+  private final String scope;
+
   private TargetTable(
       String database,
       String table,
@@ -43,7 +51,8 @@ public final class TargetTable {
       List<String> insertable,
       String engineFull,
       boolean partitioned,
-      boolean deduplicationToken) {
+      boolean deduplicationToken,
+      String scope) {
     this.database = database;
     this.table = table;
     this.definitions = definitions;
@@ -51,6 +60,20 @@ public final class TargetTable {
     this.engineFull = engineFull;
     this.partitioned = partitioned;
     this.deduplicationToken = deduplicationToken;
+    this.scope = scope;
+  }
+
+  /** This description with staging tables named for {@code scope} (see {@code OutputScope}). */
+  public TargetTable scoped(String scope) {
+    return new TargetTable(
+        database,
+        table,
+        definitions,
+        insertable,
+        engineFull,
+        partitioned,
+        deduplicationToken,
+        scope);
   }
 
   /** Reads the target's columns and engine and checks that the exactly-once commit can use it. */
@@ -148,7 +171,8 @@ public final class TargetTable {
         List.copyOf(insertable),
         engine[1].trim(),
         !engine[2].trim().isEmpty(),
-        ClickHouseHttp.supportsDeduplicationToken(engine[3].trim()));
+        ClickHouseHttp.supportsDeduplicationToken(engine[3].trim()),
+        null);
   }
 
   public String name() {
@@ -165,7 +189,58 @@ public final class TargetTable {
   }
 
   private String stagingName(String batch) {
-    return table + "__sluice_" + batch;
+    return scopePrefix() + batch;
+  }
+
+  /** How the names of this scope's staging tables start. */
+  private String scopePrefix() {
+    if (scope == null) {
+      throw new IllegalStateException("staging tables are named for a scope: use scoped(scope)");
+    }
+    return table + "__sluice_" + scope + "_";
+  }
+
+  /**
+   * The tables staging batches of this scope (staging and restaged ones), as TSV lines; {@link
+   * #batchOf} reads the batch from each name.
+   */
+  public String scopeTables() {
+    String prefix = scopePrefix();
+    return "SELECT name FROM system.tables WHERE database = "
+        + literal(database)
+        + " AND substring(name, 1, "
+        + prefix.length()
+        + ") = "
+        + literal(prefix)
+        + " FORMAT TSVRaw";
+  }
+
+  /** The batch a table listed by {@link #scopeTables} stages. */
+  public String batchOf(String scopeTable) {
+    String batch = scopeTable.substring(scopePrefix().length());
+    return batch.endsWith(RESTAGED)
+        ? batch.substring(0, batch.length() - RESTAGED.length())
+        : batch;
+  }
+
+  /** The staging table of a batch as versions without scopes named it. */
+  public String legacyStaging(String batch) {
+    return quote(database) + "." + quote(table + "__sluice_" + batch);
+  }
+
+  /** Whether a batch's staging table of an earlier version exists ("1" or "0"). */
+  public String legacyStagingExists(String batch) {
+    return "EXISTS TABLE " + legacyStaging(batch) + " FORMAT TSV";
+  }
+
+  /** Gives a batch's staging table of an earlier version its scoped name (atomic). */
+  public String adoptLegacyStaging(String batch) {
+    return "RENAME TABLE " + legacyStaging(batch) + " TO " + staging(batch);
+  }
+
+  /** Drops a batch's staging table of an earlier version (a no-op when it is gone). */
+  public String dropLegacyStaging(String batch) {
+    return "DROP TABLE IF EXISTS " + legacyStaging(batch);
   }
 
   /** Columns a record may set (not the batch columns, not MATERIALIZED or ALIAS ones). */
@@ -278,7 +353,7 @@ public final class TargetTable {
    * #createRestaged}); its partitions are then attached from there ({@link #attachRestaged}).
    */
   private String restaged(String batch) {
-    return quote(database) + "." + quote(stagingName(batch) + "_restaged");
+    return quote(database) + "." + quote(stagingName(batch) + RESTAGED);
   }
 
   /** A table for a batch with the target's present columns and engine. */

@@ -5,26 +5,50 @@ import io.sluice.errors.SinkException;
 import io.sluice.sink.Committable;
 import io.sluice.sink.Committer;
 import io.sluice.sink.SinkContext;
+import io.sluice.sink.internal.OutputScope;
 import io.sluice.sink.internal.SinkMetrics;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Renames a batch's files to their visible names, or deletes them on abort; see {@code HdfsSink}.
- * Runs on the commit thread (and the start-up thread during recovery).
+ * Runs on the commit thread (and the start-up thread during recovery, an abort thread at stop).
+ *
+ * <p>An abort knows a batch by its id only (its writer registered the id before the first file), so
+ * its files are found by name under the base path. One recursive listing serves a whole run of
+ * aborts (recovery, stop): the writers that could add files to those batches are gone then, and a
+ * commit, after which they may exist again, drops it.
  */
 public final class HdfsSinkCommitter implements Committer {
+  private static final Logger LOG = LoggerFactory.getLogger(HdfsSinkCommitter.class);
+
+  /** An in-progress file's name, {@code .part-<batch>-<n>…}; group 1 is the batch id. */
+  private static final Pattern HIDDEN = Pattern.compile("\\.part-(w\\d+-[0-9a-f]{16}-\\d+)-\\d+");
+
   private final HdfsSinkSettings<?> settings;
   private final FileSystem fs;
   private final SinkMetrics metrics;
   private final SuccessMarkers markers;
+  private final OpenBatches openBatches;
+
+  /** In-progress files by batch id, listed once for a run of aborts; null when not listed. */
+  private Map<String, List<Path>> hidden;
 
   public HdfsSinkCommitter(HdfsSinkSettings<?> settings, SinkContext context) {
     this.settings = settings;
@@ -35,10 +59,14 @@ public final class HdfsSinkCommitter implements Committer {
             ? null
             : new SuccessMarkers(
                 settings.name(), fs, settings.basePath(), settings.partitionCommit().buckets());
+    this.openBatches = new OpenBatches(fs, settings.basePath(), OutputScope.of(context));
   }
 
   @Override
   public void commit(Committable committable) {
+    synchronized (this) {
+      hidden = null;
+    }
     metrics.timeCommit(() -> rename(committable));
   }
 
@@ -50,7 +78,7 @@ public final class HdfsSinkCommitter implements Committer {
       // manifest file: its files, if not committed yet, are found by name.
       List<Path> files =
           batch.files().isEmpty() && report.isEmpty()
-              ? hiddenFilesOf(batch.id().toString())
+              ? listHidden().getOrDefault(batch.id().toString(), List.of())
               : batch.paths(settings.basePath());
       for (Path inProgress : files) {
         Path done = new Path(inProgress.getParent(), finalNameOf(inProgress));
@@ -77,6 +105,7 @@ public final class HdfsSinkCommitter implements Committer {
       if (markers != null && report.isPresent()) {
         markers.committed(report.get());
       }
+      openBatches.ended(batch.id().toString());
     } catch (IOException e) {
       // The runtime retries the commit (it is idempotent) until it succeeds.
       metrics.error();
@@ -100,32 +129,85 @@ public final class HdfsSinkCommitter implements Committer {
   }
 
   @Override
-  public void abort(Committable committable) {
+  public synchronized void abort(Committable committable) {
     // A pending handle (the batch id alone: killed before the barrier) or, in principle, a
     // committable: either way the files are found by name.
     String batch = BatchFiles.of(committable, settings.name()).id().toString();
     try {
-      for (Path p : hiddenFilesOf(batch)) {
-        fs.delete(p, false);
-      }
+      delete(batch);
     } catch (IOException e) {
       throw new SinkException(
           "Sink " + settings.name() + ": abort of batch " + batch + " failed: " + e, e);
     }
   }
 
-  /** The batch's in-progress files, wherever they are under the base path. */
-  private List<Path> hiddenFilesOf(String batch) throws IOException {
-    List<Path> found = new ArrayList<>();
+  /** Deletes a batch's in-progress files, then forgets it; false if it had none. */
+  private boolean delete(String batch) throws IOException {
+    if (hidden == null) {
+      hidden = listHidden();
+    }
+    List<Path> files = hidden.getOrDefault(batch, List.of());
+    for (Path p : files) {
+      fs.delete(p, false);
+    }
+    hidden.remove(batch);
+    openBatches.ended(batch);
+    return !files.isEmpty();
+  }
+
+  /**
+   * Ends the batches this app and sink started ({@link OpenBatches}) that no checkpoint holds any
+   * more: at start-up the restored batches are committed and the pending ones aborted, so a batch
+   * still listed was started by a run whose state directory was lost. Its hidden files are deleted;
+   * a listed batch without any (committed, then killed before it was forgotten) is only forgotten.
+   * Looks for files only when such a batch exists.
+   */
+  @Override
+  public synchronized int abortOrphans(Collection<Committable> restored) {
+    Set<String> keep = new HashSet<>();
+    restored.forEach(c -> keep.add(BatchFiles.of(c, settings.name()).id().toString()));
+    int aborted = 0;
+    try {
+      for (String batch : openBatches.listed()) {
+        if (keep.contains(batch)) {
+          openBatches.ended(batch); // committed by now
+        } else if (delete(batch)) {
+          aborted++;
+        }
+      }
+    } catch (IOException e) {
+      throw new SinkException(
+          "Sink "
+              + settings.name()
+              + ": ending the batches an earlier run left under "
+              + openBatches.dir()
+              + " failed: "
+              + e,
+          e);
+    } finally {
+      hidden = null;
+    }
+    if (aborted > 0) {
+      LOG.info(
+          "sink {}: deleted the hidden files of {} batches an earlier run left",
+          settings.name(),
+          aborted);
+    }
+    return aborted;
+  }
+
+  /** Every in-progress file under the base path, by batch id. */
+  private Map<String, List<Path>> listHidden() throws IOException {
+    Map<String, List<Path>> found = new HashMap<>();
     if (!fs.exists(settings.basePath())) {
       return found;
     }
-    String hidden = ".part-" + batch + "-";
     RemoteIterator<LocatedFileStatus> it = fs.listFiles(settings.basePath(), true);
     while (it.hasNext()) {
       Path p = it.next().getPath();
-      if (p.getName().startsWith(hidden) && p.getName().endsWith(".inprogress")) {
-        found.add(p);
+      Matcher m = HIDDEN.matcher(p.getName());
+      if (m.lookingAt() && p.getName().endsWith(".inprogress")) {
+        found.computeIfAbsent(m.group(1), k -> new ArrayList<>()).add(p);
       }
     }
     return found;

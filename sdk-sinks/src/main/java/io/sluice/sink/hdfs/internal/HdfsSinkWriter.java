@@ -6,6 +6,7 @@ import io.sluice.sink.SinkContext;
 import io.sluice.sink.SinkWriter;
 import io.sluice.sink.internal.BatchId;
 import io.sluice.sink.internal.Finisher;
+import io.sluice.sink.internal.OutputScope;
 import io.sluice.sink.internal.Retry;
 import io.sluice.sink.internal.SinkMetrics;
 import java.io.IOException;
@@ -59,6 +60,7 @@ public final class HdfsSinkWriter<T, R> implements SinkWriter<T> {
   private final Map<String, PartFile<R>> open = new LinkedHashMap<>();
   private final Finisher finisher;
   private final PartitionClock<T> clock;
+  private final OpenBatches openBatches;
 
   private Batch batch;
   private CompletableFuture<Committable> finishing = CompletableFuture.completedFuture(null);
@@ -75,6 +77,7 @@ public final class HdfsSinkWriter<T, R> implements SinkWriter<T> {
         new Retry(settings.retryTimeout(), settings.retryBackoff(), Duration.ofSeconds(5), metrics);
     this.batch = new Batch(new BatchId(context.writerIndex(), BatchId.newToken(), 1));
     this.finisher = new Finisher(context, settings.name(), 2);
+    this.openBatches = new OpenBatches(fs, settings.basePath(), OutputScope.of(context));
     this.clock =
         settings.partitionCommit() == null
             ? null
@@ -139,7 +142,8 @@ public final class HdfsSinkWriter<T, R> implements SinkWriter<T> {
   private PartFile<R> create(String bucket) throws IOException {
     if (!batch.registered()) {
       // Before the first file exists: after a crash, recovery aborts (deletes) what it cannot
-      // commit.
+      // commit. Listed in the file system too, which outlives a lost state directory.
+      openBatches.started(batch.id().toString());
       context.registerPending(batch.id().toCommittable());
       batch.markRegistered();
     }

@@ -47,7 +47,16 @@
  * created (the runtime matches it with the committable through {@code Committer#pendingHandleOf}).
  * Rename is atomic and a renamed file is recognised by its final name, so a replayed commit renames
  * only what is left. Recovery re-commits the restored checkpoint's batches and aborts newer ones:
- * their hidden files are found by name and deleted.
+ * their hidden files are found by name and deleted, with one walk of the base path for all of them.
+ *
+ * <p><b>A lost state directory.</b> The writer also lists each batch in the file system before its
+ * first file, as an empty file {@code .sluice/<scope>/<batch>} under the base path (the scope is a
+ * hash of the app's, or shard's, and the sink's names; see {@link OpenBatches}), and the committer
+ * deletes it once the batch is committed or aborted. A start whose state directory was lost finds
+ * the batches its earlier runs left there, deletes their hidden files and forgets them; other apps
+ * and shards writing under the same base path have other scopes. That costs one listing of the
+ * scope's directory per start, one walk of the base path only when something was left, and two name
+ * node calls per batch.
  *
  * <p><b>Success markers.</b> With time buckets and {@code Builder#successMarkers}, each writer's
  * committable also carries its event-time watermark and the time partitions it wrote, and the
