@@ -22,6 +22,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pulsar.client.api.Producer;
 import org.apache.pulsar.client.api.Schema;
+import org.apache.pulsar.client.impl.MalformedBatches;
 import org.assertj.core.api.AbstractThrowableAssert;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,11 +46,65 @@ class BadRecordIT {
     return topic;
   }
 
+  /** Event 1, an entry claiming to be a batch of 3 that is not one, then event 3. */
+  private static String topicWithAMalformedEntry() throws Exception {
+    String topic = uniqueTopic("malformed");
+    admin().topics().createNonPartitionedTopic(topic);
+    try (Producer<byte[]> p =
+        PulsarFixture.client()
+            .newProducer(Schema.BYTES)
+            .topic(topic)
+            .enableBatching(false)
+            .create()) {
+      p.send("{\"id\":1,\"user\":\"a\"}".getBytes());
+      MalformedBatches.send(p, "{\"id\":2,\"user\":\"b\"}".getBytes(), 3);
+      p.send("{\"id\":3,\"user\":\"c\"}".getBytes());
+    }
+    return topic;
+  }
+
+  /**
+   * An entry whose batch cannot be split used to fail its fetcher whatever the policy, so the app
+   * failed again at every start on the same entry. It is one bad record now: the default policy
+   * fails naming it, SKIP counts it and reads on.
+   */
+  @Test
+  void shouldHandAnEntryThatIsNotAWellFormedBatchToTheBadRecordPolicy() throws Exception {
+    String topic = topicWithAMalformedEntry();
+    Sluice strict = app("malformed-fail", new SimpleMeterRegistry()).build();
+    strict.stream(PulsarSource.topics(topic), RecordDecoder.json(Event.class)).forEach(e -> {});
+    strict.start();
+    assertFailed(strict)
+        .isInstanceOf(SourceException.class)
+        .hasMessageContaining("Cannot decode the message")
+        .hasMessageContaining("is not a well-formed batch of 3 messages")
+        .hasMessageContaining(topic)
+        .hasMessageContaining("onBadRecord(BadRecordPolicy.SKIP)");
+
+    List<Event> seen = new CopyOnWriteArrayList<>();
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    try (Sluice app = app("malformed-skip", meters, stateDir.resolve("skip")).build()) {
+      app.stream(
+              PulsarSource.topics(topic).onBadRecord(BadRecordPolicy.SKIP),
+              RecordDecoder.json(Event.class))
+          .forEach(seen::add);
+      app.start();
+      Await.until("event 3", Duration.ofSeconds(30), () -> seen.size() >= 2);
+      assertThat(app.state()).isEqualTo(Sluice.State.RUNNING);
+    }
+    assertThat(seen).containsExactly(new Event(1, "a"), new Event(3, "c"));
+    assertThat(meters.get("sluice.source.bad.records").counter().count()).isEqualTo(1.0);
+  }
+
   private Sluice.Builder app(String name, SimpleMeterRegistry meters) {
+    return app(name, meters, stateDir);
+  }
+
+  private static Sluice.Builder app(String name, SimpleMeterRegistry meters, Path dir) {
     return Sluice.builder()
         .name(name)
         .pulsar(broker().serviceUrl(), broker().adminUrl())
-        .stateDir(stateDir)
+        .stateDir(dir)
         .meterRegistry(meters)
         .checkpointInterval(Duration.ofMillis(300));
   }

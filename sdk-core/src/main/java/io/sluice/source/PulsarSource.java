@@ -25,6 +25,9 @@ import java.util.regex.PatternSyntaxException;
  * data not yet processed, and is the fallback when the local checkpoint is lost.
  */
 public final class PulsarSource {
+  /** The default {@link #maxRecordBytes}: Pulsar's own default limit of a message, 5 MiB. */
+  public static final int DEFAULT_MAX_RECORD_BYTES = 5 * 1024 * 1024;
+
   private final List<String> topics;
   private final Pattern pattern;
   private final String subscription;
@@ -34,7 +37,7 @@ public final class PulsarSource {
   private String deadLetterTopic;
   private Duration maxOutOfOrderness = Duration.ZERO;
   private Duration idleTimeout = Duration.ofSeconds(30);
-  private int maxRecordBytes = Integer.MAX_VALUE;
+  private int maxRecordBytes = DEFAULT_MAX_RECORD_BYTES;
 
   private PulsarSource withClock(PulsarSource from) {
     this.deadLetterTopic = from.deadLetterTopic;
@@ -188,7 +191,10 @@ public final class PulsarSource {
   /**
    * Records whose payload is larger than {@code bytes} are bad records: they go to the source's
    * {@link BadRecordPolicy} (FAIL by default, naming topic, partition, message id and size) before
-   * any decoder or operator sees them. Default: no limit beyond the broker's maxMessageSize.
+   * any decoder or operator sees them. Default {@link #DEFAULT_MAX_RECORD_BYTES} (5 MiB), the
+   * broker's default {@code maxMessageSize}: a larger record can only come as a chunked message (or
+   * from a broker configured for larger ones), and each one is held whole in memory; raise it for
+   * such topics.
    */
   public PulsarSource maxRecordBytes(int bytes) {
     if (bytes < 1) {
@@ -203,7 +209,7 @@ public final class PulsarSource {
     return copy;
   }
 
-  /** The payload size limit (Integer.MAX_VALUE: none). */
+  /** The payload size limit. */
   public int maxRecordBytes() {
     return maxRecordBytes;
   }

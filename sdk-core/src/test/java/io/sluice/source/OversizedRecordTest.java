@@ -48,6 +48,25 @@ class OversizedRecordTest {
     }
   }
 
+  /** Without a setting the limit is Pulsar's own default message size, 5 MiB. */
+  @Test
+  void shouldLimitRecordsToPulsarsDefaultMessageSizeByDefault() throws Exception {
+    assertThat(PulsarSource.topics("t").maxRecordBytes()).isEqualTo(5 * 1024 * 1024);
+    CollectingSink<Integer> out = new CollectingSink<>("out");
+    try (TestDriver driver = TestDriver.create(dir)) {
+      driver.stream(
+              PulsarSource.topics("big").onBadRecord(BadRecordPolicy.SKIP), r -> r.value().length)
+          .sinkTo(out);
+      driver.start();
+      driver.send("big", 0, "k", "x".repeat(5 * 1024 * 1024), 1);
+      driver.send("big", 0, "k", "y".repeat(5 * 1024 * 1024 + 1), 2);
+      driver.checkpoint();
+      assertThat(out.committed()).containsExactly(5 * 1024 * 1024);
+      assertThat(driver.meterRegistry().get("sluice.source.bad.records").counter().count())
+          .isEqualTo(1.0);
+    }
+  }
+
   @Test
   void shouldRefuseANonPositiveLimit() {
     assertThatThrownBy(() -> PulsarSource.topics("t").maxRecordBytes(0))

@@ -12,6 +12,7 @@ import java.util.TreeMap;
 import org.apache.pulsar.client.api.Message;
 import org.apache.pulsar.client.api.MessageIdAdv;
 import org.apache.pulsar.client.impl.BatchMessageIdImpl;
+import org.apache.pulsar.client.impl.MessageIdImpl;
 import org.apache.pulsar.client.impl.MessageImpl;
 import org.apache.pulsar.common.api.proto.MessageMetadata;
 
@@ -24,18 +25,26 @@ import org.apache.pulsar.common.api.proto.MessageMetadata;
  *
  * <p>Skips what was read before: records at or before the start (the broker delivers the whole
  * entry a start id points into), and entries already split (a reconnection starts again at the last
- * entry taken). One per partition, used by its fetcher thread only.
+ * entry taken). An entry whose batch cannot be split is handed on whole, as one record that its
+ * decoder marks bad ({@link PartitionDecoder#malformed}), so the source's bad-record policy decides
+ * (fail naming it, skip, or dead-letter its bytes) instead of every restart failing on it again.
+ * One per partition, used by its fetcher thread only.
  */
 final class EntrySplitter {
   private final String topic;
 
   private final PartitionStart start;
   private final ReadFloor floor;
+  private final PartitionDecoder decoder;
 
-  EntrySplitter(String topic, PartitionStart start) {
+  /**
+   * @param decoder the partition's decoder, told which records stand for a malformed entry
+   */
+  EntrySplitter(String topic, PartitionStart start, PartitionDecoder decoder) {
     this.topic = topic;
     this.start = start;
     this.floor = ReadFloor.at(start);
+    this.decoder = decoder;
   }
 
   /**
@@ -88,14 +97,78 @@ final class EntrySplitter {
       floor.passEntry(ledger, entryId);
       return 1;
     }
+    int before = out.size();
+    try {
+      splitBatch(entry, ledger, entryId, partition, size, out);
+    } catch (RuntimeException e) {
+      // Not a batch this format describes (a foreign producer, or damaged in storage): splitting
+      // it again after a restart would fail again, so it becomes one bad record, handled by the
+      // source's policy, instead of stopping the app at every start.
+      out.subList(before, out.size()).clear();
+      addMalformed(entry, ledger, entryId, partition, size, e, out);
+    }
+    floor.passEntry(ledger, entryId);
+    return size;
+  }
+
+  private void addMalformed(
+      Message<byte[]> entry,
+      long ledger,
+      long entryId,
+      int partition,
+      int size,
+      RuntimeException cause,
+      List<SourceRecord> out) {
+    if (size > 0 && floor.skips(ledger, entryId, size - 1)) {
+      return; // its last record's position was passed before: taken care of by an earlier run
+    }
+    SourceRecord whole =
+        new SourceRecord(
+            topic,
+            size > 0
+                ? new BatchMessageIdImpl(ledger, entryId, partition, size - 1, size, null)
+                : new MessageIdImpl(ledger, entryId, partition),
+            null,
+            entry.getValue(),
+            entry.getPublishTime(),
+            entry.getEventTime(),
+            Map.of());
+    decoder.malformed(
+        whole,
+        new SourceException(
+            "Entry "
+                + ledger
+                + ":"
+                + entryId
+                + " of "
+                + topic
+                + " is not a well-formed batch of "
+                + size
+                + " messages ("
+                + (cause instanceof SourceException ? cause.getMessage() : cause.toString())
+                + "): it was written by a producer that does not follow Pulsar's batch format, or"
+                + " damaged in storage; its bytes are the record's value",
+            cause));
+    out.add(whole);
+  }
+
+  private void splitBatch(
+      Message<byte[]> entry,
+      long ledger,
+      long entryId,
+      int partition,
+      int size,
+      List<SourceRecord> out) {
     byte[] batch = entry.getValue();
     Batch reader = new Batch(batch);
     long publishTime = entry.getPublishTime();
     long entryEventTime = entry.getEventTime();
+    if (size <= 0) {
+      throw new SourceException("its metadata gives " + size + " messages");
+    }
     for (int i = 0; i < size; i++) {
       if (reader.remaining() < 4) {
-        throw new SourceException(
-            "Batch " + ledger + ":" + entryId + " of " + topic + " ends before its message " + i);
+        throw new SourceException("it ends before its message " + i);
       }
       int metadataSize = reader.int32();
       int metadataEnd = reader.pos + metadataSize;
@@ -126,16 +199,7 @@ final class EntrySplitter {
         }
       }
       if (payloadSize < 0 || payloadSize > batch.length - reader.pos) {
-        throw new SourceException(
-            "Batch "
-                + ledger
-                + ":"
-                + entryId
-                + " of "
-                + topic
-                + " has a message ("
-                + i
-                + ") whose size does not fit the batch");
+        throw new SourceException("the size of its message " + i + " does not fit the batch");
       }
       if (!compactedOut && !floor.skips(ledger, entryId, i)) {
         byte[] value =
@@ -152,8 +216,6 @@ final class EntrySplitter {
       }
       reader.pos += payloadSize;
     }
-    floor.passEntry(ledger, entryId);
-    return size;
   }
 
   private static void readKeyValue(Batch reader, int end, Map<String, String> into) {

@@ -3,6 +3,8 @@ package io.sluice.internal.source;
 import io.sluice.internal.group.RecordBatch;
 import io.sluice.source.RecordDecoder;
 import io.sluice.source.SourceRecord;
+import java.util.IdentityHashMap;
+import java.util.Map;
 
 /**
  * Decodes one partition's records on the fetcher thread before they are published (fetch → decode →
@@ -14,6 +16,9 @@ public final class PartitionDecoder {
   private final RecordDecoder<?> decoder;
   private final int maxRecordBytes;
 
+  /** Records standing for an entry that could not be split, with why; rare, so usually empty. */
+  private final Map<SourceRecord, Exception> malformed = new IdentityHashMap<>();
+
   /**
    * @param decoder the source's decoder, or {@code null} to hand the operators the records
    * @param maxRecordBytes the largest payload accepted; a larger one is a bad record
@@ -23,9 +28,21 @@ public final class PartitionDecoder {
     this.maxRecordBytes = maxRecordBytes;
   }
 
+  /** Marks {@code record} (an entry that could not be split) as bad when it is filled. */
+  void malformed(SourceRecord record, Exception error) {
+    malformed.put(record, error);
+  }
+
   /** Fills slot {@code i} of {@code batch} with {@code record}, decoded. */
   public void fill(RecordBatch batch, int i, SourceRecord record) {
     batch.read(i, record);
+    if (!malformed.isEmpty()) {
+      Exception error = malformed.remove(record);
+      if (error != null) {
+        batch.decoded(i, null, error);
+        return;
+      }
+    }
     int size = record.value().length;
     if (size > maxRecordBytes) {
       batch.decoded(
@@ -35,7 +52,8 @@ public final class PartitionDecoder {
               "oversized payload: "
                   + size
                   + " bytes, above the source's maxRecordBytes of "
-                  + maxRecordBytes));
+                  + maxRecordBytes
+                  + " (PulsarSource.maxRecordBytes raises it)"));
       return;
     }
     if (decoder == null) {

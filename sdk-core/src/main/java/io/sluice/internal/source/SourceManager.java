@@ -157,7 +157,7 @@ public final class SourceManager {
     CompletableFuture<Void> cursor = cursors.subscribe(topic, partition.subscription, start);
     CompletableFuture<Void> reader;
     if (Fetchers.readsEntries(entryReads, topic)) {
-      partition.splitter = new EntrySplitter(topic, start);
+      partition.splitter = new EntrySplitter(topic, start, partition.decoder);
       reader =
           EntryReader.create(
                   client, topic, start.id(), start.inclusive(), receiverQueueSize, app + "-reader")
