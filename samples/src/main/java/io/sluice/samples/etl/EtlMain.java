@@ -106,7 +106,6 @@ public final class EtlMain {
         CountDownLatch finished = new CountDownLatch(1);
         Thread hook = stopOnSignal(stop, finished);
         app.start();
-        long startedAt = System.nanoTime();
         EtlGenerator generator = new EtlGenerator(layout, client, rate, stop);
         Thread producing = new Thread(generator, "etl-generator");
         producing.start();
@@ -116,14 +115,15 @@ public final class EtlMain {
           stop.set(true);
           producing.join();
           if (drained) {
-            // A writer that has written nothing yet (an empty slot group, say) holds every hour
-            // open for its idle timeout after it starts; markers follow their checkpoint's commit
-            // by one checkpoint.
-            long idleEnds = startedAt + WRITER_IDLE.toNanos();
+            // Once every writer has been idle for its idle timeout (a writer that has written
+            // nothing, as one a regroup just made, holds every hour open for as long after it
+            // starts), a checkpoint reports where each topic's time stopped, and the commit of the
+            // next one marks the hours that passed.
+            long idleEnds = System.nanoTime() + WRITER_IDLE.toNanos() + 1_000_000_000L;
             while (System.nanoTime() < idleEnds) {
               Thread.sleep(100);
             }
-            awaitCheckpoints(app, 2);
+            awaitCheckpoints(app, 3);
           }
         } finally {
           app.close();

@@ -40,8 +40,20 @@ class HdfsSinkCommitTest {
       return files
           .filter(Files::isRegularFile)
           .map(p -> dir.relativize(p).toString())
+          .filter(f -> !f.startsWith(".sluice/")) // the sink's list of open batches
           .sorted()
           .toList();
+    }
+  }
+
+  /** The sink's list of open batches ({@code .sluice/<scope>/<batch>}). */
+  private List<String> openBatches() throws IOException {
+    Path list = dir.resolve(".sluice");
+    if (!Files.exists(list)) {
+      return List.of();
+    }
+    try (Stream<Path> files = Files.walk(list)) {
+      return files.filter(Files::isRegularFile).map(p -> p.getFileName().toString()).toList();
     }
   }
 
@@ -63,9 +75,11 @@ class HdfsSinkCommitTest {
           .hasSize(3) // the batch id and two files (one per bucket)
           .first()
           .isEqualTo(new String(ctx.pending().get(0).bytes(), StandardCharsets.UTF_8));
+      assertThat(openBatches()).as("listed as open until committed").hasSize(1);
       committer.commit(c);
       committer.commit(c);
     }
+    assertThat(openBatches()).isEmpty();
     List<String> files = visible();
     assertThat(files).hasSize(2).allMatch(f -> f.matches("b=[ab]/part-w0-.*-1-\\d\\.jsonl"));
     assertThat(Files.readAllLines(dir.resolve(files.get(0)))).containsExactly("a1", "a2");

@@ -104,6 +104,52 @@ class HdfsSuccessMarkerTest {
     }
   }
 
+  /**
+   * A stream that pauses: its last checkpoint with records could not close the hours (here a writer
+   * that had written nothing yet held them open, as one a regroup makes does), and every later
+   * checkpoint finds every writer idle. The hours every topic's time has passed are marked then,
+   * instead of waiting for the stream's next record.
+   */
+  @Test
+  void shouldMarkTheHoursEveryTopicPassedOnceEveryWriterIsIdle() throws Exception {
+    HdfsSink<String> sink =
+        HdfsSink.<String>builder()
+            .name("files")
+            .basePath(dir.toUri().toString())
+            .lines(s -> s)
+            .bucketByTime(
+                s -> "topic=" + s.substring(0, s.indexOf('@')),
+                HdfsSuccessMarkerTest::time,
+                Duration.ofHours(1),
+                "'dt='yyyy-MM-dd/'hr='HH")
+            .successMarkers(Duration.ofMinutes(5), Duration.ofSeconds(1))
+            .build();
+    try (SinkWriter<String> w0 = sink.createWriter(new TestSinkContext("files", 0));
+        SinkWriter<String> w1 = sink.createWriter(new TestSinkContext("files", 1));
+        Committer committer = sink.createCommitter(new TestSinkContext("files", 0))) {
+      SinkWriter<String> fresh = sink.createWriter(new TestSinkContext("files", 2));
+      w0.write(at("a", H10 + 10 * MIN));
+      w0.write(at("a", H10 + 90 * MIN)); // a stops at 11:30
+      w1.write(at("b", H10 + 50 * MIN));
+      w1.write(at("b", H10 + 80 * MIN)); // b stops at 11:20
+      committer.commit(w0.prepareCommit(1).join());
+      committer.commit(w1.prepareCommit(1).join());
+      committer.commit(fresh.prepareCommit(1).join()); // nothing written yet: holds every hour
+      Thread.sleep(1300); // every writer idle now
+      committer.commit(w0.prepareCommit(2).join());
+      assertThat(marker("a", 10)).as("checkpoint 1 was held open").doesNotExist();
+      committer.commit(w1.prepareCommit(2).join());
+      committer.commit(fresh.prepareCommit(2).join());
+      committer.commit(w0.prepareCommit(3).join()); // checkpoint 2 complete, every writer idle
+      assertThat(marker("a", 10)).exists();
+      assertThat(marker("b", 10)).exists();
+      assertThat(marker("a", 11)).as("b's time stopped at 11:20 − 5 min").doesNotExist();
+      assertThat(Files.readAllLines(marker("a", 10)))
+          .startsWith("checkpoint 2", "watermark 2026-12-06T11:15:00Z");
+      fresh.close();
+    }
+  }
+
   @Test
   void shouldMarkPartitionsLeftUnmarkedByAnEarlierRun() throws IOException {
     HdfsSink<String> sink = sink();

@@ -9,7 +9,8 @@ import java.util.Map;
  * them, less the out-of-orderness bound, so a series read more slowly than the others in the same
  * slot group holds its partitions open instead of turning late. A series that got no record for the
  * idle timeout stops counting; a writer whose series are all idle reports {@link
- * PartitionReport#IDLE}. Belongs to the writer's processing thread.
+ * PartitionReport#IDLE}, and where its time stopped (the watermark over all its series) as its
+ * quiet watermark. Belongs to the writer's processing thread.
  */
 final class PartitionClock<T> {
   private final PartitionCommit<T> settings;
@@ -39,15 +40,23 @@ final class PartitionClock<T> {
     long now = System.nanoTime();
     long idle = settings.idleTimeout().toNanos();
     long smallest = PartitionReport.IDLE;
+    long quiet = PartitionReport.IDLE;
     for (Series s : series.values()) {
+      long watermark = s.maxTime - settings.maxOutOfOrderness().toMillis();
+      quiet = Math.min(quiet, watermark);
       if (now - s.lastNanos < idle) {
-        smallest = Math.min(smallest, s.maxTime - settings.maxOutOfOrderness().toMillis());
+        smallest = Math.min(smallest, watermark);
       }
     }
     if (series.isEmpty() && now - createdNanos < idle) {
       smallest = Long.MIN_VALUE; // nothing written yet: hold everything open for a while
     }
-    PartitionReport report = new PartitionReport(checkpoint, smallest, written);
+    PartitionReport report =
+        new PartitionReport(
+            checkpoint,
+            smallest,
+            smallest == PartitionReport.IDLE ? quiet : PartitionReport.IDLE,
+            written);
     written.clear();
     return report;
   }

@@ -7,22 +7,26 @@ import java.util.Optional;
 
 /**
  * What a writer with success markers adds to each committable, after the file names: the checkpoint
- * id, its watermark at the barrier ({@link #IDLE} when it wrote nothing for its idle timeout) and
- * the time partitions the batch wrote, each with its end. Every line starts with a tab, which no
- * file name can (bucket names refuse control characters):
+ * id, its watermark at the barrier ({@link #IDLE} when it wrote nothing for its idle timeout), the
+ * watermark it had before it went quiet, and the time partitions the batch wrote, each with its
+ * end. Every line starts with a tab, which no file name can (bucket names refuse control
+ * characters):
  *
  * <pre>
  * \tcheckpoint 17
  * \twatermark 1765051200000
+ * \tquiet 9223372036854775807
  * \tpartition 1765054800000 topic=orders/dt=2025-12-06/hr=20
  * </pre>
  *
  * @param checkpoint the checkpoint the batch belongs to
  * @param watermark the writer's watermark (epoch ms), {@link Long#MIN_VALUE} before its first
  *     record, or {@link #IDLE}
+ * @param quiet for an idle writer, the watermark of all it wrote, idle series included: where its
+ *     time stopped; {@link #IDLE} otherwise (and for a writer that wrote nothing)
  * @param partitions bucket to partition end (epoch ms)
  */
-record PartitionReport(long checkpoint, long watermark, Map<String, Long> partitions) {
+record PartitionReport(long checkpoint, long watermark, long quiet, Map<String, Long> partitions) {
   /** The watermark of an idle writer: it does not hold any partition open. */
   static final long IDLE = Long.MAX_VALUE;
 
@@ -36,6 +40,7 @@ record PartitionReport(long checkpoint, long watermark, Map<String, Long> partit
     StringBuilder s = new StringBuilder();
     s.append(MARK).append("checkpoint ").append(checkpoint);
     s.append('\n').append(MARK).append("watermark ").append(watermark);
+    s.append('\n').append(MARK).append("quiet ").append(quiet);
     partitions.forEach(
         (bucket, end) ->
             s.append('\n')
@@ -52,6 +57,7 @@ record PartitionReport(long checkpoint, long watermark, Map<String, Long> partit
     String[] lines = new String(committable, StandardCharsets.UTF_8).split("\n", -1);
     long checkpoint = -1;
     long watermark = Long.MIN_VALUE;
+    long quiet = IDLE; // reports of earlier versions have none
     Map<String, Long> partitions = new LinkedHashMap<>();
     for (String line : lines) {
       if (line.isEmpty() || line.charAt(0) != MARK) {
@@ -61,6 +67,7 @@ record PartitionReport(long checkpoint, long watermark, Map<String, Long> partit
       switch (words[0]) {
         case "checkpoint" -> checkpoint = Long.parseLong(words[1]);
         case "watermark" -> watermark = Long.parseLong(words[1]);
+        case "quiet" -> quiet = Long.parseLong(words[1]);
         case "partition" -> partitions.put(words[2], Long.parseLong(words[1]));
         default -> {
           // a line of a later version: ignored
@@ -69,6 +76,6 @@ record PartitionReport(long checkpoint, long watermark, Map<String, Long> partit
     }
     return checkpoint < 0
         ? Optional.empty()
-        : Optional.of(new PartitionReport(checkpoint, watermark, partitions));
+        : Optional.of(new PartitionReport(checkpoint, watermark, quiet, partitions));
   }
 }

@@ -27,11 +27,14 @@ import org.slf4j.LoggerFactory;
  *  writer (each slot group), at the barrier of checkpoint C:
  *     committable = batch files + report(C, watermark, partitions written)   (PartitionReport)
  *     watermark = min over its prefixes of the largest event time written − maxOutOfOrderness
- *                 (prefixes idle for idleTimeout left out; IDLE if all are)
+ *                 (prefixes idle for idleTimeout left out; IDLE if all are, and then its quiet
+ *                 watermark = the same min with none left out: where its time stopped)
  *  committer, committing C's committables (every writer sends one when markers are on):
  *     rename the files, then remember C's partitions and the smallest watermark of C's writers
  *  first committable of a later checkpoint arrives ⇒ all of C is committed:
- *     every known partition whose end ≤ that smallest watermark gets _SUCCESS
+ *     every known partition whose end ≤ that smallest watermark gets _SUCCESS; when every writer
+ *     was idle at C, the smallest quiet watermark stands in (so the last hours of a stream that
+ *     pauses are marked, instead of waiting for its next record)
  * </pre>
  *
  * Why that is enough: a writer writes a partition after its barrier of C only with a record whose
@@ -58,6 +61,7 @@ final class SuccessMarkers {
   private boolean scanned;
   private long checkpoint = -1;
   private long smallestWatermark = PartitionReport.IDLE;
+  private long smallestQuiet = PartitionReport.IDLE;
   private Map<String, Long> pending = new HashMap<>();
 
   SuccessMarkers(String sink, FileSystem fs, Path base, TimeBuckets<?> buckets) {
@@ -75,10 +79,11 @@ final class SuccessMarkers {
     }
     if (report.checkpoint() > checkpoint) {
       if (checkpoint >= 0) {
-        closeUpTo(smallestWatermark);
+        closeUpTo(smallestWatermark == PartitionReport.IDLE ? smallestQuiet : smallestWatermark);
       }
       checkpoint = report.checkpoint();
       smallestWatermark = PartitionReport.IDLE;
+      smallestQuiet = PartitionReport.IDLE;
       pending = new HashMap<>();
     }
     if (report.checkpoint() < checkpoint) {
@@ -86,6 +91,7 @@ final class SuccessMarkers {
       return;
     }
     smallestWatermark = Math.min(smallestWatermark, report.watermark());
+    smallestQuiet = Math.min(smallestQuiet, report.quiet());
     pending.putAll(report.partitions());
     for (String bucket : report.partitions().keySet()) {
       if (marked.contains(bucket)) {
@@ -109,7 +115,7 @@ final class SuccessMarkers {
         wm,
         open.size());
     if (wm == PartitionReport.IDLE) {
-      return; // every writer idle: no watermark says an hour is over
+      return; // every writer idle, and none has written: no watermark says an hour is over
     }
     List<String> done = new ArrayList<>();
     for (Map.Entry<String, Long> e : open.entrySet()) {
