@@ -105,13 +105,13 @@ class HdfsSuccessMarkerTest {
   }
 
   /**
-   * A stream that pauses: its last checkpoint with records could not close the hours (here a writer
-   * that had written nothing yet held them open, as one a regroup makes does), and every later
-   * checkpoint finds every writer idle. The hours every topic's time has passed are marked then,
-   * instead of waiting for the stream's next record.
+   * A stream that pauses right after a regroup: the last checkpoint with records could not close
+   * the hours (a writer that had written nothing yet held them open), the writers that wrote them
+   * are gone, and every later checkpoint finds every writer idle. The hours every topic's time has
+   * passed are marked then, instead of waiting for the stream's next record.
    */
   @Test
-  void shouldMarkTheHoursEveryTopicPassedOnceEveryWriterIsIdle() throws Exception {
+  void shouldMarkTheHoursEveryTopicPassedWhenTheStreamPausesAfterARegroup() throws Exception {
     HdfsSink<String> sink =
         HdfsSink.<String>builder()
             .name("files")
@@ -124,29 +124,36 @@ class HdfsSuccessMarkerTest {
                 "'dt='yyyy-MM-dd/'hr='HH")
             .successMarkers(Duration.ofMinutes(5), Duration.ofSeconds(1))
             .build();
-    try (SinkWriter<String> w0 = sink.createWriter(new TestSinkContext("files", 0));
-        SinkWriter<String> w1 = sink.createWriter(new TestSinkContext("files", 1));
-        Committer committer = sink.createCommitter(new TestSinkContext("files", 0))) {
-      SinkWriter<String> fresh = sink.createWriter(new TestSinkContext("files", 2));
-      w0.write(at("a", H10 + 10 * MIN));
-      w0.write(at("a", H10 + 90 * MIN)); // a stops at 11:30
-      w1.write(at("b", H10 + 50 * MIN));
-      w1.write(at("b", H10 + 80 * MIN)); // b stops at 11:20
-      committer.commit(w0.prepareCommit(1).join());
-      committer.commit(w1.prepareCommit(1).join());
-      committer.commit(fresh.prepareCommit(1).join()); // nothing written yet: holds every hour
-      Thread.sleep(1300); // every writer idle now
-      committer.commit(w0.prepareCommit(2).join());
-      assertThat(marker("a", 10)).as("checkpoint 1 was held open").doesNotExist();
-      committer.commit(w1.prepareCommit(2).join());
-      committer.commit(fresh.prepareCommit(2).join());
-      committer.commit(w0.prepareCommit(3).join()); // checkpoint 2 complete, every writer idle
+    try (Committer committer = sink.createCommitter(new TestSinkContext("files", 0))) {
+      try (SinkWriter<String> w0 = sink.createWriter(new TestSinkContext("files", 0));
+          SinkWriter<String> w1 = sink.createWriter(new TestSinkContext("files", 1));
+          SinkWriter<String> fresh = sink.createWriter(new TestSinkContext("files", 2))) {
+        w0.write(at("a", H10 + 10 * MIN));
+        w0.write(at("a", H10 + 90 * MIN)); // a stops at 11:30
+        w1.write(at("b", H10 + 50 * MIN));
+        w1.write(at("b", H10 + 80 * MIN)); // b stops at 11:20
+        committer.commit(w0.prepareCommit(1).join());
+        committer.commit(w1.prepareCommit(1).join());
+        committer.commit(fresh.prepareCommit(1).join()); // nothing written yet: holds every hour
+      }
+      // A regroup: new writers, which never see a record again.
+      try (SinkWriter<String> n0 = sink.createWriter(new TestSinkContext("files", 0));
+          SinkWriter<String> n1 = sink.createWriter(new TestSinkContext("files", 1))) {
+        committer.commit(n0.prepareCommit(2).join());
+        assertThat(marker("a", 10)).as("checkpoint 1 was held open").doesNotExist();
+        committer.commit(n1.prepareCommit(2).join());
+        Thread.sleep(1300); // past the new writers' hold: every writer idle now
+        committer.commit(n0.prepareCommit(3).join()); // checkpoint 2 complete, held by n0, n1
+        assertThat(marker("a", 10)).doesNotExist();
+        committer.commit(n1.prepareCommit(3).join());
+        committer.commit(n0.prepareCommit(4).join()); // checkpoint 3 complete, every writer idle
+      }
       assertThat(marker("a", 10)).exists();
       assertThat(marker("b", 10)).exists();
       assertThat(marker("a", 11)).as("b's time stopped at 11:20 − 5 min").doesNotExist();
       assertThat(Files.readAllLines(marker("a", 10)))
-          .startsWith("checkpoint 2", "watermark 2026-12-06T11:15:00Z");
-      fresh.close();
+          .startsWith("checkpoint 3", "watermark 2026-12-06T11:15:00Z")
+          .containsAll(visibleParts("a", 10));
     }
   }
 

@@ -58,7 +58,7 @@ public final class HdfsSinkCommitter implements Committer {
         settings.partitionCommit() == null
             ? null
             : new SuccessMarkers(
-                settings.name(), fs, settings.basePath(), settings.partitionCommit().buckets());
+                settings.name(), fs, settings.basePath(), settings.partitionCommit());
     this.openBatches = new OpenBatches(fs, settings.basePath(), OutputScope.of(context));
   }
 

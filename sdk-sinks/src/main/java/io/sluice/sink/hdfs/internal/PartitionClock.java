@@ -9,8 +9,9 @@ import java.util.Map;
  * them, less the out-of-orderness bound, so a series read more slowly than the others in the same
  * slot group holds its partitions open instead of turning late. A series that got no record for the
  * idle timeout stops counting; a writer whose series are all idle reports {@link
- * PartitionReport#IDLE}, and where its time stopped (the watermark over all its series) as its
- * quiet watermark. Belongs to the writer's processing thread.
+ * PartitionReport#IDLE}. Each report also names the largest event time of every series the batch
+ * wrote, so the committer knows where each series' time stopped. Belongs to the writer's processing
+ * thread.
  */
 final class PartitionClock<T> {
   private final PartitionCommit<T> settings;
@@ -21,6 +22,7 @@ final class PartitionClock<T> {
   private static final class Series {
     long maxTime = Long.MIN_VALUE;
     long lastNanos;
+    boolean writtenSinceReport;
   }
 
   PartitionClock(PartitionCommit<T> settings) {
@@ -29,9 +31,11 @@ final class PartitionClock<T> {
 
   void wrote(T record, String bucket) {
     long time = settings.buckets().timeOf(record);
-    Series s = series.computeIfAbsent(settings.buckets().prefixOf(record), p -> new Series());
+    String prefix = settings.buckets().prefixOf(record);
+    Series s = series.computeIfAbsent(prefix, p -> new Series());
     s.maxTime = Math.max(s.maxTime, time);
     s.lastNanos = System.nanoTime();
+    s.writtenSinceReport = true;
     written.computeIfAbsent(bucket, b -> settings.buckets().endOf(time));
   }
 
@@ -40,23 +44,21 @@ final class PartitionClock<T> {
     long now = System.nanoTime();
     long idle = settings.idleTimeout().toNanos();
     long smallest = PartitionReport.IDLE;
-    long quiet = PartitionReport.IDLE;
-    for (Series s : series.values()) {
-      long watermark = s.maxTime - settings.maxOutOfOrderness().toMillis();
-      quiet = Math.min(quiet, watermark);
+    Map<String, Long> times = new HashMap<>();
+    for (Map.Entry<String, Series> e : series.entrySet()) {
+      Series s = e.getValue();
       if (now - s.lastNanos < idle) {
-        smallest = Math.min(smallest, watermark);
+        smallest = Math.min(smallest, s.maxTime - settings.maxOutOfOrderness().toMillis());
+      }
+      if (s.writtenSinceReport) {
+        times.put(e.getKey(), s.maxTime);
+        s.writtenSinceReport = false;
       }
     }
     if (series.isEmpty() && now - createdNanos < idle) {
       smallest = Long.MIN_VALUE; // nothing written yet: hold everything open for a while
     }
-    PartitionReport report =
-        new PartitionReport(
-            checkpoint,
-            smallest,
-            smallest == PartitionReport.IDLE ? quiet : PartitionReport.IDLE,
-            written);
+    PartitionReport report = new PartitionReport(checkpoint, smallest, times, written);
     written.clear();
     return report;
   }

@@ -27,14 +27,16 @@ import org.slf4j.LoggerFactory;
  *  writer (each slot group), at the barrier of checkpoint C:
  *     committable = batch files + report(C, watermark, partitions written)   (PartitionReport)
  *     watermark = min over its prefixes of the largest event time written − maxOutOfOrderness
- *                 (prefixes idle for idleTimeout left out; IDLE if all are, and then its quiet
- *                 watermark = the same min with none left out: where its time stopped)
+ *                 (prefixes idle for idleTimeout left out; IDLE if all are)
+ *     + the largest event time of each prefix the batch wrote
  *  committer, committing C's committables (every writer sends one when markers are on):
  *     rename the files, then remember C's partitions and the smallest watermark of C's writers
  *  first committable of a later checkpoint arrives ⇒ all of C is committed:
- *     every known partition whose end ≤ that smallest watermark gets _SUCCESS; when every writer
- *     was idle at C, the smallest quiet watermark stands in (so the last hours of a stream that
- *     pauses are marked, instead of waiting for its next record)
+ *     every known partition whose end ≤ that smallest watermark gets _SUCCESS
+ *  every writer idle at C (the stream paused): the committer's own view stands in, the smallest
+ *     last event time − maxOutOfOrderness over the prefixes still written within idleTimeout of
+ *     the last one written, so the hours the stream passed are marked without waiting for its next
+ *     record, also when the writers that wrote them are gone (regrouped)
  * </pre>
  *
  * Why that is enough: a writer writes a partition after its barrier of C only with a record whose
@@ -61,14 +63,21 @@ final class SuccessMarkers {
   private boolean scanned;
   private long checkpoint = -1;
   private long smallestWatermark = PartitionReport.IDLE;
-  private long smallestQuiet = PartitionReport.IDLE;
+  private final long maxOutOfOrderness;
+  private final long idleNanos;
+
+  /** Per prefix, the largest event time written and when a report last named it. */
+  private final Map<String, long[]> lastTimes = new HashMap<>();
+
   private Map<String, Long> pending = new HashMap<>();
 
-  SuccessMarkers(String sink, FileSystem fs, Path base, TimeBuckets<?> buckets) {
+  SuccessMarkers(String sink, FileSystem fs, Path base, PartitionCommit<?> settings) {
     this.sink = sink;
     this.fs = fs;
     this.base = base;
-    this.buckets = buckets;
+    this.buckets = settings.buckets();
+    this.maxOutOfOrderness = settings.maxOutOfOrderness().toMillis();
+    this.idleNanos = settings.idleTimeout().toNanos();
   }
 
   /** After the files of a committable carrying {@code report} were renamed. */
@@ -79,19 +88,27 @@ final class SuccessMarkers {
     }
     if (report.checkpoint() > checkpoint) {
       if (checkpoint >= 0) {
-        closeUpTo(smallestWatermark == PartitionReport.IDLE ? smallestQuiet : smallestWatermark);
+        closeUpTo(
+            smallestWatermark == PartitionReport.IDLE ? pausedWatermark() : smallestWatermark);
       }
       checkpoint = report.checkpoint();
       smallestWatermark = PartitionReport.IDLE;
-      smallestQuiet = PartitionReport.IDLE;
       pending = new HashMap<>();
     }
+    long now = System.nanoTime();
+    report
+        .series()
+        .forEach(
+            (prefix, time) ->
+                lastTimes.merge(
+                    prefix,
+                    new long[] {time, now},
+                    (a, b) -> new long[] {Math.max(a[0], b[0]), b[1]}));
     if (report.checkpoint() < checkpoint) {
       open.putAll(report.partitions()); // a replayed committable of an older checkpoint
       return;
     }
     smallestWatermark = Math.min(smallestWatermark, report.watermark());
-    smallestQuiet = Math.min(smallestQuiet, report.quiet());
     pending.putAll(report.partitions());
     for (String bucket : report.partitions().keySet()) {
       if (marked.contains(bucket)) {
@@ -102,6 +119,26 @@ final class SuccessMarkers {
             bucket);
       }
     }
+  }
+
+  /**
+   * The watermark of a paused stream: the smallest last event time, less the bound, of the prefixes
+   * written until it paused (within the idle timeout of the last one written; a prefix that stopped
+   * long before does not hold the rest back, as it would not while they were written). {@link
+   * PartitionReport#IDLE} when no prefix is known (after a restart, until one is written).
+   */
+  private long pausedWatermark() {
+    long latest = Long.MIN_VALUE;
+    for (long[] t : lastTimes.values()) {
+      latest = Math.max(latest, t[1]);
+    }
+    long smallest = PartitionReport.IDLE;
+    for (long[] t : lastTimes.values()) {
+      if (latest - t[1] < idleNanos) {
+        smallest = Math.min(smallest, t[0] - maxOutOfOrderness);
+      }
+    }
+    return smallest;
   }
 
   /** Marks every partition of the checkpoints before the current one that ends by {@code wm}. */
@@ -115,7 +152,7 @@ final class SuccessMarkers {
         wm,
         open.size());
     if (wm == PartitionReport.IDLE) {
-      return; // every writer idle, and none has written: no watermark says an hour is over
+      return; // every writer idle, and no prefix known: no watermark says an hour is over
     }
     List<String> done = new ArrayList<>();
     for (Map.Entry<String, Long> e : open.entrySet()) {
