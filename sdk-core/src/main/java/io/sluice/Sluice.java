@@ -292,6 +292,7 @@ public final class Sluice implements AutoCloseable {
     private Integer retainedCheckpoints;
     private Integer maxConsecutiveCheckpointFailures;
     private Integer ringSize;
+    private Long ringBytes;
     private Integer receiverQueueSize;
     private String waitStrategy;
     private Duration discoveryInterval;
@@ -384,6 +385,13 @@ public final class Sluice implements AutoCloseable {
     public Builder ringSize(int records) {
       once(this.ringSize, Options.RING_SIZE.key());
       this.ringSize = Options.RING_SIZE.check(records);
+      return this;
+    }
+
+    /** Payload bytes each slot group's ring holds; see the docs table. */
+    public Builder ringBytes(long bytes) {
+      once(this.ringBytes, Options.RING_BYTES.key());
+      this.ringBytes = Options.RING_BYTES.check(bytes);
       return this;
     }
 
@@ -569,6 +577,7 @@ public final class Sluice implements AutoCloseable {
               retainedCheckpoints != null ? retainedCheckpoints : 3,
               maxConsecutiveCheckpointFailures != null ? maxConsecutiveCheckpointFailures : 10,
               ringSize != null ? ringSize : 16384,
+              ringBytes != null ? ringBytes : 64L << 20,
               waitStrategy != null ? waitStrategy : "blocking",
               receiverQueueSize != null ? receiverQueueSize : 1000,
               entryReads == null || entryReads,

@@ -92,6 +92,16 @@ public final class Options {
               + " partition); a full ring blocks the readers (bounded memory).",
           n -> n >= 64 && n <= (1 << 20) && Integer.bitCount(n) == 1);
 
+  public static final Option<Long> RING_BYTES =
+      Option.of(
+          "sluice.pipeline.ringBytes",
+          "67108864",
+          "must be at least 1048576 (1 MiB)",
+          "Payload bytes a slot group's ring holds, besides ringSize records: a reader whose records"
+              + " would go beyond it waits (bounded memory with large records; a ring slot then"
+              + " takes fewer records). A record larger than this still goes in alone.",
+          n -> n >= (1 << 20));
+
   public static final Option<String> WAIT_STRATEGY =
       Option.of(
           "sluice.pipeline.waitStrategy",
@@ -206,6 +216,7 @@ public final class Options {
           CHECKPOINTS_RETAINED,
           MAX_CONSECUTIVE_CHECKPOINT_FAILURES,
           RING_SIZE,
+          RING_BYTES,
           WAIT_STRATEGY,
           RECEIVER_QUEUE_SIZE,
           ENTRY_READS,

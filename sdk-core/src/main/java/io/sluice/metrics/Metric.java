@@ -54,6 +54,11 @@ public enum Metric {
       Type.GAUGE,
       "group",
       "records waiting in the slot group's ring"),
+  PIPELINE_RING_BYTES(
+      "sluice.pipeline.ring.bytes",
+      Type.GAUGE,
+      "group",
+      "payload bytes waiting in the slot group's ring (bounded by sluice.pipeline.ringBytes)"),
   WATERMARK(
       "sluice.watermark", Type.GAUGE, "group", "the slot group's event-time watermark (epoch ms)"),
   SLOTGROUP_LOAD(

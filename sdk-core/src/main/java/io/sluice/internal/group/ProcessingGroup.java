@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiFunction;
@@ -56,10 +57,16 @@ public final class ProcessingGroup implements SlotGroup {
   private final Consumer<Throwable> onFailure;
   private final Timer barrierStall;
   private final Gauge occupancy;
+  private final Gauge ringBytesGauge;
   private final int maxBatch;
 
   /** Records published and not yet processed (the occupancy gauge). */
   private final LongAdder recordsInRing = new LongAdder();
+
+  /** Payload bytes published and not yet processed, and their bound. */
+  private final AtomicLong bytesInRing = new AtomicLong();
+
+  private final long maxRingBytes;
 
   private volatile boolean failed;
 
@@ -76,6 +83,7 @@ public final class ProcessingGroup implements SlotGroup {
       int index,
       String appName,
       int ringSize,
+      long ringBytes,
       String waitStrategy,
       Duration barrierPublishTimeout,
       String name,
@@ -90,6 +98,7 @@ public final class ProcessingGroup implements SlotGroup {
     this.appName = appName;
     this.onFailure = onFailure;
     this.barrierPublishTimeout = barrierPublishTimeout;
+    this.maxRingBytes = ringBytes;
     this.core =
         new GroupCore(index, appName, backend, sinkContexts, meters, System::nanoTime, topicScoped);
     // ringSize records in at least 16 slots of up to 64 records each (both powers of two)
@@ -108,6 +117,12 @@ public final class ProcessingGroup implements SlotGroup {
     this.occupancy =
         Metric.PIPELINE_RING_OCCUPANCY
             .gauge(recordsInRing, LongAdder::sum)
+            .tag("app", appName)
+            .tag("group", group)
+            .register(meters);
+    this.ringBytesGauge =
+        Metric.PIPELINE_RING_BYTES
+            .gauge(bytesInRing, AtomicLong::get)
             .tag("app", appName)
             .tag("group", group)
             .register(meters);
@@ -135,6 +150,11 @@ public final class ProcessingGroup implements SlotGroup {
   /** The most records a fetcher may publish in one slot. */
   public int maxBatch() {
     return maxBatch;
+  }
+
+  /** The payload bytes a fetcher puts in one ring slot at most (unless one record is larger). */
+  public long maxBatchBytes() {
+    return maxRingBytes / 16;
   }
 
   public String name() {
@@ -188,6 +208,12 @@ public final class ProcessingGroup implements SlotGroup {
     if (stopping) {
       return Publish.STOPPED;
     }
+    // Fetchers check and add apart, so several may each pass with one batch: the ring holds at
+    // most the bound plus one batch per fetcher. A batch alone always fits, however large.
+    long inRing = bytesInRing.get();
+    if (inRing > 0 && inRing + batch.bytes() > maxRingBytes) {
+      return Publish.FULL;
+    }
     long sequence;
     try {
       sequence = ring.tryNext();
@@ -195,6 +221,7 @@ public final class ProcessingGroup implements SlotGroup {
       return Publish.FULL;
     }
     recordsInRing.add(batch.size);
+    bytesInRing.addAndGet(batch.bytes());
     try {
       RingEvent event = ring.get(sequence);
       event.kind = RingEvent.RECORDS;
@@ -278,6 +305,7 @@ public final class ProcessingGroup implements SlotGroup {
    */
   public void removeGauges(MeterRegistry meters) {
     meters.remove(occupancy);
+    meters.remove(ringBytesGauge);
     meters.remove(core.watermarkGauge());
   }
 
@@ -303,6 +331,7 @@ public final class ProcessingGroup implements SlotGroup {
     public void onEvent(RingEvent event, long sequence, boolean endOfBatch) throws Exception {
       if (event.kind == RingEvent.RECORDS) {
         recordsInRing.add(-event.batch.size);
+        bytesInRing.addAndGet(-event.batch.bytes());
       }
       try {
         if (failed) {

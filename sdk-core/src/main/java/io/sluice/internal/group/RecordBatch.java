@@ -34,6 +34,9 @@ public final class RecordBatch {
   final int[] partitionIndexes;
   final int[] batchIndexes;
 
+  /** The records' payload bytes (what the ring's byte bound counts). */
+  private long bytes;
+
   public RecordBatch(InputPartition partition, int size) {
     this.partition = partition;
     this.size = size;
@@ -62,6 +65,12 @@ public final class RecordBatch {
     publishTimes[i] = record.publishTime();
     eventTimes[i] = record.eventTime();
     values[i] = record;
+    bytes += record.value().length;
+  }
+
+  /** The payload bytes of the records read into it. */
+  public long bytes() {
+    return bytes;
   }
 
   /**

@@ -136,6 +136,7 @@ public final class SlotGroups {
               index,
               settings.name(),
               settings.ringSize(),
+              settings.ringBytes(),
               settings.waitStrategy(),
               settings.checkpointTimeout(),
               name,

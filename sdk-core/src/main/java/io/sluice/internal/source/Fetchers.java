@@ -133,14 +133,18 @@ final class Fetchers {
         Message<byte[]> last = null;
         boolean chunk = false;
         int limit = partition.group.maxBatch();
+        long maxBytes = partition.group.maxBatchBytes();
+        long bytes = 0;
         do {
           if (splitter.isUnreadChunk(entry)) {
             chunk = true;
             break;
           }
           reader.taken(entry, splitter.split(entry, records));
+          bytes += entry.size();
           last = entry;
         } while (records.size() < limit
+            && bytes < maxBytes
             && (entry = reader.receive(0, TimeUnit.MILLISECONDS)) != null);
         // a ring slot holds at most a batch's worth, as with Readers: a big entry takes several
         // (the processing thread starts on its first records while the rest are decoded)
@@ -207,8 +211,13 @@ final class Fetchers {
         Message<byte[]> last = message;
         batch.add(SourceRecord.of(message, partition.topic));
         int limit = partition.group.maxBatch();
-        while (batch.size() < limit && (message = next(reader, direct, 0)) != null) {
+        long maxBytes = partition.group.maxBatchBytes();
+        long bytes = message.size();
+        while (batch.size() < limit
+            && bytes < maxBytes
+            && (message = next(reader, direct, 0)) != null) {
           batch.add(SourceRecord.of(message, partition.topic));
+          bytes += message.size();
           last = message;
         }
         if (!publish(partition, batch)) {

@@ -59,6 +59,7 @@ class PublishGateTest {
               0,
               "gate",
               64, // 16 slots of 4 records
+              64L << 20,
               "blocking",
               Duration.ofMillis(500),
               "default",
