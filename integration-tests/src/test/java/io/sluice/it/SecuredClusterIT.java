@@ -12,6 +12,7 @@ import io.sluice.testkit.Await;
 import io.sluice.testkit.ChildJvm;
 import io.sluice.testkit.PulsarFixture;
 import io.sluice.testkit.PulsarStandalone;
+import io.sluice.testkit.TestOAuth2Issuer;
 import io.sluice.testkit.TestPki;
 import io.sluice.testkit.TestTokens;
 import java.io.ByteArrayOutputStream;
@@ -227,6 +228,68 @@ class SecuredClusterIT {
     assertThat(PulsarFixture.readAll(superAdmin, superClient, output))
         .containsExactlyInAnyOrderElementsOf(
             java.util.stream.IntStream.range(0, 100).mapToObj(i -> "m-" + i).toList());
+  }
+
+  /**
+   * OAuth2 client credentials: the app's clients get their access token from an authorization
+   * server (the test kit's, on loopback) with the client id and secret of a credentials file, and
+   * the broker accepts the token as the role's. A wrong secret fails the start saying how to fix
+   * it.
+   */
+  @Test
+  void shouldReadAndWriteWithAnOAuth2AccessToken() throws Exception {
+    String input = PulsarFixture.uniqueTopic("secured-oauth2-in");
+    String output = PulsarFixture.uniqueTopic("secured-oauth2-out");
+    superAdmin.topics().createNonPartitionedTopic(input);
+    superAdmin.topics().createNonPartitionedTopic(output);
+    PulsarFixture.produce(superClient, input, 0, 100, i -> "k" + i, i -> "m-" + i, null, 0);
+    try (TestOAuth2Issuer issuer =
+        TestOAuth2Issuer.start("sluice-app-client", "s3cret", () -> broker.tokens().token(ROLE))) {
+      PulsarSecurity security =
+          PulsarSecurity.builder()
+              .oauth2ClientCredentials(
+                  issuer.issuerUrl(),
+                  issuer.credentialsFile(stateDir, "s3cret"),
+                  "urn:pulsar:sluice-test")
+              .trustCertificates(broker.pki().caPem())
+              .build();
+      try (Sluice app = app("oauth2", security, input, output)) {
+        app.start();
+        Await.until(
+            "100 records in " + output,
+            Duration.ofSeconds(60),
+            () -> {
+              try {
+                return PulsarFixture.readAll(superAdmin, superClient, output).size() >= 100;
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+      }
+      assertThat(PulsarFixture.readAll(superAdmin, superClient, output))
+          .containsExactlyInAnyOrderElementsOf(
+              java.util.stream.IntStream.range(0, 100).mapToObj(i -> "m-" + i).toList());
+      assertThat(issuer.grants()).as("access tokens granted").isPositive();
+
+      PulsarSecurity wrong =
+          PulsarSecurity.builder()
+              .oauth2ClientCredentials(
+                  issuer.issuerUrl(),
+                  issuer.credentialsFile(stateDir, "not-the-secret"),
+                  "urn:pulsar:sluice-test")
+              .trustCertificates(broker.pki().caPem())
+              .build();
+      Sluice refused = app("oauth2-wrong", wrong, input, output);
+      Throwable failure = catchThrowable(refused::start);
+      refused.close();
+      assertThat(issuer.refusals()).as("token requests refused").isPositive();
+      StringWriter trace = new StringWriter();
+      failure.printStackTrace(new PrintWriter(trace));
+      assertThat(trace.toString()).doesNotContain("not-the-secret").doesNotContain("s3cret");
+      assertThat(failure)
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining("check the OAuth2 issuer, credentials file and audience");
+    }
   }
 
   /**
