@@ -31,6 +31,11 @@ class HdfsSuccessMarkerTest {
 
   /** Records are "topic@epochMillis". */
   private HdfsSink<String> sink() {
+    return sink(Duration.ofHours(1));
+  }
+
+  /** {@link #sink()} whose writers go idle after {@code idleTimeout}. */
+  private HdfsSink<String> sink(Duration idleTimeout) {
     return HdfsSink.<String>builder()
         .name("files")
         .basePath(dir.toUri().toString())
@@ -40,7 +45,7 @@ class HdfsSuccessMarkerTest {
             HdfsSuccessMarkerTest::time,
             Duration.ofHours(1),
             "'dt='yyyy-MM-dd/'hr='HH")
-        .successMarkers(Duration.ofMinutes(5), Duration.ofHours(1))
+        .successMarkers(Duration.ofMinutes(5), idleTimeout)
         .build();
   }
 
@@ -112,18 +117,7 @@ class HdfsSuccessMarkerTest {
    */
   @Test
   void shouldMarkTheHoursEveryTopicPassedWhenTheStreamPausesAfterARegroup() throws Exception {
-    HdfsSink<String> sink =
-        HdfsSink.<String>builder()
-            .name("files")
-            .basePath(dir.toUri().toString())
-            .lines(s -> s)
-            .bucketByTime(
-                s -> "topic=" + s.substring(0, s.indexOf('@')),
-                HdfsSuccessMarkerTest::time,
-                Duration.ofHours(1),
-                "'dt='yyyy-MM-dd/'hr='HH")
-            .successMarkers(Duration.ofMinutes(5), Duration.ofSeconds(1))
-            .build();
+    HdfsSink<String> sink = sink(Duration.ofSeconds(1));
     try (Committer committer = sink.createCommitter(new TestSinkContext("files", 0))) {
       try (SinkWriter<String> w0 = sink.createWriter(new TestSinkContext("files", 0));
           SinkWriter<String> w1 = sink.createWriter(new TestSinkContext("files", 1));
