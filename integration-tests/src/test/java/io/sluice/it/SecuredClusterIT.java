@@ -7,6 +7,7 @@ import io.sluice.Sluice;
 import io.sluice.config.PulsarSecurity;
 import io.sluice.errors.ConfigException;
 import io.sluice.sink.pulsar.PulsarSink;
+import io.sluice.source.PulsarSchemaDecoder;
 import io.sluice.source.PulsarSource;
 import io.sluice.testkit.Await;
 import io.sluice.testkit.ChildJvm;
@@ -233,6 +234,53 @@ class SecuredClusterIT {
     assertThat(PulsarFixture.readAll(superAdmin, superClient, output))
         .containsExactlyInAnyOrderElementsOf(
             java.util.stream.IntStream.range(0, 100).mapToObj(i -> "m-" + i).toList());
+  }
+
+  /** A record of the schema test; its JSON schema is in the registry. */
+  public record Event(long id, String user) {}
+
+  /**
+   * What README "Secured clusters" lists suffices for the schema registry's decoder (it reads each
+   * topic's schema) and automatic slot groups (they read the topics' stats): both run as the
+   * least-privileged role.
+   */
+  @Test
+  void shouldDecodeByTheRegistrysSchemaAndPlanSlotGroupsAsALeastPrivilegedRole() throws Exception {
+    String input = PulsarFixture.uniqueTopic("secured-schema-in");
+    String output = PulsarFixture.uniqueTopic("secured-schema-out");
+    superAdmin.topics().createPartitionedTopic(input, 2);
+    superAdmin.topics().createNonPartitionedTopic(output);
+    try (org.apache.pulsar.client.api.Producer<Event> p =
+        superClient
+            .newProducer(org.apache.pulsar.client.api.Schema.JSON(Event.class))
+            .topic(input)
+            .create()) {
+      for (int i = 0; i < 100; i++) {
+        p.send(new Event(i, "u" + i));
+      }
+    }
+    Sluice app =
+        Sluice.builder()
+            .name("schema-auto")
+            .pulsar(broker.tlsServiceUrl(), broker.tlsAdminUrl())
+            .pulsarSecurity(appSecurity(broker.tokens().token(ROLE)))
+            .stateDir(stateDir.resolve("schema-auto"))
+            .discoveryInterval(Duration.ZERO)
+            .autoSlotGroups(1_000_000, 1)
+            .build();
+    app.stream(PulsarSource.topics(input), PulsarSchemaDecoder.bind(Event.class))
+        .map(e -> ("m-" + e.id()).getBytes(StandardCharsets.UTF_8))
+        .sinkTo(PulsarSink.<byte[]>builder().topic(output).serializer(v -> v).build());
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    PrintStream err = System.err;
+    System.setErr(new PrintStream(captured, true));
+    try {
+      copiesOneHundredRecords(app, output);
+    } finally {
+      System.setErr(err);
+    }
+    // a stats read the role may not make is logged, and the topic planned as cold
+    assertThat(captured.toString(StandardCharsets.UTF_8)).doesNotContain("no byte rate for");
   }
 
   /**
