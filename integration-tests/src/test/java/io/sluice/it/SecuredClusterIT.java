@@ -413,6 +413,71 @@ class SecuredClusterIT {
   }
 
   /**
+   * An app with {@code stateChangelog(true)} alone creates its changelog topics and sets their
+   * compaction, which Pulsar lets a tenant admin do only: as the least-privileged role its start
+   * fails naming that right and a topic; as a tenant admin it runs (below).
+   */
+  @Test
+  void shouldNameTheRightAChangelogAppNeedsAndRunAsATenantAdmin() throws Exception {
+    String name = "secured-changelog-" + Long.toHexString(System.nanoTime());
+    superAdmin.topics().createPartitionedTopic(name + "-in", 2);
+    superAdmin.topics().createNonPartitionedTopic(name + "-out");
+    Sluice app = changelogApp(name, appSecurity(Files.readString(tokenFile).trim()));
+    Throwable refused = catchThrowable(app::start);
+    app.close();
+    assertThat(refused)
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("role 'sluice-app' (token subject) lacks the right")
+        .hasMessageContaining("pulsar-admin tenants update public --admin-roles <role>")
+        .hasMessageContaining("__sluice-");
+
+    String role = "changelog-admin-app";
+    TenantInfo tenant = superAdmin.tenants().getTenantInfo("public");
+    Set<String> admins = new HashSet<>(tenant.getAdminRoles());
+    admins.add(role);
+    superAdmin
+        .tenants()
+        .updateTenant(
+            "public",
+            TenantInfo.builder()
+                .adminRoles(admins)
+                .allowedClusters(tenant.getAllowedClusters())
+                .build());
+    superAdmin.topics().grantPermission(TC_ASSIGN, role, Set.of(AuthAction.consume));
+    String admin = name + "-admin";
+    superAdmin.topics().createPartitionedTopic(admin + "-in", 2);
+    superAdmin.topics().createNonPartitionedTopic(admin + "-out");
+    try (Sluice running = changelogApp(admin, appSecurity(broker.tokens().token(role)))) {
+      running.start();
+      PulsarFixture.produce(
+          superClient, admin + "-in", 0, 200, j -> "k" + j, j -> "m-" + j, null, 0);
+      Await.until(
+          "the changelog app delivered its input",
+          Duration.ofMinutes(2),
+          () -> visible(admin + "-out") >= 200);
+      assertThat(running.state()).isEqualTo(Sluice.State.RUNNING);
+    }
+    assertThat(PulsarFixture.readAll(superAdmin, superClient, admin + "-out")).hasSize(200);
+  }
+
+  /** An app {@code name} with a state changelog copying {@code <name>-in} to {@code <name>-out}. */
+  private Sluice changelogApp(String name, PulsarSecurity security) {
+    Sluice app =
+        Sluice.builder()
+            .name(name)
+            .pulsar(broker.tlsServiceUrl(), broker.tlsAdminUrl())
+            .pulsarSecurity(security)
+            .stateDir(stateDir.resolve(name))
+            .discoveryInterval(Duration.ZERO)
+            .stateChangelog(true)
+            .build();
+    app.stream(PulsarSource.topics(name + "-in"))
+        .map(r -> r.value())
+        .sinkTo(PulsarSink.<byte[]>builder().topic(name + "-out").serializer(v -> v).build());
+    return app;
+  }
+
+  /**
    * The same replicated app as a role that is, besides the grants above, an admin of the tenant: it
    * creates its topics, takes its lease and delivers its input.
    */
