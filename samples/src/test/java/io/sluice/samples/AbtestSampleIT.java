@@ -24,14 +24,27 @@ class AbtestSampleIT {
   @Test
   @Timeout(240)
   void shouldEndOkOnASmallRun() {
+    runAndCheck("csv");
+  }
+
+  /** The same with the experiment table in Parquet, republished while the app runs. */
+  @Test
+  @Timeout(240)
+  void shouldEndOkWithTheExperimentTableInParquet() {
+    runAndCheck("parquet");
+  }
+
+  private void runAndCheck(String tableFormat) {
     PulsarStandalone pulsar = PulsarStandalone.shared();
     try (ChildJvm abtest =
         ChildJvm.builder(SampleMain.class)
-            .name("abtest")
+            .name("abtest-" + tableFormat)
             .args(
                 "abtest",
                 "--run",
                 Long.toString(System.nanoTime() % 1_000_000_000L),
+                "--table-format",
+                tableFormat,
                 "--exposures",
                 "6000",
                 "--users",
@@ -45,7 +58,7 @@ class AbtestSampleIT {
                 "--timeout",
                 "150s",
                 "--work",
-                work.toString(),
+                work.resolve(tableFormat).toString(),
                 "--pulsar",
                 pulsar.serviceUrl(),
                 "--pulsar-admin",

@@ -32,15 +32,16 @@ import org.apache.pulsar.common.policies.data.SubscriptionStats;
  * The abtest sample: exposure, click and order topics unioned, keyed by (experiment, variant),
  * counted in hourly event-time windows with allowed lateness into one wide row per experiment,
  * variant and hour (exposures, clicks, orders, revenue, distinct users), enriched from an offline
- * experiment table (CSV on the local file system or HDFS, refreshed while running) and written to
- * ClickHouse exactly once. At the end it reads the table back, checks every row against the
- * generated input ({@link AbCheck}) and prints the hourly table and the variants side by side.
+ * experiment table (CSV or Parquet on the local file system or HDFS, refreshed while running) and
+ * written to ClickHouse exactly once. At the end it reads the table back, checks every row against
+ * the generated input ({@link AbCheck}) and prints the hourly table and the variants side by side.
  *
  * <pre>
  * options (defaults):  --exposures 60000  --users 5000  --hours 4  --rate 5000
  *   --start 2026-12-06T00:00:00Z  --lateness 30m  --checkpoint 2s  --timeout 600s
  *   --work work-data/abtest  --run &lt;id&gt;  --clickhouse http://host:8123
  *   --hdfs file://&lt;work&gt;/hdfs (or hdfs://namenode:8020/dir: where the experiment table lives)
+ *   --table-format csv|parquet (the experiment table's format)
  *   --pulsar pulsar://… --pulsar-admin http://…
  * </pre>
  */
@@ -64,8 +65,15 @@ public final class AbMain {
     Duration timeout = options.duration("timeout", Duration.ofSeconds(600));
     Path work = Path.of(options.string("work", "work-data/abtest")).toAbsolutePath();
     String hdfs = options.string("hdfs", work.resolve("hdfs").toUri().toString());
+    String format = options.string("table-format", "csv");
+    if (!format.equals("csv") && !format.equals("parquet")) {
+      throw new IllegalArgumentException(
+          "Invalid value '" + format + "' for --table-format: use csv or parquet");
+    }
     ExperimentTable experiments =
-        new ExperimentTable(URI.create(hdfs.replaceAll("/+$", "") + "/dim/experiments-" + run));
+        new ExperimentTable(
+            URI.create(hdfs.replaceAll("/+$", "") + "/dim/experiments-" + run),
+            format.equals("parquet"));
     try (PulsarEndpoint pulsar = PulsarEndpoint.open(options, work, "abtest");
         ClickHouseEndpoint clickhouse = ClickHouseEndpoint.open(options, work, "abtest")) {
       options.checkUsed();
@@ -109,7 +117,9 @@ public final class AbMain {
       try (PulsarAdmin admin = PulsarAdmin.builder().serviceHttpUrl(pulsar.adminUrl()).build();
           PulsarClient client = PulsarClient.builder().serviceUrl(pulsar.serviceUrl()).build();
           LookupTable<String, JsonNode> table =
-              HdfsLookup.csv(experiments.dir().toString(), "experiment")
+              (experiments.parquet()
+                      ? HdfsLookup.parquet(experiments.dir().toString(), "experiment")
+                      : HdfsLookup.csv(experiments.dir().toString(), "experiment"))
                   .refresh(Duration.ofSeconds(1))
                   .build()) {
         for (String topic : topics.values()) {
