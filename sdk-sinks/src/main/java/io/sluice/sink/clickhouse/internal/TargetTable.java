@@ -208,11 +208,9 @@ public final class TargetTable {
     String prefix = scopePrefix();
     return "SELECT name FROM system.tables WHERE database = "
         + literal(database)
-        + " AND substring(name, 1, "
-        + prefix.length()
-        + ") = "
+        + " AND startsWith(name, "
         + literal(prefix)
-        + " FORMAT TSVRaw";
+        + ") FORMAT TSVRaw";
   }
 
   /** The batch a table listed by {@link #scopeTables} stages. */
