@@ -3,6 +3,7 @@ package io.sluice.samples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.testkit.ChildJvm;
+import io.sluice.testkit.MiniHdfs;
 import io.sluice.testkit.PulsarStandalone;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.RemoteIterator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -79,6 +82,40 @@ class EtlSampleIT {
           .endsWith("-> OK");
       assertThat(markers(summary)).isPositive();
       assertThat(etl.waitFor(Duration.ofSeconds(30))).isZero();
+    }
+  }
+
+  /**
+   * {@code --hdfs hdfs://…}: the same small run writing to a MiniDFSCluster (a real name node and
+   * data node in this JVM) instead of the local file system; the sample reads its output back from
+   * there.
+   */
+  @Test
+  @Timeout(240)
+  void shouldEndOkWritingToAnHdfsCluster() throws Exception {
+    String run = Long.toString(System.nanoTime() % 1_000_000_000L);
+    try (MiniHdfs hdfs = MiniHdfs.start(work.resolve("dfs"))) {
+      List<String> args = args(run, 4000, 2000);
+      args.addAll(List.of("--hdfs", hdfs.uri() + "/warehouse"));
+      try (ChildJvm etl = start(args, "etl-hdfs")) {
+        String summary = etl.awaitLine(l -> l.startsWith("SUMMARY"), Duration.ofSeconds(220));
+        assertThat(summary)
+            .startsWith("SUMMARY etl topics=30 namespaces=3 ")
+            .contains(" duplicates=0 missing=0 misplaced=0 ")
+            .contains(" premature=0 ")
+            .endsWith("-> OK");
+        assertThat(markers(summary)).isPositive();
+        assertThat(etl.waitFor(Duration.ofSeconds(30))).isZero();
+      }
+      long parts = 0;
+      RemoteIterator<LocatedFileStatus> files =
+          hdfs.fileSystem().listFiles(new org.apache.hadoop.fs.Path("/warehouse"), true);
+      while (files.hasNext()) {
+        if (files.next().getPath().getName().startsWith("part-")) {
+          parts++;
+        }
+      }
+      assertThat(parts).as("part files in the cluster").isPositive();
     }
   }
 
