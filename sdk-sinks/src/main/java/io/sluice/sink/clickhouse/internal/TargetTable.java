@@ -311,22 +311,21 @@ public final class TargetTable {
 
   /** Copies (hard-links) one staged partition into the target: atomic, as one set of parts. */
   public String attach(String batch, String partitionId) {
-    return "ALTER TABLE "
-        + qualified()
-        + " ATTACH PARTITION ID "
-        + literal(partitionId)
-        + " FROM "
-        + staging(batch);
+    return attachFrom(staging(batch), partitionId);
   }
 
   /** {@link #attach} from the batch's restaged copy. */
   public String attachRestaged(String batch, String partitionId) {
+    return attachFrom(restaged(batch), partitionId);
+  }
+
+  private String attachFrom(String source, String partitionId) {
     return "ALTER TABLE "
         + qualified()
         + " ATTACH PARTITION ID "
         + literal(partitionId)
         + " FROM "
-        + restaged(batch);
+        + source;
   }
 
   /** Rows of a batch the target holds in one partition: more than 0 once it was attached. */
