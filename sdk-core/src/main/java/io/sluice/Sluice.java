@@ -294,6 +294,7 @@ public final class Sluice implements AutoCloseable {
     private Integer ringSize;
     private Long ringBytes;
     private Integer receiverQueueSize;
+    private Integer fetchThreads;
     private String waitStrategy;
     private Duration discoveryInterval;
     private Duration regroupInterval;
@@ -408,6 +409,18 @@ public final class Sluice implements AutoCloseable {
     public Builder receiverQueueSize(int messages) {
       once(this.receiverQueueSize, Options.RECEIVER_QUEUE_SIZE.key());
       this.receiverQueueSize = Options.RECEIVER_QUEUE_SIZE.check(messages);
+      return this;
+    }
+
+    /**
+     * Threads that take records from the partition readers, decode them and hand them to the
+     * processing threads (default 0: one per core, at least 2). Their number does not grow with the
+     * partitions read: a partition with nothing to read costs no thread. See {@code
+     * sluice.source.fetchThreads}.
+     */
+    public Builder fetchThreads(int threads) {
+      once(this.fetchThreads, Options.FETCH_THREADS.key());
+      this.fetchThreads = Options.FETCH_THREADS.check(threads);
       return this;
     }
 
@@ -580,6 +593,7 @@ public final class Sluice implements AutoCloseable {
               ringBytes != null ? ringBytes : 64L << 20,
               waitStrategy != null ? waitStrategy : "blocking",
               receiverQueueSize != null ? receiverQueueSize : 1000,
+              fetchThreads != null ? fetchThreads : 0,
               entryReads == null || entryReads,
               (stateChangelog != null && stateChangelog)
                   || (replicated != null && replicated)

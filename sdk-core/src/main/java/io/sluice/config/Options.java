@@ -120,6 +120,16 @@ public final class Options {
           "Messages each partition reader prefetches.",
           n -> n >= 1 && n <= 100_000);
 
+  public static final Option<Integer> FETCH_THREADS =
+      Option.of(
+          "sluice.source.fetchThreads",
+          "0",
+          "must be between 0 and 1024",
+          "Threads that take records from the partition readers, decode them and hand them to the"
+              + " processing threads, however many partitions are read; 0: one per core, at least"
+              + " 2.",
+          n -> n >= 0 && n <= 1024);
+
   public static final Option<Boolean> ENTRY_READS =
       Option.of(
           "sluice.source.entryReads",
@@ -219,6 +229,7 @@ public final class Options {
           RING_BYTES,
           WAIT_STRATEGY,
           RECEIVER_QUEUE_SIZE,
+          FETCH_THREADS,
           ENTRY_READS,
           STATE_CHANGELOG,
           REPLICATED,

@@ -24,6 +24,7 @@ public record AppSettings(
     long ringBytes,
     String waitStrategy,
     int receiverQueueSize,
+    int fetchThreads,
     boolean entryReads,
     boolean stateChangelog,
     boolean replicated,
@@ -40,7 +41,6 @@ public record AppSettings(
     ThreadFactory threadFactory,
     Consumer<Throwable> failureListener) {
 
-  /** These settings with meters registered in {@code registry} instead. */
   /** See {@link io.sluice.sink.SinkContext#commitBound}. */
   public Duration commitBound() {
     return checkpointInterval
@@ -48,6 +48,14 @@ public record AppSettings(
         .multipliedBy(2L * maxConsecutiveCheckpointFailures + 1);
   }
 
+  /** The fetcher threads to run: as configured, or one per core (at least 2) for 0. */
+  public int fetcherThreads() {
+    return fetchThreads > 0
+        ? fetchThreads
+        : Math.max(2, Runtime.getRuntime().availableProcessors());
+  }
+
+  /** These settings with meters registered in {@code registry} instead. */
   public AppSettings withMeterRegistry(MeterRegistry registry) {
     return new AppSettings(
         name,
@@ -63,6 +71,7 @@ public record AppSettings(
         ringBytes,
         waitStrategy,
         receiverQueueSize,
+        fetchThreads,
         entryReads,
         stateChangelog,
         replicated,

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.errors.ConfigException;
 import io.sluice.errors.SourceException;
 import io.sluice.errors.StateException;
+import io.sluice.internal.AdminCalls;
 import io.sluice.internal.MessageIds;
 import io.sluice.internal.Partitions;
 import io.sluice.internal.graph.JobGraph.SourceBinding;
@@ -27,6 +28,7 @@ import org.apache.pulsar.client.api.MessageIdAdv;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.Reader;
 import org.apache.pulsar.client.api.Schema;
+import org.apache.pulsar.common.naming.TopicName;
 import org.apache.pulsar.common.policies.data.ManagedLedgerInternalStats.CursorStats;
 import org.apache.pulsar.common.policies.data.PersistentTopicInternalStats;
 import org.slf4j.Logger;
@@ -363,29 +365,34 @@ public final class StartPlanner {
         "Cannot find the first message at or after " + epochMillis + " in " + topic, last);
   }
 
+  /**
+   * The internal stats of {@code topics} (partitions or non-partitioned topics), a few requests in
+   * flight: one request per partitioned topic, one per non-partitioned topic; topics that do not
+   * exist yet (no ledgers, no cursor) are left out.
+   */
   private Map<String, PersistentTopicInternalStats> internalStats(Set<String> topics) {
-    Map<String, PersistentTopicInternalStats> out = new HashMap<>();
-    Set<String> bases = new HashSet<>();
+    Set<String> partitioned = new HashSet<>();
+    Set<String> single = new HashSet<>();
     for (String t : topics) {
-      bases.add(Partitions.baseOf(t));
+      (TopicName.get(t).isPartitioned() ? partitioned : single).add(Partitions.baseOf(t));
     }
-    for (String base : bases) {
-      try {
-        if (admin.topics().getPartitionedTopicMetadata(base).partitions > 0) {
-          out.putAll(admin.topics().getPartitionedInternalStats(base).partitions);
-        } else {
-          out.put(base, admin.topics().getInternalStats(base));
-        }
-      } catch (PulsarAdminException.NotFoundException e) {
-        // a partition not created yet has no ledgers and no cursor
-      } catch (PulsarAdminException e) {
-        throw new SourceException(
-            "Cannot read the internal stats of "
-                + base
-                + " through the admin API: "
-                + e.getMessage(),
-            e);
-      }
+    Map<String, PersistentTopicInternalStats> out = new HashMap<>();
+    try {
+      AdminCalls.each(
+              partitioned,
+              base ->
+                  AdminCalls.orNullIfNotFound(
+                      admin.topics().getPartitionedInternalStatsAsync(base)))
+          .values()
+          .forEach(stats -> out.putAll(stats.partitions));
+      out.putAll(
+          AdminCalls.each(
+              single, t -> AdminCalls.orNullIfNotFound(admin.topics().getInternalStatsAsync(t))));
+    } catch (PulsarAdminException e) {
+      throw new SourceException(
+          "Cannot read the internal stats of the partitions read through the admin API: "
+              + e.getMessage(),
+          e);
     }
     return out;
   }

@@ -188,6 +188,7 @@ public final class AppRuntime implements AppRun {
               planner,
               cursors,
               settings.receiverQueueSize(),
+              settings.fetcherThreads(),
               settings.entryReads(),
               meters,
               failure::fail,

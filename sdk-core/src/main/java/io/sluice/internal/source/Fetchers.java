@@ -4,13 +4,20 @@ import io.micrometer.core.instrument.Counter;
 import io.sluice.errors.SourceException;
 import io.sluice.internal.checkpoint.PartitionStart;
 import io.sluice.internal.group.ProcessingGroup;
+import io.sluice.internal.group.ProcessingGroup.Publish;
 import io.sluice.internal.group.RecordBatch;
 import io.sluice.source.SourceRecord;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.apache.pulsar.client.api.Message;
@@ -25,33 +32,52 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One fetcher thread per partition: fetch → decode → publish. It takes what the partition's reader
- * has prefetched without waiting, up to a ring slot's worth, decodes it on its own thread (so
- * decoding runs in parallel across partitions) and publishes it to the partition's slot group as
- * one slot, blocking while the ring is full. A message crosses one thread boundary (client I/O
- * thread → fetcher) before the ring.
+ * A few fetcher threads, however many partitions: fetch → decode → publish. Each partition belongs
+ * to one fetcher. A fetcher takes what a partition's reader has prefetched without waiting, up to a
+ * ring slot's worth, decodes it (so decoding runs in parallel across fetchers) and publishes it to
+ * the partition's slot group as one slot; then it goes on to its next partition with records. A
+ * partition whose reader has nothing left asks it for the next message ({@code receiveAsync}),
+ * whose arrival hands the partition back to its fetcher: an idle partition costs no thread and no
+ * polling. A message crosses one thread boundary (client I/O thread → fetcher) before the ring.
  *
- * <p>Publishing goes through the {@link PublishGate}, so while a regroup runs no record enters any
- * ring, and a fetcher waiting for room in a full ring never holds a regroup up.
+ * <p>Publishing never blocks a fetcher: a batch for a full ring waits aside, tried again after a
+ * growing pause, while the fetcher serves its other partitions, so a slow slot group holds up only
+ * its own partitions. The batch goes through the {@link PublishGate}, so while a regroup runs no
+ * record enters any ring.
  */
 final class Fetchers {
   private static final Logger LOG = LoggerFactory.getLogger(Fetchers.class);
 
+  /** How long an idle fetcher sleeps before it looks at whether the app is closing. */
+  private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+  /**
+   * The first pause before a batch for a full ring is tried again; each further attempt waits twice
+   * as long, up to {@link #FULL_RING_MAX_PARK_NANOS}: with many partitions on one ring, a fixed
+   * short pause keeps the fetchers busy retrying and starves the processing thread that would empty
+   * it.
+   */
+  private static final long FULL_RING_PARK_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
+
+  private static final long FULL_RING_MAX_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+
   private final String app;
   private final PulsarClient client;
   private final int receiverQueueSize;
+  private final int size;
   private final ThreadFactory threads;
   private final PublishGate gate;
   private final Consumer<Throwable> onFailure;
   private final Counter readerSwitches;
   private final Predicate<SourcePartition> matchedByPattern;
-  private final List<Thread> running = new CopyOnWriteArrayList<>();
+  private final List<Fetcher> pool = new CopyOnWriteArrayList<>();
   private volatile boolean closed;
 
   Fetchers(
       String app,
       PulsarClient client,
       int receiverQueueSize,
+      int size,
       ThreadFactory threads,
       PublishGate gate,
       Consumer<Throwable> onFailure,
@@ -60,6 +86,7 @@ final class Fetchers {
     this.app = app;
     this.client = client;
     this.receiverQueueSize = receiverQueueSize;
+    this.size = size;
     this.threads = threads;
     this.gate = gate;
     this.onFailure = onFailure;
@@ -69,6 +96,11 @@ final class Fetchers {
 
   boolean closed() {
     return closed;
+  }
+
+  /** The fetcher threads running now (at most the configured number). */
+  int threads() {
+    return pool.size();
   }
 
   /** A Pulsar Reader of one partition from {@code start}, as the fetchers read. */
@@ -91,90 +123,347 @@ final class Fetchers {
     return entryReads && TopicName.get(topic).isPersistent();
   }
 
+  /**
+   * Hands a partition whose reader exists to the fetcher with the fewest partitions (a new one
+   * while there are fewer than the configured number).
+   */
   void start(SourcePartition partition) {
-    Thread fetcher =
-        threads.newThread(
-            partition.entries != null
-                ? () -> fetchEntries(partition)
-                : () -> fetchMessages(partition));
-    fetcher.setDaemon(true);
-    running.add(fetcher);
-    fetcher.start();
+    Fetcher fetcher;
+    synchronized (pool) {
+      if (pool.size() < size) {
+        fetcher = new Fetcher();
+        pool.add(fetcher);
+        fetcher.thread.start();
+      } else {
+        fetcher = pool.get(0);
+        for (Fetcher f : pool) {
+          if (f.partitions.get() < fetcher.partitions.get()) {
+            fetcher = f;
+          }
+        }
+      }
+    }
+    fetcher.partitions.incrementAndGet();
+    fetcher.ready(partition);
   }
 
-  /** Stops every fetcher, waiting up to 5 s in all (one stuck on a full ring must not hold all). */
+  /** Stops every fetcher, waiting up to 5 s in all. */
   void close() {
     closed = true;
+    pool.forEach(f -> LockSupport.unpark(f.thread));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    for (Thread t : running) {
+    for (Fetcher f : pool) {
       try {
-        t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        f.thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
     }
   }
 
-  /**
-   * The fetcher of an {@link EntryReader}: takes whole entries (the prefetched ones without
-   * waiting, until it has a ring slot's worth of records), splits them and publishes the records, a
-   * slot's worth at a time.
-   */
-  private void fetchEntries(SourcePartition partition) {
-    EntryReader reader = partition.entries;
-    EntrySplitter splitter = partition.splitter;
-    List<SourceRecord> records = new ArrayList<>(ProcessingGroup.MAX_BATCH);
-    while (!closed) {
-      try {
-        Message<byte[]> entry = reader.receive(100, TimeUnit.MILLISECONDS);
-        if (entry == null) {
-          continue;
-        }
-        Message<byte[]> last = null;
-        boolean chunk = false;
-        int limit = partition.group.maxBatch();
-        long maxBytes = partition.group.maxBatchBytes();
-        long bytes = 0;
-        do {
-          if (splitter.isUnreadChunk(entry)) {
-            chunk = true;
+  /** What one turn on a partition left it with. */
+  private enum Turn {
+    /** Its reader may hold more: it goes to the back of its fetcher's queue. */
+    MORE,
+    /** Its reader had nothing left: it waits for the next message to arrive. */
+    DRAINED,
+    /** Its batches wait for room in a full ring. */
+    STALLED,
+    /** It is no longer read (failed, or its group stopped). */
+    ENDED
+  }
+
+  /** Batches of one partition waiting for room in a full ring, then what follows them. */
+  private static final class Stalled {
+    final SourcePartition partition;
+    final List<RecordBatch> batches;
+    final Runnable published;
+    long park = FULL_RING_PARK_NANOS;
+    long retryAt = System.nanoTime() + FULL_RING_PARK_NANOS;
+
+    Stalled(SourcePartition partition, List<RecordBatch> batches, Runnable published) {
+      this.partition = partition;
+      this.batches = batches;
+      this.published = published;
+    }
+  }
+
+  /** One fetcher thread and the partitions it reads. */
+  private final class Fetcher implements Runnable {
+    final Thread thread;
+    final AtomicInteger partitions = new AtomicInteger();
+
+    /** Partitions with records to take, in the order they got them. */
+    private final Queue<SourcePartition> ready = new ConcurrentLinkedQueue<>();
+
+    /** Only this fetcher's thread touches these. */
+    private final List<Stalled> stalled = new ArrayList<>();
+
+    private final List<SourceRecord> records = new ArrayList<>(ProcessingGroup.MAX_BATCH);
+
+    Fetcher() {
+      thread = threads.newThread(this);
+      thread.setDaemon(true);
+    }
+
+    /** {@code partition} has records (or an outcome) to take: from any thread. */
+    void ready(SourcePartition partition) {
+      ready.offer(partition);
+      LockSupport.unpark(thread);
+    }
+
+    @Override
+    public void run() {
+      while (!closed) {
+        boolean worked = retryStalled();
+        // as many turns as partitions were waiting: a partition that has more goes to the back
+        for (int turns = ready.size(); turns > 0 && !closed; turns--) {
+          SourcePartition partition = ready.poll();
+          if (partition == null) {
             break;
           }
-          reader.taken(entry, splitter.split(entry, records));
-          bytes += entry.size();
-          last = entry;
-        } while (records.size() < limit
-            && bytes < maxBytes
-            && (entry = reader.receive(0, TimeUnit.MILLISECONDS)) != null);
-        // a ring slot holds at most a batch's worth, as with Readers: a big entry takes several
-        // (the processing thread starts on its first records while the rest are decoded)
-        for (int from = 0; from < records.size(); from += limit) {
-          if (!publish(partition, records.subList(from, Math.min(records.size(), from + limit)))) {
-            return;
+          worked = true;
+          take(partition);
+        }
+        if (!worked && ready.isEmpty() && !closed) {
+          long park = IDLE_PARK_NANOS;
+          for (Stalled s : stalled) {
+            park = Math.min(park, s.retryAt - System.nanoTime());
           }
+          LockSupport.parkNanos(Math.max(1, park));
         }
-        records.clear();
-        if (last != null) {
-          reader.acknowledgeCumulativeAsync(last.getMessageId());
-        }
-        if (chunk) {
-          switchToReader(partition, entry);
-          fetchMessages(partition);
-          return;
-        }
-      } catch (PulsarClientException | RuntimeException | Error e) {
-        onFetchFailure(partition, e);
-        return;
       }
     }
+
+    /** One turn on {@code partition}: up to a ring slot's worth of records. */
+    private void take(SourcePartition partition) {
+      Turn turn;
+      try {
+        turn = partition.entries != null ? fetchEntries(partition) : fetchMessages(partition);
+      } catch (PulsarClientException | RuntimeException | Error e) {
+        onFetchFailure(partition, e);
+        turn = Turn.ENDED;
+      }
+      after(partition, turn);
+    }
+
+    private void after(SourcePartition partition, Turn turn) {
+      switch (turn) {
+        case MORE -> ready.offer(partition);
+        case DRAINED -> awaitNext(partition);
+        case STALLED -> {}
+        case ENDED -> partitions.decrementAndGet();
+      }
+    }
+
+    /**
+     * Asks the partition's reader for its next message; its arrival (or the reader's failure) hands
+     * the partition back to this fetcher, which takes it on its next turn.
+     */
+    private void awaitNext(SourcePartition partition) {
+      CompletableFuture<Message<byte[]>> next;
+      if (partition.entries != null) {
+        next = partition.entries.receiveAsync();
+      } else if (partition.reader instanceof ReaderImpl<byte[]> impl) {
+        next = impl.getConsumer().receiveAsync();
+      } else {
+        next = partition.reader.readNextAsync();
+      }
+      next.whenComplete(
+          (message, failure) -> {
+            partition.arrived = message;
+            partition.failure = failure;
+            ready(partition);
+          });
+    }
+
+    /**
+     * The fetcher of an {@link EntryReader}: takes whole entries (the prefetched ones without
+     * waiting, until it has a ring slot's worth of records), splits them and publishes the records,
+     * a slot's worth at a time.
+     */
+    private Turn fetchEntries(SourcePartition partition) throws PulsarClientException {
+      EntryReader reader = partition.entries;
+      EntrySplitter splitter = partition.splitter;
+      Message<byte[]> entry = arrived(partition);
+      if (entry == null && (entry = reader.receive(0, TimeUnit.MILLISECONDS)) == null) {
+        return Turn.DRAINED;
+      }
+      Message<byte[]> last = null;
+      Message<byte[]> chunk = null;
+      int limit = partition.group.maxBatch();
+      long maxBytes = partition.group.maxBatchBytes();
+      long bytes = 0;
+      do {
+        if (splitter.isUnreadChunk(entry)) {
+          chunk = entry;
+          break;
+        }
+        reader.taken(entry, splitter.split(entry, records));
+        bytes += entry.size();
+        last = entry;
+      } while (records.size() < limit
+          && bytes < maxBytes
+          && (entry = reader.receive(0, TimeUnit.MILLISECONDS)) != null);
+      boolean drained = entry == null;
+      // a ring slot holds at most a batch's worth, as with Readers: a big entry takes several
+      List<RecordBatch> batches = new ArrayList<>();
+      for (int from = 0; from < records.size(); from += limit) {
+        batches.add(
+            decode(partition, records.subList(from, Math.min(records.size(), from + limit))));
+      }
+      records.clear();
+      Message<byte[]> ack = last;
+      Message<byte[]> unreadChunk = chunk;
+      Turn turn =
+          publish(
+              partition,
+              batches,
+              () -> {
+                if (ack != null) {
+                  reader.acknowledgeCumulativeAsync(ack.getMessageId());
+                }
+                if (unreadChunk != null) {
+                  switchToReader(partition, unreadChunk);
+                }
+              });
+      return turn == Turn.MORE && drained && chunk == null ? Turn.DRAINED : turn;
+    }
+
+    /**
+     * The fetcher of a Reader (with {@code entryReads(false)}): takes the prefetched messages
+     * without waiting, up to a ring slot's worth, and publishes them as one slot.
+     */
+    private Turn fetchMessages(SourcePartition partition) throws PulsarClientException {
+      Reader<byte[]> reader = partition.reader;
+      // Reader.readNext acknowledges every message on the reader's non-durable cursor; receiving
+      // from the reader's own consumer and acknowledging once per batch keeps the same cursor
+      // position at a fraction of the bookkeeping.
+      org.apache.pulsar.client.api.Consumer<byte[]> direct =
+          reader instanceof ReaderImpl<byte[]> impl ? impl.getConsumer() : null;
+      Message<byte[]> message = arrived(partition);
+      if (message == null && (message = next(reader, direct)) == null) {
+        return Turn.DRAINED;
+      }
+      Message<byte[]> last = message;
+      records.add(SourceRecord.of(message, partition.topic));
+      int limit = partition.group.maxBatch();
+      long maxBytes = partition.group.maxBatchBytes();
+      long bytes = message.size();
+      while (records.size() < limit
+          && bytes < maxBytes
+          && (message = next(reader, direct)) != null) {
+        records.add(SourceRecord.of(message, partition.topic));
+        bytes += message.size();
+        last = message;
+      }
+      boolean drained = message == null;
+      RecordBatch batch = decode(partition, records);
+      records.clear();
+      Message<byte[]> ack = last;
+      Turn turn =
+          publish(
+              partition,
+              new ArrayList<>(List.of(batch)),
+              () -> {
+                if (direct != null) {
+                  direct.acknowledgeCumulativeAsync(ack.getMessageId());
+                }
+              });
+      return turn == Turn.MORE && drained ? Turn.DRAINED : turn;
+    }
+
+    /**
+     * Publishes {@code batches} in order, then runs {@code published}; what cannot go now (a full
+     * ring) waits aside and is tried again on later turns.
+     */
+    private Turn publish(SourcePartition partition, List<RecordBatch> batches, Runnable published) {
+      Stalled pending = new Stalled(partition, batches, published);
+      Turn turn = publishPending(pending);
+      if (turn == Turn.STALLED) {
+        stalled.add(pending);
+      }
+      return turn;
+    }
+
+    private Turn publishPending(Stalled pending) {
+      SourcePartition partition = pending.partition;
+      while (!pending.batches.isEmpty()) {
+        Publish result = gate.tryPublish(() -> partition.group, pending.batches.get(0));
+        if (result == Publish.FULL && !closed) {
+          return Turn.STALLED;
+        }
+        if (result != Publish.PUBLISHED) {
+          if (!closed) {
+            // its slot group stopped while the ring was full: the app is stopping
+            onFailure.accept(
+                new SourceException(
+                    "The slot group of " + partition.topic + " stopped while it was read"));
+          }
+          return Turn.ENDED;
+        }
+        pending.batches.remove(0);
+      }
+      pending.published.run();
+      return Turn.MORE;
+    }
+
+    /** Tries the batches waiting for room whose pause is over; whether any went. */
+    private boolean retryStalled() {
+      boolean moved = false;
+      long now = System.nanoTime();
+      for (int i = 0; i < stalled.size(); i++) {
+        Stalled s = stalled.get(i);
+        if (s.retryAt - now > 0 && !closed) {
+          continue;
+        }
+        Turn turn;
+        try {
+          turn = publishPending(s);
+        } catch (RuntimeException | Error e) {
+          onFetchFailure(s.partition, e);
+          turn = Turn.ENDED;
+        }
+        if (turn == Turn.STALLED) {
+          s.park = Math.min(s.park * 2, FULL_RING_MAX_PARK_NANOS);
+          s.retryAt = System.nanoTime() + s.park;
+          continue;
+        }
+        stalled.remove(i--);
+        moved = true;
+        after(s.partition, turn);
+      }
+      return moved;
+    }
+  }
+
+  /**
+   * The message whose arrival handed {@code partition} back to its fetcher (taken once), or null;
+   * throws what ended the wait instead (e.g. the reader was closed).
+   */
+  private static Message<byte[]> arrived(SourcePartition partition) throws PulsarClientException {
+    Throwable failure = partition.failure;
+    if (failure != null) {
+      partition.failure = null;
+      Throwable cause =
+          failure instanceof CompletionException && failure.getCause() != null
+              ? failure.getCause()
+              : failure;
+      if (cause instanceof PulsarClientException e) {
+        throw e;
+      }
+      throw new SourceException("Reading " + partition.topic + " failed: " + cause, cause);
+    }
+    Message<byte[]> message = partition.arrived;
+    partition.arrived = null;
+    return message;
   }
 
   /**
    * Hands a partition whose entry reader met a chunked message to a Pulsar Reader, which joins
    * chunks: it starts right after the last entry split, so nothing is read twice or skipped.
    */
-  private void switchToReader(SourcePartition partition, Message<byte[]> chunk)
-      throws PulsarClientException {
+  private void switchToReader(SourcePartition partition, Message<byte[]> chunk) {
     PartitionStart resume = partition.splitter.resume(TopicName.getPartitionIndex(partition.topic));
     LOG.warn(
         "[{}] {} holds a chunked message (a chunk at {}); whole entries cannot join chunks, so a"
@@ -183,83 +472,34 @@ final class Fetchers {
         partition.topic,
         chunk.getMessageId(),
         resume.id());
-    partition.reader = newReader(partition.topic, resume).create();
+    try {
+      partition.reader = newReader(partition.topic, resume).create();
+    } catch (PulsarClientException e) {
+      throw new SourceException(
+          "Cannot open a Reader on " + partition.topic + " to read its chunked messages: " + e, e);
+    }
     EntryReader entries = partition.entries;
     partition.entries = null;
     entries.closeAsync();
     readerSwitches.increment();
   }
 
-  /**
-   * The fetcher of a Reader (with {@code entryReads(false)}): takes the prefetched messages without
-   * waiting, up to a ring slot's worth, and publishes them as one slot.
-   */
-  private void fetchMessages(SourcePartition partition) {
-    Reader<byte[]> reader = partition.reader;
-    // Reader.readNext acknowledges every message on the reader's non-durable cursor; receiving
-    // from the reader's own consumer and acknowledging once per batch keeps the same cursor
-    // position at a fraction of the bookkeeping.
-    org.apache.pulsar.client.api.Consumer<byte[]> direct =
-        reader instanceof ReaderImpl<byte[]> impl ? impl.getConsumer() : null;
-    List<SourceRecord> batch = new ArrayList<>(ProcessingGroup.MAX_BATCH);
-    while (!closed) {
-      try {
-        Message<byte[]> message = next(reader, direct, 100);
-        if (message == null) {
-          continue;
-        }
-        Message<byte[]> last = message;
-        batch.add(SourceRecord.of(message, partition.topic));
-        int limit = partition.group.maxBatch();
-        long maxBytes = partition.group.maxBatchBytes();
-        long bytes = message.size();
-        while (batch.size() < limit
-            && bytes < maxBytes
-            && (message = next(reader, direct, 0)) != null) {
-          batch.add(SourceRecord.of(message, partition.topic));
-          bytes += message.size();
-          last = message;
-        }
-        if (!publish(partition, batch)) {
-          return;
-        }
-        if (direct != null) {
-          direct.acknowledgeCumulativeAsync(last.getMessageId());
-        }
-        batch.clear();
-      } catch (PulsarClientException | RuntimeException | Error e) {
-        onFetchFailure(partition, e);
-        return;
-      }
-    }
-  }
-
   private static Message<byte[]> next(
-      Reader<byte[]> reader, org.apache.pulsar.client.api.Consumer<byte[]> direct, int millis)
+      Reader<byte[]> reader, org.apache.pulsar.client.api.Consumer<byte[]> direct)
       throws PulsarClientException {
     return direct != null
-        ? direct.receive(millis, TimeUnit.MILLISECONDS)
-        : reader.readNext(millis, TimeUnit.MILLISECONDS);
+        ? direct.receive(0, TimeUnit.MILLISECONDS)
+        : reader.readNext(0, TimeUnit.MILLISECONDS);
   }
 
-  /**
-   * Decodes {@code records} into one batch and publishes it to the partition's slot group; false
-   * (the fetcher ends) if the group stopped while its ring was full.
-   */
-  private boolean publish(SourcePartition partition, List<SourceRecord> records) {
+  /** Decodes {@code records} into one batch of the partition's. */
+  private static RecordBatch decode(SourcePartition partition, List<SourceRecord> records) {
     int n = records.size();
     RecordBatch batch = new RecordBatch(partition.input, n);
     for (int i = 0; i < n; i++) {
       partition.decoder.fill(batch, i, records.get(i));
     }
-    boolean published = gate.publish(() -> partition.group, batch, () -> closed);
-    if (!published && !closed) {
-      // its slot group stopped while the ring was full: the app is stopping
-      onFailure.accept(
-          new SourceException(
-              "The slot group of " + partition.topic + " stopped while it was read"));
-    }
-    return published;
+    return batch;
   }
 
   /**

@@ -2,6 +2,7 @@ package io.sluice.internal.source;
 
 import io.sluice.errors.ConfigException;
 import io.sluice.errors.SourceException;
+import io.sluice.internal.AdminCalls;
 import io.sluice.internal.Partitions;
 import io.sluice.internal.graph.JobGraph.SourceBinding;
 import io.sluice.source.PulsarSource;
@@ -72,14 +73,18 @@ final class PartitionLister {
       } else {
         bases.addAll(source.topicList());
       }
+      Map<String, Integer> counts =
+          AdminCalls.each(
+              bases,
+              base ->
+                  AdminCalls.orNullIfNotFound(
+                      admin
+                          .topics()
+                          .getPartitionedTopicMetadataAsync(base)
+                          .thenApply(m -> m.partitions)));
       List<String> result = new ArrayList<>();
       for (String base : bases) {
-        int n;
-        try {
-          n = admin.topics().getPartitionedTopicMetadata(base).partitions;
-        } catch (PulsarAdminException.NotFoundException e) {
-          n = -1;
-        }
+        int n = counts.getOrDefault(base, -1);
         if (n > 0) {
           for (int i = 0; i < n; i++) {
             result.add(base + "-partition-" + i);

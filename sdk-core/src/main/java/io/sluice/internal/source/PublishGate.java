@@ -5,7 +5,6 @@ import io.sluice.internal.group.ProcessingGroup.Publish;
 import io.sluice.internal.group.RecordBatch;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -18,41 +17,18 @@ import java.util.function.Supplier;
  * for the write side at most a given patience.
  */
 final class PublishGate {
-  /**
-   * How long a fetcher first waits before trying a full ring again; each further attempt waits
-   * twice as long, up to {@link #FULL_RING_MAX_PARK_NANOS}. With hundreds of fetchers on one ring,
-   * a fixed short wait keeps them all runnable and starves the processing thread that would empty
-   * it.
-   */
-  private static final long FULL_RING_PARK_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
-
-  private static final long FULL_RING_MAX_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
-
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
 
   /**
-   * Publishes {@code batch} to the group {@code target} names at each attempt (a regroup may change
-   * it meanwhile), waiting while the ring is full. Returns false, having published nothing, once
-   * the group stops or {@code giveUp} says so.
+   * One attempt to publish {@code batch} to the group {@code target} names now (a regroup may
+   * change it between attempts); never waits for room in the ring.
    */
-  boolean publish(Supplier<ProcessingGroup> target, RecordBatch batch, BooleanSupplier giveUp) {
-    long park = FULL_RING_PARK_NANOS;
-    while (true) {
-      Publish result;
-      lock.readLock().lock();
-      try {
-        result = target.get().tryPublish(batch);
-      } finally {
-        lock.readLock().unlock();
-      }
-      if (result == Publish.PUBLISHED) {
-        return true;
-      }
-      if (result == Publish.STOPPED || giveUp.getAsBoolean()) {
-        return false;
-      }
-      LockSupport.parkNanos(park);
-      park = Math.min(park * 2, FULL_RING_MAX_PARK_NANOS);
+  Publish tryPublish(Supplier<ProcessingGroup> target, RecordBatch batch) {
+    lock.readLock().lock();
+    try {
+      return target.get().tryPublish(batch);
+    } finally {
+      lock.readLock().unlock();
     }
   }
 

@@ -36,9 +36,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Pulsar side of an app: the partitions it reads, each with one reader (non-durable cursor) and
- * one fetcher thread feeding its slot group ({@link Fetchers}), its durable-cursor consumer ({@link
- * DurableCursors}), and discovery of new partitions and topics ({@link PartitionLister}).
+ * The Pulsar side of an app: the partitions it reads, each with one reader (non-durable cursor)
+ * read by one of a few fetcher threads feeding its slot group ({@link Fetchers}), its
+ * durable-cursor consumer ({@link DurableCursors}), and discovery of new partitions and topics
+ * ({@link PartitionLister}).
  *
  * <p>The admin (HTTP) API is used at start-up and by discovery only.
  *
@@ -79,10 +80,11 @@ public final class SourceManager {
       StartPlanner planner,
       DurableCursors cursors,
       int receiverQueueSize,
+      int fetcherThreads,
       boolean entryReads,
       MeterRegistry meters,
       Consumer<Throwable> onFailure,
-      ThreadFactory fetcherThreads) {
+      ThreadFactory fetcherThreadFactory) {
     this.app = app;
     this.client = client;
     this.sources = sources;
@@ -99,6 +101,7 @@ public final class SourceManager {
             client,
             receiverQueueSize,
             fetcherThreads,
+            fetcherThreadFactory,
             gate,
             onFailure,
             Metric.SOURCE_READER_SWITCHES.counter(meters, app),

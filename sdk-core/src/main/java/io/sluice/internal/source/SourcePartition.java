@@ -3,12 +3,13 @@ package io.sluice.internal.source;
 import io.sluice.internal.group.InputPartition;
 import io.sluice.internal.group.ProcessingGroup;
 import java.util.concurrent.CompletableFuture;
+import org.apache.pulsar.client.api.Message;
 import org.apache.pulsar.client.api.Reader;
 
 /**
  * The source side of one partition being read: its reader (non-durable cursor), its decoder and the
- * slot group it feeds. Its fetcher thread is the only one that reads from the reader; {@link
- * #group} changes only while the fetchers are paused (regrouping).
+ * slot group it feeds. Only its fetcher reads from the reader; {@link #group} changes only while
+ * the fetchers are paused (regrouping).
  */
 final class SourcePartition {
   final InputPartition input;
@@ -24,6 +25,14 @@ final class SourcePartition {
 
   volatile EntryReader entries;
   EntrySplitter splitter;
+
+  /**
+   * The message whose arrival handed the partition back to its fetcher, or what ended the wait for
+   * it; set by a client thread before the hand-over, taken by the fetcher.
+   */
+  volatile Message<byte[]> arrived;
+
+  volatile Throwable failure;
 
   SourcePartition(
       InputPartition input, String subscription, PartitionDecoder decoder, ProcessingGroup group) {

@@ -23,6 +23,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.pulsar.client.internal.DefaultImplementation;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -81,11 +82,19 @@ class PublishGateTest {
       Thread fetcher =
           new Thread(
               () -> {
-                for (int i = 0; i < 100; i++) {
-                  if (!gate.publish(() -> group, batch(partition, i), giveUp::get)) {
+                // as a fetcher does: one attempt at a time, the gate released in between
+                for (int i = 0; i < 100 && !giveUp.get(); ) {
+                  ProcessingGroup.Publish result =
+                      gate.tryPublish(() -> group, batch(partition, i));
+                  if (result == ProcessingGroup.Publish.STOPPED) {
                     return;
                   }
-                  published.incrementAndGet();
+                  if (result == ProcessingGroup.Publish.PUBLISHED) {
+                    published.incrementAndGet();
+                    i++;
+                  } else {
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+                  }
                 }
               });
       fetcher.start();
