@@ -6,6 +6,7 @@
 #   scripts/bench.sh windows    [events=1000000] [keys=100000]
 #   scripts/bench.sh sinks      [rows=1000000] [rounds=5] [batch=20000] [sinks=clickhouse,redis,hdfs]
 #   scripts/bench.sh manytopics [topics=1000] [partitions=4] [perPartition=100] [rounds=1] [heap=256m]
+#   scripts/bench.sh recovery   [topics=250] [partitions=4] [keys=100000]
 #   scripts/bench.sh slotgroups [coldRatePerTopic=20] [seconds=30] [workNanosPerRecord=60000]
 #   scripts/bench.sh entry      [messages=1000000] [rounds=5]  (probe: whole-entry reads vs Readers)
 #   scripts/bench.sh decode     [eventsPerRound=2000000] [rounds=5]   (no broker: JSON binding only)
@@ -28,7 +29,8 @@ case "$what" in
   fencing-probe) main=io.sluice.bench.FencingProbe ;;
   scaleout) main=io.sluice.bench.ScaleOutBench ;;
   manytopics) main=io.sluice.bench.ManyTopicsBench ;;
-  *) echo "usage: $0 throughput|latency|windows|slotgroups|sinks|decode|entry|failover-probe|fencing-probe|scaleout|manytopics [args...]" >&2; exit 2 ;;
+  recovery) main=io.sluice.bench.RecoveryBench ;;
+  *) echo "usage: $0 throughput|latency|windows|slotgroups|sinks|decode|entry|failover-probe|fencing-probe|scaleout|manytopics|recovery [args...]" >&2; exit 2 ;;
 esac
 shift
 # package, not install: the reactor resolves the SDK modules from their target directories

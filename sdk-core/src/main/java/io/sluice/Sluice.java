@@ -295,6 +295,7 @@ public final class Sluice implements AutoCloseable {
     private Long ringBytes;
     private Integer receiverQueueSize;
     private Integer fetchThreads;
+    private Boolean partitionMeters;
     private String waitStrategy;
     private Duration discoveryInterval;
     private Duration regroupInterval;
@@ -557,6 +558,17 @@ public final class Sluice implements AutoCloseable {
     }
 
     /** Creates every thread of the app; names are set to {@code sluice-<app>-<role>-<n>}. */
+    /**
+     * Whether meters tagged with a partition are registered (default true): one gauge per partition
+     * read. Turn off for apps reading thousands of partitions. See {@code
+     * sluice.metrics.partitionMeters}.
+     */
+    public Builder partitionMeters(boolean enabled) {
+      once(this.partitionMeters, Options.PARTITION_METERS.key());
+      this.partitionMeters = enabled;
+      return this;
+    }
+
     public Builder threadFactory(ThreadFactory factory) {
       Objects.requireNonNull(factory, "factory must not be null");
       once(this.threadFactory, "threadFactory");
@@ -609,6 +621,7 @@ public final class Sluice implements AutoCloseable {
               autoSharedGroups,
               regroupInterval != null ? regroupInterval : Duration.ofSeconds(60),
               meterRegistry != null ? meterRegistry : new SimpleMeterRegistry(),
+              partitionMeters == null || partitionMeters,
               threadFactory != null ? threadFactory : Executors.defaultThreadFactory(),
               failureListener != null ? failureListener : t -> {});
       return new Sluice(settings);

@@ -30,12 +30,19 @@ final class ManyTopicsStats {
         rssKb() >> 10,
         BenchEnv.ownCpuNanos() / 1_000_000);
     Map<String, Integer> kinds = new TreeMap<>();
+    Map<String, Long> cpuMs = new TreeMap<>();
     for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
       if (info != null) {
-        kinds.merge(info.getThreadName().replaceAll("[0-9]+", "#"), 1, Integer::sum);
+        String kind = info.getThreadName().replaceAll("[0-9]+", "#");
+        kinds.merge(kind, 1, Integer::sum);
+        long cpu = threads.getThreadCpuTime(info.getThreadId());
+        if (cpu >= 10_000_000) {
+          cpuMs.merge(kind, cpu / 1_000_000, Long::sum);
+        }
       }
     }
     System.out.println("KINDS " + kinds);
+    System.out.println("CPU_MS_BY_KIND " + cpuMs);
   }
 
   private static long rssKb() throws Exception {

@@ -6,6 +6,7 @@ import static io.sluice.testkit.PulsarFixture.produce;
 import static io.sluice.testkit.PulsarFixture.uniqueTopic;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.Sluice;
 import io.sluice.source.PulsarSource;
 import io.sluice.source.SourceRecord;
@@ -30,7 +31,8 @@ class FetcherThreadsIT {
 
   /**
    * 240 partitions, two fetcher threads: every record is processed exactly once, and no more than
-   * two fetcher threads ever run (one per partition would be 240).
+   * two fetcher threads ever run (one per partition would be 240). With partition meters off, no
+   * meter is tagged with a partition while the per-topic ones stay.
    */
   @Test
   void shouldReadHundredsOfPartitionsWithTwoFetcherThreads() throws Exception {
@@ -44,11 +46,14 @@ class FetcherThreadsIT {
     }
     Map<String, Integer> seen = new ConcurrentHashMap<>();
     Set<String> fetchers = ConcurrentHashMap.newKeySet();
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
     try (Sluice app =
         Sluice.builder()
             .name("fetchers")
             .pulsar(broker().serviceUrl(), broker().adminUrl())
             .stateDir(stateDir)
+            .meterRegistry(meters)
+            .partitionMeters(false)
             .fetchThreads(2)
             .checkpointInterval(Duration.ofMillis(300))
             .build()) {
@@ -65,6 +70,9 @@ class FetcherThreadsIT {
       fetchers.addAll(fetcherThreads("fetchers"));
       assertThat(app.slotGroups().values().stream().mapToInt(java.util.List::size).sum())
           .isEqualTo(topics * partitions);
+      assertThat(meters.getMeters())
+          .noneMatch(m -> m.getId().getTag("partition") != null)
+          .anyMatch(m -> m.getId().getName().equals("sluice.source.records"));
     }
     assertThat(seen.values()).as("times each record was processed").containsOnly(1);
     assertThat(fetchers).hasSize(2);

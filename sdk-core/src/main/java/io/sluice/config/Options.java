@@ -215,6 +215,16 @@ public final class Options {
               + " lists). Give each replica its own, stable name (e.g. a StatefulSet pod name).",
           s -> s.matches("[A-Za-z0-9._-]{1,64}"));
 
+  public static final Option<Boolean> PARTITION_METERS =
+      Option.of(
+          "sluice.metrics.partitionMeters",
+          "true",
+          "true or false",
+          "Register the meters tagged with a partition (sluice.source.lag.ms): one per partition"
+              + " read. Turn off for apps reading thousands of partitions; the per-topic and"
+              + " per-app meters stay.",
+          b -> true);
+
   public static final List<Option<?>> ALL =
       List.of(
           NAME,
@@ -237,7 +247,8 @@ public final class Options {
           INSTANCE_NAME,
           DISCOVERY_INTERVAL,
           REGROUP_INTERVAL,
-          SUBSCRIPTION);
+          SUBSCRIPTION,
+          PARTITION_METERS);
 
   /** The configuration reference, generated from the definitions above. */
   public static String markdownTable() {

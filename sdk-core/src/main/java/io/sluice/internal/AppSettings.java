@@ -38,6 +38,7 @@ public record AppSettings(
     int autoSlotGroupShared,
     Duration regroupInterval,
     MeterRegistry meterRegistry,
+    boolean partitionMeters,
     ThreadFactory threadFactory,
     Consumer<Throwable> failureListener) {
 
@@ -85,6 +86,7 @@ public record AppSettings(
         autoSlotGroupShared,
         regroupInterval,
         registry,
+        partitionMeters,
         threadFactory,
         failureListener);
   }

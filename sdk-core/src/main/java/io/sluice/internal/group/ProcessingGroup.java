@@ -39,10 +39,10 @@ import org.slf4j.LoggerFactory;
  * A slot group in production: one Disruptor ring fed by the fetchers of its partitions, and one
  * processing thread that runs the {@link GroupCore} (operators, keyed state, sink writers).
  *
- * <p>Thread ownership: fetcher threads only call {@link #publish} with batches they decoded; the
- * coordinator only calls {@link #barrier}; the ticker only calls {@link #tick}. A full ring blocks
- * {@link #publish}, which stops the fetchers and, through the readers' bounded receiver queues, the
- * broker: memory stays bounded.
+ * <p>Thread ownership: fetcher threads only call {@link #tryPublish} with batches they decoded; the
+ * coordinator only calls {@link #barrier}; the ticker only calls {@link #tick}. A full ring refuses
+ * {@link #tryPublish}, which holds the fetchers' batches for its partitions and, through the
+ * readers' bounded receiver queues, the broker: memory stays bounded.
  */
 public final class ProcessingGroup implements SlotGroup {
   /** The most records one ring slot carries. */

@@ -33,6 +33,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -72,6 +73,10 @@ public final class AppRuntime implements AppRun {
   private Regrouper regrouper;
   private DurableCursors cursors;
   private SourceManager sources;
+
+  /** The readers closing since the app began to stop (waited for before the client closes). */
+  private CompletableFuture<Void> readersClosing;
+
   private CheckpointCoordinator coordinator;
   private ExecutorService commitThread;
   private final Map<String, Committer> committers = new LinkedHashMap<>();
@@ -191,6 +196,7 @@ public final class AppRuntime implements AppRun {
               settings.fetcherThreads(),
               settings.entryReads(),
               meters,
+              settings.partitionMeters(),
               failure::fail,
               Threads.named(settings.threadFactory(), app, "fetch"));
       Map<String, SourceBinding> assignment = new LinkedHashMap<>();
@@ -419,7 +425,7 @@ public final class AppRuntime implements AppRun {
       cursors.stopping();
     }
     if (sources != null) {
-      sources.closeReaders();
+      readersClosing = sources.closeReaders();
     }
     if (checkpointThread != null) {
       checkpointThread.shutdown();
@@ -486,8 +492,11 @@ public final class AppRuntime implements AppRun {
     }
   }
 
-  /** Releases cursors, committers, clients and the store, in that order. */
+  /** Releases readers, cursors, committers, clients and the store, in that order. */
   private void close() {
+    if (readersClosing != null) {
+      sources.awaitReadersClosed(readersClosing);
+    }
     if (cursors != null) {
       cursors.close();
     }

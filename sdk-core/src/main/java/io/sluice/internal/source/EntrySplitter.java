@@ -28,7 +28,7 @@ import org.apache.pulsar.common.api.proto.MessageMetadata;
  * entry taken). An entry whose batch cannot be split is handed on whole, as one record that its
  * decoder marks bad ({@link PartitionDecoder#malformed}), so the source's bad-record policy decides
  * (fail naming it, skip, or dead-letter its bytes) instead of every restart failing on it again.
- * One per partition, used by its fetcher thread only.
+ * One per partition, used by its partition's fetcher only.
  */
 final class EntrySplitter {
   private final String topic;

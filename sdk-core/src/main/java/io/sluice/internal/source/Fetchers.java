@@ -3,7 +3,6 @@ package io.sluice.internal.source;
 import io.micrometer.core.instrument.Counter;
 import io.sluice.errors.SourceException;
 import io.sluice.internal.checkpoint.PartitionStart;
-import io.sluice.internal.group.ProcessingGroup;
 import io.sluice.internal.group.ProcessingGroup.Publish;
 import io.sluice.internal.group.RecordBatch;
 import io.sluice.source.SourceRecord;
@@ -98,11 +97,6 @@ final class Fetchers {
     return closed;
   }
 
-  /** The fetcher threads running now (at most the configured number). */
-  int threads() {
-    return pool.size();
-  }
-
   /** A Pulsar Reader of one partition from {@code start}, as the fetchers read. */
   ReaderBuilder<byte[]> newReader(String topic, PartitionStart start) {
     var builder =
@@ -173,17 +167,28 @@ final class Fetchers {
     ENDED
   }
 
-  /** Batches of one partition waiting for room in a full ring, then what follows them. */
-  private static final class Stalled {
+  /**
+   * One turn's records of a partition, published a ring slot's worth at a time (each slot decoded
+   * just before it goes, so processing starts on the first while the rest wait), then what follows
+   * them; kept aside while the ring is full.
+   */
+  private static final class Pending {
     final SourcePartition partition;
-    final List<RecordBatch> batches;
+    final List<SourceRecord> records;
+    final int slot;
     final Runnable published;
-    long park = FULL_RING_PARK_NANOS;
-    long retryAt = System.nanoTime() + FULL_RING_PARK_NANOS;
+    int next;
 
-    Stalled(SourcePartition partition, List<RecordBatch> batches, Runnable published) {
+    /** The slot decoded but not yet published (the ring was full). */
+    RecordBatch decoded;
+
+    long park = FULL_RING_PARK_NANOS;
+    long retryAt;
+
+    Pending(SourcePartition partition, List<SourceRecord> records, int slot, Runnable published) {
       this.partition = partition;
-      this.batches = batches;
+      this.records = records;
+      this.slot = slot;
       this.published = published;
     }
   }
@@ -196,10 +201,8 @@ final class Fetchers {
     /** Partitions with records to take, in the order they got them. */
     private final Queue<SourcePartition> ready = new ConcurrentLinkedQueue<>();
 
-    /** Only this fetcher's thread touches these. */
-    private final List<Stalled> stalled = new ArrayList<>();
-
-    private final List<SourceRecord> records = new ArrayList<>(ProcessingGroup.MAX_BATCH);
+    /** Records waiting for room in a full ring; only this fetcher's thread touches them. */
+    private final List<Pending> stalled = new ArrayList<>();
 
     Fetcher() {
       thread = threads.newThread(this);
@@ -227,7 +230,7 @@ final class Fetchers {
         }
         if (!worked && ready.isEmpty() && !closed) {
           long park = IDLE_PARK_NANOS;
-          for (Stalled s : stalled) {
+          for (Pending s : stalled) {
             park = Math.min(park, s.retryAt - System.nanoTime());
           }
           LockSupport.parkNanos(Math.max(1, park));
@@ -294,6 +297,7 @@ final class Fetchers {
       int limit = partition.group.maxBatch();
       long maxBytes = partition.group.maxBatchBytes();
       long bytes = 0;
+      List<SourceRecord> records = new ArrayList<>(limit);
       do {
         if (splitter.isUnreadChunk(entry)) {
           chunk = entry;
@@ -306,27 +310,23 @@ final class Fetchers {
           && bytes < maxBytes
           && (entry = reader.receive(0, TimeUnit.MILLISECONDS)) != null);
       boolean drained = entry == null;
-      // a ring slot holds at most a batch's worth, as with Readers: a big entry takes several
-      List<RecordBatch> batches = new ArrayList<>();
-      for (int from = 0; from < records.size(); from += limit) {
-        batches.add(
-            decode(partition, records.subList(from, Math.min(records.size(), from + limit))));
-      }
-      records.clear();
       Message<byte[]> ack = last;
       Message<byte[]> unreadChunk = chunk;
+      // a ring slot holds at most a batch's worth, as with Readers: a big entry takes several
       Turn turn =
           publish(
-              partition,
-              batches,
-              () -> {
-                if (ack != null) {
-                  reader.acknowledgeCumulativeAsync(ack.getMessageId());
-                }
-                if (unreadChunk != null) {
-                  switchToReader(partition, unreadChunk);
-                }
-              });
+              new Pending(
+                  partition,
+                  records,
+                  limit,
+                  () -> {
+                    if (ack != null) {
+                      reader.acknowledgeCumulativeAsync(ack.getMessageId());
+                    }
+                    if (unreadChunk != null) {
+                      switchToReader(partition, unreadChunk);
+                    }
+                  }));
       return turn == Turn.MORE && drained && chunk == null ? Turn.DRAINED : turn;
     }
 
@@ -346,9 +346,10 @@ final class Fetchers {
         return Turn.DRAINED;
       }
       Message<byte[]> last = message;
-      records.add(SourceRecord.of(message, partition.topic));
       int limit = partition.group.maxBatch();
       long maxBytes = partition.group.maxBatchBytes();
+      List<SourceRecord> records = new ArrayList<>(limit);
+      records.add(SourceRecord.of(message, partition.topic));
       long bytes = message.size();
       while (records.size() < limit
           && bytes < maxBytes
@@ -358,38 +359,43 @@ final class Fetchers {
         last = message;
       }
       boolean drained = message == null;
-      RecordBatch batch = decode(partition, records);
-      records.clear();
       Message<byte[]> ack = last;
       Turn turn =
           publish(
-              partition,
-              new ArrayList<>(List.of(batch)),
-              () -> {
-                if (direct != null) {
-                  direct.acknowledgeCumulativeAsync(ack.getMessageId());
-                }
-              });
+              new Pending(
+                  partition,
+                  records,
+                  limit,
+                  () -> {
+                    if (direct != null) {
+                      direct.acknowledgeCumulativeAsync(ack.getMessageId());
+                    }
+                  }));
       return turn == Turn.MORE && drained ? Turn.DRAINED : turn;
     }
 
     /**
-     * Publishes {@code batches} in order, then runs {@code published}; what cannot go now (a full
-     * ring) waits aside and is tried again on later turns.
+     * Publishes a turn's records, a slot at a time, then runs what follows them; what cannot go now
+     * (a full ring) waits aside and is tried again on later turns.
      */
-    private Turn publish(SourcePartition partition, List<RecordBatch> batches, Runnable published) {
-      Stalled pending = new Stalled(partition, batches, published);
+    private Turn publish(Pending pending) {
       Turn turn = publishPending(pending);
       if (turn == Turn.STALLED) {
+        pending.retryAt = System.nanoTime() + pending.park;
         stalled.add(pending);
       }
       return turn;
     }
 
-    private Turn publishPending(Stalled pending) {
+    private Turn publishPending(Pending pending) {
       SourcePartition partition = pending.partition;
-      while (!pending.batches.isEmpty()) {
-        Publish result = gate.tryPublish(() -> partition.group, pending.batches.get(0));
+      while (pending.decoded != null || pending.next < pending.records.size()) {
+        if (pending.decoded == null) {
+          int to = Math.min(pending.records.size(), pending.next + pending.slot);
+          pending.decoded = decode(partition, pending.records.subList(pending.next, to));
+          pending.next = to;
+        }
+        Publish result = gate.tryPublish(() -> partition.group, pending.decoded);
         if (result == Publish.FULL && !closed) {
           return Turn.STALLED;
         }
@@ -402,18 +408,18 @@ final class Fetchers {
           }
           return Turn.ENDED;
         }
-        pending.batches.remove(0);
+        pending.decoded = null;
       }
       pending.published.run();
       return Turn.MORE;
     }
 
-    /** Tries the batches waiting for room whose pause is over; whether any went. */
+    /** Tries the records waiting for room whose pause is over; whether any went. */
     private boolean retryStalled() {
       boolean moved = false;
       long now = System.nanoTime();
       for (int i = 0; i < stalled.size(); i++) {
-        Stalled s = stalled.get(i);
+        Pending s = stalled.get(i);
         if (s.retryAt - now > 0 && !closed) {
           continue;
         }

@@ -60,6 +60,10 @@ public final class SourceManager {
   private final boolean entryReads;
 
   private final MeterRegistry meters;
+
+  /** Whether each partition registers its own meters (its lag). */
+  private final boolean partitionMeters;
+
   private final PartitionLister lister;
   private final StartPlanner planner;
   private final DurableCursors cursors;
@@ -83,6 +87,7 @@ public final class SourceManager {
       int fetcherThreads,
       boolean entryReads,
       MeterRegistry meters,
+      boolean partitionMeters,
       Consumer<Throwable> onFailure,
       ThreadFactory fetcherThreadFactory) {
     this.app = app;
@@ -94,6 +99,7 @@ public final class SourceManager {
     this.receiverQueueSize = receiverQueueSize;
     this.entryReads = entryReads;
     this.meters = meters;
+    this.partitionMeters = partitionMeters;
     this.lister = new PartitionLister(admin, sources, owned);
     this.fetchers =
         new Fetchers(
@@ -148,13 +154,15 @@ public final class SourceManager {
             group);
     input.setStateScope(scopeIn(group, input));
     input.setRecordsCounter(Metric.SOURCE_RECORDS.counter(meters, app, "topic", input.baseTopic()));
-    Metric.SOURCE_LAG
-        .gauge(
-            input,
-            p -> p.lastPublishTime() == 0 ? 0 : System.currentTimeMillis() - p.lastPublishTime())
-        .tag("app", app)
-        .tag("partition", topic)
-        .register(meters);
+    if (partitionMeters) {
+      Metric.SOURCE_LAG
+          .gauge(
+              input,
+              p -> p.lastPublishTime() == 0 ? 0 : System.currentTimeMillis() - p.lastPublishTime())
+          .tag("app", app)
+          .tag("partition", topic)
+          .register(meters);
+    }
     group.addPartition(input);
     partitions.put(topic, partition);
     CompletableFuture<Void> cursor = cursors.subscribe(topic, partition.subscription, start);
@@ -286,15 +294,24 @@ public final class SourceManager {
     return group.topicScoped() ? KeyedStateBackend.scopeOf(input.baseTopic()) : new byte[0];
   }
 
-  /** Stops the fetchers and closes the readers (no more messages reach the rings). */
-  public void closeReaders() {
+  /**
+   * Stops the fetchers (no more messages reach the rings) and starts closing the readers; the
+   * returned future completes once every reader is closed, which the app waits for only when it
+   * releases the client, so the readers close while the final checkpoint runs.
+   */
+  public CompletableFuture<Void> closeReaders() {
     fetchers.close();
     List<CompletableFuture<Void>> closing = new ArrayList<>();
     for (SourcePartition partition : partitions.values()) {
       closing.add(partition.closeReader());
     }
+    return CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new));
+  }
+
+  /** Waits up to 30 s for {@link #closeReaders}' future; a failure is only logged. */
+  public void awaitReadersClosed(CompletableFuture<Void> closing) {
     try {
-      CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+      closing.get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       LOG.warn("[{}] closing readers: {}", app, e.toString());
       if (e instanceof InterruptedException) {

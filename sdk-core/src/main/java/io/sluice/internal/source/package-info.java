@@ -1,8 +1,9 @@
 /**
  * The read side: which partitions exist ({@code PartitionLister}, also for discovery), one reader
- * per partition with a non-durable cursor started at its planned position, and one fetcher thread
- * per partition ({@code Fetchers}) that takes what the reader prefetched, decodes it ({@code
- * PartitionDecoder}) and publishes it to the partition's slot group.
+ * per partition with a non-durable cursor started at its planned position, and a few fetcher
+ * threads ({@code Fetchers}, however many partitions) that take what the readers prefetched, decode
+ * it ({@code PartitionDecoder}) and publish it to each partition's slot group. A partition with
+ * nothing prefetched waits for its next message without holding a thread.
  *
  * <p>Entry reads (the default): {@code EntryReader} is the Reader's own non-durable consumer with a
  * payload processor that hands each stored entry (a producer's batch) over whole; {@code
