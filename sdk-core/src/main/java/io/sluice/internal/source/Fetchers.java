@@ -309,25 +309,23 @@ final class Fetchers {
       } while (records.size() < limit
           && bytes < maxBytes
           && (entry = reader.receive(0, TimeUnit.MILLISECONDS)) != null);
-      boolean drained = entry == null;
       Message<byte[]> ack = last;
       Message<byte[]> unreadChunk = chunk;
       // a ring slot holds at most a batch's worth, as with Readers: a big entry takes several
-      Turn turn =
-          publish(
-              new Pending(
-                  partition,
-                  records,
-                  limit,
-                  () -> {
-                    if (ack != null) {
-                      reader.acknowledgeCumulativeAsync(ack.getMessageId());
-                    }
-                    if (unreadChunk != null) {
-                      switchToReader(partition, unreadChunk);
-                    }
-                  }));
-      return turn == Turn.MORE && drained && chunk == null ? Turn.DRAINED : turn;
+      return publish(
+          new Pending(
+              partition,
+              records,
+              limit,
+              () -> {
+                if (ack != null) {
+                  reader.acknowledgeCumulativeAsync(ack.getMessageId());
+                }
+                if (unreadChunk != null) {
+                  switchToReader(partition, unreadChunk);
+                }
+              }),
+          entry == null);
     }
 
     /**
@@ -358,33 +356,32 @@ final class Fetchers {
         bytes += message.size();
         last = message;
       }
-      boolean drained = message == null;
       Message<byte[]> ack = last;
-      Turn turn =
-          publish(
-              new Pending(
-                  partition,
-                  records,
-                  limit,
-                  () -> {
-                    if (direct != null) {
-                      direct.acknowledgeCumulativeAsync(ack.getMessageId());
-                    }
-                  }));
-      return turn == Turn.MORE && drained ? Turn.DRAINED : turn;
+      return publish(
+          new Pending(
+              partition,
+              records,
+              limit,
+              () -> {
+                if (direct != null) {
+                  direct.acknowledgeCumulativeAsync(ack.getMessageId());
+                }
+              }),
+          message == null);
     }
 
     /**
      * Publishes a turn's records, a slot at a time, then runs what follows them; what cannot go now
-     * (a full ring) waits aside and is tried again on later turns.
+     * (a full ring) waits aside and is tried again on later turns. {@code drained}: the reader had
+     * nothing left, so once all is published the partition waits for its next message.
      */
-    private Turn publish(Pending pending) {
+    private Turn publish(Pending pending, boolean drained) {
       Turn turn = publishPending(pending);
       if (turn == Turn.STALLED) {
         pending.retryAt = System.nanoTime() + pending.park;
         stalled.add(pending);
       }
-      return turn;
+      return turn == Turn.MORE && drained ? Turn.DRAINED : turn;
     }
 
     private Turn publishPending(Pending pending) {
