@@ -217,6 +217,20 @@ final class Fetchers {
 
     @Override
     public void run() {
+      try {
+        loop();
+      } catch (RuntimeException | Error e) {
+        // outside a turn (a turn's own failures end only its partition): every partition of this
+        // fetcher would silently stop being read, so the app fails instead
+        if (!closed) {
+          onFailure.accept(
+              new SourceException(
+                  "A fetcher thread of app " + app + " failed: " + e + " (see the cause)", e));
+        }
+      }
+    }
+
+    private void loop() {
       while (!closed) {
         boolean worked = retryStalled();
         // as many turns as partitions were waiting: a partition that has more goes to the back
